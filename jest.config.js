@@ -1,0 +1,17 @@
+/** Unit, contract and end-to-end tests as separate Jest projects (serverless-test-samples style). */
+const transform = { '^.+\\.(t|j)sx?$': ['@swc/jest'] };
+const shared = {
+  transform,
+  // @middy/core is ESM-only: map it to its file and let swc transform it.
+  transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
+  moduleNameMapper: { '^@middy/(core|util)$': '<rootDir>/node_modules/@middy/$1/index.js' },
+  setupFiles: ['<rootDir>/test/setup-env.js'],
+  testEnvironment: 'node',
+};
+module.exports = {
+  projects: [
+    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    { ...shared, displayName: 'contract', testMatch: ['<rootDir>/test/contract/**/*.test.ts'] },
+    { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
+  ],
+};

@@ -1,0 +1,32 @@
+/** awsJson1_0 / awsJson1_1 helpers (KMS, Step Functions, EventBridge, DynamoDB). */
+import { AwsError, type LocalRequest, type LocalResponse } from './types';
+
+export function targetOperation(req: LocalRequest): string {
+  const target = req.headers['x-amz-target'] ?? '';
+  return target.slice(target.indexOf('.') + 1);
+}
+
+export function parseJsonBody<T = Record<string, unknown>>(req: LocalRequest): T {
+  if (req.body.length === 0) return {} as T;
+  try {
+    return JSON.parse(req.body.toString('utf8')) as T;
+  } catch {
+    throw new AwsError('SerializationException', 'Request body is not valid JSON');
+  }
+}
+
+export function jsonResponse(body: unknown, contentType = 'application/x-amz-json-1.1'): LocalResponse {
+  return {
+    status: 200,
+    headers: { 'content-type': contentType },
+    body: JSON.stringify(body ?? {}, (_k, v) => (v instanceof Date ? v.getTime() / 1000 : v)),
+  };
+}
+
+export function jsonError(error: AwsError, contentType = 'application/x-amz-json-1.1'): LocalResponse {
+  return {
+    status: error.status,
+    headers: { 'content-type': contentType, 'x-amzn-errortype': error.code },
+    body: JSON.stringify({ __type: error.code, message: error.message, ...error.extra }),
+  };
+}
