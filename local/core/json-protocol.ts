@@ -19,7 +19,11 @@ export function jsonResponse(body: unknown, contentType = 'application/x-amz-jso
   return {
     status: 200,
     headers: { 'content-type': contentType },
-    body: JSON.stringify(body ?? {}, (_k, v) => (v instanceof Date ? v.getTime() / 1000 : v)),
+    // Date.toJSON runs before a replacer sees the value, so look at the holder's raw property.
+    body: JSON.stringify(body ?? {}, function (this: Record<string, unknown>, key, value: unknown) {
+      const raw = this[key];
+      return raw instanceof Date ? raw.getTime() / 1000 : value;
+    }),
   };
 }
 

@@ -1,0 +1,15 @@
+/** The poll: the job's status for the Choice, or the named failure when it ended badly. */
+import type { JobInfo } from '../shared/aws/bedrock';
+import { CustomizationJobFailedError } from '../shared/errors';
+import { FAILED_STATUSES, failureCause, toJobResult } from '../shared/job-status';
+import type { JobResult } from '../shared/types';
+
+export async function checkCustomizationJob(
+  jobArn: string,
+  getJob: (id: string) => Promise<JobInfo | undefined>,
+): Promise<JobResult> {
+  const job = await getJob(jobArn);
+  if (!job) throw new CustomizationJobFailedError(`Job ${jobArn} no longer exists.`);
+  if (FAILED_STATUSES.has(job.status)) throw new CustomizationJobFailedError(failureCause(job));
+  return toJobResult(job, 'poll');
+}

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { KmsGateway } from '../shared/aws/kms';
+import { loadConfig } from '../shared/config';
+import { makeHandler } from '../shared/handler';
+import { logger } from '../shared/logger';
+import { ensureCustomerManagedKey } from './core';
+
+const config = loadConfig([
+  'AWS_REGION',
+  'ACCOUNT_ID',
+  'STAGE',
+  'KEY_ALIAS',
+  'KEY_ARN',
+  'KEY_BUILDER_ROLE_ARNS',
+  'KEY_USER_ROLE_ARNS',
+]);
+const kms = new KmsGateway();
+
+export const handler = makeHandler(z.object({}).passthrough(), 'EnsureCustomerManagedKey input', async () => {
+  const result = await ensureCustomerManagedKey(
+    {
+      alias: config.KEY_ALIAS,
+      ...(config.KEY_ARN ? { keyArn: config.KEY_ARN } : {}),
+      stage: config.STAGE,
+      accountId: config.ACCOUNT_ID,
+      region: config.AWS_REGION,
+      builderArns: config.KEY_BUILDER_ROLE_ARNS,
+      userArns: config.KEY_USER_ROLE_ARNS,
+    },
+    kms,
+  );
+  logger.info('customer managed key ready', { key: result });
+  return result;
+});

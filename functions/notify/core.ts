@@ -1,0 +1,55 @@
+/** Each run's end becomes one `tunevault` event on the default bus, for people and automation. */
+import { s3Uri } from '../shared/naming';
+import type { SourceObject } from '../shared/types';
+
+export type RunOutcome = 'completed' | 'failed' | 'remediated';
+
+export const DETAIL_TYPES: Record<RunOutcome, string> = {
+  completed: 'TuneVault Run Completed',
+  failed: 'TuneVault Run Failed',
+  remediated: 'TuneVault Run Remediated',
+};
+
+export interface NotifyInput {
+  outcome: RunOutcome;
+  executionArn: string;
+  source: SourceObject;
+  job?: { jobArn?: string | undefined; jobName?: string | undefined } | undefined;
+  model?: { modelArn?: string | undefined } | undefined;
+  jobResult?: { outputModelArn?: string | undefined } | undefined;
+  key?: { keyArn?: string | undefined } | undefined;
+  scan?: { verdict?: string | undefined; totalFindings?: number | undefined } | undefined;
+  error?: { Error: string; Cause?: string | undefined } | undefined;
+  remediation?: { actions?: { action: string; target: string }[] | undefined } | undefined;
+}
+
+export function notificationDetail(input: NotifyInput) {
+  return {
+    outcome: input.outcome,
+    executionArn: input.executionArn,
+    source: {
+      bucket: input.source.bucket,
+      key: input.source.key,
+      versionId: input.source.versionId ?? null,
+      s3Uri: s3Uri(input.source.bucket, input.source.key),
+    },
+    jobArn: input.job?.jobArn ?? null,
+    modelArn: input.model?.modelArn ?? input.jobResult?.outputModelArn ?? null,
+    kmsKeyArn: input.key?.keyArn ?? null,
+    verdict: input.scan?.verdict ?? null,
+    findings: input.scan?.totalFindings ?? null,
+    error: input.error?.Error ?? null,
+    failureMessage: input.error?.Cause ?? null,
+    remediation: input.remediation?.actions ?? [],
+  };
+}
+
+export async function notify(
+  input: NotifyInput,
+  publish: (detailType: string, detail: Record<string, unknown>, resources: string[]) => Promise<string>,
+) {
+  const detail = notificationDetail(input);
+  const resources = [detail.executionArn, detail.jobArn, detail.modelArn].filter((r): r is string => typeof r === 'string');
+  const eventId = await publish(DETAIL_TYPES[input.outcome], detail, resources);
+  return { eventId, detailType: DETAIL_TYPES[input.outcome] };
+}

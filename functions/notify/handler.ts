@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { EventsGateway } from '../shared/aws/events';
+import { makeHandler } from '../shared/handler';
+import { logger } from '../shared/logger';
+import { sourceObjectSchema, stateErrorSchema } from '../shared/types';
+import { notify } from './core';
+
+const events = new EventsGateway();
+
+// `run` is the whole state (`$`): on a failure path any step's result may be missing.
+const runSchema = z.object({
+  source: sourceObjectSchema,
+  job: z.object({ jobArn: z.string().optional(), jobName: z.string().optional() }).optional(),
+  model: z.object({ modelArn: z.string().optional() }).optional(),
+  jobResult: z.object({ outputModelArn: z.string().optional() }).optional(),
+  key: z.object({ keyArn: z.string().optional() }).optional(),
+  scan: z.object({ verdict: z.string().optional(), totalFindings: z.number().optional() }).optional(),
+  error: stateErrorSchema.optional(),
+  remediation: z.object({ actions: z.array(z.object({ action: z.string(), target: z.string() })).optional() }).optional(),
+});
+const inputSchema = z.object({
+  outcome: z.enum(['completed', 'failed', 'remediated']),
+  executionArn: z.string().startsWith('arn:'),
+  run: runSchema,
+});
+
+export const handler = makeHandler(inputSchema, 'Notify input', async (input) => {
+  logger.appendKeys({ executionArn: input.executionArn });
+  const sent = await notify({ ...input.run, outcome: input.outcome, executionArn: input.executionArn }, (t, d, r) => events.publish(t, d, r));
+  logger.info('run notification published', sent);
+  return sent;
+});

@@ -1,0 +1,76 @@
+/**
+ * Undo what a failed run left behind, according to why it failed. Everything is idempotent and
+ * tolerant of things already gone: remediation must never be the step that fails.
+ * The training object is never deleted — it is tagged so its owner sees what happened.
+ */
+import type { JobInfo, ModelInfo } from '../shared/aws/bedrock';
+import { jobNameFor, tagSafe } from '../shared/naming';
+import type { SourceObject } from '../shared/types';
+
+export interface RemediatePorts {
+  getJob(jobIdentifier: string): Promise<JobInfo | undefined>;
+  stopJob(jobIdentifier: string): Promise<boolean>;
+  getCustomModel(modelIdentifier: string): Promise<ModelInfo | undefined>;
+  deleteCustomModel(modelIdentifier: string): Promise<boolean>;
+  mergeObjectTags(bucket: string, key: string, tags: Record<string, string>, versionId?: string): Promise<void>;
+}
+
+export interface RemediateInput {
+  source: SourceObject;
+  error: { Error: string; Cause?: string | undefined };
+  job?: { jobArn: string; customModelName?: string } | undefined;
+  jobResult?: { outputModelArn?: string | undefined } | undefined;
+}
+
+export interface RemediationAction {
+  action: 'stopped-job' | 'deleted-model' | 'quarantined-data' | 'tagged-data';
+  target: string;
+}
+
+export interface RemediationResult {
+  outcome: 'remediated' | 'failed';
+  actions: RemediationAction[];
+  notes: string[];
+}
+
+/** Causes for which a produced model must not survive. */
+const MODEL_MUST_GO = new Set(['ModelNotCompliantError', 'SensitiveDataError']);
+const QUARANTINE = new Set(['SensitiveDataError']);
+
+export async function remediate(input: RemediateInput, ports: RemediatePorts): Promise<RemediationResult> {
+  const actions: RemediationAction[] = [];
+  const notes: string[] = [];
+  const cause = input.error.Error;
+  const { source } = input;
+
+  // The submit may have reached Bedrock even if its answer was lost: look the job up by name too.
+  const job = await ports.getJob(input.job?.jobArn ?? jobNameFor(source));
+  if (job && (job.status === 'InProgress' || job.status === 'Stopping')) {
+    if (await ports.stopJob(job.jobArn)) actions.push({ action: 'stopped-job', target: job.jobArn });
+  }
+
+  const modelId = input.jobResult?.outputModelArn ?? job?.outputModelArn;
+  if (modelId && MODEL_MUST_GO.has(cause)) {
+    const model = await ports.getCustomModel(modelId);
+    if (model && (await ports.deleteCustomModel(model.modelArn))) actions.push({ action: 'deleted-model', target: model.modelArn });
+  } else if (modelId) {
+    notes.push(`model ${modelId} kept: ${cause} does not make it unsafe`);
+  }
+
+  const status = QUARANTINE.has(cause) ? 'quarantined' : actions.length > 0 ? 'remediated' : 'failed';
+  try {
+    await ports.mergeObjectTags(
+      source.bucket,
+      source.key,
+      { 'tunevault:status': status, 'tunevault:reason': tagSafe(cause) },
+      source.versionId,
+    );
+    actions.push({ action: status === 'quarantined' ? 'quarantined-data' : 'tagged-data', target: `s3://${source.bucket}/${source.key}` });
+  } catch (err) {
+    // The object may be gone (deleted before the run read it); there is nothing left to tag.
+    notes.push(`could not tag the training object: ${(err as Error).name}`);
+  }
+
+  const changed = actions.some((a) => a.action !== 'tagged-data');
+  return { outcome: changed ? 'remediated' : 'failed', actions, notes };
+}

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { BedrockGateway } from '../shared/aws/bedrock';
+import { S3Gateway } from '../shared/aws/s3';
+import { makeHandler } from '../shared/handler';
+import { logger } from '../shared/logger';
+import { sourceObjectSchema, stateErrorSchema } from '../shared/types';
+import { remediate } from './core';
+
+const bedrock = new BedrockGateway();
+const s3 = new S3Gateway();
+
+// `run` is the whole state (`$`): which step results exist depends on where the run failed.
+const inputSchema = z.object({
+  executionArn: z.string().startsWith('arn:'),
+  run: z.object({
+    source: sourceObjectSchema,
+    error: stateErrorSchema,
+    job: z.object({ jobArn: z.string(), customModelName: z.string().optional() }).optional(),
+    jobResult: z.object({ outputModelArn: z.string().optional() }).optional(),
+  }),
+});
+
+export const handler = makeHandler(inputSchema, 'Remediate input', async (input) => {
+  logger.appendKeys({ executionArn: input.executionArn });
+  const result = await remediate(input.run, {
+    getJob: (id) => bedrock.getJob(id),
+    stopJob: (id) => bedrock.stopJob(id),
+    getCustomModel: (id) => bedrock.getCustomModel(id),
+    deleteCustomModel: (id) => bedrock.deleteCustomModel(id),
+    mergeObjectTags: (b, k, t, v) => s3.mergeObjectTags(b, k, t, v),
+  });
+  logger.warn('run remediated', { cause: input.run.error.Error, result });
+  return result;
+});

@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { S3Gateway } from '../shared/aws/s3';
+import { loadConfig } from '../shared/config';
+import { scanTrainingData } from '../shared/guard';
+import { makeHandler } from '../shared/handler';
+import { logger } from '../shared/logger';
+import { datasetOptionsSchema, keyResultSchema, sourceObjectSchema } from '../shared/types';
+import { scanTrainingDataStep } from './core';
+
+const config = loadConfig(['BASE_MODEL_ID', 'DATA_POLICY', 'DATA_BLOCK_SEVERITY', 'OUTPUT_BUCKET', 'OUTPUT_PREFIX']);
+const s3 = new S3Gateway();
+
+const inputSchema = z.object({
+  source: sourceObjectSchema,
+  dataset: datasetOptionsSchema.default({}),
+  key: keyResultSchema,
+  executionArn: z.string().startsWith('arn:'),
+});
+
+export const handler = makeHandler(inputSchema, 'ScanTrainingData input', async (input) => {
+  logger.appendKeys({ executionArn: input.executionArn });
+  const summary = await scanTrainingDataStep(
+    input,
+    {
+      baseModelId: config.BASE_MODEL_ID,
+      policy: config.DATA_POLICY,
+      blockAtOrAbove: config.DATA_BLOCK_SEVERITY,
+      outputBucket: config.OUTPUT_BUCKET,
+      outputPrefix: config.OUTPUT_PREFIX,
+    },
+    {
+      openStream: (b, k, v) => s3.openStream(b, k, v),
+      uploadEncrypted: (b, k, body, key) => s3.uploadEncrypted(b, k, body, key),
+      mergeObjectTags: (b, k, t, v) => s3.mergeObjectTags(b, k, t, v),
+      scan: scanTrainingData,
+    },
+  );
+  // Counts and verdict only: findings stay in the report, masked.
+  logger.info('training data scanned', {
+    verdict: summary.verdict,
+    records: summary.records,
+    totalFindings: summary.totalFindings,
+    bySeverity: summary.bySeverity,
+  });
+  return summary;
+});

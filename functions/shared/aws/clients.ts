@@ -1,0 +1,33 @@
+/**
+ * SDK clients, created once per process. Endpoints come from the standard AWS_ENDPOINT_URL(_*)
+ * variables, which is how the embedded AWS is reached without a line of local-only code.
+ */
+import { BedrockClient } from '@aws-sdk/client-bedrock';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+// A custom endpoint on a host name such as localhost cannot serve virtual-hosted buckets.
+const pathStyle = Boolean(process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL);
+
+function once<T>(make: () => T): () => T {
+  let value: T | undefined;
+  return () => {
+    value ??= make();
+    return value;
+  };
+}
+
+export const clients = {
+  s3: once(() => new S3Client({ forcePathStyle: pathStyle })),
+  kms: once(() => new KMSClient({})),
+  bedrock: once(() => new BedrockClient({})),
+  sfn: once(() => new SFNClient({})),
+  dynamo: once(() =>
+    DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }),
+  ),
+  events: once(() => new EventBridgeClient({})),
+};

@@ -1,0 +1,107 @@
+/** KMS as the workflow needs it: find, create and police one customer managed key. */
+import {
+  CreateAliasCommand,
+  CreateKeyCommand,
+  DescribeKeyCommand,
+  EnableKeyRotationCommand,
+  GetKeyPolicyCommand,
+  GetKeyRotationStatusCommand,
+  type KMSClient,
+  PutKeyPolicyCommand,
+  ScheduleKeyDeletionCommand,
+  TagResourceCommand,
+} from '@aws-sdk/client-kms';
+import { clients } from './clients';
+import { isAwsError, orUndefined } from './errors';
+
+export interface KeyInfo {
+  keyArn: string;
+  keyId: string;
+  keyState: string;
+  keySpec: string;
+  keyUsage: string;
+  keyManager: string;
+}
+
+export class KmsGateway {
+  constructor(private readonly kms: KMSClient = clients.kms()) {}
+
+  /** Resolves a key id, key ARN or alias; undefined when nothing answers to it. */
+  async describeKey(keyIdOrAlias: string): Promise<KeyInfo | undefined> {
+    const out = await orUndefined(this.kms.send(new DescribeKeyCommand({ KeyId: keyIdOrAlias })), 'NotFoundException');
+    const m = out?.KeyMetadata;
+    if (!m?.Arn || !m.KeyId) return undefined;
+    return {
+      keyArn: m.Arn,
+      keyId: m.KeyId,
+      keyState: m.KeyState ?? 'Unknown',
+      keySpec: m.KeySpec ?? 'Unknown',
+      keyUsage: m.KeyUsage ?? 'Unknown',
+      keyManager: m.KeyManager ?? 'Unknown',
+    };
+  }
+
+  async createKey(input: { description: string; policy: string; tags: Record<string, string> }): Promise<KeyInfo> {
+    const out = await this.kms.send(
+      new CreateKeyCommand({
+        Description: input.description,
+        KeySpec: 'SYMMETRIC_DEFAULT',
+        KeyUsage: 'ENCRYPT_DECRYPT',
+        Policy: input.policy,
+        Tags: Object.entries(input.tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue })),
+      }),
+    );
+    const m = out.KeyMetadata;
+    if (!m?.Arn || !m.KeyId) throw new Error('CreateKey returned no key metadata');
+    return {
+      keyArn: m.Arn,
+      keyId: m.KeyId,
+      keyState: m.KeyState ?? 'Enabled',
+      keySpec: m.KeySpec ?? 'SYMMETRIC_DEFAULT',
+      keyUsage: m.KeyUsage ?? 'ENCRYPT_DECRYPT',
+      keyManager: m.KeyManager ?? 'CUSTOMER',
+    };
+  }
+
+  /** 'exists' when another caller created the alias first. */
+  async createAlias(alias: string, keyId: string): Promise<'created' | 'exists'> {
+    try {
+      await this.kms.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: keyId }));
+      return 'created';
+    } catch (err) {
+      if (isAwsError(err, 'AlreadyExistsException')) return 'exists';
+      throw err;
+    }
+  }
+
+  async getKeyPolicy(keyId: string): Promise<string> {
+    const out = await this.kms.send(new GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default' }));
+    return out.Policy ?? '';
+  }
+
+  async putKeyPolicy(keyId: string, policy: string): Promise<void> {
+    await this.kms.send(new PutKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default', Policy: policy }));
+  }
+
+  async isRotationEnabled(keyId: string): Promise<boolean> {
+    const out = await this.kms.send(new GetKeyRotationStatusCommand({ KeyId: keyId }));
+    return out.KeyRotationEnabled === true;
+  }
+
+  async enableRotation(keyId: string): Promise<void> {
+    await this.kms.send(new EnableKeyRotationCommand({ KeyId: keyId }));
+  }
+
+  async tagKey(keyId: string, tags: Record<string, string>): Promise<void> {
+    await this.kms.send(
+      new TagResourceCommand({
+        KeyId: keyId,
+        Tags: Object.entries(tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue })),
+      }),
+    );
+  }
+
+  async scheduleDeletion(keyId: string, pendingWindowInDays: number): Promise<void> {
+    await this.kms.send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: pendingWindowInDays }));
+  }
+}

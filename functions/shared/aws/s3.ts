@@ -1,0 +1,144 @@
+/** S3 as the workflow needs it: bucket posture, object reads and encrypted writes. */
+import {
+  GetBucketEncryptionCommand,
+  GetBucketPolicyCommand,
+  GetObjectCommand,
+  GetObjectTaggingCommand,
+  GetPublicAccessBlockCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  PutObjectTaggingCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import type { Readable } from 'node:stream';
+import { clients } from './clients';
+import { orUndefined } from './errors';
+
+export interface DefaultEncryption {
+  algorithm: string;
+  kmsKeyId?: string;
+  bucketKeyEnabled: boolean;
+}
+
+export interface PublicAccessBlock {
+  BlockPublicAcls: boolean;
+  IgnorePublicAcls: boolean;
+  BlockPublicPolicy: boolean;
+  RestrictPublicBuckets: boolean;
+}
+
+export interface ObjectHead {
+  size: number;
+  etag?: string;
+  versionId?: string;
+  sse?: string;
+  kmsKeyId?: string;
+}
+
+export class S3Gateway {
+  constructor(private readonly s3: S3Client = clients.s3()) {}
+
+  /** undefined when the bucket has no default encryption (only possible on legacy buckets). */
+  async getDefaultEncryption(bucket: string): Promise<DefaultEncryption | undefined> {
+    const out = await orUndefined(
+      this.s3.send(new GetBucketEncryptionCommand({ Bucket: bucket })),
+      'ServerSideEncryptionConfigurationNotFoundError',
+    );
+    const rule = out?.ServerSideEncryptionConfiguration?.Rules?.[0];
+    const byDefault = rule?.ApplyServerSideEncryptionByDefault;
+    if (!byDefault?.SSEAlgorithm) return undefined;
+    return {
+      algorithm: byDefault.SSEAlgorithm,
+      ...(byDefault.KMSMasterKeyID ? { kmsKeyId: byDefault.KMSMasterKeyID } : {}),
+      bucketKeyEnabled: rule?.BucketKeyEnabled === true,
+    };
+  }
+
+  async getPublicAccessBlock(bucket: string): Promise<PublicAccessBlock | undefined> {
+    const out = await orUndefined(
+      this.s3.send(new GetPublicAccessBlockCommand({ Bucket: bucket })),
+      'NoSuchPublicAccessBlockConfiguration',
+    );
+    const c = out?.PublicAccessBlockConfiguration;
+    if (!c) return undefined;
+    return {
+      BlockPublicAcls: c.BlockPublicAcls === true,
+      IgnorePublicAcls: c.IgnorePublicAcls === true,
+      BlockPublicPolicy: c.BlockPublicPolicy === true,
+      RestrictPublicBuckets: c.RestrictPublicBuckets === true,
+    };
+  }
+
+  async getBucketPolicy(bucket: string): Promise<string | undefined> {
+    const out = await orUndefined(this.s3.send(new GetBucketPolicyCommand({ Bucket: bucket })), 'NoSuchBucketPolicy');
+    return out?.Policy;
+  }
+
+  async headObject(bucket: string, key: string, versionId?: string): Promise<ObjectHead | undefined> {
+    const out = await orUndefined(
+      this.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId })),
+      'NotFound',
+      'NoSuchKey',
+      'NoSuchVersion',
+    );
+    if (!out) return undefined;
+    return {
+      size: out.ContentLength ?? 0,
+      ...(out.ETag ? { etag: out.ETag.replace(/"/g, '') } : {}),
+      ...(out.VersionId ? { versionId: out.VersionId } : {}),
+      ...(out.ServerSideEncryption ? { sse: out.ServerSideEncryption } : {}),
+      ...(out.SSEKMSKeyId ? { kmsKeyId: out.SSEKMSKeyId } : {}),
+    };
+  }
+
+  /** A small object's text (sidecars, metrics), or undefined when it does not exist. */
+  async getText(bucket: string, key: string): Promise<string | undefined> {
+    const out = await orUndefined(this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })), 'NoSuchKey');
+    return out?.Body ? await out.Body.transformToString('utf8') : undefined;
+  }
+
+  /** Streams an object version; undefined when it is gone. */
+  async openStream(bucket: string, key: string, versionId?: string): Promise<Readable | undefined> {
+    const out = await orUndefined(
+      this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId })),
+      'NoSuchKey',
+      'NoSuchVersion',
+    );
+    return out?.Body as Readable | undefined;
+  }
+
+  /** Streams a body into S3 under SSE-KMS with the given key (multipart for large bodies). */
+  async uploadEncrypted(bucket: string, key: string, body: Readable | string, kmsKeyArn: string): Promise<void> {
+    const params = {
+      Bucket: bucket,
+      Key: key,
+      Body: body,
+      ServerSideEncryption: 'aws:kms' as const,
+      SSEKMSKeyId: kmsKeyArn,
+      BucketKeyEnabled: true,
+      ContentType: key.endsWith('.json') ? 'application/json' : 'application/jsonl',
+    };
+    if (typeof body === 'string') {
+      await this.s3.send(new PutObjectCommand(params));
+      return;
+    }
+    await new Upload({ client: this.s3, params, queueSize: 2, partSize: 8 * 1024 * 1024 }).done();
+  }
+
+  /** Adds or replaces the given tags, keeping the object's other tags. */
+  async mergeObjectTags(bucket: string, key: string, tags: Record<string, string>, versionId?: string): Promise<void> {
+    const current = await this.s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key, VersionId: versionId }));
+    // S3 allows 10 tags per object: ours come first so a full tag set cannot crowd them out.
+    const merged = new Map(Object.entries(tags));
+    for (const t of current.TagSet ?? []) if (t.Key && !merged.has(t.Key)) merged.set(t.Key, t.Value ?? '');
+    await this.s3.send(
+      new PutObjectTaggingCommand({
+        Bucket: bucket,
+        Key: key,
+        VersionId: versionId,
+        Tagging: { TagSet: [...merged].slice(0, 10).map(([Key, Value]) => ({ Key, Value })) },
+      }),
+    );
+  }
+}

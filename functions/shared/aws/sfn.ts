@@ -1,0 +1,57 @@
+/** Step Functions: start runs idempotently and answer waiting task tokens. */
+import {
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
+  type SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { clients } from './clients';
+import { isAwsError } from './errors';
+
+/** 'closed' means the token was already answered or timed out: someone else resumed the task. */
+export type TaskAnswer = 'sent' | 'closed';
+
+export class SfnGateway {
+  constructor(private readonly sfn: SFNClient = clients.sfn()) {}
+
+  /**
+   * Starting an execution whose name is taken means this object version was already started:
+   * AWS returns the running execution for the same input, or ExecutionAlreadyExists once closed.
+   */
+  async startExecution(
+    stateMachineArn: string,
+    name: string,
+    input: unknown,
+  ): Promise<{ executionArn: string; alreadyStarted: boolean }> {
+    try {
+      const out = await this.sfn.send(
+        new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
+      );
+      return { executionArn: out.executionArn ?? '', alreadyStarted: false };
+    } catch (err) {
+      if (!isAwsError(err, 'ExecutionAlreadyExists')) throw err;
+      const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+      return { executionArn, alreadyStarted: true };
+    }
+  }
+
+  async sendTaskSuccess(taskToken: string, output: unknown): Promise<TaskAnswer> {
+    return this.answer(() => this.sfn.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) })));
+  }
+
+  async sendTaskFailure(taskToken: string, error: string, cause: string): Promise<TaskAnswer> {
+    return this.answer(() =>
+      this.sfn.send(new SendTaskFailureCommand({ taskToken, error, cause: cause.slice(0, 32_768) })),
+    );
+  }
+
+  private async answer(send: () => Promise<unknown>): Promise<TaskAnswer> {
+    try {
+      await send();
+      return 'sent';
+    } catch (err) {
+      if (isAwsError(err, 'TaskTimedOut', 'TaskDoesNotExist')) return 'closed';
+      throw err;
+    }
+  }
+}

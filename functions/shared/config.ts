@@ -1,0 +1,80 @@
+/**
+ * Environment, read once per handler module and failing fast with the variable's name.
+ * Each handler picks the variables it needs from `vars`, so a function never depends on
+ * settings it does not use.
+ */
+import { z } from 'zod';
+
+const csv = z
+  .string()
+  .default('')
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  );
+
+const roleArnList = csv.pipe(
+  z.array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/.+$/, 'must be IAM role or user ARNs')),
+);
+
+export const vars = {
+  AWS_REGION: z.string().min(1),
+  ACCOUNT_ID: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
+  STAGE: z.string().min(1).default('dev'),
+  TRAINING_BUCKET: z.string().min(3),
+  TRAINING_PREFIX: z.string().default('training/'),
+  TRAINING_SUFFIX: z.string().default('.jsonl'),
+  OUTPUT_BUCKET: z.string().min(3),
+  OUTPUT_PREFIX: z.string().default('output/'),
+  STATE_MACHINE_ARN: z.string().startsWith('arn:'),
+  TASK_TOKEN_TABLE: z.string().min(3),
+  BEDROCK_ROLE_ARN: z.string().startsWith('arn:'),
+  BASE_MODEL_ID: z.string().min(1),
+  CUSTOMIZATION_TYPE: z.enum(['FINE_TUNING', 'CONTINUED_PRE_TRAINING', 'DISTILLATION']).default('FINE_TUNING'),
+  HYPER_PARAMETERS: z
+    .string()
+    .default('{}')
+    .transform((s, ctx) => {
+      try {
+        return z.record(z.string(), z.string()).parse(JSON.parse(s));
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON object of string values, e.g. {"epochCount":"2"}' });
+        return z.NEVER;
+      }
+    }),
+  KEY_ALIAS: z.string().startsWith('alias/').default('alias/tunevault'),
+  KEY_ARN: z
+    .string()
+    .default('')
+    .refine((s) => s === '' || s.startsWith('arn:'), 'must be a KMS key ARN or empty'),
+  KEY_BUILDER_ROLE_ARNS: roleArnList,
+  KEY_USER_ROLE_ARNS: roleArnList,
+  REQUIRED_ENCRYPTION: z.enum(['aws:kms', 'AES256']).default('aws:kms'),
+  POLL_INTERVAL_SECONDS: z.coerce.number().int().min(5).max(86_400).default(900),
+  DATA_POLICY: z.enum(['block', 'redact', 'report']).default('block'),
+  DATA_BLOCK_SEVERITY: z.enum(['low', 'medium', 'high', 'critical']).default('high'),
+  TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).default(7 * 86_400),
+} as const;
+
+type Vars = typeof vars;
+export type ConfigOf<K extends keyof Vars> = { [P in K]: z.output<Vars[P]> };
+
+export class ConfigurationError extends Error {
+  override readonly name = 'ConfigurationError';
+}
+
+/** Reads the named variables from `env`; throws one error listing every bad or missing variable. */
+export function loadConfig<K extends keyof Vars>(
+  names: readonly K[],
+  env: NodeJS.ProcessEnv = process.env,
+): ConfigOf<K> {
+  const shape = Object.fromEntries(names.map((n) => [n, vars[n]])) as { [P in K]: Vars[P] };
+  const parsed = z.object(shape).safeParse(Object.fromEntries(names.map((n) => [n, env[n] || undefined])));
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`).join('; ');
+    throw new ConfigurationError(`Invalid environment — ${problems}. Set these in serverless.yml (stage params) or the shell.`);
+  }
+  return parsed.data as ConfigOf<K>;
+}

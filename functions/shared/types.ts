@@ -1,0 +1,106 @@
+/**
+ * The run's state as it moves through the state machine. Each step parses the part it needs
+ * (zod strips the rest), and each step's result lands under its own ResultPath.
+ */
+import { z } from 'zod';
+
+export const severitySchema = z.enum(['low', 'medium', 'high', 'critical']);
+
+export const sourceObjectSchema = z.object({
+  bucket: z.string().min(3),
+  key: z.string().min(1),
+  versionId: z.string().min(1).optional(),
+  etag: z.string().optional(),
+  size: z.number().int().nonnegative().optional(),
+});
+export type SourceObject = z.infer<typeof sourceObjectSchema>;
+
+/** Optional `<name>.job.json` beside the data: per-dataset overrides. Unknown fields are refused. */
+export const datasetOptionsSchema = z
+  .object({
+    baseModelId: z.string().min(1).optional(),
+    customizationType: z.enum(['FINE_TUNING', 'CONTINUED_PRE_TRAINING', 'DISTILLATION']).optional(),
+    hyperParameters: z.record(z.string(), z.string()).optional(),
+    /** Key of the validation data in the training bucket. */
+    validationKey: z.string().min(1).optional(),
+    dataPolicy: z
+      .object({
+        policy: z.enum(['block', 'redact', 'report']).optional(),
+        blockAtOrAbove: severitySchema.optional(),
+        allow: z.array(z.string()).max(200).optional(),
+      })
+      .strict()
+      .optional(),
+    tags: z.record(z.string().min(1).max(128), z.string().max(256)).optional(),
+  })
+  .strict();
+export type DatasetOptions = z.infer<typeof datasetOptionsSchema>;
+
+export const runSettingsSchema = z.object({
+  pollIntervalSeconds: z.number().int().positive(),
+});
+
+/** What startCustomization hands the state machine. */
+export const runInputSchema = z.object({
+  source: sourceObjectSchema,
+  dataset: datasetOptionsSchema.default({}),
+  settings: runSettingsSchema,
+});
+export type RunInput = z.infer<typeof runInputSchema>;
+
+export const ruleResultSchema = z.object({
+  bucket: z.string(),
+  rule: z.string(),
+  passed: z.boolean(),
+  detail: z.string(),
+});
+export type RuleResult = z.infer<typeof ruleResultSchema>;
+
+export const keyResultSchema = z.object({
+  keyArn: z.string().startsWith('arn:'),
+  keyId: z.string(),
+  alias: z.string().optional(),
+  created: z.boolean(),
+  policyChanged: z.boolean(),
+  statementsAdded: z.array(z.string()),
+});
+export type KeyResult = z.infer<typeof keyResultSchema>;
+
+export const scanSummarySchema = z.object({
+  verdict: z.enum(['pass', 'redact', 'block', 'invalid']),
+  records: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+  sha256: z.string(),
+  totalFindings: z.number().int().nonnegative(),
+  bySeverity: z.record(z.string(), z.number()),
+  byType: z.record(z.string(), z.number()),
+  /** The data the job trains on: the original object, or the redacted copy. */
+  trainingS3Uri: z.string().startsWith('s3://'),
+  reportS3Uri: z.string().startsWith('s3://'),
+});
+export type ScanSummary = z.infer<typeof scanSummarySchema>;
+
+export const jobRefSchema = z.object({
+  jobArn: z.string().startsWith('arn:'),
+  jobName: z.string(),
+  customModelName: z.string(),
+  clientRequestToken: z.string(),
+  baseModelId: z.string(),
+});
+export type JobRef = z.infer<typeof jobRefSchema>;
+
+export const jobStatusSchema = z.enum(['InProgress', 'Completed', 'Failed', 'Stopping', 'Stopped']);
+export type JobStatus = z.infer<typeof jobStatusSchema>;
+
+/** What WaitForJob resumes with (from the event or the poll) and CheckCustomizationJob returns. */
+export const jobResultSchema = z.object({
+  status: jobStatusSchema,
+  jobArn: z.string(),
+  outputModelArn: z.string().optional(),
+  failureMessage: z.string().optional(),
+  resumedBy: z.enum(['event', 'poll', 'register']),
+});
+export type JobResult = z.infer<typeof jobResultSchema>;
+
+/** Catch writes `{Error, Cause}` here. */
+export const stateErrorSchema = z.object({ Error: z.string(), Cause: z.string().optional() });

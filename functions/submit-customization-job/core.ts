@@ -1,0 +1,80 @@
+/**
+ * CreateModelCustomizationJob, named and tokened from the object version: a retried or
+ * duplicated submit gets the same job back instead of a second one.
+ */
+import type { CustomizationType } from '@aws-sdk/client-bedrock';
+import type { JobRequest } from '../shared/aws/bedrock';
+import { isAwsError } from '../shared/aws/errors';
+import { JobSubmissionError } from '../shared/errors';
+import { clientRequestTokenFor, customModelNameFor, jobNameFor, s3Uri } from '../shared/naming';
+import { provenanceTags } from '../shared/provenance';
+import type { DatasetOptions, JobRef, KeyResult, ScanSummary, SourceObject } from '../shared/types';
+
+export interface SubmitPorts {
+  createJob(request: JobRequest): Promise<string>;
+}
+
+export interface SubmitSettings {
+  roleArn: string;
+  baseModelId: string;
+  customizationType: CustomizationType;
+  hyperParameters: Record<string, string>;
+  outputBucket: string;
+  outputPrefix: string;
+}
+
+export interface SubmitInput {
+  source: SourceObject;
+  dataset: DatasetOptions;
+  key: Pick<KeyResult, 'keyArn'>;
+  scan: Pick<ScanSummary, 'trainingS3Uri' | 'sha256' | 'verdict' | 'totalFindings'>;
+  executionArn: string;
+}
+
+/** Errors retrying cannot fix; throttling and quota errors keep their names for the ASL's Retry. */
+const PERMANENT = ['ValidationException', 'AccessDeniedException', 'ResourceNotFoundException', 'TooManyTagsException', 'ConflictException'];
+
+export function buildJobRequest(input: SubmitInput, s: SubmitSettings): JobRequest {
+  const { source, dataset } = input;
+  const jobName = jobNameFor(source);
+  const prefix = s.outputPrefix && !s.outputPrefix.endsWith('/') ? `${s.outputPrefix}/` : s.outputPrefix;
+  return {
+    jobName,
+    customModelName: customModelNameFor(source),
+    clientRequestToken: clientRequestTokenFor(source),
+    roleArn: s.roleArn,
+    baseModelId: dataset.baseModelId ?? s.baseModelId,
+    customizationType: dataset.customizationType ?? s.customizationType,
+    hyperParameters: { ...s.hyperParameters, ...dataset.hyperParameters },
+    trainingS3Uri: input.scan.trainingS3Uri,
+    ...(dataset.validationKey ? { validationS3Uri: s3Uri(source.bucket, dataset.validationKey) } : {}),
+    outputS3Uri: s3Uri(s.outputBucket, `${prefix}${jobName}/`),
+    customModelKmsKeyId: input.key.keyArn,
+    tags: provenanceTags({
+      source,
+      keyArn: input.key.keyArn,
+      executionArn: input.executionArn,
+      scan: input.scan,
+      extra: dataset.tags,
+    }),
+  };
+}
+
+export async function submitCustomizationJob(input: SubmitInput, s: SubmitSettings, ports: SubmitPorts): Promise<JobRef> {
+  const request = buildJobRequest(input, s);
+  try {
+    const jobArn = await ports.createJob(request);
+    return {
+      jobArn,
+      jobName: request.jobName,
+      customModelName: request.customModelName,
+      clientRequestToken: request.clientRequestToken,
+      baseModelId: request.baseModelId,
+    };
+  } catch (err) {
+    if (isAwsError(err, ...PERMANENT)) {
+      throw new JobSubmissionError(`Bedrock refused job ${request.jobName}: ${(err as Error).name}: ${(err as Error).message}`);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { BedrockGateway } from '../shared/aws/bedrock';
+import { loadConfig } from '../shared/config';
+import { makeHandler } from '../shared/handler';
+import { logger } from '../shared/logger';
+import { datasetOptionsSchema, keyResultSchema, scanSummarySchema, sourceObjectSchema } from '../shared/types';
+import { submitCustomizationJob } from './core';
+
+const config = loadConfig([
+  'BEDROCK_ROLE_ARN',
+  'BASE_MODEL_ID',
+  'CUSTOMIZATION_TYPE',
+  'HYPER_PARAMETERS',
+  'OUTPUT_BUCKET',
+  'OUTPUT_PREFIX',
+]);
+const bedrock = new BedrockGateway();
+
+const inputSchema = z.object({
+  source: sourceObjectSchema,
+  dataset: datasetOptionsSchema.default({}),
+  key: keyResultSchema,
+  scan: scanSummarySchema,
+  executionArn: z.string().startsWith('arn:'),
+});
+
+export const handler = makeHandler(inputSchema, 'SubmitCustomizationJob input', async (input) => {
+  logger.appendKeys({ executionArn: input.executionArn });
+  const job = await submitCustomizationJob(
+    input,
+    {
+      roleArn: config.BEDROCK_ROLE_ARN,
+      baseModelId: config.BASE_MODEL_ID,
+      customizationType: config.CUSTOMIZATION_TYPE,
+      hyperParameters: config.HYPER_PARAMETERS,
+      outputBucket: config.OUTPUT_BUCKET,
+      outputPrefix: config.OUTPUT_PREFIX,
+    },
+    bedrock,
+  );
+  logger.info('customization job submitted', { jobName: job.jobName, jobArn: job.jobArn });
+  return job;
+});

@@ -1,0 +1,45 @@
+// One ASL source for every consumer. The ASL holds SAM-style placeholders ("${XxxArn}");
+// serverless.yml gets them as Fn::GetAtt on the function, the embedded AWS binds them to its
+// own Lambda ARNs. Plain CommonJS so serverless can load it with ${file(...)}.
+const fs = require('node:fs');
+const path = require('node:path');
+
+const PLACEHOLDER = /^\$\{([A-Za-z0-9]+)Arn\}$/;
+const ASL_FILE = path.join(__dirname, 'customization.asl.json');
+
+function readAsl(file = ASL_FILE) {
+  return JSON.parse(fs.readFileSync(file, 'utf8'));
+}
+
+/** Replaces each "${XxxArn}" string with bind("Xxx"); lists unbound names in an error. */
+function bindPlaceholders(node, bind) {
+  if (Array.isArray(node)) return node.map((n) => bindPlaceholders(n, bind));
+  if (node && typeof node === 'object') {
+    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, bindPlaceholders(v, bind)]));
+  }
+  if (typeof node === 'string') {
+    const m = PLACEHOLDER.exec(node);
+    if (m) return bind(m[1]);
+  }
+  return node;
+}
+
+/** Function key in serverless.yml for a placeholder name: ValidateBucketEncryption → validateBucketEncryption. */
+function functionKeyOf(name) {
+  return name.charAt(0).toLowerCase() + name.slice(1);
+}
+
+function placeholderNames(node, found = new Set()) {
+  bindPlaceholders(node, (name) => {
+    found.add(name);
+    return name;
+  });
+  return [...found];
+}
+
+/** For serverless.yml: `definition: ${file(statemachines/loader.js):definition}`. */
+function definition() {
+  return bindPlaceholders(readAsl(), (name) => ({ 'Fn::GetAtt': [`${name}LambdaFunction`, 'Arn'] }));
+}
+
+module.exports = { ASL_FILE, readAsl, bindPlaceholders, functionKeyOf, placeholderNames, definition };

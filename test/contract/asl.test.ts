@@ -1,0 +1,64 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { aslContractViolations, errorNamesRaisedByCode } from './asl-rules';
+import { STEP_ERROR_NAMES } from '../../functions/shared/errors';
+// biome-ignore lint/style/noCommonJs: the loader is the CommonJS file serverless.yml loads
+const loader = require('../../statemachines/loader.js') as {
+  readAsl(): Record<string, unknown>;
+  placeholderNames(node: unknown): string[];
+  functionKeyOf(name: string): string;
+  definition(): unknown;
+};
+
+const asl = loader.readAsl();
+const raised = errorNamesRaisedByCode();
+const clone = () => structuredClone(asl) as { States: Record<string, Record<string, unknown>> };
+
+describe('ASL ↔ code contract', () => {
+  it('the shipped ASL has no violation', () => {
+    expect(aslContractViolations(asl, raised)).toEqual([]);
+  });
+
+  it('every error class in functions/ is matched somewhere in the ASL', () => {
+    const named = JSON.stringify(asl);
+    for (const name of STEP_ERROR_NAMES) expect(named).toContain(`"${name}"`);
+    expect([...raised].sort()).toEqual([...STEP_ERROR_NAMES].sort());
+  });
+
+  it('fails when the ASL names an error nobody raises', () => {
+    const bad = clone();
+    (bad.States.SubmitCustomizationJob?.Catch as { ErrorEquals: string[] }[])[0]!.ErrorEquals = ['JobSubmitionError'];
+    expect(aslContractViolations(bad, raised)).toEqual([
+      "SubmitCustomizationJob: names error 'JobSubmitionError' that neither the code nor AWS/States raises",
+    ]);
+  });
+
+  it('fails when a Lambda Task lacks the Lambda service-exception Retry', () => {
+    const bad = clone();
+    bad.States.CheckCustomizationJob!.Retry = [];
+    expect(aslContractViolations(bad, raised)).toEqual([
+      'CheckCustomizationJob: Lambda Task lacks Retry on Lambda.ServiceException, Lambda.AWSLambdaException, Lambda.SdkClientException, Lambda.TooManyRequestsException',
+    ]);
+  });
+
+  it('fails when a .waitForTaskToken Task has no timeout', () => {
+    const bad = clone();
+    delete bad.States.WaitForJob!.TimeoutSecondsPath;
+    expect(aslContractViolations(bad, raised)).toEqual(['WaitForJob: .waitForTaskToken Task lacks TimeoutSeconds']);
+  });
+
+  it('binds every placeholder to a function of serverless.yml, and Fn::GetAtt for deploys', () => {
+    const sls = parse(fs.readFileSync(path.join(__dirname, '../../serverless.yml'), 'utf8')) as { functions: Record<string, unknown> };
+    for (const name of loader.placeholderNames(asl)) expect(Object.keys(sls.functions)).toContain(loader.functionKeyOf(name));
+    const text = JSON.stringify(loader.definition());
+    expect(text).not.toMatch(/\$\{\w+Arn\}/);
+    expect(text).toContain('{"Fn::GetAtt":["ValidateBucketEncryptionLambdaFunction","Arn"]}');
+  });
+
+  it('retries throttling with capped, jittered backoff on every Lambda Task that calls AWS', () => {
+    const submit = asl as { States: Record<string, { Retry?: Record<string, unknown>[] }> };
+    const retry = submit.States.SubmitCustomizationJob?.Retry?.find((r) => (r.ErrorEquals as string[]).includes('ServiceQuotaExceededException'));
+    expect(retry).toMatchObject({ JitterStrategy: 'FULL', MaxDelaySeconds: expect.any(Number), BackoffRate: 2 });
+  });
+});

@@ -1,0 +1,129 @@
+import { registerWait, type WaitPorts } from '../../../functions/wait-for-job/core';
+import { onJobStateChange, type EventPorts } from '../../../functions/on-job-state-change/core';
+import { checkCustomizationJob } from '../../../functions/check-customization-job/core';
+import { CustomizationJobFailedError } from '../../../functions/shared/errors';
+import type { JobInfo } from '../../../functions/shared/aws/bedrock';
+import type { WaitingTask } from '../../../functions/shared/aws/task-tokens';
+
+const JOB_ARN = 'arn:aws:bedrock:us-east-1:111122223333:model-customization-job/m/abc123';
+const input = { jobName: 'job-1', jobArn: JOB_ARN, taskToken: 'token-1', executionArn: 'arn:aws:states:us-east-1:1:execution:sm:run' };
+
+/** An in-memory table with the conditional delete the real one has. */
+function tokenTable() {
+  const rows = new Map<string, WaitingTask>();
+  return {
+    rows,
+    put: async (t: WaitingTask) => {
+      rows.set(t.jobName, t);
+    },
+    get: async (jobName: string) => rows.get(jobName),
+    claim: async (jobName: string, token: string) => rows.get(jobName)?.taskToken === token && rows.delete(jobName),
+  };
+}
+
+function waitPorts(job: JobInfo | undefined) {
+  const table = tokenTable();
+  const sent: { kind: string; token: string; payload: unknown }[] = [];
+  const ports: WaitPorts = {
+    putToken: table.put,
+    getJob: async () => job,
+    claim: table.claim,
+    sendTaskSuccess: async (token, output) => {
+      sent.push({ kind: 'success', token, payload: output });
+      return 'sent';
+    },
+    sendTaskFailure: async (token, error, cause) => {
+      sent.push({ kind: 'failure', token, payload: { error, cause } });
+      return 'sent';
+    },
+    now: () => 1_700_000_000_000,
+  };
+  return { ports, sent, table };
+}
+
+describe('WaitForJob registration', () => {
+  it('parks the token when the job is still running', async () => {
+    const { ports, sent, table } = waitPorts({ jobArn: JOB_ARN, jobName: 'job-1', status: 'InProgress' });
+    const result = await registerWait(input, 3600, ports);
+    expect(result.answeredAtOnce).toBe(false);
+    expect(sent).toHaveLength(0);
+    expect(table.rows.get('job-1')).toMatchObject({ taskToken: 'token-1', expiresAt: 1_700_000_000 + 3600 });
+  });
+
+  it('answers at once when the job is already Completed', async () => {
+    const { ports, sent, table } = waitPorts({ jobArn: JOB_ARN, jobName: 'job-1', status: 'Completed', outputModelArn: 'arn:model' });
+    const result = await registerWait(input, 3600, ports);
+    expect(result.answeredAtOnce).toBe('resumed');
+    expect(sent).toEqual([
+      { kind: 'success', token: 'token-1', payload: { status: 'Completed', jobArn: JOB_ARN, outputModelArn: 'arn:model', resumedBy: 'register' } },
+    ]);
+    expect(table.rows.size).toBe(0);
+  });
+
+  it('fails the task at once with CustomizationJobFailedError when the job already Failed', async () => {
+    const { ports, sent } = waitPorts({ jobArn: JOB_ARN, jobName: 'job-1', status: 'Failed', failureMessage: 'bad data' });
+    await registerWait(input, 3600, ports);
+    expect(sent).toEqual([
+      { kind: 'failure', token: 'token-1', payload: { error: 'CustomizationJobFailedError', cause: 'Job job-1 ended Failed: bad data' } },
+    ]);
+  });
+});
+
+describe('onJobStateChange', () => {
+  const event = (jobStatus: string) => ({
+    source: 'aws.bedrock' as const,
+    'detail-type': 'Model Customization Job State Change' as const,
+    detail: { jobName: 'job-1', jobArn: JOB_ARN, jobStatus, outputModelArn: 'arn:model' },
+  });
+
+  function eventPorts() {
+    const table = tokenTable();
+    const sent: string[] = [];
+    const ports: EventPorts = {
+      getToken: table.get,
+      claim: table.claim,
+      sendTaskSuccess: async (t) => {
+        sent.push(`success:${t}`);
+        return 'sent';
+      },
+      sendTaskFailure: async (t) => {
+        sent.push(`failure:${t}`);
+        return 'sent';
+      },
+    };
+    return { ports, sent, table };
+  }
+
+  it('resumes once when the Completed event is delivered twice, and ignores a late InProgress', async () => {
+    const { ports, sent, table } = eventPorts();
+    await table.put({ jobName: 'job-1', taskToken: 'token-1', expiresAt: 0 });
+    const outcomes = await Promise.all([onJobStateChange(event('Completed'), ports), onJobStateChange(event('Completed'), ports)]);
+    const late = await onJobStateChange(event('InProgress'), ports);
+    expect(outcomes.filter((o) => o === 'resumed')).toHaveLength(1);
+    expect(['already-claimed', 'no-waiting-task']).toContain(outcomes.find((o) => o !== 'resumed'));
+    expect(late).toBe('ignored-non-terminal');
+    expect(sent).toEqual(['success:token-1']);
+  });
+
+  it('does nothing when no run waits (the poll covers it)', async () => {
+    const { ports, sent } = eventPorts();
+    await expect(onJobStateChange(event('Completed'), ports)).resolves.toBe('no-waiting-task');
+    expect(sent).toHaveLength(0);
+  });
+});
+
+describe('checkCustomizationJob', () => {
+  it('returns the running status for the Choice', async () => {
+    await expect(checkCustomizationJob(JOB_ARN, async () => ({ jobArn: JOB_ARN, jobName: 'j', status: 'InProgress' }))).resolves.toEqual({
+      status: 'InProgress',
+      jobArn: JOB_ARN,
+      resumedBy: 'poll',
+    });
+  });
+
+  it.each(['Failed', 'Stopped'])('raises CustomizationJobFailedError for %s', async (status) => {
+    const attempt = checkCustomizationJob(JOB_ARN, async () => ({ jobArn: JOB_ARN, jobName: 'j', status, failureMessage: 'boom' }));
+    await expect(attempt).rejects.toBeInstanceOf(CustomizationJobFailedError);
+    await expect(attempt).rejects.toThrow(`Job j ended ${status}: boom`);
+  });
+});
