@@ -1,0 +1,1359 @@
+/**
+ * Embedded Amazon Bedrock control plane for model customization (restJson1).
+ *
+ * Jobs run a simulated timeline: validation (reads the training / validation objects), data
+ * processing, training. At the end the model artifacts are "encrypted" with the caller's KMS key
+ * through the KeyStore (so a disabled or deleted key fails the job as it would on AWS), the metrics
+ * CSVs land in the output location through the ObjectStore, and the custom model appears.
+ * Loss curves are derived from the training bytes, so the same data always gives the same numbers.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  AwsError,
+  type KeyStore,
+  type LocalRequest,
+  type LocalResponse,
+  type LocalService,
+  type ObjectStore,
+  type PutEvents,
+} from '../core/types';
+
+export type JobStatus = 'InProgress' | 'Completed' | 'Failed' | 'Stopping' | 'Stopped';
+export type JobOutcome = { status: 'Completed' } | { status: 'Failed'; failureMessage: string };
+
+export interface BedrockServiceOptions {
+  accountId: string;
+  region: string;
+  s3: ObjectStore;
+  kms: KeyStore;
+  putEvents: PutEvents;
+  /** Simulated wall time from InProgress to Completed (default 3000 ms). */
+  jobDurationMs?: number;
+}
+
+interface Tag {
+  key: string;
+  value: string;
+}
+
+interface S3Config {
+  s3Uri: string;
+}
+
+type Phase = 'validation' | 'dataProcessing' | 'training' | 'done';
+const PHASES: Phase[] = ['validation', 'dataProcessing', 'training'];
+/** Where each phase ends, as a fraction of the job duration. */
+const PHASE_END: Record<Exclude<Phase, 'done'>, number> = {
+  validation: 0.2,
+  dataProcessing: 0.4,
+  training: 1,
+};
+
+interface JobRecord {
+  id: string;
+  jobArn: string;
+  jobName: string;
+  clientRequestToken?: string;
+  roleArn: string;
+  baseModelId: string;
+  baseModelArn: string;
+  customizationType: string;
+  customModelName: string;
+  outputModelKmsKeyArn?: string;
+  customModelTags: Tag[];
+  hyperParameters: Record<string, string>;
+  trainingDataConfig: S3Config;
+  validators: S3Config[];
+  outputDataConfig: S3Config;
+  vpcConfig?: unknown;
+  status: JobStatus;
+  phase: Phase;
+  /** Index into PHASES of the phase that failed or was stopped. */
+  haltedPhase?: number;
+  phaseTimes: Array<{ start?: number; end?: number }>;
+  failureMessage?: string;
+  creationTime: number;
+  lastModifiedTime: number;
+  endTime?: number;
+  durationMs: number;
+  stopAt?: number;
+  forcedOutcome?: JobOutcome;
+  /** Digest-derived seeds and record count, taken while validating the data. */
+  dataSeed?: number;
+  validationSeed?: number;
+  recordCount?: number;
+  outputModelArn?: string;
+  trainingLoss?: number;
+  validationLoss?: number;
+}
+
+interface ModelRecord {
+  modelArn: string;
+  modelName: string;
+  jobArn: string;
+  jobName: string;
+  baseModelId: string;
+  baseModelArn: string;
+  customizationType: string;
+  modelKmsKeyArn?: string;
+  hyperParameters: Record<string, string>;
+  trainingDataConfig: S3Config;
+  validators: S3Config[];
+  outputDataConfig: S3Config;
+  trainingLoss: number;
+  validationLoss?: number;
+  creationTime: number;
+}
+
+interface BedrockSnapshot {
+  version: 1;
+  jobDurationMs: number;
+  jobs: JobRecord[];
+  models: ModelRecord[];
+  tags: Array<[string, Tag[]]>;
+  tokens: Array<[string, string]>;
+  pendingOutcomes: JobOutcome[];
+}
+
+interface FoundationModel {
+  modelId: string;
+  modelName: string;
+  providerName: string;
+  inputModalities: string[];
+  customizations: string[];
+  inferenceTypes: string[];
+}
+
+/** [on-demand id, context-length variant id, name, provider, input modalities, customizations] */
+type CatalogRow = [string, string, string, string, string[], string[]];
+const CATALOG: CatalogRow[] = [
+  [
+    'amazon.titan-text-express-v1',
+    'amazon.titan-text-express-v1:0:8k',
+    'Titan Text G1 - Express',
+    'Amazon',
+    ['TEXT'],
+    ['FINE_TUNING', 'CONTINUED_PRE_TRAINING'],
+  ],
+  [
+    'amazon.titan-text-lite-v1',
+    'amazon.titan-text-lite-v1:0:4k',
+    'Titan Text G1 - Lite',
+    'Amazon',
+    ['TEXT'],
+    ['FINE_TUNING', 'CONTINUED_PRE_TRAINING'],
+  ],
+  [
+    'amazon.nova-micro-v1:0',
+    'amazon.nova-micro-v1:0:128k',
+    'Nova Micro',
+    'Amazon',
+    ['TEXT'],
+    ['FINE_TUNING', 'DISTILLATION'],
+  ],
+  [
+    'anthropic.claude-3-haiku-20240307-v1:0',
+    'anthropic.claude-3-haiku-20240307-v1:0:200k',
+    'Claude 3 Haiku',
+    'Anthropic',
+    ['TEXT', 'IMAGE'],
+    ['FINE_TUNING'],
+  ],
+  [
+    'meta.llama3-1-8b-instruct-v1:0',
+    'meta.llama3-1-8b-instruct-v1:0:128k',
+    'Llama 3.1 8B Instruct',
+    'Meta',
+    ['TEXT'],
+    ['FINE_TUNING', 'DISTILLATION'],
+  ],
+];
+// AWS lists each customizable model twice: the on-demand id and the provisioned context-length variant.
+const FOUNDATION_MODELS: FoundationModel[] = CATALOG.flatMap(
+  ([id, variant, modelName, providerName, inputModalities, customizations]) => [
+    { modelId: id, modelName, providerName, inputModalities, customizations, inferenceTypes: ['ON_DEMAND'] },
+    {
+      modelId: variant,
+      modelName,
+      providerName,
+      inputModalities,
+      customizations,
+      inferenceTypes: ['PROVISIONED'],
+    },
+  ],
+);
+
+const CUSTOMIZATION_TYPES = [
+  'FINE_TUNING',
+  'CONTINUED_PRE_TRAINING',
+  'DISTILLATION',
+  'REINFORCEMENT_FINE_TUNING',
+];
+const JOB_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9+\-.])*$/;
+const MODEL_NAME = /^([0-9a-zA-Z][_-]?){1,63}$/;
+const TOKEN = /^[a-zA-Z0-9]([-a-zA-Z0-9]{0,254}[a-zA-Z0-9])?$/;
+const ROLE_ARN = /^arn:aws(-[^:]+)?:iam::([0-9]{12})?:role\/.+$/;
+const S3_URI = /^s3:\/\/([a-z0-9][-.a-z0-9]{1,61}[a-z0-9])(?:\/(.*))?$/;
+const TAG_CHARS = /^[a-zA-Z0-9\s._:/=+@-]*$/;
+const MAX_TAGS = 200;
+
+/** Modeled HTTP statuses of Bedrock errors, for errors raised elsewhere with the generic 400. */
+const ERROR_STATUS: Record<string, number> = {
+  ResourceNotFoundException: 404,
+  AccessDeniedException: 403,
+  ThrottlingException: 429,
+  InternalServerException: 500,
+  ServiceUnavailableException: 503,
+};
+
+type Body = Record<string, unknown>;
+
+function validation(field: string, value: unknown, constraint: string): AwsError {
+  const shown = value === undefined || value === null ? 'null' : `'${String(value)}'`;
+  return new AwsError(
+    'ValidationException',
+    `1 validation error detected: Value ${shown} at '${field}' failed to satisfy constraint: ${constraint}`,
+  );
+}
+
+function requireString(body: Body, field: string, label = field): string {
+  const v = body[field];
+  if (v === undefined || v === null || v === '')
+    throw validation(label, undefined, 'Member must not be null');
+  if (typeof v !== 'string') throw new AwsError('SerializationException', `${label} must be a string`);
+  return v;
+}
+
+function optionalString(body: Body, field: string): string | undefined {
+  const v = body[field];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw new AwsError('SerializationException', `${field} must be a string`);
+  return v;
+}
+
+function s3Config(raw: unknown, label: string): S3Config {
+  const uri = requireString((raw ?? {}) as Body, 's3Uri', `${label}.s3Uri`);
+  if (!S3_URI.test(uri) || uri.length > 1024) {
+    throw validation(
+      `${label}.s3Uri`,
+      uri,
+      'Member must satisfy regular expression pattern: s3://<bucket>[/<key>]',
+    );
+  }
+  return { s3Uri: uri };
+}
+
+function parseS3Uri(uri: string): { bucket: string; key: string } {
+  const m = S3_URI.exec(uri);
+  if (!m) throw new Error(`not an S3 URI: ${uri}`);
+  return { bucket: m[1] as string, key: m[2] ?? '' };
+}
+
+function parseTags(raw: unknown, label: string): Tag[] {
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw)) throw new AwsError('SerializationException', `${label} must be a list`);
+  if (raw.length > MAX_TAGS)
+    throw validation(
+      label,
+      `${raw.length} tags`,
+      `Member must have length less than or equal to ${MAX_TAGS}`,
+    );
+  const seen = new Set<string>();
+  return raw.map((t: unknown, i) => {
+    const tag = (t ?? {}) as Body;
+    const key = tag['key'];
+    const value = tag['value'];
+    if (typeof key !== 'string' || key.length < 1 || key.length > 128) {
+      throw validation(`${label}.${i + 1}.member.key`, key, 'Member must have length between 1 and 128');
+    }
+    if (!TAG_CHARS.test(key)) {
+      throw validation(
+        `${label}.${i + 1}.member.key`,
+        key,
+        `Member must satisfy regular expression pattern: ${TAG_CHARS.source}`,
+      );
+    }
+    if (key.toLowerCase().startsWith('aws:')) {
+      throw new AwsError('ValidationException', `Tag key '${key}' uses the reserved prefix 'aws:'.`);
+    }
+    if (typeof value !== 'string' || value.length > 256) {
+      throw validation(`${label}.${i + 1}.member.value`, value, 'Member must have length between 0 and 256');
+    }
+    if (!TAG_CHARS.test(value)) {
+      throw validation(
+        `${label}.${i + 1}.member.value`,
+        value,
+        `Member must satisfy regular expression pattern: ${TAG_CHARS.source}`,
+      );
+    }
+    if (seen.has(key)) throw new AwsError('ValidationException', `Duplicate tag key '${key}' in ${label}.`);
+    seen.add(key);
+    return { key, value };
+  });
+}
+
+function parseHyperParameters(raw: unknown): Record<string, string> {
+  if (raw === undefined || raw === null) return {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new AwsError('SerializationException', 'hyperParameters must be a map of strings');
+  }
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    if (typeof v !== 'string')
+      throw new AwsError('SerializationException', `hyperParameters.${k} must be a string`);
+    const n = Number(v);
+    const integerParam = k === 'epochCount' || k === 'batchSize' || k === 'learningRateWarmupSteps';
+    if (v.trim() === '' || !Number.isFinite(n)) {
+      throw new AwsError('ValidationException', `Hyperparameter ${k} must be numeric, got '${v}'.`);
+    }
+    if (integerParam && (!Number.isInteger(n) || n < (k === 'learningRateWarmupSteps' ? 0 : 1))) {
+      throw new AwsError(
+        'ValidationException',
+        `Hyperparameter ${k} must be a positive integer, got '${v}'.`,
+      );
+    }
+    if (k === 'epochCount' && n > 10) {
+      throw new AwsError(
+        'ValidationException',
+        `Hyperparameter epochCount must be between 1 and 10, got '${v}'.`,
+      );
+    }
+    if ((k === 'learningRate' || k === 'learningRateMultiplier') && !(n > 0)) {
+      throw new AwsError('ValidationException', `Hyperparameter ${k} must be greater than 0, got '${v}'.`);
+    }
+    out[k] = v;
+  }
+  return out;
+}
+
+/** 12 lowercase alphanumerics, the shape of Bedrock job and model ids. */
+function newId(): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  return [...randomBytes(12)].map((b) => alphabet[b % alphabet.length]).join('');
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** EventBridge shows whole seconds, as in the documented sample. */
+function eventTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function seedOf(data: Buffer): number {
+  return createHash('sha256').update(data).digest().readUInt32BE(0);
+}
+
+/** Small deterministic PRNG (mulberry32): same seed, same curve. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function round(n: number): number {
+  return Math.round(n * 1e6) / 1e6;
+}
+
+function errorText(err: unknown): string {
+  if (err instanceof AwsError) return `${err.code}: ${err.message}`;
+  return err instanceof Error ? err.message : String(err);
+}
+
+function joinKey(prefix: string, key: string): string {
+  if (prefix === '') return key;
+  return prefix.endsWith('/') ? prefix + key : `${prefix}/${key}`;
+}
+
+function paginate<T>(items: T[], query: URLSearchParams): { page: T[]; nextToken?: string } {
+  const rawMax = query.get('maxResults');
+  const max = rawMax === null ? 100 : Number(rawMax);
+  if (!Number.isInteger(max) || max < 1 || max > 1000) {
+    throw validation('maxResults', rawMax, 'Member must have value between 1 and 1000');
+  }
+  const token = query.get('nextToken');
+  let start = 0;
+  if (token !== null) {
+    start = Number(Buffer.from(token, 'base64').toString('utf8'));
+    if (!Number.isInteger(start) || start < 0)
+      throw new AwsError('ValidationException', 'The nextToken is not valid.');
+  }
+  const page = items.slice(start, start + max);
+  return start + max < items.length
+    ? { page, nextToken: Buffer.from(String(start + max)).toString('base64') }
+    : { page };
+}
+
+function timeFilter(query: URLSearchParams, field: string): number | undefined {
+  const raw = query.get(field);
+  if (raw === null) return undefined;
+  const t = Date.parse(raw);
+  if (Number.isNaN(t)) throw validation(field, raw, 'Member must be a timestamp');
+  return t;
+}
+
+export class BedrockService implements LocalService {
+  readonly signingName = 'bedrock';
+  private readonly accountId: string;
+  private readonly region: string;
+  private readonly s3: ObjectStore;
+  private readonly kms: KeyStore;
+  private readonly putEvents: PutEvents;
+  private jobDurationMs: number;
+  private jobs = new Map<string, JobRecord>();
+  private models = new Map<string, ModelRecord>();
+  private tags = new Map<string, Tag[]>();
+  private tokens = new Map<string, string>();
+  private pendingOutcomes: JobOutcome[] = [];
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** Per-job promise chain: timer callbacks and completeNow never run a job's phases concurrently. */
+  private readonly chains = new Map<string, Promise<void>>();
+  private closed = false;
+
+  constructor(options: BedrockServiceOptions) {
+    this.accountId = options.accountId;
+    this.region = options.region;
+    this.s3 = options.s3;
+    this.kms = options.kms;
+    this.putEvents = options.putEvents;
+    this.jobDurationMs = options.jobDurationMs ?? 3000;
+  }
+
+  // ---- in-process controls ----
+
+  /** Applies to jobs created from now on. */
+  setJobDuration(ms: number): void {
+    if (!(ms >= 0)) throw new Error('job duration must be a non-negative number of milliseconds');
+    this.jobDurationMs = ms;
+  }
+
+  /** The next `count` jobs created end with this outcome (a Failed outcome skips the artifacts). */
+  setNextOutcome(outcome: JobOutcome, count = 1): void {
+    for (let i = 0; i < count; i++) this.pendingOutcomes.push({ ...outcome });
+  }
+
+  /** Runs the rest of a job's timeline at once; resolves when it is terminal. */
+  async completeNow(jobIdentifier: string): Promise<void> {
+    const job = this.findJob(jobIdentifier);
+    this.clearTimer(job.id);
+    await this.enqueue(job, async () => {
+      while (!this.closed && job.status === 'InProgress') await this.runPhase(job);
+      if (!this.closed && job.status === 'Stopping') await this.finishStop(job);
+    });
+    // A timer callback that was already queued may have re-armed a (now pointless) timer.
+    this.clearTimer(job.id);
+  }
+
+  /** Stops every timer; in-flight work stops emitting and scheduling. */
+  close(): void {
+    this.closed = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  // ---- LocalService ----
+
+  operationOf(req: LocalRequest): string {
+    return this.route(req)?.operation ?? 'Unknown';
+  }
+
+  errorResponse(error: AwsError): LocalResponse {
+    const modeled = Object.hasOwn(ERROR_STATUS, error.code) ? ERROR_STATUS[error.code] : undefined;
+    const status = error.status === 400 ? (modeled ?? 400) : error.status;
+    return {
+      status,
+      headers: { 'content-type': 'application/json', 'x-amzn-errortype': error.code },
+      body: JSON.stringify({ message: error.message, ...error.extra }),
+    };
+  }
+
+  async handle(req: LocalRequest): Promise<LocalResponse> {
+    const route = this.route(req);
+    if (!route) {
+      throw new AwsError(
+        'UnknownOperationException',
+        `The embedded Bedrock does not serve ${req.method} ${req.path}`,
+        404,
+      );
+    }
+    const body = this.parseBody(req);
+    const id = route.id ?? '';
+    switch (route.operation) {
+      case 'CreateModelCustomizationJob':
+        return this.json(await this.createJob(body), 201);
+      case 'GetModelCustomizationJob':
+        return this.json(this.jobView(this.findJob(id)));
+      case 'ListModelCustomizationJobs':
+        return this.json(this.listJobs(req.query));
+      case 'StopModelCustomizationJob':
+        this.stopJob(this.findJob(id));
+        return this.json({});
+      case 'GetCustomModel':
+        return this.json(this.modelView(this.findModel(id)));
+      case 'ListCustomModels':
+        return this.json(this.listModels(req.query));
+      case 'DeleteCustomModel': {
+        const model = this.findModel(id);
+        this.models.delete(model.modelArn);
+        this.tags.delete(model.modelArn);
+        return this.json({});
+      }
+      case 'GetFoundationModel':
+        return this.json({ modelDetails: this.foundationView(this.findFoundationModel(id)) });
+      case 'ListFoundationModels':
+        return this.json({ modelSummaries: this.listFoundationModels(req.query) });
+      case 'TagResource':
+        this.tagResource(body);
+        return this.json({});
+      case 'UntagResource':
+        this.untagResource(body);
+        return this.json({});
+      case 'ListTagsForResource': {
+        const arn = this.taggable(requireString(body, 'resourceARN'));
+        return this.json({ tags: (this.tags.get(arn) ?? []).map((t) => ({ ...t })) });
+      }
+      default:
+        throw new AwsError(
+          'UnknownOperationException',
+          `The embedded Bedrock does not implement ${route.operation}`,
+          404,
+        );
+    }
+  }
+
+  snapshot(): BedrockSnapshot {
+    return {
+      version: 1,
+      jobDurationMs: this.jobDurationMs,
+      jobs: [...this.jobs.values()].map((j) => structuredClone(j)),
+      models: [...this.models.values()].map((m) => structuredClone(m)),
+      tags: [...this.tags.entries()].map(([arn, t]) => [arn, t.map((x) => ({ ...x }))]),
+      tokens: [...this.tokens.entries()],
+      pendingOutcomes: this.pendingOutcomes.map((o) => ({ ...o })),
+    };
+  }
+
+  restore(state: unknown): void {
+    const snap = state as Partial<BedrockSnapshot> | undefined;
+    if (snap?.version !== 1) throw new Error('Bedrock snapshot: unsupported format');
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    this.chains.clear();
+    this.jobDurationMs = snap.jobDurationMs ?? this.jobDurationMs;
+    this.jobs = new Map((snap.jobs ?? []).map((j) => [j.id, structuredClone(j)]));
+    this.models = new Map((snap.models ?? []).map((m) => [m.modelArn, structuredClone(m)]));
+    this.tags = new Map(snap.tags ?? []);
+    this.tokens = new Map(snap.tokens ?? []);
+    this.pendingOutcomes = [...(snap.pendingOutcomes ?? [])];
+    // Jobs that were running keep running; their phase deadlines are wall-clock, so overdue ones run now.
+    for (const job of this.jobs.values()) this.schedule(job);
+  }
+
+  // ---- routing ----
+
+  private route(req: LocalRequest): { operation: string; id?: string } | undefined {
+    const segments = req.path.split('/').filter((s) => s !== '');
+    let decoded: string[];
+    try {
+      decoded = segments.map((s) => decodeURIComponent(s));
+    } catch {
+      return undefined;
+    }
+    const [root, id, action] = decoded;
+    const m = req.method.toUpperCase();
+    const n = decoded.length;
+    if (root === 'model-customization-jobs') {
+      if (n === 1 && m === 'POST') return { operation: 'CreateModelCustomizationJob' };
+      if (n === 1 && m === 'GET') return { operation: 'ListModelCustomizationJobs' };
+      if (n === 2 && m === 'GET') return { operation: 'GetModelCustomizationJob', id };
+      if (n === 3 && m === 'POST' && action === 'stop') return { operation: 'StopModelCustomizationJob', id };
+    }
+    if (root === 'custom-models') {
+      if (n === 1 && m === 'GET') return { operation: 'ListCustomModels' };
+      if (n === 2 && m === 'GET') return { operation: 'GetCustomModel', id };
+      if (n === 2 && m === 'DELETE') return { operation: 'DeleteCustomModel', id };
+    }
+    if (root === 'foundation-models') {
+      if (n === 1 && m === 'GET') return { operation: 'ListFoundationModels' };
+      if (n === 2 && m === 'GET') return { operation: 'GetFoundationModel', id };
+    }
+    if (n === 1 && m === 'POST') {
+      if (root === 'tagResource') return { operation: 'TagResource' };
+      if (root === 'untagResource') return { operation: 'UntagResource' };
+      if (root === 'listTagsForResource') return { operation: 'ListTagsForResource' };
+    }
+    return undefined;
+  }
+
+  private parseBody(req: LocalRequest): Body {
+    if (req.body.length === 0) return {};
+    try {
+      const parsed: unknown = JSON.parse(req.body.toString('utf8'));
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+        throw new Error('not an object');
+      }
+      return parsed as Body;
+    } catch {
+      throw new AwsError('SerializationException', 'Request body is not a valid JSON object');
+    }
+  }
+
+  private json(body: unknown, status = 200): LocalResponse {
+    return {
+      status,
+      headers: { 'content-type': 'application/json', 'x-amzn-requestid': randomBytes(16).toString('hex') },
+      body: JSON.stringify(body),
+    };
+  }
+
+  // ---- jobs ----
+
+  private async createJob(b: Body): Promise<{ jobArn: string }> {
+    // A retried request (same token) answers with the job it created first, before any other check.
+    const token = optionalString(b, 'clientRequestToken');
+    if (token !== undefined) {
+      if (!TOKEN.test(token) || token.length > 256) {
+        throw validation(
+          'clientRequestToken',
+          token,
+          `Member must satisfy regular expression pattern: ${TOKEN.source}`,
+        );
+      }
+      const existing = this.tokens.get(token);
+      if (existing) return { jobArn: existing };
+    }
+
+    const jobName = requireString(b, 'jobName');
+    if (jobName.length > 63)
+      throw validation('jobName', jobName, 'Member must have length less than or equal to 63');
+    if (!JOB_NAME.test(jobName)) {
+      throw validation(
+        'jobName',
+        jobName,
+        'Member must satisfy regular expression pattern: [a-zA-Z0-9](-*[a-zA-Z0-9\\+\\-\\.])*',
+      );
+    }
+    const customModelName = requireString(b, 'customModelName');
+    if (customModelName.length > 63) {
+      throw validation(
+        'customModelName',
+        customModelName,
+        'Member must have length less than or equal to 63',
+      );
+    }
+    if (!MODEL_NAME.test(customModelName)) {
+      throw validation(
+        'customModelName',
+        customModelName,
+        'Member must satisfy regular expression pattern: ([0-9a-zA-Z][_-]?){1,63}',
+      );
+    }
+    const roleArn = requireString(b, 'roleArn');
+    if (!ROLE_ARN.test(roleArn) || roleArn.length > 2048) {
+      throw validation(
+        'roleArn',
+        roleArn,
+        'Member must satisfy regular expression pattern: ^arn:aws(-[^:]+)?:iam::([0-9]{12})?:role/.+$',
+      );
+    }
+    const baseModel = this.findFoundationModel(requireString(b, 'baseModelIdentifier'), true);
+    const customizationType = optionalString(b, 'customizationType') ?? 'FINE_TUNING';
+    if (!CUSTOMIZATION_TYPES.includes(customizationType)) {
+      throw validation(
+        'customizationType',
+        customizationType,
+        `Member must satisfy enum value set: [${CUSTOMIZATION_TYPES.join(', ')}]`,
+      );
+    }
+    if (!baseModel.customizations.includes(customizationType)) {
+      throw new AwsError(
+        'ValidationException',
+        `The base model ${baseModel.modelId} does not support customization type ${customizationType}.`,
+      );
+    }
+    if (b['trainingDataConfig'] === undefined)
+      throw validation('trainingDataConfig', undefined, 'Member must not be null');
+    const trainingDataConfig = s3Config(b['trainingDataConfig'], 'trainingDataConfig');
+    if (b['outputDataConfig'] === undefined)
+      throw validation('outputDataConfig', undefined, 'Member must not be null');
+    const outputDataConfig = s3Config(b['outputDataConfig'], 'outputDataConfig');
+    const validators = this.parseValidators(b['validationDataConfig']);
+    const hyperParameters = parseHyperParameters(b['hyperParameters']);
+    const jobTags = parseTags(b['jobTags'], 'jobTags');
+    const customModelTags = parseTags(b['customModelTags'], 'customModelTags');
+
+    if ([...this.jobs.values()].some((j) => j.jobName === jobName)) {
+      throw new AwsError('ValidationException', 'The provided job name is currently in use.');
+    }
+    const modelTaken =
+      [...this.models.values()].some((m) => m.modelName === customModelName) ||
+      [...this.jobs.values()].some(
+        (j) =>
+          j.customModelName === customModelName && (j.status === 'InProgress' || j.status === 'Stopping'),
+      );
+    if (modelTaken) {
+      throw new AwsError(
+        'ValidationException',
+        `The provided custom model name '${customModelName}' is already in use.`,
+      );
+    }
+
+    let outputModelKmsKeyArn: string | undefined;
+    const keyId = optionalString(b, 'customModelKmsKeyId');
+    if (keyId !== undefined) outputModelKmsKeyArn = await this.resolveModelKey(keyId);
+
+    // Token may have been taken while we awaited KMS: re-check so concurrent retries stay idempotent.
+    if (token !== undefined) {
+      const existing = this.tokens.get(token);
+      if (existing) return { jobArn: existing };
+    }
+
+    const id = newId();
+    const now = Date.now();
+    const job: JobRecord = {
+      id,
+      jobArn: `arn:aws:bedrock:${this.region}:${this.accountId}:model-customization-job/${baseModel.modelId}/${id}`,
+      jobName,
+      clientRequestToken: token,
+      roleArn,
+      baseModelId: baseModel.modelId,
+      baseModelArn: this.foundationArn(baseModel.modelId),
+      customizationType,
+      customModelName,
+      outputModelKmsKeyArn,
+      customModelTags,
+      hyperParameters,
+      trainingDataConfig,
+      validators,
+      outputDataConfig,
+      vpcConfig: b['vpcConfig'] ?? undefined,
+      status: 'InProgress',
+      phase: 'validation',
+      phaseTimes: [{ start: now }, {}, {}],
+      creationTime: now,
+      lastModifiedTime: now,
+      durationMs: this.jobDurationMs,
+      forcedOutcome: this.pendingOutcomes.shift(),
+    };
+    this.jobs.set(id, job);
+    if (token !== undefined) this.tokens.set(token, job.jobArn);
+    if (jobTags.length > 0) this.tags.set(job.jobArn, jobTags);
+    await this.emit(job);
+    this.schedule(job);
+    return { jobArn: job.jobArn };
+  }
+
+  private parseValidators(raw: unknown): S3Config[] {
+    if (raw === undefined || raw === null) return [];
+    const list = (raw as Body)['validators'];
+    if (!Array.isArray(list))
+      throw validation('validationDataConfig.validators', undefined, 'Member must not be null');
+    if (list.length > 10) {
+      throw validation(
+        'validationDataConfig.validators',
+        `${list.length} validators`,
+        'Member must have length less than or equal to 10',
+      );
+    }
+    return list.map((v: unknown, i) => s3Config(v, `validationDataConfig.validators.${i + 1}.member`));
+  }
+
+  private async resolveModelKey(keyId: string): Promise<string> {
+    let key: Awaited<ReturnType<KeyStore['describe']>>;
+    try {
+      key = await this.kms.describe(keyId);
+    } catch (err) {
+      if (err instanceof AwsError && err.code === 'NotFoundException') {
+        throw new AwsError(
+          'ValidationException',
+          `The provided KMS key '${keyId}' was not found: ${err.message}`,
+        );
+      }
+      throw err;
+    }
+    if (key.keySpec !== 'SYMMETRIC_DEFAULT' || key.keyUsage !== 'ENCRYPT_DECRYPT') {
+      throw new AwsError(
+        'ValidationException',
+        `The KMS key ${key.keyArn} must be a symmetric encryption key (KeySpec SYMMETRIC_DEFAULT, KeyUsage ENCRYPT_DECRYPT).`,
+      );
+    }
+    if (key.keyManager !== 'CUSTOMER') {
+      throw new AwsError('ValidationException', `The KMS key ${key.keyArn} must be a customer managed key.`);
+    }
+    return key.keyArn;
+  }
+
+  private findJob(identifier: string): JobRecord {
+    for (const job of this.jobs.values()) {
+      if (job.jobArn === identifier || job.jobName === identifier) return job;
+    }
+    throw new AwsError(
+      'ResourceNotFoundException',
+      `Model customization job ${identifier} was not found.`,
+      404,
+    );
+  }
+
+  private stopJob(job: JobRecord): void {
+    if (job.status !== 'InProgress') {
+      throw new AwsError(
+        'ValidationException',
+        `The model customization job ${job.jobName} is ${job.status} and cannot be stopped.`,
+      );
+    }
+    const now = Date.now();
+    this.clearTimer(job.id);
+    job.status = 'Stopping';
+    job.haltedPhase = PHASES.indexOf(job.phase);
+    job.lastModifiedTime = now;
+    job.stopAt = now + Math.max(1, Math.min(1000, Math.round(job.durationMs * 0.1)));
+    this.schedule(job);
+  }
+
+  private async finishStop(job: JobRecord): Promise<void> {
+    if (job.status !== 'Stopping') return;
+    const now = Date.now();
+    job.status = 'Stopped';
+    job.endTime = now;
+    job.lastModifiedTime = now;
+    await this.emit(job);
+  }
+
+  private jobView(job: JobRecord) {
+    const view: Record<string, unknown> = {
+      jobArn: job.jobArn,
+      jobName: job.jobName,
+      outputModelName: job.customModelName,
+      roleArn: job.roleArn,
+      status: job.status,
+      statusDetails: this.statusDetails(job),
+      creationTime: iso(job.creationTime),
+      lastModifiedTime: iso(job.lastModifiedTime),
+      baseModelArn: job.baseModelArn,
+      hyperParameters: { ...job.hyperParameters },
+      trainingDataConfig: { ...job.trainingDataConfig },
+      validationDataConfig: { validators: job.validators.map((v) => ({ ...v })) },
+      outputDataConfig: { ...job.outputDataConfig },
+      customizationType: job.customizationType,
+    };
+    if (job.clientRequestToken !== undefined) view['clientRequestToken'] = job.clientRequestToken;
+    if (job.outputModelArn !== undefined) view['outputModelArn'] = job.outputModelArn;
+    if (job.outputModelKmsKeyArn !== undefined) view['outputModelKmsKeyArn'] = job.outputModelKmsKeyArn;
+    if (job.failureMessage !== undefined) view['failureMessage'] = job.failureMessage;
+    if (job.endTime !== undefined) view['endTime'] = iso(job.endTime);
+    if (job.trainingLoss !== undefined) view['trainingMetrics'] = { trainingLoss: job.trainingLoss };
+    if (job.validationLoss !== undefined)
+      view['validationMetrics'] = [{ validationLoss: job.validationLoss }];
+    if (job.vpcConfig !== undefined) view['vpcConfig'] = job.vpcConfig;
+    return view;
+  }
+
+  private statusDetails(job: JobRecord) {
+    const current = job.phase === 'done' ? PHASES.length : PHASES.indexOf(job.phase);
+    const halted = job.haltedPhase ?? current;
+    const detail = (i: number) => {
+      let status: string;
+      if (job.status === 'Completed') status = 'Completed';
+      else if (job.status === 'InProgress')
+        status = i < current ? 'Completed' : i === current ? 'InProgress' : 'NotStarted';
+      else status = i < halted ? 'Completed' : i === halted ? job.status : 'NotStarted';
+      const times = job.phaseTimes[i] ?? {};
+      const out: Record<string, string> = { status };
+      if (times.start !== undefined) out['creationTime'] = iso(times.start);
+      const last = times.end ?? (status === 'NotStarted' ? undefined : job.lastModifiedTime);
+      if (last !== undefined) out['lastModifiedTime'] = iso(last);
+      return out;
+    };
+    return { validationDetails: detail(0), dataProcessingDetails: detail(1), trainingDetails: detail(2) };
+  }
+
+  private listJobs(query: URLSearchParams) {
+    const status = query.get('statusEquals');
+    const nameContains = query.get('nameContains');
+    const after = timeFilter(query, 'creationTimeAfter');
+    const before = timeFilter(query, 'creationTimeBefore');
+    const descending = (query.get('sortOrder') ?? 'Descending') !== 'Ascending';
+    const items = [...this.jobs.values()]
+      .filter((j) => status === null || j.status === status)
+      .filter((j) => nameContains === null || j.jobName.includes(nameContains))
+      .filter((j) => after === undefined || j.creationTime > after)
+      .filter((j) => before === undefined || j.creationTime < before)
+      .sort((x, y) => (descending ? y.creationTime - x.creationTime : x.creationTime - y.creationTime))
+      .map((j) => {
+        const s: Record<string, unknown> = {
+          jobArn: j.jobArn,
+          baseModelArn: j.baseModelArn,
+          jobName: j.jobName,
+          status: j.status,
+          statusDetails: this.statusDetails(j),
+          lastModifiedTime: iso(j.lastModifiedTime),
+          creationTime: iso(j.creationTime),
+          customModelName: j.customModelName,
+          customizationType: j.customizationType,
+        };
+        if (j.endTime !== undefined) s['endTime'] = iso(j.endTime);
+        if (j.outputModelArn !== undefined) s['customModelArn'] = j.outputModelArn;
+        return s;
+      });
+    const { page, nextToken } = paginate(items, query);
+    return nextToken
+      ? { modelCustomizationJobSummaries: page, nextToken }
+      : { modelCustomizationJobSummaries: page };
+  }
+
+  // ---- the simulated timeline ----
+
+  private schedule(job: JobRecord): void {
+    this.clearTimer(job.id);
+    if (this.closed) return;
+    let at: number;
+    let run: () => Promise<void>;
+    if (job.status === 'Stopping') {
+      at = job.stopAt ?? Date.now();
+      run = () => this.finishStop(job);
+    } else if (job.status === 'InProgress' && job.phase !== 'done') {
+      at = job.creationTime + PHASE_END[job.phase] * job.durationMs;
+      run = async () => {
+        await this.runPhase(job);
+        this.schedule(job);
+      };
+    } else {
+      return;
+    }
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(job.id);
+        void this.enqueue(job, run);
+      },
+      Math.max(0, at - Date.now()),
+    );
+    // The endpoint's server keeps the process alive; a pending job alone must not.
+    timer.unref();
+    this.timers.set(job.id, timer);
+  }
+
+  private clearTimer(id: string): void {
+    const t = this.timers.get(id);
+    if (t) clearTimeout(t);
+    this.timers.delete(id);
+  }
+
+  private enqueue(job: JobRecord, work: () => Promise<void>): Promise<void> {
+    const previous = this.chains.get(job.id) ?? Promise.resolve();
+    const next = previous.then(work).catch((err: unknown) => {
+      // A bug in the simulation must not leave the job hanging in InProgress forever.
+      if (job.status === 'InProgress')
+        return this.fail(job, `Internal error in the embedded Bedrock: ${errorText(err)}`);
+    });
+    this.chains.set(job.id, next);
+    return next;
+  }
+
+  /** Ends the job's current phase: each phase does the work AWS would do before moving on. */
+  private async runPhase(job: JobRecord): Promise<void> {
+    if (this.closed || job.status !== 'InProgress') return;
+    if (job.phase === 'validation') await this.endValidation(job);
+    else if (job.phase === 'dataProcessing') this.advance(job, 'training');
+    else if (job.phase === 'training') await this.endTraining(job);
+  }
+
+  private advance(job: JobRecord, next: Phase): void {
+    const now = Date.now();
+    const index = PHASES.indexOf(job.phase);
+    const times = job.phaseTimes[index];
+    if (times) times.end = now;
+    job.phase = next;
+    const nextIndex = PHASES.indexOf(next);
+    const nextTimes = job.phaseTimes[nextIndex];
+    if (nextTimes) nextTimes.start = now;
+    job.lastModifiedTime = now;
+  }
+
+  private async endValidation(job: JobRecord): Promise<void> {
+    let training: Buffer;
+    try {
+      training = await this.read(job.trainingDataConfig.s3Uri);
+    } catch (err) {
+      return this.fail(
+        job,
+        `Unable to read the training data at ${job.trainingDataConfig.s3Uri}: ${errorText(err)}`,
+      );
+    }
+    const validationData: Buffer[] = [];
+    for (const v of job.validators) {
+      try {
+        validationData.push(await this.read(v.s3Uri));
+      } catch (err) {
+        return this.fail(job, `Unable to read the validation data at ${v.s3Uri}: ${errorText(err)}`);
+      }
+    }
+    if (job.status !== 'InProgress') return;
+    const records = training
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '').length;
+    if (records === 0)
+      return this.fail(job, `The training data at ${job.trainingDataConfig.s3Uri} contains no records.`);
+    const keyProblem = await this.keyProblem(job);
+    if (keyProblem) return this.fail(job, keyProblem);
+    if (job.status !== 'InProgress') return;
+    job.dataSeed = seedOf(training);
+    job.recordCount = records;
+    if (validationData.length > 0) job.validationSeed = seedOf(Buffer.concat(validationData));
+    this.advance(job, 'dataProcessing');
+  }
+
+  private async endTraining(job: JobRecord): Promise<void> {
+    if (job.forcedOutcome?.status === 'Failed') return this.fail(job, job.forcedOutcome.failureMessage);
+    const modelId = newId();
+    const modelArn = `arn:aws:bedrock:${this.region}:${this.accountId}:custom-model/${job.baseModelId}/${modelId}`;
+    // Bedrock encrypts the model artifacts with the caller's key at the end: a key disabled or
+    // scheduled for deletion mid-job fails the job here.
+    if (job.outputModelKmsKeyArn !== undefined) {
+      try {
+        await this.kms.generateDataKey(job.outputModelKmsKeyArn, { 'aws:bedrock:arn': modelArn });
+      } catch (err) {
+        return this.fail(job, this.keyFailure(job.outputModelKmsKeyArn, err));
+      }
+    }
+    if (job.status !== 'InProgress') return;
+
+    const metrics = this.simulateMetrics(job);
+    const { bucket, key: prefix } = parseS3Uri(job.outputDataConfig.s3Uri);
+    const base = joinKey(prefix, `model-customization-job-${job.id}/`);
+    try {
+      await this.s3.putObject(
+        bucket,
+        `${base}training_artifacts/step_wise_training_metrics.csv`,
+        Buffer.from(metrics.trainingCsv),
+        {
+          contentType: 'text/csv',
+        },
+      );
+      if (metrics.validationCsv !== undefined) {
+        await this.s3.putObject(
+          bucket,
+          `${base}validation_artifacts/post_fine_tuning_validation/validation_metrics.csv`,
+          Buffer.from(metrics.validationCsv),
+          { contentType: 'text/csv' },
+        );
+      }
+    } catch (err) {
+      return this.fail(
+        job,
+        `Unable to write the job output to ${job.outputDataConfig.s3Uri}: ${errorText(err)}`,
+      );
+    }
+    if (job.status !== 'InProgress') return;
+
+    const now = Date.now();
+    const model: ModelRecord = {
+      modelArn,
+      modelName: job.customModelName,
+      jobArn: job.jobArn,
+      jobName: job.jobName,
+      baseModelId: job.baseModelId,
+      baseModelArn: job.baseModelArn,
+      customizationType: job.customizationType,
+      modelKmsKeyArn: job.outputModelKmsKeyArn,
+      hyperParameters: { ...job.hyperParameters },
+      trainingDataConfig: { ...job.trainingDataConfig },
+      validators: job.validators.map((v) => ({ ...v })),
+      outputDataConfig: { ...job.outputDataConfig },
+      trainingLoss: metrics.trainingLoss,
+      validationLoss: metrics.validationLoss,
+      creationTime: now,
+    };
+    this.models.set(modelArn, model);
+    if (job.customModelTags.length > 0)
+      this.tags.set(
+        modelArn,
+        job.customModelTags.map((t) => ({ ...t })),
+      );
+    this.advance(job, 'done');
+    job.status = 'Completed';
+    job.outputModelArn = modelArn;
+    job.trainingLoss = metrics.trainingLoss;
+    job.validationLoss = metrics.validationLoss;
+    job.endTime = now;
+    job.lastModifiedTime = now;
+    await this.emit(job);
+  }
+
+  private async read(uri: string): Promise<Buffer> {
+    const { bucket, key } = parseS3Uri(uri);
+    if (key === '' || key.endsWith('/')) throw new Error('the URI names a prefix, not an object');
+    return this.s3.getObject(bucket, key);
+  }
+
+  /** Undefined when the job's model key is usable; otherwise the failure message. */
+  private async keyProblem(job: JobRecord): Promise<string | undefined> {
+    const arn = job.outputModelKmsKeyArn;
+    if (arn === undefined) return undefined;
+    try {
+      const key = await this.kms.describe(arn);
+      if (key.keyState === 'Enabled') return undefined;
+      const why = key.keyState === 'Disabled' ? 'DisabledException' : 'KMSInvalidStateException';
+      return this.keyFailure(
+        arn,
+        new AwsError(why, `${arn} is ${key.keyState === 'Disabled' ? 'disabled' : 'pending deletion'}.`),
+      );
+    } catch (err) {
+      return this.keyFailure(arn, err);
+    }
+  }
+
+  private keyFailure(arn: string, err: unknown): string {
+    return `Amazon Bedrock could not use the KMS key ${arn} to encrypt the custom model (${errorText(err)}). Check that the key is enabled, not pending deletion, and that its key policy allows the job's role.`;
+  }
+
+  private async fail(job: JobRecord, message: string): Promise<void> {
+    if (job.status !== 'InProgress') return;
+    const now = Date.now();
+    job.status = 'Failed';
+    job.haltedPhase = job.phase === 'done' ? PHASES.length - 1 : PHASES.indexOf(job.phase);
+    job.failureMessage = message;
+    job.endTime = now;
+    job.lastModifiedTime = now;
+    const times = job.phaseTimes[job.haltedPhase];
+    if (times) times.end = now;
+    this.clearTimer(job.id);
+    await this.emit(job);
+  }
+
+  private simulateMetrics(job: JobRecord) {
+    const epochs = Number(job.hyperParameters['epochCount'] ?? '2');
+    const batch = Number(job.hyperParameters['batchSize'] ?? '1');
+    const stepsPerEpoch = Math.min(50, Math.max(1, Math.ceil((job.recordCount ?? 1) / batch)));
+    const total = epochs * stepsPerEpoch;
+    const rand = prng(job.dataSeed ?? 1);
+    const start = 1.8 + rand();
+    const floor = start * (0.2 + rand() * 0.15);
+    const lossAt = (step: number) => floor + (start - floor) * Math.exp((-4 * step) / Math.max(1, total - 1));
+
+    const trainingRows = ['step_number,epoch_number,training_loss,perplexity'];
+    let trainingLoss = start;
+    for (let step = 0; step < total; step++) {
+      // Noise shrinks as training converges, so the curve stays plausibly downward.
+      const noise = (rand() - 0.5) * 0.06 * lossAt(step) * (1 - step / total);
+      trainingLoss = round(Math.max(0.01, lossAt(step) + noise));
+      trainingRows.push(
+        `${step},${Math.floor(step / stepsPerEpoch)},${trainingLoss},${round(Math.exp(trainingLoss))}`,
+      );
+    }
+
+    let validationCsv: string | undefined;
+    let validationLoss: number | undefined;
+    if (job.validationSeed !== undefined) {
+      const vrand = prng(job.validationSeed ^ (job.dataSeed ?? 0));
+      const rows = ['step_number,epoch_number,validation_loss,validation_perplexity'];
+      for (let epoch = 0; epoch < epochs; epoch++) {
+        const step = (epoch + 1) * stepsPerEpoch - 1;
+        validationLoss = round(lossAt(step) * (1.04 + vrand() * 0.1));
+        rows.push(`${step},${epoch},${validationLoss},${round(Math.exp(validationLoss))}`);
+      }
+      validationCsv = `${rows.join('\n')}\n`;
+    }
+    return { trainingCsv: `${trainingRows.join('\n')}\n`, trainingLoss, validationCsv, validationLoss };
+  }
+
+  /** Best effort, like Bedrock's own EventBridge delivery: a failing bus never fails the job. */
+  private async emit(job: JobRecord): Promise<void> {
+    if (this.closed) return;
+    const detail: Record<string, unknown> = {
+      version: '0.0',
+      jobName: job.jobName,
+      jobArn: job.jobArn,
+      outputModelName: job.customModelName,
+      roleArn: job.roleArn,
+      jobStatus: job.status,
+      creationTime: eventTime(job.creationTime),
+      lastModifiedTime: eventTime(job.lastModifiedTime),
+      baseModelArn: job.baseModelArn,
+      hyperParameters: { ...job.hyperParameters },
+      trainingDataConfig: { s3Uri: job.trainingDataConfig.s3Uri },
+      outputDataConfig: { s3Uri: job.outputDataConfig.s3Uri },
+    };
+    if (job.outputModelArn !== undefined) detail['outputModelArn'] = job.outputModelArn;
+    if (job.status === 'Failed' && job.failureMessage !== undefined)
+      detail['failureMessage'] = job.failureMessage;
+    if (job.endTime !== undefined) detail['endTime'] = eventTime(job.endTime);
+    const firstValidator = job.validators[0];
+    if (firstValidator) detail['validationDataConfig'] = { s3Uri: firstValidator.s3Uri };
+    try {
+      await this.putEvents([
+        {
+          Source: 'aws.bedrock',
+          DetailType: 'Model Customization Job State Change',
+          Detail: JSON.stringify(detail),
+          Resources: [job.jobArn],
+          Time: new Date(job.lastModifiedTime),
+        },
+      ]);
+    } catch {
+      // Dropped on purpose: the workflow's poll must cover lost events.
+    }
+  }
+
+  // ---- custom models ----
+
+  private findModel(identifier: string): ModelRecord {
+    const model =
+      this.models.get(identifier) ?? [...this.models.values()].find((m) => m.modelName === identifier);
+    if (!model)
+      throw new AwsError('ResourceNotFoundException', `Custom model ${identifier} was not found.`, 404);
+    return model;
+  }
+
+  private modelView(m: ModelRecord) {
+    const view: Record<string, unknown> = {
+      modelArn: m.modelArn,
+      modelName: m.modelName,
+      jobName: m.jobName,
+      jobArn: m.jobArn,
+      baseModelArn: m.baseModelArn,
+      customizationType: m.customizationType,
+      hyperParameters: { ...m.hyperParameters },
+      trainingDataConfig: { ...m.trainingDataConfig },
+      validationDataConfig: { validators: m.validators.map((v) => ({ ...v })) },
+      outputDataConfig: { ...m.outputDataConfig },
+      trainingMetrics: { trainingLoss: m.trainingLoss },
+      creationTime: iso(m.creationTime),
+      modelStatus: 'Active',
+    };
+    if (m.modelKmsKeyArn !== undefined) view['modelKmsKeyArn'] = m.modelKmsKeyArn;
+    if (m.validationLoss !== undefined) view['validationMetrics'] = [{ validationLoss: m.validationLoss }];
+    return view;
+  }
+
+  private listModels(query: URLSearchParams) {
+    const nameContains = query.get('nameContains');
+    const baseArn = query.get('baseModelArnEquals');
+    const foundationArn = query.get('foundationModelArnEquals');
+    const status = query.get('modelStatus');
+    const after = timeFilter(query, 'creationTimeAfter');
+    const before = timeFilter(query, 'creationTimeBefore');
+    const sortBy = query.get('sortBy');
+    if (sortBy !== null && sortBy !== 'CreationTime') {
+      throw validation('sortBy', sortBy, 'Member must satisfy enum value set: [CreationTime]');
+    }
+    const descending = (query.get('sortOrder') ?? 'Descending') !== 'Ascending';
+    const items = [...this.models.values()]
+      .filter((m) => nameContains === null || m.modelName.includes(nameContains))
+      .filter((m) => baseArn === null || m.baseModelArn === baseArn)
+      .filter((m) => foundationArn === null || m.baseModelArn === foundationArn)
+      .filter(() => status === null || status === 'Active')
+      .filter((m) => after === undefined || m.creationTime > after)
+      .filter((m) => before === undefined || m.creationTime < before)
+      .sort((x, y) => (descending ? y.creationTime - x.creationTime : x.creationTime - y.creationTime))
+      .map((m) => ({
+        modelArn: m.modelArn,
+        modelName: m.modelName,
+        creationTime: iso(m.creationTime),
+        baseModelArn: m.baseModelArn,
+        baseModelName: this.foundationName(m.baseModelId),
+        customizationType: m.customizationType,
+        ownerAccountId: this.accountId,
+        modelStatus: 'Active',
+      }));
+    const { page, nextToken } = paginate(items, query);
+    return nextToken ? { modelSummaries: page, nextToken } : { modelSummaries: page };
+  }
+
+  // ---- foundation models ----
+
+  private foundationArn(modelId: string): string {
+    return `arn:aws:bedrock:${this.region}::foundation-model/${modelId}`;
+  }
+
+  private foundationName(modelId: string): string {
+    return FOUNDATION_MODELS.find((f) => f.modelId === modelId)?.modelName ?? modelId;
+  }
+
+  private findFoundationModel(identifier: string, forCustomization = false): FoundationModel {
+    const arn = /^arn:aws[a-z-]*:bedrock:([^:]*)::foundation-model\/(.+)$/.exec(identifier);
+    const modelId = arn && arn[1] === this.region ? arn[2] : identifier;
+    const model = FOUNDATION_MODELS.find((f) => f.modelId === modelId);
+    if (!model) {
+      throw new AwsError(
+        'ValidationException',
+        forCustomization
+          ? `The provided base model identifier '${identifier}' is not a foundation model that supports customization in ${this.region}. Customizable models: ${FOUNDATION_MODELS.map((f) => f.modelId).join(', ')}.`
+          : `The provided model identifier '${identifier}' is invalid.`,
+      );
+    }
+    return model;
+  }
+
+  private foundationView(f: FoundationModel) {
+    return {
+      modelArn: this.foundationArn(f.modelId),
+      modelId: f.modelId,
+      modelName: f.modelName,
+      providerName: f.providerName,
+      inputModalities: [...f.inputModalities],
+      outputModalities: ['TEXT'],
+      responseStreamingSupported: true,
+      customizationsSupported: [...f.customizations],
+      inferenceTypesSupported: [...f.inferenceTypes],
+      modelLifecycle: { status: 'ACTIVE' },
+    };
+  }
+
+  private listFoundationModels(query: URLSearchParams) {
+    const provider = query.get('byProvider')?.toLowerCase();
+    const customization = query.get('byCustomizationType');
+    const output = query.get('byOutputModality');
+    const inference = query.get('byInferenceType');
+    return FOUNDATION_MODELS.filter(
+      (f) => provider === undefined || f.providerName.toLowerCase() === provider,
+    )
+      .filter((f) => customization === null || f.customizations.includes(customization))
+      .filter(() => output === null || output === 'TEXT')
+      .filter((f) => inference === null || f.inferenceTypes.includes(inference))
+      .map((f) => this.foundationView(f));
+  }
+
+  // ---- tags ----
+
+  private taggable(arn: string): string {
+    const exists = this.models.has(arn) || [...this.jobs.values()].some((j) => j.jobArn === arn);
+    if (!exists) throw new AwsError('ResourceNotFoundException', `Resource ${arn} was not found.`, 404);
+    return arn;
+  }
+
+  private tagResource(b: Body): void {
+    const arn = this.taggable(requireString(b, 'resourceARN'));
+    if (b['tags'] === undefined) throw validation('tags', undefined, 'Member must not be null');
+    const incoming = parseTags(b['tags'], 'tags');
+    const current = (this.tags.get(arn) ?? []).map((t) => ({ ...t }));
+    for (const tag of incoming) {
+      const existing = current.find((t) => t.key === tag.key);
+      if (existing) existing.value = tag.value;
+      else current.push(tag);
+    }
+    if (current.length > MAX_TAGS) {
+      throw new AwsError('TooManyTagsException', `A resource can have at most ${MAX_TAGS} tags.`, 400, {
+        resourceName: arn,
+      });
+    }
+    this.tags.set(arn, current);
+  }
+
+  private untagResource(b: Body): void {
+    const arn = this.taggable(requireString(b, 'resourceARN'));
+    const keys = b['tagKeys'];
+    if (!Array.isArray(keys)) throw validation('tagKeys', undefined, 'Member must not be null');
+    const drop = new Set(keys.map(String));
+    this.tags.set(
+      arn,
+      (this.tags.get(arn) ?? []).filter((t) => !drop.has(t.key)),
+    );
+  }
+}
