@@ -37,9 +37,34 @@ function placeholderNames(node, found = new Set()) {
   return [...found];
 }
 
-/** For serverless.yml: `definition: ${file(statemachines/loader.js):definition}`. */
-function definition() {
-  return bindPlaceholders(readAsl(), (name) => ({ 'Fn::GetAtt': [`${name}LambdaFunction`, 'Arn'] }));
+/**
+ * The wait for a Bedrock job times out after the stage's poll interval, then polls once:
+ * WaitForJob's TimeoutSeconds is the `pollIntervalSeconds` stage parameter (the ASL file holds
+ * the default). Step Functions has no substitution for numbers, so the loader sets it.
+ */
+function withPollInterval(asl, seconds) {
+  if (!Number.isInteger(seconds) || seconds < 1) {
+    throw new Error(`pollIntervalSeconds must be a whole number of seconds ≥ 1, got '${seconds}'`);
+  }
+  const copy = structuredClone(asl);
+  copy.States.WaitForJob.TimeoutSeconds = seconds;
+  return copy;
 }
 
-module.exports = { ASL_FILE, readAsl, bindPlaceholders, functionKeyOf, placeholderNames, definition };
+/** For serverless.yml: `definition: ${file(statemachines/loader.js):definition}`. */
+async function definition({ resolveVariable } = {}) {
+  let asl = readAsl();
+  if (resolveVariable)
+    asl = withPollInterval(asl, Number(await resolveVariable('param:pollIntervalSeconds')));
+  return bindPlaceholders(asl, (name) => ({ 'Fn::GetAtt': [`${name}LambdaFunction`, 'Arn'] }));
+}
+
+module.exports = {
+  ASL_FILE,
+  readAsl,
+  bindPlaceholders,
+  functionKeyOf,
+  placeholderNames,
+  withPollInterval,
+  definition,
+};

@@ -5,6 +5,8 @@ import { checkCustomizationJob } from './core';
 
 const bedrock = new BedrockGateway();
 
-export const handler = makeHandler(z.object({ jobArn: z.string().startsWith('arn:') }), 'CheckCustomizationJob input', ({ jobArn }) =>
-  checkCustomizationJob(jobArn, (id) => bedrock.getJob(id)),
+export const handler = makeHandler(
+  z.object({ jobArn: z.string().startsWith('arn:') }),
+  'CheckCustomizationJob input',
+  ({ jobArn }) => checkCustomizationJob(jobArn, (id) => bedrock.getJob(id)),
 );

@@ -31,11 +31,13 @@ export interface KeySettings extends PolicyParties {
 export const ORPHAN_DELETION_WINDOW_DAYS = 7;
 
 export function unusableReason(key: KeyInfo): string | undefined {
-  if (key.keyState === 'PendingDeletion') return 'is pending deletion; cancel the deletion (CancelKeyDeletion) and enable it';
+  if (key.keyState === 'PendingDeletion')
+    return 'is pending deletion; cancel the deletion (CancelKeyDeletion) and enable it';
   if (key.keyState === 'PendingReplicaDeletion') return 'is pending replica deletion';
   if (key.keyState === 'Disabled') return 'is disabled; enable it (EnableKey)';
   if (key.keyState !== 'Enabled') return `is in state ${key.keyState}, not Enabled`;
-  if (key.keySpec !== 'SYMMETRIC_DEFAULT') return `is asymmetric (${key.keySpec}); Bedrock needs a symmetric key`;
+  if (key.keySpec !== 'SYMMETRIC_DEFAULT')
+    return `is asymmetric (${key.keySpec}); Bedrock needs a symmetric key`;
   if (key.keyUsage !== 'ENCRYPT_DECRYPT') return `has usage ${key.keyUsage}; Bedrock needs ENCRYPT_DECRYPT`;
   if (key.keyManager !== 'CUSTOMER') return 'is AWS managed; a custom model needs a customer managed key';
   return undefined;
@@ -49,7 +51,10 @@ function assertUsable(key: KeyInfo, name: string): void {
 async function resolveOrCreate(s: KeySettings, ports: KeyPorts): Promise<{ key: KeyInfo; created: boolean }> {
   if (s.keyArn) {
     const key = await ports.describeKey(s.keyArn);
-    if (!key) throw new KeyNotUsableError(`KMS key ${s.keyArn} (configured keyArn) does not exist or is not visible to this account.`);
+    if (!key)
+      throw new KeyNotUsableError(
+        `KMS key ${s.keyArn} (configured keyArn) does not exist or is not visible to this account.`,
+      );
     return { key, created: false };
   }
   const existing = await ports.describeKey(s.alias);
@@ -66,7 +71,10 @@ async function resolveOrCreate(s: KeySettings, ports: KeyPorts): Promise<{ key: 
   // Another run created the alias between our lookup and CreateAlias: use its key, retire ours.
   const winner = await ports.describeKey(s.alias);
   if (!winner) throw new KeyNotUsableError(`Alias ${s.alias} exists but resolves to no key.`);
-  await ports.tagKey(fresh.keyId, { 'tunevault:orphan': 'true', 'tunevault:orphan-reason': 'lost alias race' });
+  await ports.tagKey(fresh.keyId, {
+    'tunevault:orphan': 'true',
+    'tunevault:orphan-reason': 'lost alias race',
+  });
   await ports.scheduleDeletion(fresh.keyId, ORPHAN_DELETION_WINDOW_DAYS);
   return { key: winner, created: false };
 }

@@ -37,9 +37,12 @@ export interface PolicyParties {
   userArns: string[];
 }
 
-const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+const list = (v: string | string[] | undefined): string[] =>
+  v === undefined ? [] : Array.isArray(v) ? v : [v];
 const rootArn = (p: PolicyParties) => `arn:${p.partition ?? 'aws'}:iam::${p.accountId}:root`;
-const viaBedrock = (p: PolicyParties) => ({ StringEquals: { 'kms:ViaService': `bedrock.${p.region}.amazonaws.com` } });
+const viaBedrock = (p: PolicyParties) => ({
+  StringEquals: { 'kms:ViaService': `bedrock.${p.region}.amazonaws.com` },
+});
 
 /** The statements TuneVault needs, in the order they should appear. */
 export function requiredStatements(p: PolicyParties): PolicyStatement[] {
@@ -78,7 +81,10 @@ function grantsRootAdministration(s: PolicyStatement, root: string, accountId: s
   if (s.Effect !== 'Allow' || s.Condition || s.Principal === '*' || !('AWS' in s.Principal)) return false;
   const principals = list(s.Principal.AWS);
   const actions = list(s.Action);
-  return (principals.includes(root) || principals.includes(accountId)) && (actions.includes('kms:*') || actions.includes('*'));
+  return (
+    (principals.includes(root) || principals.includes(accountId)) &&
+    (actions.includes('kms:*') || actions.includes('*'))
+  );
 }
 
 export function parseKeyPolicy(json: string): KeyPolicy {
@@ -86,14 +92,21 @@ export function parseKeyPolicy(json: string): KeyPolicy {
   try {
     parsed = JSON.parse(json);
   } catch {
-    throw new KeyPolicyError('The key policy is not valid JSON; fix it in KMS before TuneVault can merge its statements.');
+    throw new KeyPolicyError(
+      'The key policy is not valid JSON; fix it in KMS before TuneVault can merge its statements.',
+    );
   }
   const statement = (parsed as { Statement?: unknown })?.Statement;
   if (!parsed || typeof parsed !== 'object' || statement === undefined) {
-    throw new KeyPolicyError('The key policy has no Statement list; fix it in KMS before TuneVault can merge its statements.');
+    throw new KeyPolicyError(
+      'The key policy has no Statement list; fix it in KMS before TuneVault can merge its statements.',
+    );
   }
   const policy = parsed as KeyPolicy;
-  return { ...policy, Statement: Array.isArray(statement) ? (statement as PolicyStatement[]) : [statement as PolicyStatement] };
+  return {
+    ...policy,
+    Statement: Array.isArray(statement) ? (statement as PolicyStatement[]) : [statement as PolicyStatement],
+  };
 }
 
 export interface MergeResult {
@@ -107,7 +120,8 @@ export function mergeKeyPolicy(existing: KeyPolicy, p: PolicyParties): MergeResu
   const statements = existing.Statement.map((s) => structuredClone(s));
   const added: string[] = [];
   for (const need of requiredStatements(p)) {
-    if (need.Sid === SID.root && statements.some((s) => grantsRootAdministration(s, rootArn(p), p.accountId))) continue;
+    if (need.Sid === SID.root && statements.some((s) => grantsRootAdministration(s, rootArn(p), p.accountId)))
+      continue;
     const same = statements.find((s) => s.Sid === need.Sid);
     if (!same) {
       statements.push(need);
@@ -121,7 +135,9 @@ export function mergeKeyPolicy(existing: KeyPolicy, p: PolicyParties): MergeResu
     }
     const principals = list(same.Principal.AWS);
     const actions = list(same.Action);
-    const missingPrincipals = list((need.Principal as { AWS: string | string[] }).AWS).filter((a) => !principals.includes(a));
+    const missingPrincipals = list((need.Principal as { AWS: string | string[] }).AWS).filter(
+      (a) => !principals.includes(a),
+    );
     const missingActions = list(need.Action).filter((a) => !actions.includes(a));
     if (missingPrincipals.length === 0 && missingActions.length === 0) continue;
     same.Principal = { AWS: [...principals, ...missingPrincipals] };

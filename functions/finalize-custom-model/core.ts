@@ -10,7 +10,12 @@ import type { JobRef, JobResult, KeyResult, ScanSummary, SourceObject } from '..
 export interface FinalizePorts {
   getCustomModel(modelIdentifier: string): Promise<ModelInfo | undefined>;
   tagResource(arn: string, tags: Record<string, string>): Promise<void>;
-  mergeObjectTags(bucket: string, key: string, tags: Record<string, string>, versionId?: string): Promise<void>;
+  mergeObjectTags(
+    bucket: string,
+    key: string,
+    tags: Record<string, string>,
+    versionId?: string,
+  ): Promise<void>;
 }
 
 export interface FinalizeInput {
@@ -28,13 +33,19 @@ const keyIdOf = (arnOrId: string) => arnOrId.slice(arnOrId.lastIndexOf('/') + 1)
 export async function finalizeCustomModel(input: FinalizeInput, ports: FinalizePorts) {
   const modelId = input.jobResult.outputModelArn ?? input.job.customModelName;
   const model = await ports.getCustomModel(modelId);
-  if (!model) throw new ModelNotCompliantError(`Custom model ${modelId} from job ${input.job.jobArn} does not exist.`);
+  if (!model)
+    throw new ModelNotCompliantError(`Custom model ${modelId} from job ${input.job.jobArn} does not exist.`);
   if (!model.modelKmsKeyArn || keyIdOf(model.modelKmsKeyArn) !== keyIdOf(input.key.keyArn)) {
     throw new ModelNotCompliantError(
       `Custom model ${model.modelArn} is encrypted with ${model.modelKmsKeyArn ?? 'an AWS owned key'}, not TuneVault's key ${input.key.keyArn}.`,
     );
   }
-  const tags = provenanceTags({ source: input.source, keyArn: input.key.keyArn, executionArn: input.executionArn, scan: input.scan });
+  const tags = provenanceTags({
+    source: input.source,
+    keyArn: input.key.keyArn,
+    executionArn: input.executionArn,
+    scan: input.scan,
+  });
   await ports.tagResource(model.modelArn, tags);
   await ports.mergeObjectTags(
     input.source.bucket,

@@ -3,7 +3,13 @@ import { BedrockGateway } from '../shared/aws/bedrock';
 import { S3Gateway } from '../shared/aws/s3';
 import { makeHandler } from '../shared/handler';
 import { logger } from '../shared/logger';
-import { jobRefSchema, jobResultSchema, keyResultSchema, scanSummarySchema, sourceObjectSchema } from '../shared/types';
+import {
+  jobRefSchema,
+  jobResultSchema,
+  keyResultSchema,
+  scanSummarySchema,
+  sourceObjectSchema,
+} from '../shared/types';
 import { finalizeCustomModel } from './core';
 
 const bedrock = new BedrockGateway();

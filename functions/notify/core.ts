@@ -49,7 +49,9 @@ export async function notify(
   publish: (detailType: string, detail: Record<string, unknown>, resources: string[]) => Promise<string>,
 ) {
   const detail = notificationDetail(input);
-  const resources = [detail.executionArn, detail.jobArn, detail.modelArn].filter((r): r is string => typeof r === 'string');
+  const resources = [detail.executionArn, detail.jobArn, detail.modelArn].filter(
+    (r): r is string => typeof r === 'string',
+  );
   const eventId = await publish(DETAIL_TYPES[input.outcome], detail, resources);
   return { eventId, detailType: DETAIL_TYPES[input.outcome] };
 }

@@ -16,7 +16,9 @@ const runSchema = z.object({
   key: z.object({ keyArn: z.string().optional() }).optional(),
   scan: z.object({ verdict: z.string().optional(), totalFindings: z.number().optional() }).optional(),
   error: stateErrorSchema.optional(),
-  remediation: z.object({ actions: z.array(z.object({ action: z.string(), target: z.string() })).optional() }).optional(),
+  remediation: z
+    .object({ actions: z.array(z.object({ action: z.string(), target: z.string() })).optional() })
+    .optional(),
 });
 const inputSchema = z.object({
   outcome: z.enum(['completed', 'failed', 'remediated']),
@@ -26,7 +28,10 @@ const inputSchema = z.object({
 
 export const handler = makeHandler(inputSchema, 'Notify input', async (input) => {
   logger.appendKeys({ executionArn: input.executionArn });
-  const sent = await notify({ ...input.run, outcome: input.outcome, executionArn: input.executionArn }, (t, d, r) => events.publish(t, d, r));
+  const sent = await notify(
+    { ...input.run, outcome: input.outcome, executionArn: input.executionArn },
+    (t, d, r) => events.publish(t, d, r),
+  );
   logger.info('run notification published', sent);
   return sent;
 });

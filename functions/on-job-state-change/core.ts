@@ -25,7 +25,12 @@ export interface EventPorts extends ResumePorts {
   getToken(jobName: string): Promise<WaitingTask | undefined>;
 }
 
-export type EventOutcome = 'ignored-non-terminal' | 'no-waiting-task' | 'resumed' | 'already-claimed' | 'task-closed';
+export type EventOutcome =
+  | 'ignored-non-terminal'
+  | 'no-waiting-task'
+  | 'resumed'
+  | 'already-claimed'
+  | 'task-closed';
 
 export async function onJobStateChange(event: JobStateEvent, ports: EventPorts): Promise<EventOutcome> {
   const d = event.detail;

@@ -12,7 +12,12 @@ export interface RemediatePorts {
   stopJob(jobIdentifier: string): Promise<boolean>;
   getCustomModel(modelIdentifier: string): Promise<ModelInfo | undefined>;
   deleteCustomModel(modelIdentifier: string): Promise<boolean>;
-  mergeObjectTags(bucket: string, key: string, tags: Record<string, string>, versionId?: string): Promise<void>;
+  mergeObjectTags(
+    bucket: string,
+    key: string,
+    tags: Record<string, string>,
+    versionId?: string,
+  ): Promise<void>;
 }
 
 export interface RemediateInput {
@@ -52,7 +57,8 @@ export async function remediate(input: RemediateInput, ports: RemediatePorts): P
   const modelId = input.jobResult?.outputModelArn ?? job?.outputModelArn;
   if (modelId && MODEL_MUST_GO.has(cause)) {
     const model = await ports.getCustomModel(modelId);
-    if (model && (await ports.deleteCustomModel(model.modelArn))) actions.push({ action: 'deleted-model', target: model.modelArn });
+    if (model && (await ports.deleteCustomModel(model.modelArn)))
+      actions.push({ action: 'deleted-model', target: model.modelArn });
   } else if (modelId) {
     notes.push(`model ${modelId} kept: ${cause} does not make it unsafe`);
   }
@@ -65,7 +71,10 @@ export async function remediate(input: RemediateInput, ports: RemediatePorts): P
       { 'tunevault:status': status, 'tunevault:reason': tagSafe(cause) },
       source.versionId,
     );
-    actions.push({ action: status === 'quarantined' ? 'quarantined-data' : 'tagged-data', target: `s3://${source.bucket}/${source.key}` });
+    actions.push({
+      action: status === 'quarantined' ? 'quarantined-data' : 'tagged-data',
+      target: `s3://${source.bucket}/${source.key}`,
+    });
   } catch (err) {
     // The object may be gone (deleted before the run read it); there is nothing left to tag.
     notes.push(`could not tag the training object: ${(err as Error).name}`);

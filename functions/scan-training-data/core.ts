@@ -14,7 +14,12 @@ import type { DatasetOptions, ScanSummary, SourceObject } from '../shared/types'
 export interface ScanPorts {
   openStream(bucket: string, key: string, versionId?: string): Promise<Readable | undefined>;
   uploadEncrypted(bucket: string, key: string, body: Readable | string, kmsKeyArn: string): Promise<void>;
-  mergeObjectTags(bucket: string, key: string, tags: Record<string, string>, versionId?: string): Promise<void>;
+  mergeObjectTags(
+    bucket: string,
+    key: string,
+    tags: Record<string, string>,
+    versionId?: string,
+  ): Promise<void>;
   scan(source: Readable, options: ScanOptions): Promise<ScanReport>;
 }
 
@@ -53,7 +58,11 @@ function describeProblems(report: ScanReport): string {
   return `${shown.join('; ')}${more > 0 ? `; and ${more} more` : ''}`;
 }
 
-export async function scanTrainingDataStep(input: ScanInput, s: ScanSettings, ports: ScanPorts): Promise<ScanSummary> {
+export async function scanTrainingDataStep(
+  input: ScanInput,
+  s: ScanSettings,
+  ports: ScanPorts,
+): Promise<ScanSummary> {
   const { source, dataset } = input;
   const baseModelId = dataset.baseModelId ?? s.baseModelId;
   const family: FamilyId = familyForModel(baseModelId) ?? 'prompt-completion';
@@ -64,12 +73,16 @@ export async function scanTrainingDataStep(input: ScanInput, s: ScanSettings, po
 
   const body = await ports.openStream(source.bucket, source.key, source.versionId);
   if (!body) {
-    throw new InvalidInputError(`s3://${source.bucket}/${source.key} was deleted before the data guard could read it.`);
+    throw new InvalidInputError(
+      `s3://${source.bucket}/${source.key} was deleted before the data guard could read it.`,
+    );
   }
 
   // The sanitized copy streams to S3 while the scan runs: one read of the data, flat memory.
   const redacted = policy === 'redact' ? new PassThrough() : undefined;
-  const upload = redacted ? ports.uploadEncrypted(s.outputBucket, redactedKey, redacted, input.key.keyArn) : undefined;
+  const upload = redacted
+    ? ports.uploadEncrypted(s.outputBucket, redactedKey, redacted, input.key.keyArn)
+    : undefined;
   let report: ScanReport;
   try {
     report = await ports.scan(body, {
@@ -87,7 +100,16 @@ export async function scanTrainingDataStep(input: ScanInput, s: ScanSettings, po
   await ports.uploadEncrypted(
     s.outputBucket,
     reportKey,
-    JSON.stringify({ source: s3Uri(source.bucket, source.key), versionId: source.versionId ?? null, baseModelId, ...report }, null, 2),
+    JSON.stringify(
+      {
+        source: s3Uri(source.bucket, source.key),
+        versionId: source.versionId ?? null,
+        baseModelId,
+        ...report,
+      },
+      null,
+      2,
+    ),
     input.key.keyArn,
   );
 
@@ -100,7 +122,10 @@ export async function scanTrainingDataStep(input: ScanInput, s: ScanSettings, po
     await ports.mergeObjectTags(
       source.bucket,
       source.key,
-      { 'tunevault:status': 'quarantined', 'tunevault:reason': tagSafe(`sensitive data: ${describeFindings(report)}`) },
+      {
+        'tunevault:status': 'quarantined',
+        'tunevault:reason': tagSafe(`sensitive data: ${describeFindings(report)}`),
+      },
       source.versionId,
     );
     throw new SensitiveDataError(
@@ -116,7 +141,8 @@ export async function scanTrainingDataStep(input: ScanInput, s: ScanSettings, po
     totalFindings: report.totalFindings,
     bySeverity: report.counts.bySeverity,
     byType: Object.fromEntries(Object.entries(report.counts.byType).map(([k, v]) => [k, v ?? 0])),
-    trainingS3Uri: report.verdict === 'redact' ? s3Uri(s.outputBucket, redactedKey) : s3Uri(source.bucket, source.key),
+    trainingS3Uri:
+      report.verdict === 'redact' ? s3Uri(s.outputBucket, redactedKey) : s3Uri(source.bucket, source.key),
     reportS3Uri: s3Uri(s.outputBucket, reportKey),
   };
 }

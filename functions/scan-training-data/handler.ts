@@ -7,7 +7,13 @@ import { logger } from '../shared/logger';
 import { datasetOptionsSchema, keyResultSchema, sourceObjectSchema } from '../shared/types';
 import { scanTrainingDataStep } from './core';
 
-const config = loadConfig(['BASE_MODEL_ID', 'DATA_POLICY', 'DATA_BLOCK_SEVERITY', 'OUTPUT_BUCKET', 'OUTPUT_PREFIX']);
+const config = loadConfig([
+  'BASE_MODEL_ID',
+  'DATA_POLICY',
+  'DATA_BLOCK_SEVERITY',
+  'OUTPUT_BUCKET',
+  'OUTPUT_PREFIX',
+]);
 const s3 = new S3Gateway();
 
 const inputSchema = z.object({

@@ -32,7 +32,9 @@ export const vars = {
   TASK_TOKEN_TABLE: z.string().min(3),
   BEDROCK_ROLE_ARN: z.string().startsWith('arn:'),
   BASE_MODEL_ID: z.string().min(1),
-  CUSTOMIZATION_TYPE: z.enum(['FINE_TUNING', 'CONTINUED_PRE_TRAINING', 'DISTILLATION']).default('FINE_TUNING'),
+  CUSTOMIZATION_TYPE: z
+    .enum(['FINE_TUNING', 'CONTINUED_PRE_TRAINING', 'DISTILLATION'])
+    .default('FINE_TUNING'),
   HYPER_PARAMETERS: z
     .string()
     .default('{}')
@@ -40,7 +42,10 @@ export const vars = {
       try {
         return z.record(z.string(), z.string()).parse(JSON.parse(s));
       } catch {
-        ctx.addIssue({ code: 'custom', message: 'must be a JSON object of string values, e.g. {"epochCount":"2"}' });
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must be a JSON object of string values, e.g. {"epochCount":"2"}',
+        });
         return z.NEVER;
       }
     }),
@@ -52,10 +57,13 @@ export const vars = {
   KEY_BUILDER_ROLE_ARNS: roleArnList,
   KEY_USER_ROLE_ARNS: roleArnList,
   REQUIRED_ENCRYPTION: z.enum(['aws:kms', 'AES256']).default('aws:kms'),
-  POLL_INTERVAL_SECONDS: z.coerce.number().int().min(5).max(86_400).default(900),
   DATA_POLICY: z.enum(['block', 'redact', 'report']).default('block'),
   DATA_BLOCK_SEVERITY: z.enum(['low', 'medium', 'high', 'critical']).default('high'),
-  TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).default(7 * 86_400),
+  TOKEN_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .default(7 * 86_400),
 } as const;
 
 type Vars = typeof vars;
@@ -74,7 +82,9 @@ export function loadConfig<K extends keyof Vars>(
   const parsed = z.object(shape).safeParse(Object.fromEntries(names.map((n) => [n, env[n] || undefined])));
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`).join('; ');
-    throw new ConfigurationError(`Invalid environment — ${problems}. Set these in serverless.yml (stage params) or the shell.`);
+    throw new ConfigurationError(
+      `Invalid environment — ${problems}. Set these in serverless.yml (stage params) or the shell.`,
+    );
   }
   return parsed.data as ConfigOf<K>;
 }

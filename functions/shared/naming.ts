@@ -22,7 +22,9 @@ export function objectVersionId(o: ObjectVersion): string {
 }
 
 export function versionDigest(o: ObjectVersion): string {
-  return createHash('sha256').update(`${o.bucket}\u0000${o.key}\u0000${objectVersionId(o)}`).digest('hex');
+  return createHash('sha256')
+    .update(`${o.bucket}\u0000${o.key}\u0000${objectVersionId(o)}`)
+    .digest('hex');
 }
 
 /** Lower-case alphanumerics joined by single hyphens, from the file's base name. */

@@ -36,15 +36,10 @@ export const datasetOptionsSchema = z
   .strict();
 export type DatasetOptions = z.infer<typeof datasetOptionsSchema>;
 
-export const runSettingsSchema = z.object({
-  pollIntervalSeconds: z.number().int().positive(),
-});
-
 /** What startCustomization hands the state machine. */
 export const runInputSchema = z.object({
   source: sourceObjectSchema,
   dataset: datasetOptionsSchema.default({}),
-  settings: runSettingsSchema,
 });
 export type RunInput = z.infer<typeof runInputSchema>;
 

@@ -30,7 +30,12 @@ export type S3ObjectCreatedEvent = z.infer<typeof s3EventSchema>;
 
 export interface StartPorts {
   getText(bucket: string, key: string): Promise<string | undefined>;
-  mergeObjectTags(bucket: string, key: string, tags: Record<string, string>, versionId?: string): Promise<void>;
+  mergeObjectTags(
+    bucket: string,
+    key: string,
+    tags: Record<string, string>,
+    versionId?: string,
+  ): Promise<void>;
   startExecution(name: string, input: RunInput): Promise<{ executionArn: string; alreadyStarted: boolean }>;
 }
 
@@ -38,7 +43,6 @@ export interface StartSettings {
   trainingBucket: string;
   prefix: string;
   suffix: string;
-  pollIntervalSeconds: number;
 }
 
 export type RecordOutcome =
@@ -49,7 +53,9 @@ export type RecordOutcome =
 export const SIDECAR_SUFFIX = '.job.json';
 
 export function sidecarKeyFor(key: string, suffix: string): string {
-  return key.endsWith(suffix) ? `${key.slice(0, -suffix.length)}${SIDECAR_SUFFIX}` : `${key}${SIDECAR_SUFFIX}`;
+  return key.endsWith(suffix)
+    ? `${key.slice(0, -suffix.length)}${SIDECAR_SUFFIX}`
+    : `${key}${SIDECAR_SUFFIX}`;
 }
 
 /** Parses a sidecar; the error names the field and the file so the owner can fix it. */
@@ -77,7 +83,8 @@ export function parseSidecar(text: string, where: string): DatasetOptions {
 }
 
 export function scopeProblem(bucket: string, key: string, s: StartSettings): string | undefined {
-  if (bucket !== s.trainingBucket) return `bucket '${bucket}' is not the training bucket '${s.trainingBucket}'`;
+  if (bucket !== s.trainingBucket)
+    return `bucket '${bucket}' is not the training bucket '${s.trainingBucket}'`;
   if (!key.startsWith(s.prefix)) return `key is outside the training prefix '${s.prefix}'`;
   if (!key.endsWith(s.suffix)) return `key does not end with '${s.suffix}'`;
   return undefined;
@@ -125,11 +132,7 @@ export async function startCustomization(
       outcomes.push({ key, outcome: 'rejected', reason: err.message });
       continue;
     }
-    const input: RunInput = {
-      source,
-      dataset,
-      settings: { pollIntervalSeconds: settings.pollIntervalSeconds },
-    };
+    const input: RunInput = { source, dataset };
     const started = await ports.startExecution(executionNameFor(source), input);
     outcomes.push({
       key,

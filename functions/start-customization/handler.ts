@@ -5,13 +5,7 @@ import { makeHandler } from '../shared/handler';
 import { logger } from '../shared/logger';
 import { s3EventSchema, startCustomization } from './core';
 
-const config = loadConfig([
-  'STATE_MACHINE_ARN',
-  'TRAINING_BUCKET',
-  'TRAINING_PREFIX',
-  'TRAINING_SUFFIX',
-  'POLL_INTERVAL_SECONDS',
-]);
+const config = loadConfig(['STATE_MACHINE_ARN', 'TRAINING_BUCKET', 'TRAINING_PREFIX', 'TRAINING_SUFFIX']);
 const s3 = new S3Gateway();
 const sfn = new SfnGateway();
 
@@ -22,7 +16,6 @@ export const handler = makeHandler(s3EventSchema, 'S3 ObjectCreated event', asyn
       trainingBucket: config.TRAINING_BUCKET,
       prefix: config.TRAINING_PREFIX,
       suffix: config.TRAINING_SUFFIX,
-      pollIntervalSeconds: config.POLL_INTERVAL_SECONDS,
     },
     {
       getText: (b, k) => s3.getText(b, k),

@@ -32,7 +32,13 @@ export interface SubmitInput {
 }
 
 /** Errors retrying cannot fix; throttling and quota errors keep their names for the ASL's Retry. */
-const PERMANENT = ['ValidationException', 'AccessDeniedException', 'ResourceNotFoundException', 'TooManyTagsException', 'ConflictException'];
+const PERMANENT = [
+  'ValidationException',
+  'AccessDeniedException',
+  'ResourceNotFoundException',
+  'TooManyTagsException',
+  'ConflictException',
+];
 
 export function buildJobRequest(input: SubmitInput, s: SubmitSettings): JobRequest {
   const { source, dataset } = input;
@@ -60,7 +66,11 @@ export function buildJobRequest(input: SubmitInput, s: SubmitSettings): JobReque
   };
 }
 
-export async function submitCustomizationJob(input: SubmitInput, s: SubmitSettings, ports: SubmitPorts): Promise<JobRef> {
+export async function submitCustomizationJob(
+  input: SubmitInput,
+  s: SubmitSettings,
+  ports: SubmitPorts,
+): Promise<JobRef> {
   const request = buildJobRequest(input, s);
   try {
     const jobArn = await ports.createJob(request);
@@ -73,7 +83,9 @@ export async function submitCustomizationJob(input: SubmitInput, s: SubmitSettin
     };
   } catch (err) {
     if (isAwsError(err, ...PERMANENT)) {
-      throw new JobSubmissionError(`Bedrock refused job ${request.jobName}: ${(err as Error).name}: ${(err as Error).message}`);
+      throw new JobSubmissionError(
+        `Bedrock refused job ${request.jobName}: ${(err as Error).name}: ${(err as Error).message}`,
+      );
     }
     throw err;
   }

@@ -3,7 +3,12 @@ import { BedrockGateway } from '../shared/aws/bedrock';
 import { loadConfig } from '../shared/config';
 import { makeHandler } from '../shared/handler';
 import { logger } from '../shared/logger';
-import { datasetOptionsSchema, keyResultSchema, scanSummarySchema, sourceObjectSchema } from '../shared/types';
+import {
+  datasetOptionsSchema,
+  keyResultSchema,
+  scanSummarySchema,
+  sourceObjectSchema,
+} from '../shared/types';
 import { submitCustomizationJob } from './core';
 
 const config = loadConfig([

@@ -27,12 +27,19 @@ const KMS_ALGORITHMS = new Set(['aws:kms', 'aws:kms:dsse']);
 
 function acceptable(algorithm: string | undefined, required: RequiredEncryption): boolean {
   if (!algorithm) return false;
-  return required === 'aws:kms' ? KMS_ALGORITHMS.has(algorithm) : algorithm === 'AES256' || KMS_ALGORITHMS.has(algorithm);
+  return required === 'aws:kms'
+    ? KMS_ALGORITHMS.has(algorithm)
+    : algorithm === 'AES256' || KMS_ALGORITHMS.has(algorithm);
 }
 
-const want = (required: RequiredEncryption) => (required === 'aws:kms' ? 'SSE-KMS (aws:kms)' : 'SSE-S3 or SSE-KMS');
+const want = (required: RequiredEncryption) =>
+  required === 'aws:kms' ? 'SSE-KMS (aws:kms)' : 'SSE-S3 or SSE-KMS';
 
-export function encryptionRules(bucket: string, enc: DefaultEncryption | undefined, required: RequiredEncryption): RuleResult[] {
+export function encryptionRules(
+  bucket: string,
+  enc: DefaultEncryption | undefined,
+  required: RequiredEncryption,
+): RuleResult[] {
   const results: RuleResult[] = [];
   if (!enc) {
     results.push({
@@ -66,12 +73,19 @@ export function encryptionRules(bucket: string, enc: DefaultEncryption | undefin
 }
 
 export function publicAccessRule(bucket: string, pab: PublicAccessBlock | undefined): RuleResult {
-  const off = pab ? Object.entries(pab).filter(([, on]) => !on).map(([flag]) => flag) : ['all four flags (no configuration)'];
+  const off = pab
+    ? Object.entries(pab)
+        .filter(([, on]) => !on)
+        .map(([flag]) => flag)
+    : ['all four flags (no configuration)'];
   return {
     bucket,
     rule: RULES.publicAccessBlock,
     passed: off.length === 0,
-    detail: off.length === 0 ? 'all four Block Public Access flags on' : `Block Public Access not on: ${off.join(', ')}`,
+    detail:
+      off.length === 0
+        ? 'all four Block Public Access flags on'
+        : `Block Public Access not on: ${off.join(', ')}`,
   };
 }
 
@@ -96,7 +110,8 @@ export function hasTlsOnlyDeny(policyJson: string | undefined): boolean {
   return asList(policy.Statement).some((raw) => {
     const s = raw as PolicyStatement;
     if (s.Effect !== 'Deny') return false;
-    const everyone = s.Principal === '*' || asList((s.Principal as { AWS?: unknown } | undefined)?.AWS).includes('*');
+    const everyone =
+      s.Principal === '*' || asList((s.Principal as { AWS?: unknown } | undefined)?.AWS).includes('*');
     const actions = asList(s.Action).map(String);
     const coversObjects = actions.some((a) => a === 's3:*' || a === '*' || a === 's3:GetObject');
     const bool = (s.Condition as { Bool?: Record<string, unknown> } | undefined)?.Bool;
@@ -117,7 +132,11 @@ export function tlsRule(bucket: string, policyJson: string | undefined): RuleRes
   };
 }
 
-export async function checkBucket(bucket: string, required: RequiredEncryption, ports: BucketPorts): Promise<RuleResult[]> {
+export async function checkBucket(
+  bucket: string,
+  required: RequiredEncryption,
+  ports: BucketPorts,
+): Promise<RuleResult[]> {
   const [enc, pab, policy] = await Promise.all([
     ports.getDefaultEncryption(bucket),
     ports.getPublicAccessBlock(bucket),
@@ -160,6 +179,10 @@ export async function validateBucketEncryption(
   return {
     compliant: true,
     rules,
-    object: { size: head.size, ...(head.sse ? { sse: head.sse } : {}), ...(head.kmsKeyId ? { kmsKeyId: head.kmsKeyId } : {}) },
+    object: {
+      size: head.size,
+      ...(head.sse ? { sse: head.sse } : {}),
+      ...(head.kmsKeyId ? { kmsKeyId: head.kmsKeyId } : {}),
+    },
   };
 }

@@ -8,6 +8,8 @@ import { validateBucketEncryption } from './core';
 const config = loadConfig(['OUTPUT_BUCKET', 'REQUIRED_ENCRYPTION']);
 const s3 = new S3Gateway();
 
-export const handler = makeHandler(z.object({ source: sourceObjectSchema }), 'ValidateBucketEncryption input', ({ source }) =>
-  validateBucketEncryption(source, config.OUTPUT_BUCKET, config.REQUIRED_ENCRYPTION, s3),
+export const handler = makeHandler(
+  z.object({ source: sourceObjectSchema }),
+  'ValidateBucketEncryption input',
+  ({ source }) => validateBucketEncryption(source, config.OUTPUT_BUCKET, config.REQUIRED_ENCRYPTION, s3),
 );

@@ -74,14 +74,22 @@ export class LocalEndpoint {
   async dispatch(req: LocalRequest): Promise<LocalResponse> {
     if (req.path.startsWith('/_tunevault/')) {
       const answer = await this.options.control?.(req);
-      return answer ?? { status: 404, headers: { 'content-type': 'application/json' }, body: '{"message":"unknown control path"}' };
+      return (
+        answer ?? {
+          status: 404,
+          headers: { 'content-type': 'application/json' },
+          body: '{"message":"unknown control path"}',
+        }
+      );
     }
     const service = this.byName.get(req.service);
     if (!service) {
       return {
         status: 400,
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ message: `The embedded AWS does not serve '${req.service}'. It serves: ${[...this.byName.keys()].join(', ')}` }),
+        body: JSON.stringify({
+          message: `The embedded AWS does not serve '${req.service}'. It serves: ${[...this.byName.keys()].join(', ')}`,
+        }),
       };
     }
     let operation = 'Unknown';
@@ -99,9 +107,13 @@ export class LocalEndpoint {
   private async onRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    const url = new URL(req.url ?? '/', 'http://local');
+    // Split by hand: URL parsing would collapse `.` and `..` segments, which are legal in S3 keys.
+    const raw = req.url ?? '/';
+    const q = raw.indexOf('?');
+    const url = { pathname: q < 0 ? raw : raw.slice(0, q), searchParams: new URLSearchParams(q < 0 ? '' : raw.slice(q + 1)) };
     const headers: LocalRequest['headers'] = {};
-    for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
+    for (const [k, v] of Object.entries(req.headers))
+      headers[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
     const scope = credentialScope(headers, url.searchParams);
     const request: LocalRequest = {
       method: req.method ?? 'GET',

@@ -70,10 +70,18 @@ export type PutEvents = (entries: BusEntry[]) => Promise<void>;
 /** The S3 service's in-process face, for services that read or write objects as AWS would. */
 export interface ObjectStore {
   /** Writes under the bucket's default encryption (SSE-S3 or SSE-KMS) and fires its notifications. */
-  putObject(bucket: string, key: string, body: Buffer, opts?: { contentType?: string }): Promise<{ etag: string; versionId?: string }>;
+  putObject(
+    bucket: string,
+    key: string,
+    body: Buffer,
+    opts?: { contentType?: string },
+  ): Promise<{ etag: string; versionId?: string }>;
   /** Throws AwsError NoSuchBucket / NoSuchKey (and KMS errors for SSE-KMS objects whose key is unusable). */
   getObject(bucket: string, key: string, versionId?: string): Promise<Buffer>;
-  headObject(bucket: string, key: string): Promise<{ size: number; etag: string; versionId?: string } | undefined>;
+  headObject(
+    bucket: string,
+    key: string,
+  ): Promise<{ size: number; etag: string; versionId?: string } | undefined>;
 }
 
 /** The KMS service's in-process face, for S3 (SSE-KMS) and Bedrock (customModelKmsKeyId). */
@@ -88,6 +96,12 @@ export interface KeyStore {
     keyManager: 'CUSTOMER' | 'AWS';
   }>;
   /** Throws DisabledException / KMSInvalidStateException / NotFoundException as KMS does. */
-  generateDataKey(keyIdOrAlias: string, context?: Record<string, string>): Promise<{ keyArn: string; plaintext: Buffer; ciphertextBlob: Buffer }>;
-  decrypt(ciphertextBlob: Buffer, context?: Record<string, string>): Promise<{ keyArn: string; plaintext: Buffer }>;
+  generateDataKey(
+    keyIdOrAlias: string,
+    context?: Record<string, string>,
+  ): Promise<{ keyArn: string; plaintext: Buffer; ciphertextBlob: Buffer }>;
+  decrypt(
+    ciphertextBlob: Buffer,
+    context?: Record<string, string>,
+  ): Promise<{ keyArn: string; plaintext: Buffer }>;
 }

@@ -645,7 +645,9 @@ export class StepFunctionsService implements LocalService {
       // The library calls us before its StateEntered event reaches follow(); let it land first so
       // the history reads TaskStateEntered → TaskScheduled as on AWS.
       await nextMacrotask();
-      if (exec.status !== 'RUNNING') throw new TaskError('States.Runtime', 'Execution closed');
+      // A stopped execution's library run may still reach a task; its result is discarded, and a
+      // throw here would surface as an unhandled rejection that ends the process.
+      if (exec.status !== 'RUNNING') return input;
       const target = parseResource(state.Resource);
       let resolve!: (value: JsonValue) => void;
       let reject!: (error: TaskError) => void;

@@ -23,7 +23,9 @@ export const AWS_RAISED = new Set([
 ]);
 
 /** Every error name declared in functions/shared/errors.ts, the one home of the states' errors. */
-export function errorNamesRaisedByCode(file = path.join(__dirname, '../../functions/shared/errors.ts')): Set<string> {
+export function errorNamesRaisedByCode(
+  file = path.join(__dirname, '../../functions/shared/errors.ts'),
+): Set<string> {
   const source = fs.readFileSync(file, 'utf8');
   return new Set([...source.matchAll(/readonly name = '([A-Za-z]+Error)'/g)].map((m) => m[1] as string));
 }
@@ -46,7 +48,10 @@ function* statesOf(asl: Json): Generator<[string, Json]> {
 
 export function isLambdaTask(state: Json): boolean {
   const r = String(state.Resource ?? '');
-  return state.Type === 'Task' && (/^\$\{\w+Arn\}$/.test(r) || r.startsWith('arn:aws:states:::lambda:invoke') || r.includes(':lambda:'));
+  return (
+    state.Type === 'Task' &&
+    (/^\$\{\w+Arn\}$/.test(r) || r.startsWith('arn:aws:states:::lambda:invoke') || r.includes(':lambda:'))
+  );
 }
 
 export function aslContractViolations(asl: Json, raisedByCode: Set<string>): string[] {
@@ -61,14 +66,19 @@ export function aslContractViolations(asl: Json, raisedByCode: Set<string>): str
     }
     if (state.Type === 'Pass') {
       const error = (state.Parameters as Json | undefined)?.Error;
-      if (typeof error === 'string' && !raisedByCode.has(error)) violations.push(`${name}: sets unknown error '${error}'`);
+      if (typeof error === 'string' && !raisedByCode.has(error))
+        violations.push(`${name}: sets unknown error '${error}'`);
     }
     if (isLambdaTask(state)) {
       const covered = new Set(retry.flatMap((r) => r.ErrorEquals));
       const missing = LAMBDA_SERVICE_ERRORS.filter((e) => !covered.has(e));
       if (missing.length > 0) violations.push(`${name}: Lambda Task lacks Retry on ${missing.join(', ')}`);
     }
-    if (String(state.Resource ?? '').endsWith('.waitForTaskToken') && state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined) {
+    if (
+      String(state.Resource ?? '').endsWith('.waitForTaskToken') &&
+      state.TimeoutSeconds === undefined &&
+      state.TimeoutSecondsPath === undefined
+    ) {
       violations.push(`${name}: .waitForTaskToken Task lacks TimeoutSeconds`);
     }
   }

@@ -3,12 +3,13 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { aslContractViolations, errorNamesRaisedByCode } from './asl-rules';
 import { STEP_ERROR_NAMES } from '../../functions/shared/errors';
-// biome-ignore lint/style/noCommonJs: the loader is the CommonJS file serverless.yml loads
 const loader = require('../../statemachines/loader.js') as {
   readAsl(): Record<string, unknown>;
   placeholderNames(node: unknown): string[];
   functionKeyOf(name: string): string;
-  definition(): unknown;
+  definition(o?: {
+    resolveVariable(v: string): Promise<string>;
+  }): Promise<{ States: Record<string, { TimeoutSeconds?: number }> }>;
 };
 
 const asl = loader.readAsl();
@@ -28,7 +29,9 @@ describe('ASL ↔ code contract', () => {
 
   it('fails when the ASL names an error nobody raises', () => {
     const bad = clone();
-    (bad.States.SubmitCustomizationJob?.Catch as { ErrorEquals: string[] }[])[0]!.ErrorEquals = ['JobSubmitionError'];
+    (bad.States.SubmitCustomizationJob!.Catch as { ErrorEquals: string[] }[])[0]!.ErrorEquals = [
+      'JobSubmitionError',
+    ];
     expect(aslContractViolations(bad, raised)).toEqual([
       "SubmitCustomizationJob: names error 'JobSubmitionError' that neither the code nor AWS/States raises",
     ]);
@@ -44,21 +47,41 @@ describe('ASL ↔ code contract', () => {
 
   it('fails when a .waitForTaskToken Task has no timeout', () => {
     const bad = clone();
-    delete bad.States.WaitForJob!.TimeoutSecondsPath;
-    expect(aslContractViolations(bad, raised)).toEqual(['WaitForJob: .waitForTaskToken Task lacks TimeoutSeconds']);
+    delete bad.States.WaitForJob!.TimeoutSeconds;
+    expect(aslContractViolations(bad, raised)).toEqual([
+      'WaitForJob: .waitForTaskToken Task lacks TimeoutSeconds',
+    ]);
   });
 
-  it('binds every placeholder to a function of serverless.yml, and Fn::GetAtt for deploys', () => {
-    const sls = parse(fs.readFileSync(path.join(__dirname, '../../serverless.yml'), 'utf8')) as { functions: Record<string, unknown> };
-    for (const name of loader.placeholderNames(asl)) expect(Object.keys(sls.functions)).toContain(loader.functionKeyOf(name));
-    const text = JSON.stringify(loader.definition());
+  it('binds every placeholder to a function of serverless.yml, and Fn::GetAtt for deploys', async () => {
+    const sls = parse(fs.readFileSync(path.join(__dirname, '../../serverless.yml'), 'utf8')) as {
+      functions: Record<string, unknown>;
+    };
+    for (const name of loader.placeholderNames(asl))
+      expect(Object.keys(sls.functions)).toContain(loader.functionKeyOf(name));
+    const asked: string[] = [];
+    const deployed = await loader.definition({
+      resolveVariable: async (v) => {
+        asked.push(v);
+        return '120';
+      },
+    });
+    expect(asked).toEqual(['param:pollIntervalSeconds']);
+    expect(deployed.States.WaitForJob?.TimeoutSeconds).toBe(120);
+    const text = JSON.stringify(deployed);
     expect(text).not.toMatch(/\$\{\w+Arn\}/);
     expect(text).toContain('{"Fn::GetAtt":["ValidateBucketEncryptionLambdaFunction","Arn"]}');
   });
 
   it('retries throttling with capped, jittered backoff on every Lambda Task that calls AWS', () => {
     const submit = asl as { States: Record<string, { Retry?: Record<string, unknown>[] }> };
-    const retry = submit.States.SubmitCustomizationJob?.Retry?.find((r) => (r.ErrorEquals as string[]).includes('ServiceQuotaExceededException'));
-    expect(retry).toMatchObject({ JitterStrategy: 'FULL', MaxDelaySeconds: expect.any(Number), BackoffRate: 2 });
+    const retry = submit.States.SubmitCustomizationJob?.Retry?.find((r) =>
+      (r.ErrorEquals as string[]).includes('ServiceQuotaExceededException'),
+    );
+    expect(retry).toMatchObject({
+      JitterStrategy: 'FULL',
+      MaxDelaySeconds: expect.any(Number),
+      BackoffRate: 2,
+    });
   });
 });

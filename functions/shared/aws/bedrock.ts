@@ -47,7 +47,8 @@ export interface ModelInfo {
   jobArn?: string;
 }
 
-const tagList = (tags: Record<string, string>) => Object.entries(tags).map(([key, value]) => ({ key, value }));
+const tagList = (tags: Record<string, string>) =>
+  Object.entries(tags).map(([key, value]) => ({ key, value }));
 
 export class BedrockGateway {
   constructor(private readonly bedrock: BedrockClient = clients.bedrock()) {}
@@ -63,7 +64,9 @@ export class BedrockGateway {
         customizationType: r.customizationType,
         hyperParameters: r.hyperParameters,
         trainingDataConfig: { s3Uri: r.trainingS3Uri },
-        ...(r.validationS3Uri ? { validationDataConfig: { validators: [{ s3Uri: r.validationS3Uri }] } } : {}),
+        ...(r.validationS3Uri
+          ? { validationDataConfig: { validators: [{ s3Uri: r.validationS3Uri }] } }
+          : {}),
         outputDataConfig: { s3Uri: r.outputS3Uri },
         customModelKmsKeyId: r.customModelKmsKeyId,
         jobTags: tagList(r.tags),
@@ -87,7 +90,9 @@ export class BedrockGateway {
       ...(j.outputModelArn ? { outputModelArn: j.outputModelArn } : {}),
       ...(j.outputModelKmsKeyArn ? { outputModelKmsKeyArn: j.outputModelKmsKeyArn } : {}),
       ...(j.failureMessage ? { failureMessage: j.failureMessage } : {}),
-      ...(j.trainingMetrics?.trainingLoss !== undefined ? { trainingLoss: j.trainingMetrics.trainingLoss } : {}),
+      ...(j.trainingMetrics?.trainingLoss !== undefined
+        ? { trainingLoss: j.trainingMetrics.trainingLoss }
+        : {}),
       ...(j.outputDataConfig?.s3Uri ? { outputS3Uri: j.outputDataConfig.s3Uri } : {}),
       ...(j.creationTime ? { creationTime: j.creationTime } : {}),
       ...(j.endTime ? { endTime: j.endTime } : {}),
@@ -100,7 +105,8 @@ export class BedrockGateway {
       await this.bedrock.send(new StopModelCustomizationJobCommand({ jobIdentifier }));
       return true;
     } catch (err) {
-      if (isAwsError(err, 'ValidationException', 'ResourceNotFoundException', 'ConflictException')) return false;
+      if (isAwsError(err, 'ValidationException', 'ResourceNotFoundException', 'ConflictException'))
+        return false;
       throw err;
     }
   }

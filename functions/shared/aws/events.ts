@@ -22,7 +22,9 @@ export class EventsGateway {
     );
     const entry = out.Entries?.[0];
     if (out.FailedEntryCount || !entry?.EventId) {
-      throw new Error(`PutEvents rejected the notification: ${entry?.ErrorCode ?? 'unknown'} ${entry?.ErrorMessage ?? ''}`);
+      throw new Error(
+        `PutEvents rejected the notification: ${entry?.ErrorCode ?? 'unknown'} ${entry?.ErrorMessage ?? ''}`,
+      );
     }
     return entry.EventId;
   }

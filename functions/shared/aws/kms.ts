@@ -28,7 +28,10 @@ export class KmsGateway {
 
   /** Resolves a key id, key ARN or alias; undefined when nothing answers to it. */
   async describeKey(keyIdOrAlias: string): Promise<KeyInfo | undefined> {
-    const out = await orUndefined(this.kms.send(new DescribeKeyCommand({ KeyId: keyIdOrAlias })), 'NotFoundException');
+    const out = await orUndefined(
+      this.kms.send(new DescribeKeyCommand({ KeyId: keyIdOrAlias })),
+      'NotFoundException',
+    );
     const m = out?.KeyMetadata;
     if (!m?.Arn || !m.KeyId) return undefined;
     return {
@@ -41,7 +44,11 @@ export class KmsGateway {
     };
   }
 
-  async createKey(input: { description: string; policy: string; tags: Record<string, string> }): Promise<KeyInfo> {
+  async createKey(input: {
+    description: string;
+    policy: string;
+    tags: Record<string, string>;
+  }): Promise<KeyInfo> {
     const out = await this.kms.send(
       new CreateKeyCommand({
         Description: input.description,
@@ -102,6 +109,8 @@ export class KmsGateway {
   }
 
   async scheduleDeletion(keyId: string, pendingWindowInDays: number): Promise<void> {
-    await this.kms.send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: pendingWindowInDays }));
+    await this.kms.send(
+      new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: pendingWindowInDays }),
+    );
   }
 }

@@ -71,7 +71,10 @@ export class S3Gateway {
   }
 
   async getBucketPolicy(bucket: string): Promise<string | undefined> {
-    const out = await orUndefined(this.s3.send(new GetBucketPolicyCommand({ Bucket: bucket })), 'NoSuchBucketPolicy');
+    const out = await orUndefined(
+      this.s3.send(new GetBucketPolicyCommand({ Bucket: bucket })),
+      'NoSuchBucketPolicy',
+    );
     return out?.Policy;
   }
 
@@ -94,7 +97,10 @@ export class S3Gateway {
 
   /** A small object's text (sidecars, metrics), or undefined when it does not exist. */
   async getText(bucket: string, key: string): Promise<string | undefined> {
-    const out = await orUndefined(this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })), 'NoSuchKey');
+    const out = await orUndefined(
+      this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })),
+      'NoSuchKey',
+    );
     return out?.Body ? await out.Body.transformToString('utf8') : undefined;
   }
 
@@ -109,7 +115,12 @@ export class S3Gateway {
   }
 
   /** Streams a body into S3 under SSE-KMS with the given key (multipart for large bodies). */
-  async uploadEncrypted(bucket: string, key: string, body: Readable | string, kmsKeyArn: string): Promise<void> {
+  async uploadEncrypted(
+    bucket: string,
+    key: string,
+    body: Readable | string,
+    kmsKeyArn: string,
+  ): Promise<void> {
     const params = {
       Bucket: bucket,
       Key: key,
@@ -127,8 +138,15 @@ export class S3Gateway {
   }
 
   /** Adds or replaces the given tags, keeping the object's other tags. */
-  async mergeObjectTags(bucket: string, key: string, tags: Record<string, string>, versionId?: string): Promise<void> {
-    const current = await this.s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key, VersionId: versionId }));
+  async mergeObjectTags(
+    bucket: string,
+    key: string,
+    tags: Record<string, string>,
+    versionId?: string,
+  ): Promise<void> {
+    const current = await this.s3.send(
+      new GetObjectTaggingCommand({ Bucket: bucket, Key: key, VersionId: versionId }),
+    );
     // S3 allows 10 tags per object: ours come first so a full tag set cannot crowd them out.
     const merged = new Map(Object.entries(tags));
     for (const t of current.TagSet ?? []) if (t.Key && !merged.has(t.Key)) merged.set(t.Key, t.Value ?? '');

@@ -36,7 +36,9 @@ export class SfnGateway {
   }
 
   async sendTaskSuccess(taskToken: string, output: unknown): Promise<TaskAnswer> {
-    return this.answer(() => this.sfn.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) })));
+    return this.answer(() =>
+      this.sfn.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) })),
+    );
   }
 
   async sendTaskFailure(taskToken: string, error: string, cause: string): Promise<TaskAnswer> {

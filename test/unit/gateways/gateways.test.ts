@@ -1,4 +1,8 @@
-import { BedrockClient, CreateModelCustomizationJobCommand, GetModelCustomizationJobCommand } from '@aws-sdk/client-bedrock';
+import {
+  BedrockClient,
+  CreateModelCustomizationJobCommand,
+  GetModelCustomizationJobCommand,
+} from '@aws-sdk/client-bedrock';
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { GetBucketEncryptionCommand, S3Client } from '@aws-sdk/client-s3';
 import { SendTaskSuccessCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
@@ -39,22 +43,34 @@ describe('SfnGateway', () => {
 
   it('lets other StartExecution errors bubble with their names', async () => {
     sfnMock.on(StartExecutionCommand).rejects(awsError('StateMachineDoesNotExist'));
-    await expect(new SfnGateway(new SFNClient({})).startExecution(SM, 'x', {})).rejects.toMatchObject({ name: 'StateMachineDoesNotExist' });
+    await expect(new SfnGateway(new SFNClient({})).startExecution(SM, 'x', {})).rejects.toMatchObject({
+      name: 'StateMachineDoesNotExist',
+    });
   });
 
   it('treats a closed or unknown token as already answered, not as failure', async () => {
-    sfnMock.on(SendTaskSuccessCommand).rejectsOnce(awsError('TaskTimedOut')).rejectsOnce(awsError('TaskDoesNotExist')).resolves({});
+    sfnMock
+      .on(SendTaskSuccessCommand)
+      .rejectsOnce(awsError('TaskTimedOut'))
+      .rejectsOnce(awsError('TaskDoesNotExist'))
+      .resolves({});
     const gw = new SfnGateway(new SFNClient({}));
     await expect(gw.sendTaskSuccess('t', {})).resolves.toBe('closed');
     await expect(gw.sendTaskSuccess('t', {})).resolves.toBe('closed');
     await expect(gw.sendTaskSuccess('t', { ok: true })).resolves.toBe('sent');
-    expect(sfnMock).toHaveReceivedCommandWith(SendTaskSuccessCommand, { taskToken: 't', output: '{"ok":true}' });
+    expect(sfnMock).toHaveReceivedCommandWith(SendTaskSuccessCommand, {
+      taskToken: 't',
+      output: '{"ok":true}',
+    });
   });
 });
 
 describe('KmsGateway', () => {
   it('maps NotFoundException to undefined and keeps other errors', async () => {
-    kmsMock.on(DescribeKeyCommand).rejectsOnce(awsError('NotFoundException')).rejectsOnce(awsError('AccessDeniedException'));
+    kmsMock
+      .on(DescribeKeyCommand)
+      .rejectsOnce(awsError('NotFoundException'))
+      .rejectsOnce(awsError('AccessDeniedException'));
     const gw = new KmsGateway(new KMSClient({}));
     await expect(gw.describeKey('alias/x')).resolves.toBeUndefined();
     await expect(gw.describeKey('alias/x')).rejects.toMatchObject({ name: 'AccessDeniedException' });
@@ -70,7 +86,9 @@ describe('S3Gateway', () => {
 
 describe('BedrockGateway', () => {
   it('submits the job with the CMK, validators and tags on job and model', async () => {
-    bedrockMock.on(CreateModelCustomizationJobCommand).resolves({ jobArn: 'arn:aws:bedrock:us-east-1:1:model-customization-job/m/abc' });
+    bedrockMock
+      .on(CreateModelCustomizationJobCommand)
+      .resolves({ jobArn: 'arn:aws:bedrock:us-east-1:1:model-customization-job/m/abc' });
     const jobArn = await new BedrockGateway(new BedrockClient({})).createJob({
       jobName: 'j',
       customModelName: 'm',

@@ -53,7 +53,13 @@ const builders = {
 };
 
 function fakePorts(key: KeyInfo | undefined, policy: object) {
-  const calls = { putKeyPolicy: [] as string[], createKey: 0, enableRotation: 0, createAlias: 0, scheduleDeletion: [] as string[] };
+  const calls = {
+    putKeyPolicy: [] as string[],
+    createKey: 0,
+    enableRotation: 0,
+    createAlias: 0,
+    scheduleDeletion: [] as string[],
+  };
   const ports: KeyPorts = {
     describeKey: async () => key,
     createKey: async () => {
@@ -82,14 +88,27 @@ function fakePorts(key: KeyInfo | undefined, policy: object) {
 
 describe('ensureCustomerManagedKey', () => {
   it('adds exactly the missing user statement to a reused key and keeps a foreign statement', async () => {
-    const { ports, calls } = fakePorts(healthyKey(), { Version: '2012-10-17', Statement: [defaultRoot, foreign, builders] });
+    const { ports, calls } = fakePorts(healthyKey(), {
+      Version: '2012-10-17',
+      Statement: [defaultRoot, foreign, builders],
+    });
 
     const result = await ensureCustomerManagedKey(settings, ports);
 
-    expect(result).toMatchObject({ keyArn: KEY_ARN, created: false, policyChanged: true, statementsAdded: [SID.users] });
+    expect(result).toMatchObject({
+      keyArn: KEY_ARN,
+      created: false,
+      policyChanged: true,
+      statementsAdded: [SID.users],
+    });
     expect(calls.putKeyPolicy).toHaveLength(1);
     const written = JSON.parse(calls.putKeyPolicy[0] as string) as { Statement: { Sid: string }[] };
-    expect(written.Statement.map((s) => s.Sid)).toEqual([defaultRoot.Sid, foreign.Sid, SID.builders, SID.users]);
+    expect(written.Statement.map((s) => s.Sid)).toEqual([
+      defaultRoot.Sid,
+      foreign.Sid,
+      SID.builders,
+      SID.users,
+    ]);
     expect(written.Statement[1]).toEqual(foreign);
     expect(written.Statement[3]).toEqual({
       Sid: SID.users,
@@ -133,7 +152,8 @@ describe('ensureCustomerManagedKey', () => {
 
   it('creates, rotates and aliases a key when the alias does not exist yet', async () => {
     const { ports, calls } = fakePorts(undefined, { Statement: [] });
-    ports.getKeyPolicy = async () => JSON.stringify({ Version: '2012-10-17', Statement: [defaultRoot, builders] });
+    ports.getKeyPolicy = async () =>
+      JSON.stringify({ Version: '2012-10-17', Statement: [defaultRoot, builders] });
     const result = await ensureCustomerManagedKey({ ...settings, userArns: [] }, ports);
     expect(result.created).toBe(true);
     expect(calls).toMatchObject({ createKey: 1, enableRotation: 1, createAlias: 1 });

@@ -18,22 +18,23 @@ describe('names derived from the object version', () => {
     expect(decodeS3EventKey('training/my+first+set%C3%A9.jsonl')).toBe('training/my first seté.jsonl');
   });
 
-  it.each([v1, { bucket: 'b', key: `training/${'ü'.repeat(300)}.jsonl`, etag: 'abc' }, { bucket: 'b', key: 'training/---.jsonl', etag: 'e' }])(
-    'are valid by Bedrock and Step Functions patterns (%#)',
-    (o) => {
-      const job = jobNameFor(o);
-      const model = customModelNameFor(o);
-      const token = clientRequestTokenFor(o);
-      const exec = executionNameFor(o);
-      expect(job).toMatch(JOB_NAME_PATTERN);
-      expect(job.length).toBeLessThanOrEqual(63);
-      expect(model).toMatch(CUSTOM_MODEL_NAME_PATTERN);
-      expect(model.length).toBeLessThanOrEqual(63);
-      expect(token).toMatch(CLIENT_REQUEST_TOKEN_PATTERN);
-      expect(token.length).toBeLessThanOrEqual(256);
-      expect(exec).toMatch(/^[A-Za-z0-9_-]{1,80}$/);
-    },
-  );
+  it.each([
+    v1,
+    { bucket: 'b', key: `training/${'ü'.repeat(300)}.jsonl`, etag: 'abc' },
+    { bucket: 'b', key: 'training/---.jsonl', etag: 'e' },
+  ])('are valid by Bedrock and Step Functions patterns (%#)', (o) => {
+    const job = jobNameFor(o);
+    const model = customModelNameFor(o);
+    const token = clientRequestTokenFor(o);
+    const exec = executionNameFor(o);
+    expect(job).toMatch(JOB_NAME_PATTERN);
+    expect(job.length).toBeLessThanOrEqual(63);
+    expect(model).toMatch(CUSTOM_MODEL_NAME_PATTERN);
+    expect(model.length).toBeLessThanOrEqual(63);
+    expect(token).toMatch(CLIENT_REQUEST_TOKEN_PATTERN);
+    expect(token.length).toBeLessThanOrEqual(256);
+    expect(exec).toMatch(/^[A-Za-z0-9_-]{1,80}$/);
+  });
 
   it('are identical for the same object version and differ for a new one', () => {
     expect(jobNameFor({ ...v1 })).toBe(jobNameFor(v1));

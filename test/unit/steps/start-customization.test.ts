@@ -3,7 +3,7 @@ import { executionNameFor } from '../../../functions/shared/naming';
 import type { RunInput } from '../../../functions/shared/types';
 import event from '../../../events/startCustomization.json';
 
-const settings = { trainingBucket: 'tunevault-dev-training-data', prefix: 'training/', suffix: '.jsonl', pollIntervalSeconds: 900 };
+const settings = { trainingBucket: 'tunevault-dev-training-data', prefix: 'training/', suffix: '.jsonl' };
 
 function ports(objects: Record<string, string> = {}) {
   const started: { name: string; input: RunInput }[] = [];
@@ -78,9 +78,14 @@ describe('startCustomization', () => {
   });
 
   it('passes a valid sidecar to the run and rejects one with unknown fields, naming them', async () => {
-    const good = ports({ 'training/a.job.json': '{"baseModelId":"amazon.nova-micro-v1:0","hyperParameters":{"epochCount":"3"}}' });
+    const good = ports({
+      'training/a.job.json': '{"baseModelId":"amazon.nova-micro-v1:0","hyperParameters":{"epochCount":"3"}}',
+    });
     await startCustomization(withKey('training/a.jsonl'), settings, good.p);
-    expect(good.started[0]?.input.dataset).toEqual({ baseModelId: 'amazon.nova-micro-v1:0', hyperParameters: { epochCount: '3' } });
+    expect(good.started[0]?.input.dataset).toEqual({
+      baseModelId: 'amazon.nova-micro-v1:0',
+      hyperParameters: { epochCount: '3' },
+    });
 
     const bad = ports({ 'training/a.job.json': '{"baseModel":"x","dataPolicy":{"mode":"y"}}' });
     const [outcome] = await startCustomization(withKey('training/a.jsonl'), settings, bad.p);

@@ -1,4 +1,8 @@
-import { type BucketPorts, RULES, validateBucketEncryption } from '../../../functions/validate-bucket-encryption/core';
+import {
+  type BucketPorts,
+  RULES,
+  validateBucketEncryption,
+} from '../../../functions/validate-bucket-encryption/core';
 import { BucketNotCompliantError, InvalidInputError } from '../../../functions/shared/errors';
 
 const TLS_POLICY = JSON.stringify({
@@ -12,11 +16,20 @@ const TLS_POLICY = JSON.stringify({
     },
   ],
 });
-const ALL_BLOCKED = { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true };
+const ALL_BLOCKED = {
+  BlockPublicAcls: true,
+  IgnorePublicAcls: true,
+  BlockPublicPolicy: true,
+  RestrictPublicBuckets: true,
+};
 
 function ports(overrides: Partial<BucketPorts> = {}): BucketPorts {
   return {
-    getDefaultEncryption: async () => ({ algorithm: 'aws:kms', kmsKeyId: 'arn:aws:kms:us-east-1:1:key/k', bucketKeyEnabled: true }),
+    getDefaultEncryption: async () => ({
+      algorithm: 'aws:kms',
+      kmsKeyId: 'arn:aws:kms:us-east-1:1:key/k',
+      bucketKeyEnabled: true,
+    }),
     getPublicAccessBlock: async () => ALL_BLOCKED,
     getBucketPolicy: async () => TLS_POLICY,
     headObject: async () => ({ size: 10, sse: 'aws:kms', kmsKeyId: 'k' }),
@@ -29,18 +42,23 @@ describe('validateBucketEncryption', () => {
   it('passes a hardened pair of buckets and reports every rule', async () => {
     const result = await validateBucketEncryption(source, 'output', 'aws:kms', ports());
     expect(result.rules.every((r) => r.passed)).toBe(true);
-    expect(result.rules.map((r) => r.rule)).toEqual(
-      expect.arrayContaining(Object.values(RULES)),
-    );
+    expect(result.rules.map((r) => r.rule)).toEqual(expect.arrayContaining(Object.values(RULES)));
   });
 
   it('refuses an SSE-S3-only bucket when SSE-KMS is required, naming the rule', async () => {
-    const p = ports({ getDefaultEncryption: async (b) => (b === 'training' ? { algorithm: 'AES256', bucketKeyEnabled: false } : { algorithm: 'aws:kms', bucketKeyEnabled: true }) });
+    const p = ports({
+      getDefaultEncryption: async (b) =>
+        b === 'training'
+          ? { algorithm: 'AES256', bucketKeyEnabled: false }
+          : { algorithm: 'aws:kms', bucketKeyEnabled: true },
+    });
     const attempt = validateBucketEncryption(source, 'output', 'aws:kms', p);
     await expect(attempt).rejects.toBeInstanceOf(BucketNotCompliantError);
     const err = (await attempt.catch((e: unknown) => e)) as BucketNotCompliantError;
     expect(err.violations.map((v) => `${v.bucket}:${v.rule}`)).toContain('training:default-encryption');
-    expect(err.message).toMatch(/\[default-encryption\] s3:\/\/training: default encryption is SSE-S3 \(AES256\); this stage requires SSE-KMS/);
+    expect(err.message).toMatch(
+      /\[default-encryption\] s3:\/\/training: default encryption is SSE-S3 \(AES256\); this stage requires SSE-KMS/,
+    );
   });
 
   it('accepts SSE-S3 when the stage allows it', async () => {
@@ -48,7 +66,9 @@ describe('validateBucketEncryption', () => {
       getDefaultEncryption: async () => ({ algorithm: 'AES256', bucketKeyEnabled: false }),
       headObject: async () => ({ size: 1, sse: 'AES256' }),
     });
-    await expect(validateBucketEncryption(source, 'output', 'AES256', p)).resolves.toMatchObject({ compliant: true });
+    await expect(validateBucketEncryption(source, 'output', 'AES256', p)).resolves.toMatchObject({
+      compliant: true,
+    });
   });
 
   it('lists every violated rule at once', async () => {
@@ -58,7 +78,9 @@ describe('validateBucketEncryption', () => {
       getBucketPolicy: async () => undefined,
       headObject: async () => ({ size: 1 }),
     });
-    const err = (await validateBucketEncryption(source, 'training', 'aws:kms', p).catch((e: unknown) => e)) as BucketNotCompliantError;
+    const err = (await validateBucketEncryption(source, 'training', 'aws:kms', p).catch(
+      (e: unknown) => e,
+    )) as BucketNotCompliantError;
     expect(err.violations.map((v) => v.rule).sort()).toEqual(
       ['block-public-access', 'default-encryption', 'object-encryption', 'tls-only-policy'].sort(),
     );
@@ -66,7 +88,12 @@ describe('validateBucketEncryption', () => {
   });
 
   it('names the object when it was deleted before the run read it', async () => {
-    const attempt = validateBucketEncryption(source, 'output', 'aws:kms', ports({ headObject: async () => undefined }));
+    const attempt = validateBucketEncryption(
+      source,
+      'output',
+      'aws:kms',
+      ports({ headObject: async () => undefined }),
+    );
     await expect(attempt).rejects.toBeInstanceOf(InvalidInputError);
     await expect(attempt).rejects.toThrow(/s3:\/\/training\/training\/a.jsonl no longer exists/);
   });

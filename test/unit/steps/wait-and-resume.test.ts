@@ -6,7 +6,12 @@ import type { JobInfo } from '../../../functions/shared/aws/bedrock';
 import type { WaitingTask } from '../../../functions/shared/aws/task-tokens';
 
 const JOB_ARN = 'arn:aws:bedrock:us-east-1:111122223333:model-customization-job/m/abc123';
-const input = { jobName: 'job-1', jobArn: JOB_ARN, taskToken: 'token-1', executionArn: 'arn:aws:states:us-east-1:1:execution:sm:run' };
+const input = {
+  jobName: 'job-1',
+  jobArn: JOB_ARN,
+  taskToken: 'token-1',
+  executionArn: 'arn:aws:states:us-east-1:1:execution:sm:run',
+};
 
 /** An in-memory table with the conditional delete the real one has. */
 function tokenTable() {
@@ -17,7 +22,8 @@ function tokenTable() {
       rows.set(t.jobName, t);
     },
     get: async (jobName: string) => rows.get(jobName),
-    claim: async (jobName: string, token: string) => rows.get(jobName)?.taskToken === token && rows.delete(jobName),
+    claim: async (jobName: string, token: string) =>
+      rows.get(jobName)?.taskToken === token && rows.delete(jobName),
   };
 }
 
@@ -51,20 +57,38 @@ describe('WaitForJob registration', () => {
   });
 
   it('answers at once when the job is already Completed', async () => {
-    const { ports, sent, table } = waitPorts({ jobArn: JOB_ARN, jobName: 'job-1', status: 'Completed', outputModelArn: 'arn:model' });
+    const { ports, sent, table } = waitPorts({
+      jobArn: JOB_ARN,
+      jobName: 'job-1',
+      status: 'Completed',
+      outputModelArn: 'arn:model',
+    });
     const result = await registerWait(input, 3600, ports);
     expect(result.answeredAtOnce).toBe('resumed');
     expect(sent).toEqual([
-      { kind: 'success', token: 'token-1', payload: { status: 'Completed', jobArn: JOB_ARN, outputModelArn: 'arn:model', resumedBy: 'register' } },
+      {
+        kind: 'success',
+        token: 'token-1',
+        payload: { status: 'Completed', jobArn: JOB_ARN, outputModelArn: 'arn:model', resumedBy: 'register' },
+      },
     ]);
     expect(table.rows.size).toBe(0);
   });
 
   it('fails the task at once with CustomizationJobFailedError when the job already Failed', async () => {
-    const { ports, sent } = waitPorts({ jobArn: JOB_ARN, jobName: 'job-1', status: 'Failed', failureMessage: 'bad data' });
+    const { ports, sent } = waitPorts({
+      jobArn: JOB_ARN,
+      jobName: 'job-1',
+      status: 'Failed',
+      failureMessage: 'bad data',
+    });
     await registerWait(input, 3600, ports);
     expect(sent).toEqual([
-      { kind: 'failure', token: 'token-1', payload: { error: 'CustomizationJobFailedError', cause: 'Job job-1 ended Failed: bad data' } },
+      {
+        kind: 'failure',
+        token: 'token-1',
+        payload: { error: 'CustomizationJobFailedError', cause: 'Job job-1 ended Failed: bad data' },
+      },
     ]);
   });
 });
@@ -97,7 +121,10 @@ describe('onJobStateChange', () => {
   it('resumes once when the Completed event is delivered twice, and ignores a late InProgress', async () => {
     const { ports, sent, table } = eventPorts();
     await table.put({ jobName: 'job-1', taskToken: 'token-1', expiresAt: 0 });
-    const outcomes = await Promise.all([onJobStateChange(event('Completed'), ports), onJobStateChange(event('Completed'), ports)]);
+    const outcomes = await Promise.all([
+      onJobStateChange(event('Completed'), ports),
+      onJobStateChange(event('Completed'), ports),
+    ]);
     const late = await onJobStateChange(event('InProgress'), ports);
     expect(outcomes.filter((o) => o === 'resumed')).toHaveLength(1);
     expect(['already-claimed', 'no-waiting-task']).toContain(outcomes.find((o) => o !== 'resumed'));
@@ -114,7 +141,9 @@ describe('onJobStateChange', () => {
 
 describe('checkCustomizationJob', () => {
   it('returns the running status for the Choice', async () => {
-    await expect(checkCustomizationJob(JOB_ARN, async () => ({ jobArn: JOB_ARN, jobName: 'j', status: 'InProgress' }))).resolves.toEqual({
+    await expect(
+      checkCustomizationJob(JOB_ARN, async () => ({ jobArn: JOB_ARN, jobName: 'j', status: 'InProgress' })),
+    ).resolves.toEqual({
       status: 'InProgress',
       jobArn: JOB_ARN,
       resumedBy: 'poll',
@@ -122,7 +151,12 @@ describe('checkCustomizationJob', () => {
   });
 
   it.each(['Failed', 'Stopped'])('raises CustomizationJobFailedError for %s', async (status) => {
-    const attempt = checkCustomizationJob(JOB_ARN, async () => ({ jobArn: JOB_ARN, jobName: 'j', status, failureMessage: 'boom' }));
+    const attempt = checkCustomizationJob(JOB_ARN, async () => ({
+      jobArn: JOB_ARN,
+      jobName: 'j',
+      status,
+      failureMessage: 'boom',
+    }));
     await expect(attempt).rejects.toBeInstanceOf(CustomizationJobFailedError);
     await expect(attempt).rejects.toThrow(`Job j ended ${status}: boom`);
   });

@@ -1,0 +1,89 @@
+/**
+ * `tunevault demo` (= `npm start`): the embedded AWS in this process, the stack deployed from
+ * serverless.yml, a small synthetic dataset dropped in, the run followed live, a summary and
+ * an HTML report. Exit 0 only for a completed, tagged model.
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { EmbeddedAws } from '../../local/embedded';
+import { cliClients } from '../lib/clients';
+import { dropAndFollow, type RunSummary } from '../lib/drop';
+import { formatMs } from '../lib/progress';
+import { writeRunReport } from '../lib/report';
+
+const EXAMPLES = path.join(__dirname, '..', '..', 'examples', 'demo');
+
+export function printSummary(s: RunSummary, out: NodeJS.WritableStream = process.stdout): void {
+  const rows: [string, string | undefined][] = [
+    ['Status', s.status],
+    ['Source', s.source],
+    ['Execution', s.executionArn],
+    ['Job', s.jobArn],
+    ['Custom model', s.modelArn],
+    ['CMK', s.kmsKeyArn],
+    ['Model encrypted with', s.modelKmsKeyArn],
+    ['Data guard', s.verdict ? `${s.verdict} (${s.findings ?? 0} findings)` : undefined],
+    ['Final training loss', s.trainingLoss?.toFixed(4)],
+    ['Duration', s.durationMs !== undefined ? formatMs(s.durationMs) : undefined],
+    ['Error', s.error ? `${s.error}: ${s.cause ?? ''}` : undefined],
+  ];
+  out.write('\n');
+  for (const [k, v] of rows) if (v !== undefined) out.write(`  ${k.padEnd(22)} ${v}\n`);
+  if (s.modelTags && Object.keys(s.modelTags).length > 0) {
+    out.write('  Model tags\n');
+    for (const [k, v] of Object.entries(s.modelTags).sort()) out.write(`    ${k.padEnd(26)} ${v}\n`);
+  }
+}
+
+export async function run(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      port: { type: 'string', default: '0' },
+      'job-seconds': { type: 'string', default: '3' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(
+      'tunevault demo [--port N] [--job-seconds S] [--json]\n  One whole run on the embedded AWS with bundled sample data.',
+    );
+    return 0;
+  }
+  const started = Date.now();
+  const log = (m: string) => (values.json ? undefined : process.stderr.write(`${m}\n`));
+  log('▶ Starting the embedded AWS and deploying the stack from serverless.yml …');
+  const aws = new EmbeddedAws({
+    port: Number(values.port),
+    jobDurationMs: Number(values['job-seconds']) * 1000,
+  });
+  try {
+    const stack = await aws.start();
+    log(`  endpoint ${aws.url} · state machine ${stack.stateMachineArn}`);
+    log(
+      `▶ Dropping examples/demo/support-chat.jsonl into s3://${stack.trainingBucket}/${stack.trainingPrefix}`,
+    );
+    const summary = await dropAndFollow(
+      cliClients(aws.url),
+      stack,
+      {
+        file: path.join(EXAMPLES, 'support-chat.jsonl'),
+        key: `${stack.trainingPrefix}support chat demo.jsonl`,
+        validationFile: path.join(EXAMPLES, 'support-chat.validation.jsonl'),
+      },
+      { quiet: values.json },
+    );
+    const report = await writeRunReport(cliClients(aws.url), summary);
+    if (values.json) console.log(JSON.stringify({ ...summary, run: undefined, report }, null, 2));
+    else {
+      printSummary(summary);
+      console.log(`\n  Run report             ${report}`);
+      console.log(`  Finished in ${formatMs(Date.now() - started)}`);
+    }
+    const tagged = Boolean(summary.modelTags?.['tunevault:kms-key-arn']);
+    return summary.status === 'SUCCEEDED' && tagged ? 0 : 1;
+  } finally {
+    await aws.stop();
+  }
+}

@@ -1,0 +1,51 @@
+/** SDK clients for the CLI: the embedded AWS by endpoint, or real AWS by the usual credentials. */
+import { BedrockClient } from '@aws-sdk/client-bedrock';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SFNClient } from '@aws-sdk/client-sfn';
+
+export interface CliClients {
+  endpoint?: string;
+  s3: S3Client;
+  sfn: SFNClient;
+  bedrock: BedrockClient;
+  kms: KMSClient;
+}
+
+export function cliClients(endpoint = process.env.AWS_ENDPOINT_URL): CliClients {
+  const base = endpoint
+    ? {
+        endpoint,
+        region: process.env.AWS_REGION ?? 'us-east-1',
+        credentials: {
+          accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'test',
+          secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
+        },
+      }
+    : {};
+  return {
+    ...(endpoint ? { endpoint } : {}),
+    s3: new S3Client({ ...base, forcePathStyle: Boolean(endpoint) }),
+    sfn: new SFNClient(base),
+    bedrock: new BedrockClient(base),
+    kms: new KMSClient(base),
+  };
+}
+
+export interface StackInfo {
+  stateMachineArn: string;
+  trainingBucket: string;
+  trainingPrefix: string;
+  outputBucket: string;
+}
+
+/** The embedded AWS describes its stack at /_tunevault/stack; undefined when the endpoint is not one. */
+export async function embeddedStack(endpoint: string): Promise<StackInfo | undefined> {
+  try {
+    const res = await fetch(new URL('/_tunevault/stack', endpoint));
+    if (!res.ok) return undefined;
+    return (await res.json()) as StackInfo;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * The control API under `/_tunevault/` on the same endpoint: fault injection, redelivery,
+ * dropped events and Bedrock job behaviour — for tests, and for users testing their own setup.
+ * Requests and answers are JSON; errors name the bad field.
+ */
+import { z } from 'zod';
+import type { LocalRequest, LocalResponse } from './core/types';
+import type { EmbeddedAws } from './embedded';
+
+const json = (status: number, body: unknown): LocalResponse => ({
+  status,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body, null, 2),
+});
+
+const faultSchema = z
+  .object({
+    service: z.enum(['s3', 'kms', 'bedrock', 'states', 'events', 'dynamodb']),
+    operation: z.string().min(1),
+    count: z.number().int().positive().default(1),
+    error: z.string().min(1).optional(),
+    message: z.string().optional(),
+    status: z.number().int().min(400).max(599).optional(),
+    delayMs: z.number().int().nonnegative().max(600_000).optional(),
+  })
+  .strict()
+  .refine((f) => f.error !== undefined || f.delayMs !== undefined, 'give an error, a delayMs, or both');
+
+const redeliverSchema = z
+  .object({ bucket: z.string().min(1), key: z.string().min(1), times: z.number().int().positive().max(1000) })
+  .strict();
+const dropSchema = z
+  .object({
+    count: z.number().int().positive(),
+    source: z.string().optional(),
+    detailType: z.string().optional(),
+  })
+  .strict();
+const bedrockSchema = z
+  .object({
+    jobDurationMs: z.number().int().nonnegative().optional(),
+    nextOutcome: z
+      .discriminatedUnion('status', [
+        z.object({ status: z.literal('Completed') }),
+        z.object({ status: z.literal('Failed'), failureMessage: z.string().min(1) }),
+      ])
+      .optional(),
+    count: z.number().int().positive().default(1),
+  })
+  .strict();
+
+function parse<S extends z.ZodType>(schema: S, req: LocalRequest): z.output<S> {
+  let body: unknown;
+  try {
+    body = req.body.length ? JSON.parse(req.body.toString('utf8')) : {};
+  } catch {
+    throw new ControlError('the body is not valid JSON');
+  }
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) {
+    throw new ControlError(
+      parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
+    );
+  }
+  return parsed.data;
+}
+
+class ControlError extends Error {}
+
+export const CONTROL_ROUTES = [
+  'GET  /_tunevault/health',
+  'GET  /_tunevault/stack',
+  'GET  /_tunevault/faults · POST /_tunevault/faults {service, operation, count, error?, message?, status?, delayMs?} · DELETE /_tunevault/faults',
+  'POST /_tunevault/s3/redeliver {bucket, key, times}',
+  'POST /_tunevault/events/drop {count, source?, detailType?}',
+  'POST /_tunevault/bedrock {jobDurationMs?, nextOutcome?: {status: Completed|Failed, failureMessage?}, count?}',
+];
+
+export async function handleControl(aws: EmbeddedAws, req: LocalRequest): Promise<LocalResponse | undefined> {
+  const route = `${req.method} ${req.path.replace(/\/+$/, '')}`;
+  try {
+    switch (route) {
+      case 'GET /_tunevault/health':
+        return json(200, { ok: true, endpoint: aws.url });
+      case 'GET /_tunevault/stack': {
+        const s = aws.stack;
+        return json(200, {
+          stage: s.stage,
+          stateMachineArn: s.stateMachineArn,
+          trainingBucket: s.trainingBucket,
+          trainingPrefix: s.trainingPrefix,
+          outputBucket: s.outputBucket,
+          functions: s.functions.map((f) => ({ key: f.key, name: f.name, arn: f.arn })),
+          environment: aws.clientEnvironment(),
+          routes: CONTROL_ROUTES,
+        });
+      }
+      case 'GET /_tunevault/faults':
+        return json(200, { pending: aws.faults.list() });
+      case 'POST /_tunevault/faults': {
+        const f = parse(faultSchema, req);
+        aws.faults.add(f);
+        return json(200, { pending: aws.faults.list() });
+      }
+      case 'DELETE /_tunevault/faults':
+        aws.faults.clear();
+        return json(200, { pending: [] });
+      case 'POST /_tunevault/s3/redeliver': {
+        const r = parse(redeliverSchema, req);
+        return json(200, { redelivered: await aws.s3.redeliver(r.bucket, r.key, r.times) });
+      }
+      case 'POST /_tunevault/events/drop': {
+        const d = parse(dropSchema, req);
+        aws.events.dropNext(d.count, {
+          ...(d.source ? { source: d.source } : {}),
+          ...(d.detailType ? { detailType: d.detailType } : {}),
+        });
+        return json(200, { dropping: d });
+      }
+      case 'POST /_tunevault/bedrock': {
+        const b = parse(bedrockSchema, req);
+        if (b.jobDurationMs !== undefined) aws.bedrock.setJobDuration(b.jobDurationMs);
+        if (b.nextOutcome) aws.bedrock.setNextOutcome(b.nextOutcome, b.count);
+        return json(200, { ok: true });
+      }
+      default:
+        return json(404, { message: `unknown control route '${route}'`, routes: CONTROL_ROUTES });
+    }
+  } catch (err) {
+    if (err instanceof ControlError) return json(400, { message: err.message });
+    const e = err as Error;
+    return json(e.name === 'NoSuchKey' ? 404 : 500, { message: `${e.name}: ${e.message}` });
+  }
+}

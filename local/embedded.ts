@@ -1,0 +1,208 @@
+/**
+ * The embedded AWS: one loopback endpoint with S3, KMS, Bedrock, Step Functions, EventBridge
+ * and DynamoDB, the stack of serverless.yml deployed on it, and its Lambda functions run
+ * in-process. Production code reaches it through AWS_ENDPOINT_URL and nothing else.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { handleControl } from './control';
+import { FaultInjector } from './core/faults';
+import { LocalEndpoint } from './core/server';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION, type LocalService } from './core/types';
+import { type DeployedStack, deployStack } from './deploy';
+import { LocalLambda } from './lambda';
+import { BedrockService } from './services/bedrock';
+import { DynamoDbService } from './services/dynamodb';
+import { EventBridgeService } from './services/eventbridge';
+import { KmsService } from './services/kms';
+import { S3Service } from './services/s3';
+import type { HistoryEvent } from '@aws-sdk/client-sfn';
+import { StepFunctionsService } from './services/stepfunctions';
+import { printServerlessConfig } from './stack';
+
+export interface EmbeddedAwsOptions {
+  port?: number;
+  host?: string;
+  /** Keep state here across restarts; in memory when omitted. */
+  stateDir?: string;
+  stage?: string;
+  /** Stage parameters for serverless.yml (`--param`), e.g. a short pollIntervalSeconds in tests. */
+  params?: Record<string, string>;
+  /** Simulated Bedrock job duration. */
+  jobDurationMs?: number;
+  /** Powertools log level of the handlers (default WARN). */
+  logLevel?: string;
+  /** Multiplies ASL Retry intervals (tests use a small value). */
+  timeScale?: number;
+  onHistoryEvent?: (executionArn: string, event: HistoryEvent) => void;
+}
+
+export class EmbeddedAws {
+  readonly accountId = LOCAL_ACCOUNT_ID;
+  readonly region = LOCAL_REGION;
+  readonly faults = new FaultInjector();
+  readonly lambda = new LocalLambda();
+  readonly kms: KmsService;
+  readonly s3: S3Service;
+  readonly events: EventBridgeService;
+  readonly bedrock: BedrockService;
+  readonly sfn: StepFunctionsService;
+  readonly dynamodb: DynamoDbService;
+  readonly endpoint: LocalEndpoint;
+  private deployed: DeployedStack | undefined;
+  private readonly historyListeners = new Set<(executionArn: string, event: HistoryEvent) => void>();
+  private readonly lambdaFailures: { functionArn: string; error: string }[] = [];
+
+  constructor(private readonly options: EmbeddedAwsOptions = {}) {
+    const { accountId, region } = this;
+    const invokeAsync = (functionArn: string, event: unknown) =>
+      new Promise<unknown>((resolve) => {
+        this.lambda.invokeAsync(functionArn, event, (err) => {
+          this.lambdaFailures.push({
+            functionArn,
+            error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+          });
+        });
+        resolve(undefined);
+      });
+    const stateDir = options.stateDir ? path.resolve(options.stateDir) : undefined;
+    if (stateDir) fs.mkdirSync(stateDir, { recursive: true });
+    this.kms = new KmsService({ accountId, region });
+    this.s3 = new S3Service({
+      accountId,
+      region,
+      kms: this.kms,
+      invokeLambda: invokeAsync,
+      ...(stateDir ? { dataDir: path.join(stateDir, 's3') } : {}),
+    });
+    this.events = new EventBridgeService({ accountId, region, invokeLambda: invokeAsync });
+    this.bedrock = new BedrockService({
+      accountId,
+      region,
+      s3: this.s3,
+      kms: this.kms,
+      putEvents: (entries) => this.events.putEvents(entries),
+      jobDurationMs: options.jobDurationMs ?? 3000,
+    });
+    this.sfn = new StepFunctionsService({
+      accountId,
+      region,
+      invokeLambda: (arn, event) => this.lambda.invoke(arn, event),
+      putEvents: (entries) => this.events.putEvents(entries),
+      timeScale: options.timeScale ?? 1,
+      onHistoryEvent: (arn, event) => {
+        options.onHistoryEvent?.(arn, event);
+        for (const l of this.historyListeners) l(arn, event);
+      },
+    });
+    this.dynamodb = new DynamoDbService({
+      accountId,
+      region,
+      ...(stateDir ? { path: path.join(stateDir, 'dynamodb') } : {}),
+    });
+    const services: LocalService[] = [this.s3, this.kms, this.bedrock, this.sfn, this.events, this.dynamodb];
+    this.endpoint = new LocalEndpoint({
+      services,
+      faults: this.faults,
+      host: options.host ?? '127.0.0.1',
+      port: options.port ?? 4566,
+      control: (req) => handleControl(this, req),
+    });
+  }
+
+  get stack(): DeployedStack {
+    if (!this.deployed) throw new Error('the embedded AWS has not deployed the stack yet (call start())');
+    return this.deployed;
+  }
+
+  get url(): string {
+    return this.endpoint.url;
+  }
+
+  /** Async Lambda invocations that failed after their retries (S3 and EventBridge triggers). */
+  failedAsyncInvocations() {
+    return [...this.lambdaFailures];
+  }
+
+  onHistoryEvent(listener: (executionArn: string, event: HistoryEvent) => void): () => void {
+    this.historyListeners.add(listener);
+    return () => this.historyListeners.delete(listener);
+  }
+
+  /** Environment for SDK clients, awscli and `serverless invoke local` aimed at this endpoint. */
+  clientEnvironment(): Record<string, string> {
+    return {
+      AWS_ENDPOINT_URL: this.url,
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_REGION: this.region,
+      AWS_DEFAULT_REGION: this.region,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      ...(this.deployed?.invokeLocalEnv ?? {}),
+    };
+  }
+
+  private statePath(): string | undefined {
+    return this.options.stateDir ? path.join(path.resolve(this.options.stateDir), 'state.json') : undefined;
+  }
+
+  async start(): Promise<DeployedStack> {
+    const file = this.statePath();
+    if (file && fs.existsSync(file))
+      this.restore(JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>);
+    await this.endpoint.listen();
+    const stage = this.options.stage ?? 'dev';
+    const config = await printServerlessConfig(stage, this.options.params ?? {});
+    this.lambda.setBaseEnvironment(
+      {
+        ...this.clientEnvironment(),
+        POWERTOOLS_METRICS_NAMESPACE: 'TuneVault',
+        POWERTOOLS_METRICS_DISABLED: 'true',
+      },
+      { POWERTOOLS_LOG_LEVEL: this.options.logLevel ?? 'WARN' },
+    );
+    this.deployed = await deployStack({
+      endpoint: this.url,
+      accountId: this.accountId,
+      region: this.region,
+      stage,
+      config,
+      lambda: this.lambda,
+    });
+    const esbuild = (config.custom.esbuild ?? {}) as { minify?: boolean; external?: string[] };
+    await this.lambda.bundle({ ...(esbuild.external ? { external: esbuild.external } : {}) });
+    // Handlers in this process reach the endpoint the same way a deployed function reaches AWS.
+    Object.assign(process.env, this.clientEnvironment());
+    return this.deployed;
+  }
+
+  snapshot(): Record<string, unknown> {
+    return {
+      s3: this.s3.snapshot(),
+      kms: this.kms.snapshot(),
+      bedrock: this.bedrock.snapshot(),
+      sfn: this.sfn.snapshot(),
+      events: this.events.snapshot(),
+    };
+  }
+
+  private restore(state: Record<string, unknown>): void {
+    if (state.s3) this.s3.restore(state.s3);
+    if (state.kms) this.kms.restore(state.kms);
+    if (state.bedrock) this.bedrock.restore(state.bedrock);
+    if (state.sfn) this.sfn.restore(state.sfn);
+    if (state.events) this.events.restore(state.events);
+  }
+
+  /** Writes the state (with --state-dir) and stops everything. */
+  async stop(): Promise<void> {
+    await this.lambda.idle();
+    const file = this.statePath();
+    if (file) fs.writeFileSync(file, JSON.stringify(this.snapshot()));
+    this.bedrock.close();
+    this.sfn.close();
+    await this.endpoint.close();
+    await this.dynamodb.close();
+    this.lambda.dispose();
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * Lambda, in-process: each function runs from its own esbuild bundle, built with the options
+ * serverless.yml gives serverless-esbuild — the artifact a deploy ships, with its own module
+ * instances (config, clients, logger), as separate Lambda functions have. Handlers read their
+ * configuration when their bundle loads, so the function's environment is in place for that
+ * load and for every invocation.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Context } from 'aws-lambda';
+import { build } from 'esbuild';
+import { PROJECT_ROOT } from './stack';
+
+export interface BundleOptions {
+  target?: string;
+  minify?: boolean;
+  external?: string[];
+}
+
+export interface LocalFunction {
+  key: string;
+  name: string;
+  arn: string;
+  /** `functions/x/handler.handler` as in serverless.yml. */
+  handler: string;
+  environment: Record<string, string>;
+  timeoutSeconds: number;
+}
+
+type Handler = (event: unknown, context: Context) => Promise<unknown>;
+
+export interface InvocationRecord {
+  functionName: string;
+  startedAt: number;
+  durationMs: number;
+  errorName?: string;
+}
+
+export class LocalLambda {
+  private readonly byArn = new Map<string, LocalFunction>();
+  private readonly bundles = new Map<string, string>();
+  private bundleDir: string | undefined;
+  private readonly loaded = new Map<string, Handler>();
+  /** Base environment every function sees (endpoint, credentials, region). */
+  private baseEnv: Record<string, string> = {};
+  /** Applied over each function's own environment (e.g. the log level the CLI asked for). */
+  private forcedEnv: Record<string, string> = {};
+  readonly invocations: InvocationRecord[] = [];
+  private inFlight = new Set<Promise<unknown>>();
+
+  setBaseEnvironment(env: Record<string, string>, forced: Record<string, string> = {}): void {
+    this.baseEnv = env;
+    this.forcedEnv = forced;
+  }
+
+  register(fn: LocalFunction): void {
+    this.byArn.set(fn.arn, fn);
+  }
+
+  functions(): LocalFunction[] {
+    return [...this.byArn.values()];
+  }
+
+  find(arnOrName: string): LocalFunction | undefined {
+    return (
+      this.byArn.get(arnOrName) ?? this.functions().find((f) => f.name === arnOrName || f.key === arnOrName)
+    );
+  }
+
+  private applyEnv(fn: LocalFunction): void {
+    Object.assign(process.env, this.baseEnv, fn.environment, this.forcedEnv);
+  }
+
+  /** Bundles every registered function in one esbuild run (about a second for the stack). */
+  async bundle(
+    options: BundleOptions = {},
+    outRoot = path.join(PROJECT_ROOT, '.tunevault', 'build'),
+  ): Promise<void> {
+    const entryPoints: Record<string, string> = {};
+    for (const fn of this.byArn.values()) {
+      const source = path.join(PROJECT_ROOT, fn.handler.slice(0, fn.handler.lastIndexOf('.')));
+      entryPoints[fn.key] =
+        ['.ts', '.js'].map((ext) => source + ext).find((f) => fs.existsSync(f)) ?? `${source}.ts`;
+    }
+    const outdir = path.join(
+      outRoot,
+      createHash('sha256').update(`${process.pid}:${Date.now()}:${Math.random()}`).digest('hex').slice(0, 12),
+    );
+    await build({
+      entryPoints,
+      outdir,
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      // Node 20 runs these bundles locally even when serverless.yml targets a newer runtime.
+      target: 'node20',
+      minify: options.minify ?? false,
+      external: options.external ?? [],
+      logLevel: 'silent',
+    });
+    for (const key of Object.keys(entryPoints)) this.bundles.set(key, path.join(outdir, `${key}.js`));
+    this.bundleDir = outdir;
+  }
+
+  /** Removes this runtime's bundles (loaded modules stay usable). */
+  dispose(): void {
+    if (this.bundleDir) fs.rmSync(this.bundleDir, { recursive: true, force: true });
+    this.bundleDir = undefined;
+  }
+
+  private load(fn: LocalFunction): Handler {
+    const cached = this.loaded.get(fn.arn);
+    if (cached) return cached;
+    const dot = fn.handler.lastIndexOf('.');
+    const modulePath = this.bundles.get(fn.key) ?? path.join(PROJECT_ROOT, fn.handler.slice(0, dot));
+    const exportName = fn.handler.slice(dot + 1);
+    this.applyEnv(fn);
+    const mod = require(modulePath) as Record<string, unknown>;
+    const handler = mod[exportName];
+    if (typeof handler !== 'function') throw new Error(`${fn.handler}: no exported function '${exportName}'`);
+    this.loaded.set(fn.arn, handler as Handler);
+    return handler as Handler;
+  }
+
+  /** RequestResponse: resolves with the handler's result, rejects with its error (name kept). */
+  async invoke(arnOrName: string, event: unknown): Promise<unknown> {
+    const fn = this.find(arnOrName);
+    if (!fn)
+      throw Object.assign(new Error(`Function not found: ${arnOrName}`), {
+        name: 'ResourceNotFoundException',
+      });
+    const handler = this.load(fn);
+    this.applyEnv(fn);
+    const started = Date.now();
+    const requestId = randomUUID();
+    const context = {
+      callbackWaitsForEmptyEventLoop: false,
+      functionName: fn.name,
+      functionVersion: '$LATEST',
+      invokedFunctionArn: fn.arn,
+      memoryLimitInMB: '256',
+      awsRequestId: requestId,
+      logGroupName: `/aws/lambda/${fn.name}`,
+      logStreamName: `local/${requestId}`,
+      getRemainingTimeInMillis: () => Math.max(0, started + fn.timeoutSeconds * 1000 - Date.now()),
+      done: () => undefined,
+      fail: () => undefined,
+      succeed: () => undefined,
+    } satisfies Context;
+    // JSON in, JSON out, as across the real Lambda boundary: no shared object references.
+    const payload = JSON.parse(JSON.stringify(event ?? {})) as unknown;
+    const record: InvocationRecord = { functionName: fn.name, startedAt: started, durationMs: 0 };
+    const run = (async () => {
+      try {
+        const result = await handler(payload, context);
+        return result === undefined ? null : (JSON.parse(JSON.stringify(result)) as unknown);
+      } catch (err) {
+        record.errorName = err instanceof Error ? err.name : 'Error';
+        throw err;
+      } finally {
+        record.durationMs = Date.now() - started;
+        this.invocations.push(record);
+      }
+    })();
+    this.inFlight.add(run);
+    run.then(
+      () => this.inFlight.delete(run),
+      () => this.inFlight.delete(run),
+    );
+    return run;
+  }
+
+  /**
+   * Event (async) invocation, as S3 and EventBridge use: Lambda retries a failed event twice,
+   * then drops it (no DLQ configured), reporting the failure.
+   */
+  invokeAsync(
+    arnOrName: string,
+    event: unknown,
+    onFailure?: (err: unknown) => void,
+    retryDelayMs = 200,
+  ): void {
+    const attempt = (n: number): void => {
+      this.invoke(arnOrName, event).catch((err: unknown) => {
+        if (n < 2) setTimeout(() => attempt(n + 1), retryDelayMs * (n + 1)).unref();
+        else onFailure?.(err);
+      });
+    };
+    attempt(0);
+  }
+
+  /** Resolves when no invocation is running (for clean shutdowns and tests). */
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+}

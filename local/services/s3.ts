@@ -1,0 +1,684 @@
+/**
+ * The embedded S3: path-style REST-XML, faithful enough for the unmodified AWS SDK v3 and the AWS
+ * CLI (aws-chunked uploads with trailing checksums, multipart, ranged and conditional reads), with
+ * the behaviours TuneVault leans on: default SSE-S3 on new buckets, SSE-KMS envelope encryption
+ * through the embedded KMS, versioning, tagging, policies, and asynchronous Lambda notifications.
+ */
+import { createHash } from 'node:crypto';
+import {
+  AwsError,
+  type InvokeLambda,
+  type KeyStore,
+  type LocalRequest,
+  type LocalResponse,
+  type LocalService,
+  type ObjectStore,
+} from '../core/types';
+import { FileBlobs, MemoryBlobs } from './s3/blobs';
+import {
+  BUCKET_DOCUMENTS,
+  type BucketDocumentOps,
+  OBJECT_OWNERSHIPS,
+  parseTagging,
+  refusePublicPolicy,
+  taggingXml,
+  validateBucketPolicy,
+} from './s3/bucket-config';
+import { checksumHeader, checksumOf, parseChecksumAlgorithm, readPayload } from './s3/body';
+import {
+  accessDenied,
+  invalidArgument,
+  invalidRequest,
+  newRequestId,
+  notFoundConfiguration,
+  requestIdHeaders,
+  s3ErrorResponse,
+} from './s3/errors';
+import {
+  attributesOf,
+  checkAclHeaders,
+  checkConditions,
+  checksumResponseHeaders,
+  checksumXml,
+  checkWriteConditions,
+  emptyResponse,
+  objectHeaders,
+  parseRange,
+  versionHeader,
+  xmlResponse,
+} from './s3/http';
+import {
+  listBucketsResponse,
+  listMultipartUploadsResponse,
+  listObjectsResponse,
+  listObjectVersionsResponse,
+  listPartsResponse,
+} from './s3/listing';
+import {
+  Notifier,
+  type NotifierState,
+  type ObjectCreatedListener,
+  type ObjectEventName,
+} from './s3/notifications';
+import { operationOf, pathStyle, targetOf } from './s3/routes';
+import { sseFromHeaders, sseResponseHeaders } from './s3/sse';
+import {
+  type Bucket,
+  checkVersionId,
+  type ObjectAttributes,
+  type ObjectVersion,
+  Store,
+  type StoreState,
+  type Upload,
+  type UploadOptions,
+  type WriteOptions,
+} from './s3/store';
+import { childText, children, malformedXml, parseXml, type XmlFields } from './s3/xml';
+
+export type { ObjectCreatedListener, ObjectCreatedNotice } from './s3/notifications';
+
+export interface S3ServiceOptions {
+  accountId: string;
+  region: string;
+  /** Object bodies live as files here; without it, in memory (and in snapshots). */
+  dataDir?: string;
+  kms?: KeyStore;
+  invokeLambda?: InvokeLambda;
+}
+
+/** One request, with its bucket and key already taken from the path. */
+interface Call {
+  req: LocalRequest;
+  bucket: string;
+  key: string;
+  requestId: string;
+}
+
+type Handler = (call: Call) => Promise<LocalResponse>;
+
+interface Snapshot {
+  version: 1;
+  store: StoreState;
+  notifier: NotifierState;
+}
+
+function principalOf(req: LocalRequest): string {
+  const accessKey = /Credential=([^/,\s]+)\//.exec(req.headers.authorization ?? '')?.[1];
+  return `AWS:${accessKey ?? 'anonymous'}`;
+}
+
+/** `x-amz-copy-source`: `[/]bucket/key[?versionId=...]`, URL-encoded. */
+function parseCopySource(header: string): { bucket: string; key: string; versionId?: string } {
+  const [path = '', query = ''] = header.split('?', 2);
+  const { bucket, key } = targetOf(`/${path.replace(/^\//, '')}`);
+  if (!bucket || !key) throw invalidArgument('Invalid copy source object key', 'x-amz-copy-source', header);
+  const versionId = new URLSearchParams(query).get('versionId');
+  return versionId === null ? { bucket, key } : { bucket, key, versionId };
+}
+
+/** S3 canonical user ids are 64 hex digits; derive a stable one from the account. */
+const canonicalId = (accountId: string) => createHash('sha256').update(`s3:${accountId}`).digest('hex');
+
+export class S3Service implements LocalService, ObjectStore {
+  readonly signingName = 's3';
+  private readonly store: Store;
+  private readonly notifier: Notifier;
+  private readonly owner: { ID: string; DisplayName: string };
+  private readonly handlers: Record<string, Handler>;
+
+  constructor(private readonly options: S3ServiceOptions) {
+    const blobs = options.dataDir ? new FileBlobs(options.dataDir) : new MemoryBlobs();
+    this.store = new Store(blobs, options.kms);
+    this.notifier = new Notifier(options.accountId, options.invokeLambda);
+    this.owner = { ID: canonicalId(options.accountId), DisplayName: 'tunevault-local' };
+    this.handlers = {
+      ListBuckets: async ({ req }) => listBucketsResponse(this.store.buckets, req.query, this.owner),
+      CreateBucket: (c) => this.createBucket(c),
+      HeadBucket: async (c) => emptyResponse(200, this.regionHeader(this.store.bucket(c.bucket))),
+      DeleteBucket: (c) => this.deleteBucket(c),
+      GetBucketLocation: (c) => this.getBucketLocation(c),
+      ListObjects: async ({ req, bucket }) =>
+        listObjectsResponse(this.store.bucket(bucket), req.query, 1, this.owner),
+      ListObjectsV2: async ({ req, bucket }) =>
+        listObjectsResponse(this.store.bucket(bucket), req.query, 2, this.owner),
+      ListObjectVersions: async ({ req, bucket }) =>
+        listObjectVersionsResponse(this.store.bucket(bucket), req.query, this.owner),
+      GetBucketPolicy: (c) => this.getBucketPolicy(c),
+      PutBucketPolicy: (c) => this.putBucketPolicy(c),
+      DeleteBucketPolicy: async (c) => {
+        delete this.store.bucket(c.bucket).policy;
+        return emptyResponse(204);
+      },
+      DeleteObjects: (c) => this.deleteObjects(c),
+      PutObject: (c) => this.putObjectOp(c),
+      GetObject: (c) => this.readObject(c),
+      HeadObject: (c) => this.readObject(c),
+      DeleteObject: (c) => this.deleteObjectOp(c),
+      CopyObject: (c) => this.copyObject(c),
+      GetObjectTagging: (c) => this.getObjectTagging(c),
+      PutObjectTagging: (c) => this.putObjectTagging(c),
+      DeleteObjectTagging: (c) => this.deleteObjectTagging(c),
+      CreateMultipartUpload: (c) => this.createMultipartUpload(c),
+      UploadPart: (c) => this.uploadPart(c),
+      UploadPartCopy: (c) => this.uploadPart(c),
+      CompleteMultipartUpload: (c) => this.completeMultipartUpload(c),
+      AbortMultipartUpload: (c) => this.abortMultipartUpload(c),
+      ListParts: async ({ req, bucket, key }) => {
+        const b = this.store.bucket(bucket);
+        return listPartsResponse(
+          b,
+          this.store.upload(b, req.query.get('uploadId'), key),
+          req.query,
+          this.owner,
+        );
+      },
+      ListMultipartUploads: async ({ req, bucket }) =>
+        listMultipartUploadsResponse(this.store.bucket(bucket), req.query, this.owner),
+    };
+    for (const doc of BUCKET_DOCUMENTS) Object.assign(this.handlers, this.documentHandlers(doc));
+  }
+
+  // ---- LocalService ----
+
+  operationOf(req: LocalRequest): string {
+    return operationOf(req);
+  }
+
+  async handle(req: LocalRequest): Promise<LocalResponse> {
+    const operation = operationOf(req);
+    if (operation === 'Unknown') {
+      throw new AwsError(
+        'MethodNotAllowed',
+        'The specified method is not allowed against this resource.',
+        405,
+        {
+          Method: req.method,
+          ResourceType: targetOf(pathStyle(req)).key ? 'OBJECT' : 'BUCKET',
+        },
+      );
+    }
+    const handler = this.handlers[operation];
+    if (!handler)
+      throw new AwsError('NotImplemented', `${operation} is not implemented by the embedded S3`, 501);
+    const expectedOwner = req.headers['x-amz-expected-bucket-owner'];
+    if (expectedOwner !== undefined && expectedOwner !== this.options.accountId) throw accessDenied();
+    const requestId = newRequestId();
+    const response = await handler({ req, ...targetOf(pathStyle(req)), requestId });
+    return { ...response, headers: { ...requestIdHeaders(requestId), ...response.headers } };
+  }
+
+  errorResponse(error: AwsError): LocalResponse {
+    return s3ErrorResponse(error);
+  }
+
+  snapshot(): Snapshot {
+    return { version: 1, store: this.store.snapshot(), notifier: this.notifier.snapshot() };
+  }
+
+  restore(state: unknown): void {
+    const snap = state as Partial<Snapshot> | undefined;
+    if (snap?.version !== 1 || !snap.store) throw new Error('S3 snapshot: unsupported format');
+    this.store.restore(snap.store);
+    this.notifier.restore(snap.notifier);
+  }
+
+  // ---- ObjectStore and host hooks ----
+
+  async putObject(
+    bucket: string,
+    key: string,
+    body: Buffer,
+    opts: { contentType?: string } = {},
+  ): Promise<{ etag: string; versionId?: string }> {
+    const b = this.store.bucket(bucket);
+    const attributes: ObjectAttributes = {
+      contentType: opts.contentType ?? 'binary/octet-stream',
+      headers: {},
+      metadata: {},
+      tags: [],
+    };
+    const v = await this.store.write(b, key, body, attributes);
+    this.publish(undefined, b, 'ObjectCreated:Put', v);
+    return v.versionId === 'null' ? { etag: v.etag } : { etag: v.etag, versionId: v.versionId };
+  }
+
+  async getObject(bucket: string, key: string, versionId?: string): Promise<Buffer> {
+    return this.store.read(this.store.version(this.store.bucket(bucket), key, versionId));
+  }
+
+  async headObject(
+    bucket: string,
+    key: string,
+  ): Promise<{ size: number; etag: string; versionId?: string } | undefined> {
+    const b = this.store.bucket(bucket);
+    const latest = b.objects.get(key)?.[0];
+    if (!latest || latest.isDeleteMarker) return undefined;
+    const head = { size: latest.size, etag: latest.etag };
+    return latest.versionId === 'null' ? head : { ...head, versionId: latest.versionId };
+  }
+
+  /** Makes a bucket look like one created before 2023, with no default encryption at all. */
+  removeDefaultEncryption(bucket: string): void {
+    delete this.store.bucket(bucket).encryption;
+  }
+
+  redeliver(bucket: string, key: string, times: number): Promise<number> {
+    return this.notifier.redeliver(bucket, key, times);
+  }
+
+  /** Observes every ObjectCreated; answers a function that stops observing. */
+  onObjectCreated(listener: ObjectCreatedListener): () => void {
+    return this.notifier.onObjectCreated(listener);
+  }
+
+  /** Resolves once the notifications sent so far have been handled by their functions. */
+  notificationsSettled(): Promise<void> {
+    return this.notifier.settled();
+  }
+
+  // ---- shared pieces ----
+
+  private publish(call: Call | undefined, b: Bucket, eventName: ObjectEventName, v: ObjectVersion): void {
+    const live = !v.isDeleteMarker && eventName !== 'ObjectRemoved:Delete';
+    this.notifier.publish({
+      eventName,
+      bucket: b,
+      key: v.key,
+      ...(live ? { size: v.size, etag: v.etag } : {}),
+      versionId: v.versionId,
+      requestId: call?.requestId ?? newRequestId(),
+      sourceIp: call?.req.headers['x-forwarded-for']?.split(',')[0]?.trim() ?? '127.0.0.1',
+      principalId: call ? principalOf(call.req) : `AWS:${this.options.accountId}`,
+    });
+  }
+
+  private regionHeader(b: Bucket): Record<string, string> {
+    return { 'x-amz-bucket-region': b.region, 'x-amz-access-point-alias': 'false' };
+  }
+
+  /** Get, Put and Delete for a bucket sub-resource kept as one document. */
+  private documentHandlers(doc: BucketDocumentOps): Record<string, Handler> {
+    const [get, put, remove] = doc.operations;
+    const handlers: Record<string, Handler> = {
+      [get]: async ({ bucket }) => {
+        const fields = doc.read(this.store.bucket(bucket));
+        if (fields) return xmlResponse(doc.root, fields);
+        if (doc.missing) throw notFoundConfiguration(doc.missing.code, doc.missing.message, bucket);
+        return xmlResponse(doc.root, {});
+      },
+      [put]: async ({ req, bucket }) => {
+        const b = this.store.bucket(bucket);
+        doc.write(b, parseXml(readPayload(req).data, doc.root));
+        return emptyResponse(doc.putStatus ?? 200);
+      },
+    };
+    if (remove) {
+      handlers[remove] = async ({ bucket }) => {
+        doc.remove(this.store.bucket(bucket));
+        return emptyResponse(204);
+      };
+    }
+    return handlers;
+  }
+
+  // ---- buckets ----
+
+  private async createBucket({ req, bucket }: Call): Promise<LocalResponse> {
+    const payload = readPayload(req).data;
+    const config = payload.length > 0 ? parseXml(payload, 'CreateBucketConfiguration') : undefined;
+    const region = (config && childText(config, 'LocationConstraint')) || req.region;
+    const ownership = req.headers['x-amz-object-ownership'];
+    if (ownership !== undefined && !(OBJECT_OWNERSHIPS as readonly string[]).includes(ownership)) {
+      throw invalidArgument('Invalid x-amz-object-ownership header', 'x-amz-object-ownership', ownership);
+    }
+    const acl = req.headers['x-amz-acl'];
+    if (
+      (ownership ?? 'BucketOwnerEnforced') === 'BucketOwnerEnforced' &&
+      acl !== undefined &&
+      acl !== 'private'
+    ) {
+      throw new AwsError(
+        'InvalidBucketAclWithObjectOwnership',
+        "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
+        400,
+      );
+    }
+    const b = this.store.createBucket(bucket, region);
+    if (ownership) b.ownership = ownership;
+    return emptyResponse(200, { location: `/${bucket}` });
+  }
+
+  private async deleteBucket({ bucket }: Call): Promise<LocalResponse> {
+    await this.store.deleteBucket(bucket);
+    this.notifier.forgetBucket(bucket);
+    return emptyResponse(204);
+  }
+
+  private async getBucketLocation({ bucket }: Call): Promise<LocalResponse> {
+    const { region } = this.store.bucket(bucket);
+    // us-east-1 is spelled as an empty constraint, for historical reasons.
+    return xmlResponse('LocationConstraint', region === 'us-east-1' ? '' : region);
+  }
+
+  private async getBucketPolicy({ bucket }: Call): Promise<LocalResponse> {
+    const { policy } = this.store.bucket(bucket);
+    if (policy === undefined)
+      throw notFoundConfiguration('NoSuchBucketPolicy', 'The bucket policy does not exist', bucket);
+    return { status: 200, headers: { 'content-type': 'application/json' }, body: policy };
+  }
+
+  private async putBucketPolicy({ req, bucket }: Call): Promise<LocalResponse> {
+    const b = this.store.bucket(bucket);
+    const policy = readPayload(req).data.toString('utf8');
+    const { isPublic } = validateBucketPolicy(policy, bucket);
+    if (isPublic && b.publicAccessBlock?.BlockPublicPolicy) refusePublicPolicy();
+    b.policy = policy;
+    return emptyResponse(204);
+  }
+
+  // ---- objects ----
+
+  private async putObjectOp(call: Call): Promise<LocalResponse> {
+    const { req, bucket, key } = call;
+    const b = this.store.bucket(bucket);
+    checkAclHeaders(b, req.headers);
+    const payload = readPayload(req);
+    checkWriteConditions(b.objects.get(key)?.[0], req.headers);
+    const options: WriteOptions = { sse: sseFromHeaders(req.headers) };
+    if (payload.checksum) options.checksum = { ...payload.checksum, type: 'FULL_OBJECT' };
+    const v = await this.store.write(b, key, payload.data, attributesOf(req.headers), options);
+    this.publish(call, b, 'ObjectCreated:Put', v);
+    return emptyResponse(200, {
+      etag: v.etag,
+      ...versionHeader(b, v.versionId),
+      ...sseResponseHeaders(v.sse),
+      ...checksumResponseHeaders(v),
+    });
+  }
+
+  private async readObject({ req, bucket, key }: Call): Promise<LocalResponse> {
+    const b = this.store.bucket(bucket);
+    if (req.query.has('partNumber'))
+      throw new AwsError(
+        'NotImplemented',
+        `${operationOf(req)} with partNumber is not implemented by the embedded S3`,
+        501,
+      );
+    const v = this.store.version(b, key, req.query.get('versionId'));
+    const headers = objectHeaders(b, v, req);
+    if (checkConditions(v, req.headers) === 'not-modified') {
+      return { status: 304, headers: { etag: v.etag, 'last-modified': headers['last-modified'] ?? '' } };
+    }
+    const range = parseRange(req.headers.range, v.size);
+    const length = range ? range.end - range.start + 1 : v.size;
+    headers['content-length'] = String(length);
+    if (range) headers['content-range'] = `bytes ${range.start}-${range.end}/${v.size}`;
+    const status = range ? 206 : 200;
+    if (req.method === 'HEAD') return { status, headers };
+    return { status, headers, body: await this.store.body(v, range) };
+  }
+
+  private async deleteObjectOp(call: Call): Promise<LocalResponse> {
+    const { req, bucket, key } = call;
+    const b = this.store.bucket(bucket);
+    const result = await this.deleteOne(call, b, key, req.query.get('versionId'));
+    const headers: Record<string, string> = {};
+    if (result?.versionId) headers['x-amz-version-id'] = result.versionId;
+    if (result?.deleteMarker) headers['x-amz-delete-marker'] = 'true';
+    return emptyResponse(204, headers);
+  }
+
+  private async deleteOne(
+    call: Call,
+    b: Bucket,
+    key: string,
+    versionId: string | null,
+  ): Promise<{ versionId?: string; deleteMarker: boolean } | undefined> {
+    if (versionId !== null) checkVersionId(versionId);
+    const result = await this.store.remove(b, key, versionId);
+    if (result?.marker) {
+      this.publish(call, b, 'ObjectRemoved:DeleteMarkerCreated', result.marker);
+      return { versionId: b.versioning ? result.marker.versionId : undefined, deleteMarker: true };
+    }
+    if (result?.removed) {
+      this.publish(call, b, 'ObjectRemoved:Delete', result.removed);
+      const versionHeaderValue = versionId ?? (b.versioning ? result.removed.versionId : undefined);
+      return { versionId: versionHeaderValue, deleteMarker: result.removed.isDeleteMarker };
+    }
+    return versionId === null ? undefined : { versionId, deleteMarker: false };
+  }
+
+  private async deleteObjects(call: Call): Promise<LocalResponse> {
+    const { req, bucket } = call;
+    const b = this.store.bucket(bucket);
+    const doc = parseXml(readPayload(req).data, 'Delete');
+    const quiet = childText(doc, 'Quiet')?.trim() === 'true';
+    const objects = children(doc, 'Object').map((o) => {
+      const key = childText(o, 'Key');
+      if (key === undefined) throw malformedXml();
+      return { key, versionId: childText(o, 'VersionId') ?? null };
+    });
+    if (objects.length === 0 || objects.length > 1000) throw malformedXml();
+    const deleted: XmlFields[] = [];
+    const errors: XmlFields[] = [];
+    for (const { key, versionId } of objects) {
+      try {
+        const result = await this.deleteOne(call, b, key, versionId);
+        if (quiet) continue;
+        const entry: XmlFields = { Key: key, VersionId: versionId ?? undefined };
+        if (result?.deleteMarker) {
+          entry['DeleteMarker'] = true;
+          entry['DeleteMarkerVersionId'] = result.versionId;
+        }
+        deleted.push(entry);
+      } catch (err) {
+        if (!(err instanceof AwsError)) throw err;
+        errors.push({ Key: key, VersionId: versionId ?? undefined, Code: err.code, Message: err.message });
+      }
+    }
+    return xmlResponse('DeleteResult', { Deleted: deleted, Error: errors });
+  }
+
+  /** Resolves `x-amz-copy-source` to a readable version, checking the copy-source conditions. */
+  private copySource(req: LocalRequest): { b: Bucket; v: ObjectVersion; headers: Record<string, string> } {
+    const source = parseCopySource(req.headers['x-amz-copy-source'] ?? '');
+    const b = this.store.bucket(source.bucket);
+    const v = this.store.version(b, source.key, source.versionId);
+    checkConditions(v, req.headers, 'x-amz-copy-source-');
+    const headers: Record<string, string> = b.versioning
+      ? { 'x-amz-copy-source-version-id': v.versionId }
+      : {};
+    return { b, v, headers };
+  }
+
+  private async copyObject(call: Call): Promise<LocalResponse> {
+    const { req, bucket, key } = call;
+    const target = this.store.bucket(bucket);
+    checkAclHeaders(target, req.headers);
+    const source = this.copySource(req);
+    const replaceMetadata = req.headers['x-amz-metadata-directive'] === 'REPLACE';
+    const replaceTags = req.headers['x-amz-tagging-directive'] === 'REPLACE';
+    const sse = sseFromHeaders(req.headers);
+    const toItself = source.b === target && source.v.key === key && source.v === target.objects.get(key)?.[0];
+    if (
+      toItself &&
+      !replaceMetadata &&
+      !sse &&
+      !req.headers['x-amz-storage-class'] &&
+      !req.headers['x-amz-website-redirect-location']
+    ) {
+      throw invalidRequest(
+        "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
+      );
+    }
+    checkWriteConditions(target.objects.get(key)?.[0], req.headers);
+    const requested = attributesOf(req.headers);
+    const copied = replaceMetadata ? requested : source.v;
+    const attributes: ObjectAttributes = {
+      contentType: copied.contentType,
+      headers: { ...copied.headers },
+      metadata: { ...copied.metadata },
+      tags: (replaceTags ? requested : source.v).tags.map((t) => ({ ...t })),
+    };
+    const storageClass = req.headers['x-amz-storage-class'] ? requested.storageClass : source.v.storageClass;
+    if (storageClass) attributes.storageClass = storageClass;
+    const data = await this.store.read(source.v);
+    const algorithm =
+      parseChecksumAlgorithm(req.headers['x-amz-checksum-algorithm']) ?? source.v.checksum?.algorithm;
+    const options: WriteOptions = {};
+    if (sse) options.sse = sse;
+    if (algorithm) options.checksum = { algorithm, value: checksumOf(algorithm, data), type: 'FULL_OBJECT' };
+    const v = await this.store.write(target, key, data, attributes, options);
+    this.publish(call, target, 'ObjectCreated:Copy', v);
+    return xmlResponse(
+      'CopyObjectResult',
+      {
+        ETag: v.etag,
+        LastModified: v.lastModified,
+        ...checksumXml(v.checksum),
+      },
+      { ...source.headers, ...versionHeader(target, v.versionId), ...sseResponseHeaders(v.sse) },
+    );
+  }
+
+  private async getObjectTagging({ req, bucket, key }: Call): Promise<LocalResponse> {
+    const b = this.store.bucket(bucket);
+    const v = this.store.version(b, key, req.query.get('versionId'));
+    return xmlResponse('Tagging', taggingXml(v.tags), versionHeader(b, v.versionId));
+  }
+
+  private async putObjectTagging({ req, bucket, key }: Call): Promise<LocalResponse> {
+    const b = this.store.bucket(bucket);
+    const v = this.store.version(b, key, req.query.get('versionId'));
+    v.tags = parseTagging(parseXml(readPayload(req).data, 'Tagging'), 10);
+    return emptyResponse(200, versionHeader(b, v.versionId));
+  }
+
+  private async deleteObjectTagging({ req, bucket, key }: Call): Promise<LocalResponse> {
+    const b = this.store.bucket(bucket);
+    const v = this.store.version(b, key, req.query.get('versionId'));
+    v.tags = [];
+    return emptyResponse(204, versionHeader(b, v.versionId));
+  }
+
+  // ---- multipart ----
+
+  private uploadHeaders(upload: Upload): Record<string, string> {
+    const headers = sseResponseHeaders(upload.sse);
+    if (upload.checksumAlgorithm && upload.checksumType) {
+      headers['x-amz-checksum-algorithm'] = upload.checksumAlgorithm;
+      headers['x-amz-checksum-type'] = upload.checksumType;
+    }
+    return headers;
+  }
+
+  private async createMultipartUpload({ req, bucket, key }: Call): Promise<LocalResponse> {
+    const b = this.store.bucket(bucket);
+    checkAclHeaders(b, req.headers);
+    const type = req.headers['x-amz-checksum-type'];
+    if (type !== undefined && type !== 'FULL_OBJECT' && type !== 'COMPOSITE') {
+      throw invalidRequest('Value for x-amz-checksum-type header is invalid.');
+    }
+    const options: UploadOptions = {};
+    const sse = sseFromHeaders(req.headers);
+    if (sse) options.sse = sse;
+    const algorithm = parseChecksumAlgorithm(req.headers['x-amz-checksum-algorithm']);
+    if (algorithm) options.checksumAlgorithm = algorithm;
+    if (type) options.checksumType = type;
+    const upload = await this.store.createUpload(b, key, attributesOf(req.headers), options);
+    return xmlResponse(
+      'InitiateMultipartUploadResult',
+      { Bucket: bucket, Key: key, UploadId: upload.uploadId },
+      this.uploadHeaders(upload),
+    );
+  }
+
+  /** UploadPart, and UploadPartCopy when the part's bytes come from `x-amz-copy-source`. */
+  private async uploadPart({ req, bucket, key }: Call): Promise<LocalResponse> {
+    const b = this.store.bucket(bucket);
+    const raw = req.query.get('partNumber') ?? '';
+    const partNumber = Number(raw);
+    if (!/^\d+$/.test(raw) || partNumber < 1 || partNumber > 10_000) {
+      throw invalidArgument(
+        'Part number must be an integer between 1 and 10000, inclusive',
+        'partNumber',
+        raw,
+      );
+    }
+    const upload = this.store.upload(b, req.query.get('uploadId'), key);
+    if (req.headers['x-amz-copy-source'] === undefined) {
+      const payload = readPayload(req);
+      if (
+        payload.checksum &&
+        upload.checksumAlgorithm &&
+        payload.checksum.algorithm !== upload.checksumAlgorithm
+      ) {
+        throw invalidRequest(
+          `Checksum Type mismatch occurred, expected checksum Type: ${upload.checksumAlgorithm.toLowerCase()}, actual checksum Type: ${payload.checksum.algorithm.toLowerCase()}`,
+        );
+      }
+      const part = await this.store.putPart(upload, partNumber, payload.data, payload.checksum?.value);
+      const headers: Record<string, string> = { etag: part.etag, ...sseResponseHeaders(upload.sse) };
+      if (payload.checksum) headers[checksumHeader(payload.checksum.algorithm)] = payload.checksum.value;
+      return emptyResponse(200, headers);
+    }
+    const source = this.copySource(req);
+    let data = await this.store.read(source.v);
+    const rangeHeader = req.headers['x-amz-copy-source-range'];
+    if (rangeHeader !== undefined) {
+      const m = /^bytes=(\d+)-(\d+)$/.exec(rangeHeader);
+      if (!m || Number(m[2]) >= source.v.size || Number(m[1]) > Number(m[2])) {
+        throw invalidArgument(
+          'The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy',
+          'x-amz-copy-source-range',
+          rangeHeader,
+        );
+      }
+      data = data.subarray(Number(m[1]), Number(m[2]) + 1);
+    }
+    const algorithm = upload.checksumAlgorithm;
+    const part = await this.store.putPart(upload, partNumber, data, algorithm && checksumOf(algorithm, data));
+    return xmlResponse(
+      'CopyPartResult',
+      { ETag: part.etag, LastModified: part.lastModified },
+      { ...source.headers, ...sseResponseHeaders(upload.sse) },
+    );
+  }
+
+  private async completeMultipartUpload(call: Call): Promise<LocalResponse> {
+    const { req, bucket, key } = call;
+    const b = this.store.bucket(bucket);
+    const upload = this.store.upload(b, req.query.get('uploadId'), key);
+    const doc = parseXml(readPayload(req, false).data, 'CompleteMultipartUpload');
+    const checksumField = upload.checksumAlgorithm && `Checksum${upload.checksumAlgorithm}`;
+    const listed = children(doc, 'Part').map((p) => {
+      const partNumber = Number(childText(p, 'PartNumber'));
+      const etag = childText(p, 'ETag');
+      if (!Number.isInteger(partNumber) || etag === undefined) throw malformedXml();
+      const checksum = checksumField ? childText(p, checksumField) : undefined;
+      return checksum ? { partNumber, etag, checksum } : { partNumber, etag };
+    });
+    checkWriteConditions(b.objects.get(key)?.[0], req.headers);
+    const v = await this.store.complete(b, upload, listed);
+    this.publish(call, b, 'ObjectCreated:CompleteMultipartUpload', v);
+    const host = req.headers.host ?? 'localhost';
+    const location = `http://${host}/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}`;
+    return xmlResponse(
+      'CompleteMultipartUploadResult',
+      {
+        Location: location,
+        Bucket: bucket,
+        Key: key,
+        ETag: v.etag,
+        ...checksumXml(v.checksum),
+      },
+      { ...versionHeader(b, v.versionId), ...sseResponseHeaders(v.sse) },
+    );
+  }
+
+  private async abortMultipartUpload({ req, bucket, key }: Call): Promise<LocalResponse> {
+    const b = this.store.bucket(bucket);
+    await this.store.abort(b, this.store.upload(b, req.query.get('uploadId'), key));
+    return emptyResponse(204);
+  }
+}

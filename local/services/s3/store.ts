@@ -1,0 +1,497 @@
+/**
+ * Buckets, object versions and multipart uploads, independent of HTTP. Versions of a key are kept
+ * newest first; an unversioned or suspended bucket has at most one `null` version per key, which a
+ * new write or delete replaces, as on S3.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { AwsError, type KeyStore } from '../../core/types';
+import type { BlobStore, ByteRange } from './blobs';
+import {
+  ALL_PUBLIC_ACCESS_BLOCKED,
+  type EncryptionRule,
+  type PublicAccessBlock,
+  SSE_S3_DEFAULT,
+  type Tag,
+  validateBucketName,
+} from './bucket-config';
+import { type Checksum, type ChecksumAlgorithm, checksumBytes, checksumOf, md5Hex } from './body';
+import { invalidArgument, noSuchBucket, noSuchKey, noSuchUpload, noSuchVersion, S3Error } from './errors';
+import { emptyNotificationConfig, type NotificationConfig } from './notifications';
+import {
+  type Envelope,
+  generateKey,
+  openKey,
+  type PendingKey,
+  type Sealed,
+  type Sse,
+  seal,
+  sealWith,
+  unseal,
+  usesKms,
+} from './sse';
+import { malformedXml } from './xml';
+
+/** What a writer sets on an object besides its bytes. */
+export interface ObjectAttributes {
+  contentType: string;
+  /** Content-Encoding, Content-Disposition, Cache-Control, Content-Language, Expires, as sent. */
+  headers: Record<string, string>;
+  /** x-amz-meta-* (names lower-cased, prefix kept). */
+  metadata: Record<string, string>;
+  tags: Tag[];
+  storageClass?: string;
+}
+
+export interface ObjectVersion extends ObjectAttributes {
+  key: string;
+  versionId: string;
+  isDeleteMarker: boolean;
+  lastModified: string;
+  size: number;
+  /** Quoted. */
+  etag: string;
+  blob?: string;
+  sse?: Sse;
+  envelope?: Envelope;
+  checksum?: Checksum;
+  partsCount?: number;
+}
+
+export interface Part {
+  partNumber: number;
+  etag: string;
+  size: number;
+  blob: string;
+  lastModified: string;
+  checksum?: string;
+}
+
+export interface Upload {
+  uploadId: string;
+  attributes: ObjectAttributes;
+  key: string;
+  initiated: string;
+  sse?: Sse;
+  /** SSE-KMS data key generated at initiation, as S3 does (so the key is checked up front). */
+  dataKey?: PendingKey;
+  checksumAlgorithm?: ChecksumAlgorithm;
+  checksumType?: Checksum['type'];
+  parts: Map<number, Part>;
+}
+
+export interface Bucket {
+  name: string;
+  region: string;
+  creationDate: string;
+  versioning?: 'Enabled' | 'Suspended';
+  encryption?: EncryptionRule;
+  policy?: string;
+  publicAccessBlock?: PublicAccessBlock;
+  ownership?: string;
+  tags?: Tag[];
+  notification: NotificationConfig;
+  objects: Map<string, ObjectVersion[]>;
+  uploads: Map<string, Upload>;
+}
+
+export interface WriteOptions {
+  /** Requested SSE; the bucket default applies without it. */
+  sse?: Sse;
+  checksum?: Checksum;
+  /** Multipart objects bring their own ETag, part count and the data key made at initiation. */
+  etag?: string;
+  partsCount?: number;
+  dataKey?: PendingKey;
+}
+
+export interface UploadOptions {
+  sse?: Sse;
+  checksumAlgorithm?: ChecksumAlgorithm;
+  checksumType?: Checksum['type'];
+}
+
+export interface StoreState {
+  buckets: Array<
+    Omit<Bucket, 'objects' | 'uploads'> & {
+      objects: ObjectVersion[];
+      uploads: Array<Omit<Upload, 'parts'> & { parts: Part[] }>;
+    }
+  >;
+  blobs?: Record<string, string>;
+}
+
+const MIN_PART_SIZE = 5 * 1024 * 1024;
+
+const newVersionId = () => randomBytes(24).toString('base64url');
+
+const bucketArn = (bucket: string) => `arn:aws:s3:::${bucket}`;
+
+/** A version id S3 could have issued (or `null`); anything else is a client error, not a miss. */
+export function checkVersionId(versionId: string): void {
+  if (versionId !== 'null' && !/^[A-Za-z0-9._-]{1,1024}$/.test(versionId)) {
+    throw invalidArgument('Invalid version id specified', 'versionId', versionId);
+  }
+}
+
+export class Store {
+  readonly buckets = new Map<string, Bucket>();
+
+  constructor(
+    readonly blobs: BlobStore,
+    private readonly kms: KeyStore | undefined,
+  ) {}
+
+  bucket(name: string): Bucket {
+    const b = this.buckets.get(name);
+    if (!b) throw noSuchBucket(name);
+    return b;
+  }
+
+  createBucket(name: string, region: string): Bucket {
+    validateBucketName(name);
+    if (this.buckets.has(name)) {
+      throw new AwsError(
+        'BucketAlreadyOwnedByYou',
+        'Your previous request to create the named bucket succeeded and you already own it.',
+        409,
+        { BucketName: name },
+      );
+    }
+    const bucket: Bucket = {
+      name,
+      region,
+      creationDate: new Date().toISOString(),
+      encryption: { ...SSE_S3_DEFAULT },
+      publicAccessBlock: { ...ALL_PUBLIC_ACCESS_BLOCKED },
+      ownership: 'BucketOwnerEnforced',
+      notification: emptyNotificationConfig(),
+      objects: new Map(),
+      uploads: new Map(),
+    };
+    this.buckets.set(name, bucket);
+    return bucket;
+  }
+
+  async deleteBucket(name: string): Promise<void> {
+    const b = this.bucket(name);
+    if (b.objects.size > 0) {
+      throw new AwsError('BucketNotEmpty', 'The bucket you tried to delete is not empty', 409, {
+        BucketName: name,
+      });
+    }
+    for (const upload of b.uploads.values()) await this.dropParts(upload);
+    this.buckets.delete(name);
+  }
+
+  /** The version a read names; a delete marker as latest reads as NoSuchKey, as addressed one as 405. */
+  version(b: Bucket, key: string, versionId?: string | null): ObjectVersion {
+    const versions = b.objects.get(key) ?? [];
+    if (versionId === undefined || versionId === null) {
+      const latest = versions[0];
+      if (!latest) throw noSuchKey(key);
+      if (latest.isDeleteMarker) {
+        throw noSuchKey(key, { 'x-amz-delete-marker': 'true', 'x-amz-version-id': latest.versionId });
+      }
+      return latest;
+    }
+    const found = versions.find((v) => v.versionId === versionId);
+    if (!found) {
+      checkVersionId(versionId);
+      throw noSuchVersion(key, versionId);
+    }
+    if (found.isDeleteMarker) {
+      throw new S3Error(
+        'MethodNotAllowed',
+        'The specified method is not allowed against this resource.',
+        405,
+        { Method: 'GET', ResourceType: 'DeleteMarker' },
+        { 'x-amz-delete-marker': 'true', 'x-amz-version-id': found.versionId },
+      );
+    }
+    return found;
+  }
+
+  /** The SSE a write gets: what it asked for, else the bucket default (none on a legacy bucket). */
+  effectiveSse(b: Bucket, requested: Sse | undefined): Sse | undefined {
+    if (requested) return requested;
+    const rule = b.encryption;
+    if (!rule) return undefined;
+    const sse: Sse = { algorithm: rule.algorithm };
+    if (rule.kmsMasterKeyId) sse.kmsKeyId = rule.kmsMasterKeyId;
+    if (rule.bucketKeyEnabled && rule.algorithm !== 'AES256') sse.bucketKeyEnabled = true;
+    return sse;
+  }
+
+  private arns(b: Bucket, key: string) {
+    return { bucket: bucketArn(b.name), object: `${bucketArn(b.name)}/${key}` };
+  }
+
+  /** Stores a new version of `key` (encrypting it if its SSE asks for KMS) and makes it the latest. */
+  async write(
+    b: Bucket,
+    key: string,
+    plaintext: Buffer,
+    attributes: ObjectAttributes,
+    options: WriteOptions = {},
+  ): Promise<ObjectVersion> {
+    const sse = this.effectiveSse(b, options.sse);
+    let sealed: Sealed = { data: plaintext };
+    if (sse && options.dataKey) {
+      sealed = sealWith(await openKey(this.kms, options.dataKey), options.dataKey, plaintext, sse);
+    } else if (sse) {
+      sealed = await seal(this.kms, sse, this.arns(b, key), plaintext);
+    }
+    const version: ObjectVersion = {
+      ...attributes,
+      key,
+      versionId: b.versioning === 'Enabled' ? newVersionId() : 'null',
+      isDeleteMarker: false,
+      lastModified: new Date().toISOString(),
+      size: plaintext.length,
+      etag: options.etag ?? `"${md5Hex(plaintext)}"`,
+      blob: await this.blobs.put(sealed.data),
+    };
+    if (sealed.sse) version.sse = sealed.sse;
+    if (sealed.envelope) version.envelope = sealed.envelope;
+    if (options.checksum) version.checksum = options.checksum;
+    if (options.partsCount !== undefined) version.partsCount = options.partsCount;
+    await this.link(b, version);
+    return version;
+  }
+
+  private async link(b: Bucket, version: ObjectVersion): Promise<void> {
+    const versions = b.objects.get(version.key) ?? [];
+    if (version.versionId === 'null') {
+      const old = versions.findIndex((v) => v.versionId === 'null');
+      if (old >= 0) await this.discard(versions.splice(old, 1)[0] as ObjectVersion);
+    }
+    versions.unshift(version);
+    b.objects.set(version.key, versions);
+  }
+
+  private async discard(version: ObjectVersion): Promise<void> {
+    if (version.blob) await this.blobs.delete(version.blob);
+  }
+
+  /** The plaintext of a version (decrypting through KMS when it was sealed). */
+  async read(version: ObjectVersion): Promise<Buffer> {
+    if (!version.blob) return Buffer.alloc(0);
+    return unseal(this.kms, await this.blobs.read(version.blob), version.envelope);
+  }
+
+  async body(version: ObjectVersion, range?: ByteRange): Promise<Buffer | Readable> {
+    if (!version.blob || version.size === 0) return Buffer.alloc(0);
+    if (!version.envelope) return this.blobs.body(version.blob, range);
+    const plaintext = await this.read(version);
+    return range ? plaintext.subarray(range.start, range.end + 1) : plaintext;
+  }
+
+  /**
+   * DeleteObject: with a version id removes that version for good; without one removes the object
+   * (unversioned) or lays a delete marker (versioning enabled or suspended).
+   */
+  async remove(
+    b: Bucket,
+    key: string,
+    versionId?: string | null,
+  ): Promise<{ removed?: ObjectVersion; marker?: ObjectVersion } | undefined> {
+    const versions = b.objects.get(key) ?? [];
+    const drop = async (i: number) => {
+      const [gone] = versions.splice(i, 1);
+      if (versions.length === 0) b.objects.delete(key);
+      if (gone) await this.discard(gone);
+      return gone;
+    };
+    if (versionId !== undefined && versionId !== null) {
+      const i = versions.findIndex((v) => v.versionId === versionId);
+      return i < 0 ? undefined : { removed: await drop(i) };
+    }
+    if (!b.versioning) {
+      const i = versions.findIndex((v) => v.versionId === 'null');
+      return i < 0 ? undefined : { removed: await drop(i) };
+    }
+    const marker: ObjectVersion = {
+      key,
+      versionId: b.versioning === 'Enabled' ? newVersionId() : 'null',
+      isDeleteMarker: true,
+      lastModified: new Date().toISOString(),
+      size: 0,
+      etag: '',
+      contentType: '',
+      headers: {},
+      metadata: {},
+      tags: [],
+    };
+    await this.link(b, marker);
+    return { marker };
+  }
+
+  async createUpload(
+    b: Bucket,
+    key: string,
+    attributes: ObjectAttributes,
+    options: UploadOptions,
+  ): Promise<Upload> {
+    const upload: Upload = {
+      attributes,
+      uploadId: randomBytes(48).toString('base64url'),
+      key,
+      initiated: new Date().toISOString(),
+      parts: new Map(),
+    };
+    const sse = this.effectiveSse(b, options.sse);
+    if (sse && usesKms(sse)) {
+      const generated = await generateKey(this.kms, sse, this.arns(b, key));
+      upload.sse = generated.sse;
+      if (generated.key) upload.dataKey = generated.key.pending;
+    } else if (sse) {
+      upload.sse = sse;
+    }
+    if (options.checksumAlgorithm) {
+      upload.checksumAlgorithm = options.checksumAlgorithm;
+      upload.checksumType =
+        options.checksumType ?? (options.checksumAlgorithm === 'CRC64NVME' ? 'FULL_OBJECT' : 'COMPOSITE');
+    }
+    b.uploads.set(upload.uploadId, upload);
+    return upload;
+  }
+
+  upload(b: Bucket, uploadId: string | null, key: string): Upload {
+    const upload = uploadId === null ? undefined : b.uploads.get(uploadId);
+    if (!upload || upload.key !== key) throw noSuchUpload(uploadId ?? '');
+    return upload;
+  }
+
+  async putPart(upload: Upload, partNumber: number, data: Buffer, checksum?: string): Promise<Part> {
+    // S3 decrypts the upload's data key for every part, so a key disabled mid-upload fails here.
+    if (upload.dataKey) await openKey(this.kms, upload.dataKey);
+    const part: Part = {
+      partNumber,
+      etag: `"${md5Hex(data)}"`,
+      size: data.length,
+      blob: await this.blobs.put(data),
+      lastModified: new Date().toISOString(),
+    };
+    if (checksum) part.checksum = checksum;
+    const previous = upload.parts.get(partNumber);
+    upload.parts.set(partNumber, part);
+    if (previous) await this.blobs.delete(previous.blob);
+    return part;
+  }
+
+  /** Joins the listed parts into the object; the ETag is the MD5 of the part MD5s, then `-N`. */
+  async complete(
+    b: Bucket,
+    upload: Upload,
+    listed: Array<{ partNumber: number; etag: string; checksum?: string }>,
+  ): Promise<ObjectVersion> {
+    if (listed.length === 0) throw malformedXml();
+    const parts = listed.map((l, i) => {
+      const part = upload.parts.get(l.partNumber);
+      if (i > 0 && l.partNumber <= (listed[i - 1]?.partNumber ?? 0)) {
+        throw new AwsError(
+          'InvalidPartOrder',
+          'The list of parts was not in ascending order. Parts must be ordered by part number.',
+          400,
+          {
+            UploadId: upload.uploadId,
+          },
+        );
+      }
+      const etagMatches = part && part.etag.replace(/"/g, '') === l.etag.replace(/"/g, '');
+      const checksumMatches = !l.checksum || !part?.checksum || l.checksum === part.checksum;
+      if (!part || !etagMatches || !checksumMatches) {
+        throw new AwsError(
+          'InvalidPart',
+          "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
+          400,
+          { UploadId: upload.uploadId, PartNumber: String(l.partNumber), ETag: l.etag },
+        );
+      }
+      return part;
+    });
+    parts.slice(0, -1).forEach((part) => {
+      if (part.size < MIN_PART_SIZE) {
+        throw new AwsError(
+          'EntityTooSmall',
+          'Your proposed upload is smaller than the minimum allowed object size.',
+          400,
+          {
+            ProposedSize: String(part.size),
+            MinSizeAllowed: String(MIN_PART_SIZE),
+            PartNumber: String(part.partNumber),
+            ETag: part.etag,
+          },
+        );
+      }
+    });
+    const data = Buffer.concat(await Promise.all(parts.map((p) => this.blobs.read(p.blob))));
+    const digests = Buffer.concat(parts.map((p) => Buffer.from(p.etag.replace(/"/g, ''), 'hex')));
+    const options: WriteOptions = {
+      etag: `"${createHash('md5').update(digests).digest('hex')}-${parts.length}"`,
+      partsCount: parts.length,
+    };
+    if (upload.sse) options.sse = upload.sse;
+    if (upload.dataKey) options.dataKey = upload.dataKey;
+    const checksum = this.uploadChecksum(upload, parts, data);
+    if (checksum) options.checksum = checksum;
+    const version = await this.write(b, upload.key, data, upload.attributes, options);
+    b.uploads.delete(upload.uploadId);
+    await this.dropParts(upload);
+    return version;
+  }
+
+  /** A full-object CRC is of the joined bytes; a composite one hashes the part checksums, then `-N`. */
+  private uploadChecksum(upload: Upload, parts: Part[], data: Buffer): Checksum | undefined {
+    const algorithm = upload.checksumAlgorithm;
+    if (!algorithm) return undefined;
+    if (upload.checksumType === 'FULL_OBJECT')
+      return { algorithm, value: checksumOf(algorithm, data), type: 'FULL_OBJECT' };
+    if (parts.some((p) => !p.checksum)) return undefined;
+    const joined = Buffer.concat(parts.map((p) => Buffer.from(p.checksum ?? '', 'base64')));
+    return {
+      algorithm,
+      value: `${checksumBytes(algorithm, joined).toString('base64')}-${parts.length}`,
+      type: 'COMPOSITE',
+    };
+  }
+
+  async abort(b: Bucket, upload: Upload): Promise<void> {
+    b.uploads.delete(upload.uploadId);
+    await this.dropParts(upload);
+  }
+
+  private async dropParts(upload: Upload): Promise<void> {
+    for (const part of upload.parts.values()) await this.blobs.delete(part.blob);
+  }
+
+  snapshot(): StoreState {
+    const state: StoreState = {
+      buckets: [...this.buckets.values()].map((b) => ({
+        ...b,
+        objects: [...b.objects.values()].flat(),
+        uploads: [...b.uploads.values()].map((u) => ({ ...u, parts: [...u.parts.values()] })),
+      })),
+    };
+    const blobs = this.blobs.snapshot();
+    if (blobs) state.blobs = blobs;
+    return state;
+  }
+
+  restore(state: StoreState): void {
+    this.buckets.clear();
+    for (const saved of state.buckets) {
+      const objects = new Map<string, ObjectVersion[]>();
+      for (const v of saved.objects) objects.set(v.key, [...(objects.get(v.key) ?? []), v]);
+      const uploads = new Map(
+        saved.uploads.map((u) => [
+          u.uploadId,
+          { ...u, parts: new Map(u.parts.map((p) => [p.partNumber, p])) },
+        ]),
+      );
+      this.buckets.set(saved.name, { ...saved, objects, uploads });
+    }
+    this.blobs.restore(state.blobs);
+  }
+}
