@@ -3,7 +3,8 @@ const transform = { '^.+\\.(t|j)sx?$': ['@swc/jest'] };
 const shared = {
   transform,
   // @middy/core is ESM-only: map it to its file and let swc transform it.
-  transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
+  // Handler bundles built by the embedded AWS are plain CommonJS already.
+  transformIgnorePatterns: ['/node_modules/(?!@middy/)', '/\\.tunevault/'],
   moduleNameMapper: { '^@middy/(core|util)$': '<rootDir>/node_modules/@middy/$1/index.js' },
   setupFiles: ['<rootDir>/test/setup-env.js'],
   testEnvironment: 'node',
@@ -12,6 +13,6 @@ module.exports = {
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     { ...shared, displayName: 'contract', testMatch: ['<rootDir>/test/contract/**/*.test.ts'] },
-    { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
+    { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'], testTimeout: 60_000 },
   ],
 };

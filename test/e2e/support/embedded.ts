@@ -1,0 +1,105 @@
+/** One embedded AWS with the stack deployed, and the moves an e2e test makes on it. */
+import { ListModelCustomizationJobsCommand } from '@aws-sdk/client-bedrock';
+import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import type { DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
+import { cliClients } from '../../../cli/lib/clients';
+import { loadRun } from '../../../cli/lib/run-view';
+import { executionNameFor } from '../../../functions/shared/naming';
+import { EmbeddedAws, type EmbeddedAwsOptions } from '../../../local/embedded';
+
+export const DATA = `${[
+  {
+    prompt: 'Customer: My lamp flickers. What should I do?\nAgent:',
+    completion: ' Tighten the bulb and check the dimmer setting.',
+  },
+  {
+    prompt: 'Customer: How do I reset my router?\nAgent:',
+    completion: ' Hold the reset button for ten seconds until the light turns white.',
+  },
+  {
+    prompt: 'Customer: My order arrived damaged.\nAgent:',
+    completion: ' Sorry about that; request a replacement from the Orders page.',
+  },
+]
+  .map((r) => JSON.stringify(r))
+  .join('\n')}\n`;
+
+export type Harness = Awaited<ReturnType<typeof startHarness>>;
+
+export async function startHarness(options: EmbeddedAwsOptions = {}) {
+  const aws = new EmbeddedAws({
+    port: 0,
+    jobDurationMs: 300,
+    timeScale: 0.01,
+    logLevel: 'SILENT',
+    ...options,
+    params: { pollIntervalSeconds: '2', ...options.params },
+  });
+  const stack = await aws.start();
+  const c = cliClients(aws.url);
+
+  async function put(key: string, body: string | Buffer, bucket = stack.trainingBucket) {
+    await c.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+    const head = await c.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return { bucket, key, versionId: head.VersionId, etag: head.ETag };
+  }
+
+  function executionArnOf(o: {
+    bucket: string;
+    key: string;
+    versionId?: string | undefined;
+    etag?: string | undefined;
+  }) {
+    return `${stack.stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionNameFor(o)}`;
+  }
+
+  /** Waits for the execution to exist (the S3 trigger is asynchronous), then for it to close. */
+  async function finished(executionArn: string, timeoutMs = 30_000) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        aws.sfn.describeExecution(executionArn);
+        break;
+      } catch {
+        if (Date.now() > deadline)
+          throw new Error(
+            `no execution ${executionArn}; async failures: ${JSON.stringify(aws.failedAsyncInvocations())}`,
+          );
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    await aws.sfn.waitForExecution(executionArn, timeoutMs);
+    return loadRun(c.sfn, executionArn);
+  }
+
+  /** Drops a dataset (and its sidecar first) into the training prefix; resolves with its closed run. */
+  async function drop(name: string, body = DATA, sidecar?: Record<string, unknown>) {
+    const key = `${stack.trainingPrefix}${name}.jsonl`;
+    if (sidecar) await put(`${stack.trainingPrefix}${name}.job.json`, JSON.stringify(sidecar));
+    const object = await put(key, body);
+    const executionArn = executionArnOf(object);
+    return { object, executionArn, run: await finished(executionArn) };
+  }
+
+  async function jobsNamed(fragment: string) {
+    const out = await c.bedrock.send(new ListModelCustomizationJobsCommand({ nameContains: fragment }));
+    return out.modelCustomizationJobSummaries ?? [];
+  }
+
+  return {
+    aws,
+    stack,
+    c,
+    put,
+    drop,
+    finished,
+    executionArnOf,
+    jobsNamed,
+    notifications: (detailType?: string) =>
+      aws.events.events({ source: 'tunevault', ...(detailType ? { detailType } : {}) }),
+    statesEntered: (run: { timeline: { name: string }[] }) => run.timeline.map((s) => s.name),
+    stop: () => aws.stop(),
+  };
+}
+
+export type ExecutionStatus = DescribeExecutionCommandOutput['status'];

@@ -1,0 +1,136 @@
+/**
+ * The whole workflow on the embedded AWS: real state machine, real handlers (bundled as for a
+ * deploy), real SDK calls over HTTP.
+ */
+import { GetCustomModelCommand } from '@aws-sdk/client-bedrock';
+import { GetKeyPolicyCommand } from '@aws-sdk/client-kms';
+import {
+  GetObjectCommand,
+  GetObjectTaggingCommand,
+  ListObjectsV2Command,
+  PutBucketEncryptionCommand,
+} from '@aws-sdk/client-s3';
+import { field } from '../../cli/lib/run-view';
+import { type Harness, startHarness } from './support/embedded';
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h?.stop();
+});
+
+describe('the customization workflow on the embedded AWS', () => {
+  let keyArn: string;
+  let policyAfterFirstRun: string | undefined;
+
+  it('happy path: a CMK-encrypted, tagged model, metrics in the output bucket, a completion event', async () => {
+    const { run, object } = await h.drop('happy path');
+
+    expect(run.status).toBe('SUCCEEDED');
+    expect(h.statesEntered(run)).toEqual([
+      'ValidateBucketEncryption',
+      'EnsureCustomerManagedKey',
+      'ScanTrainingData',
+      'SubmitCustomizationJob',
+      'WaitForJob',
+      'JobFinished',
+      'FinalizeCustomModel',
+      'NotifyCompleted',
+      'Succeeded',
+    ]);
+    expect(field(run.state, 'jobResult', 'resumedBy')).toBe('event');
+    keyArn = field(run.state, 'key', 'keyArn') as string;
+    expect(field(run.state, 'key', 'created')).toBe(true);
+
+    const model = await h.c.bedrock.send(
+      new GetCustomModelCommand({ modelIdentifier: field(run.state, 'model', 'modelArn') }),
+    );
+    expect(model.modelKmsKeyArn).toBe(keyArn);
+
+    const metrics = await h.c.s3.send(
+      new ListObjectsV2Command({ Bucket: h.stack.outputBucket, Prefix: h.stack.outputPrefix }),
+    );
+    const csv = metrics.Contents?.find((o) =>
+      o.Key?.endsWith('training_artifacts/step_wise_training_metrics.csv'),
+    );
+    expect(csv).toBeDefined();
+    const body = await h.c.s3.send(new GetObjectCommand({ Bucket: h.stack.outputBucket, Key: csv?.Key }));
+    expect(body.ServerSideEncryption).toBe('aws:kms');
+    expect((await body.Body?.transformToString())?.split('\n')[0]).toBe(
+      'step_number,epoch_number,training_loss,perplexity',
+    );
+
+    const tags = await h.c.s3.send(new GetObjectTaggingCommand({ Bucket: object.bucket, Key: object.key }));
+    expect(tags.TagSet).toEqual(expect.arrayContaining([{ Key: 'tunevault:status', Value: 'trained' }]));
+
+    const completed = h.notifications('TuneVault Run Completed');
+    expect(completed.map((e) => (e.detail as { executionArn: string }).executionArn)).toContain(
+      run.executionArn,
+    );
+    policyAfterFirstRun = (
+      await h.c.kms.send(new GetKeyPolicyCommand({ KeyId: keyArn, PolicyName: 'default' }))
+    ).Policy;
+  });
+
+  it('reuses the key on a second run and leaves it untouched', async () => {
+    const { run } = await h.drop('second dataset');
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.state.key).toMatchObject({
+      keyArn,
+      created: false,
+      policyChanged: false,
+      statementsAdded: [],
+    });
+    const policy = (await h.c.kms.send(new GetKeyPolicyCommand({ KeyId: keyArn, PolicyName: 'default' })))
+      .Policy;
+    expect(policy).toBe(policyAfterFirstRun);
+  });
+
+  it('completes by the poll when the job-state events are lost', async () => {
+    h.aws.events.dropNext(2, { source: 'aws.bedrock', detailType: 'Model Customization Job State Change' });
+    const started = Date.now();
+    const { run } = await h.drop('events lost');
+    expect(run.status).toBe('SUCCEEDED');
+    expect(h.statesEntered(run)).toContain('CheckCustomizationJob');
+    expect(field(run.state, 'jobResult', 'resumedBy')).toBe('poll');
+    // One poll interval (2 s here) after the job ended, not more.
+    expect(Date.now() - started).toBeLessThan(2000 + 300 + 3000);
+  });
+
+  it('a failing job ends in Remediate and Notify, with the failure message', async () => {
+    h.aws.bedrock.setNextOutcome({ status: 'Failed', failureMessage: 'Simulated: training diverged' });
+    const { run } = await h.drop('failing job');
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('CustomizationJobFailedError');
+    expect(run.cause).toContain('Simulated: training diverged');
+    expect(h.statesEntered(run).slice(-3)).toEqual(['Remediate', 'NotifyFailed', 'RunFailed']);
+    const failed = h
+      .notifications()
+      .filter((e) => (e.detail as { executionArn: string }).executionArn === run.executionArn);
+    expect(failed).toHaveLength(1);
+    expect(failed[0]?.detail).toMatchObject({
+      error: 'CustomizationJobFailedError',
+      failureMessage: expect.stringContaining('training diverged'),
+    });
+  });
+
+  it('a non-compliant bucket submits no job', async () => {
+    await h.c.s3.send(
+      new PutBucketEncryptionCommand({
+        Bucket: h.stack.trainingBucket,
+        ServerSideEncryptionConfiguration: {
+          Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+        },
+      }),
+    );
+    const { run } = await h.drop('sse s3 only');
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('BucketNotCompliantError');
+    expect(run.cause).toContain('[default-encryption]');
+    expect(h.statesEntered(run)).not.toContain('SubmitCustomizationJob');
+    expect(await h.jobsNamed('sse-s3-only')).toHaveLength(0);
+  });
+});
