@@ -10,9 +10,14 @@ const shared = {
   testEnvironment: 'node',
 };
 module.exports = {
+  // Jest reads testTimeout from the global config only (a project's own is ignored when several
+  // projects run together): e2e hooks start an embedded AWS and need more than the 5 s default.
+  testTimeout: 60_000,
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     { ...shared, displayName: 'contract', testMatch: ['<rootDir>/test/contract/**/*.test.ts'] },
-    { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'], testTimeout: 60_000 },
+    { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
   ],
+  // A global option (Jest ignores it per project): e2e hooks start an embedded AWS.
+  testTimeout: 60_000,
 };

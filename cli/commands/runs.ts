@@ -1,9 +1,102 @@
 /** `tunevault runs`: the runs of the state machine, newest first. */
-import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
+import { type ExecutionListItem, ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { parseArgs } from 'node:util';
-import { cliClients, embeddedStack } from '../lib/clients';
+import { type CliClients, cliClients, embeddedStack } from '../lib/clients';
 import { formatMs } from '../lib/progress';
-import { field, loadRun } from '../lib/run-view';
+import { describeJob } from '../lib/report';
+import { currentState, field, guardFindingsOf, guardVerdictOf, jobWaitMs, loadRun } from '../lib/run-view';
+
+const HELP = `tunevault runs [--json] [--limit 50] [--endpoint URL | --state-machine-arn ARN]
+  Lists runs newest first: source object, state, data-guard verdict, job, model, durations.`;
+
+export interface RunRow {
+  name: string;
+  executionArn: string;
+  status: string;
+  /** The state the run is in (running) or ended in. */
+  state: string | null;
+  source: string;
+  sourceVersionId: string | null;
+  verdict: string | null;
+  findings: number | null;
+  jobArn: string | null;
+  jobStatus: string | null;
+  modelArn: string | null;
+  error: string | null;
+  startDate: string;
+  stopDate: string | null;
+  durationMs: number;
+  /** Bedrock's creation-to-end time of the job; while it runs (or unreadable), the time the run waited on it. */
+  jobDurationMs: number | null;
+}
+
+async function listExecutions(c: CliClients, stateMachineArn: string, limit: number) {
+  const items: ExecutionListItem[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await c.sfn.send(
+      new ListExecutionsCommand({
+        stateMachineArn,
+        maxResults: Math.min(limit - items.length, 1000),
+        nextToken,
+      }),
+    );
+    items.push(...(page.executions ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken && items.length < limit);
+  return items;
+}
+
+export async function listRuns(c: CliClients, stateMachineArn: string, limit = 50): Promise<RunRow[]> {
+  const executions = await listExecutions(c, stateMachineArn, limit);
+  const rows = await Promise.all(
+    executions.map(async (e): Promise<RunRow> => {
+      const r = await loadRun(c.sfn, e.executionArn ?? '');
+      const jobArn = field(r.state, 'job', 'jobArn') ?? null;
+      const job = jobArn ? await describeJob(c, jobArn) : undefined;
+      const bucket = field(r.input, 'source', 'bucket');
+      const key = field(r.input, 'source', 'key');
+      return {
+        name: r.name,
+        executionArn: r.executionArn,
+        status: r.status,
+        state: currentState(r) ?? null,
+        source: `s3://${bucket}/${key}`,
+        sourceVersionId: field(r.input, 'source', 'versionId') ?? null,
+        verdict: guardVerdictOf(r) ?? null,
+        findings: guardFindingsOf(r) ?? null,
+        jobArn,
+        jobStatus: job?.status ?? null,
+        modelArn: field(r.state, 'model', 'modelArn') ?? null,
+        error: r.error ?? null,
+        startDate: new Date(r.startDate).toISOString(),
+        stopDate: r.stopDate ? new Date(r.stopDate).toISOString() : null,
+        durationMs: r.durationMs ?? Date.now() - r.startDate,
+        jobDurationMs: job?.durationMs ?? jobWaitMs(r) ?? null,
+      };
+    }),
+  );
+  return rows.sort((a, b) => b.startDate.localeCompare(a.startDate) || b.name.localeCompare(a.name));
+}
+
+export function formatRuns(runs: RunRow[]): string {
+  const lines: string[] = [];
+  const header = `${'STARTED (UTC)'.padEnd(20)} ${'STATUS'.padEnd(9)} ${'TOTAL'.padStart(9)} ${'JOB'.padStart(9)}  ${'GUARD'.padEnd(13)} SOURCE`;
+  lines.push(header);
+  for (const r of runs) {
+    const guard = r.verdict ? `${r.verdict}${r.findings !== null ? ` (${r.findings})` : ''}` : '—';
+    lines.push(
+      `${r.startDate.replace('T', ' ').slice(0, 19).padEnd(20)} ${r.status.padEnd(9)} ${formatMs(r.durationMs).padStart(9)} ${(r.jobDurationMs !== null ? formatMs(r.jobDurationMs) : '—').padStart(9)}  ${guard.padEnd(13)} ${r.source}`,
+    );
+    lines.push(
+      `    run    ${r.name}${r.state ? `   (${r.status === 'RUNNING' ? 'in' : 'ended in'} ${r.state})` : ''}`,
+    );
+    if (r.jobArn) lines.push(`    job    ${r.jobArn}${r.jobStatus ? `   ${r.jobStatus}` : ''}`);
+    if (r.modelArn) lines.push(`    model  ${r.modelArn}`);
+    if (r.error) lines.push(`    error  ${r.error}`);
+  }
+  return lines.join('\n');
+}
 
 export async function run(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -17,8 +110,13 @@ export async function run(args: string[]): Promise<number> {
     },
   });
   if (values.help) {
-    console.log('tunevault runs [--json] [--limit 50] [--endpoint URL | --state-machine-arn ARN]');
+    console.log(HELP);
     return 0;
+  }
+  const limit = Number(values.limit);
+  if (!Number.isInteger(limit) || limit < 1) {
+    console.error(`tunevault runs: --limit must be a positive integer, not '${values.limit}'.`);
+    return 64;
   }
   const endpoint = values.endpoint ?? process.env.AWS_ENDPOINT_URL;
   const stateMachineArn =
@@ -29,37 +127,7 @@ export async function run(args: string[]): Promise<number> {
     );
     return 64;
   }
-  const c = cliClients(endpoint);
-  const list = await c.sfn.send(
-    new ListExecutionsCommand({ stateMachineArn, maxResults: Number(values.limit) }),
-  );
-  const runs = await Promise.all(
-    (list.executions ?? []).map(async (e) => {
-      const r = await loadRun(c.sfn, e.executionArn ?? '');
-      return {
-        name: r.name,
-        executionArn: r.executionArn,
-        status: r.status,
-        source: `s3://${field(r.input, 'source', 'bucket')}/${field(r.input, 'source', 'key')}`,
-        verdict: field(r.state, 'scan', 'verdict') ?? null,
-        findings: field<number>(r.state, 'scan', 'totalFindings') ?? null,
-        jobArn: field(r.state, 'job', 'jobArn') ?? null,
-        modelArn: field(r.state, 'model', 'modelArn') ?? null,
-        error: r.error ?? null,
-        startDate: new Date(r.startDate).toISOString(),
-        durationMs: r.durationMs ?? Date.now() - r.startDate,
-        jobDurationMs: (() => {
-          const waits = r.timeline.filter(
-            (s) => s.name === 'WaitForJob' || s.name === 'CheckCustomizationJob',
-          );
-          const first = waits[0];
-          const last = waits[waits.length - 1];
-          return first && last ? (last.exitedAt ?? Date.now()) - first.enteredAt : null;
-        })(),
-      };
-    }),
-  );
-  runs.sort((a, b) => b.startDate.localeCompare(a.startDate));
+  const runs = await listRuns(cliClients(endpoint), stateMachineArn, limit);
   if (values.json) {
     console.log(JSON.stringify(runs, null, 2));
     return 0;
@@ -68,13 +136,6 @@ export async function run(args: string[]): Promise<number> {
     console.log('No runs yet. Drop a .jsonl file into the training prefix, or use `tunevault run FILE`.');
     return 0;
   }
-  for (const r of runs) {
-    console.log(`${r.startDate}  ${r.status.padEnd(9)} ${formatMs(r.durationMs).padStart(9)}  ${r.source}`);
-    console.log(
-      `    guard: ${r.verdict ?? '—'}${r.findings !== null ? ` (${r.findings} findings)` : ''}   job: ${r.jobArn ?? '—'}`,
-    );
-    console.log(`    model: ${r.modelArn ?? '—'}${r.error ? `   error: ${r.error}` : ''}`);
-    console.log(`    run:   ${r.name}`);
-  }
+  console.log(formatRuns(runs));
   return 0;
 }

@@ -1,8 +1,10 @@
 /**
- * The run report: one self-contained HTML file (no scripts, fonts or styles from the network)
- * with the state timeline, the bucket and key checks, the data-guard findings (masked), the
- * training and validation loss curves (inline SVG) and the model's tags and key.
+ * The run report: one self-contained HTML file (no scripts, and no fonts, styles or images from
+ * the network) with the state timeline, the bucket and key checks, the data-guard findings
+ * (masked), the training and validation loss curves (inline SVG) and the model's tags and key.
  */
+import { GetModelCustomizationJobCommand } from '@aws-sdk/client-bedrock';
+import { DescribeKeyCommand, GetKeyRotationStatusCommand } from '@aws-sdk/client-kms';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,7 +12,14 @@ import { parseS3Uri } from '../../functions/shared/naming';
 import type { CliClients } from './clients';
 import type { RunSummary } from './drop';
 import { formatMs } from './progress';
-import { field } from './run-view';
+import {
+  field,
+  guardFindingsOf,
+  guardReportUriOf,
+  guardVerdictOf,
+  jobWaitMs,
+  type RunView,
+} from './run-view';
 
 export const REPORT_DIR = path.join(process.cwd(), '.tunevault', 'reports');
 
@@ -19,6 +28,9 @@ const esc = (s: unknown) =>
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
   );
+
+// ---------------------------------------------------------------------------------------------
+// Data
 
 export interface LossPoint {
   step: number;
@@ -38,39 +50,88 @@ export function parseMetricsCsv(csv: string, lossColumn: string): LossPoint[] {
     .filter((p) => Number.isFinite(p.step) && Number.isFinite(p.loss));
 }
 
-export function lossChartSvg(series: { name: string; color: string; points: LossPoint[] }[]): string {
-  const all = series.flatMap((s) => s.points);
-  if (all.length === 0) return '<p class="muted">No metrics were written for this run.</p>';
-  const W = 640;
-  const H = 260;
-  const P = 40;
-  const maxStep = Math.max(...all.map((p) => p.step), 1);
-  const minLoss = Math.min(...all.map((p) => p.loss));
-  const maxLoss = Math.max(...all.map((p) => p.loss));
-  const span = maxLoss - minLoss || 1;
-  const x = (s: number) => P + (s / maxStep) * (W - 2 * P);
-  const y = (l: number) => H - P - ((l - minLoss) / span) * (H - 2 * P);
-  const lines = series
-    .filter((s) => s.points.length > 0)
-    .map(
-      (s) =>
-        `<polyline class="series" data-series="${esc(s.name)}" fill="none" stroke="${s.color}" stroke-width="2" points="${s.points
-          .map((p) => `${x(p.step).toFixed(1)},${y(p.loss).toFixed(1)}`)
-          .join(' ')}"/>`,
-    )
-    .join('');
-  const legend = series
-    .filter((s) => s.points.length > 0)
-    .map(
-      (s, i) =>
-        `<text x="${W - P - 150}" y="${P + 16 * i}" fill="${s.color}" font-size="12">● ${esc(s.name)}</text>`,
-    )
-    .join('');
-  return `<svg id="loss-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="Loss by step">
-<line x1="${P}" y1="${H - P}" x2="${W - P}" y2="${H - P}" stroke="#999"/><line x1="${P}" y1="${P}" x2="${P}" y2="${H - P}" stroke="#999"/>
-<text x="${P}" y="${H - 12}" font-size="11" fill="#666">step 0</text><text x="${W - P - 40}" y="${H - 12}" font-size="11" fill="#666">step ${maxStep}</text>
-<text x="4" y="${P}" font-size="11" fill="#666">${maxLoss.toFixed(3)}</text><text x="4" y="${H - P}" font-size="11" fill="#666">${minLoss.toFixed(3)}</text>
-${lines}${legend}</svg>`;
+export interface RuleRow {
+  bucket: string;
+  rule: string;
+  passed: boolean;
+  detail: string;
+}
+
+/**
+ * A refusal's rules, from BucketNotCompliantError's message:
+ * `Bucket not compliant: [rule] s3://bucket: detail; [rule] s3://bucket: detail`.
+ */
+export function parseBucketViolations(cause: string | undefined): RuleRow[] {
+  if (!cause) return [];
+  const body = cause.replace(/^Bucket not compliant:\s*/, '');
+  return body
+    .split(/;\s*(?=\[[a-z0-9-]+\] s3:\/\/)/)
+    .map((part) => /^\[([a-z0-9-]+)\] s3:\/\/([^:\s]+): ([\s\S]*)$/.exec(part.trim()))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ rule: m[1] ?? '', bucket: m[2] ?? '', detail: m[3] ?? '', passed: false }));
+}
+
+/** Every rule the check reported, or, for a refused run, the broken rules its error lists. */
+export function bucketRulesOf(run: RunView): { rules: RuleRow[]; from: 'run' | 'refusal' | 'none' } {
+  const rules = field<RuleRow[]>(run.state, 'buckets', 'rules');
+  if (rules && rules.length > 0) return { rules, from: 'run' };
+  const error = run.error ?? field(run.state, 'error', 'Error');
+  if (error === 'BucketNotCompliantError') {
+    const parsed = parseBucketViolations(run.cause ?? field(run.state, 'error', 'Cause'));
+    if (parsed.length > 0) return { rules: parsed, from: 'refusal' };
+  }
+  return { rules: [], from: 'none' };
+}
+
+export interface GuardFinding {
+  type: string;
+  severity: string;
+  line: number;
+  field?: string;
+  preview: string;
+  example?: boolean;
+}
+
+export interface GuardReport {
+  verdict?: string;
+  policy?: string;
+  family?: string;
+  records?: number;
+  totalFindings?: number;
+  suppressed?: number;
+  counts?: { byType?: Record<string, number>; bySeverity?: Record<string, number> };
+  findings?: GuardFinding[];
+  problems?: { line?: number; reason: string; level: string; code?: string }[];
+  problemCounts?: { error: number; warning: number };
+}
+
+export interface JobView {
+  status?: string;
+  creationTime?: number;
+  endTime?: number;
+  durationMs?: number;
+  outputS3Uri?: string;
+  outputModelKmsKeyArn?: string;
+  failureMessage?: string;
+}
+
+export interface KeyView {
+  keyState?: string;
+  keyManager?: string;
+  keySpec?: string;
+  keyUsage?: string;
+  rotationEnabled?: boolean;
+}
+
+export interface ReportData {
+  summary: RunSummary;
+  guard?: GuardReport;
+  guardReportUri?: string;
+  job?: JobView;
+  key?: KeyView;
+  training: LossPoint[];
+  validation: LossPoint[];
+  generatedAt: number;
 }
 
 async function readText(c: CliClients, uri: string): Promise<string | undefined> {
@@ -83,138 +144,633 @@ async function readText(c: CliClients, uri: string): Promise<string | undefined>
   }
 }
 
-export interface ReportData {
-  summary: Omit<RunSummary, 'run'> & { run: RunSummary['run'] };
-  guard?: {
-    findings?: { type: string; severity: string; line: number; field?: string; preview: string }[];
-    problems?: { line?: number; reason: string; level: string }[];
-  };
-  training: LossPoint[];
-  validation: LossPoint[];
-}
-
-export async function collectReportData(c: CliClients, summary: RunSummary): Promise<ReportData> {
-  const state = summary.run.state;
-  const reportUri = field(state, 'scan', 'reportS3Uri');
-  const guardText = reportUri ? await readText(c, reportUri) : undefined;
-  let training: LossPoint[] = [];
-  let validation: LossPoint[] = [];
-  const outputUri = field(state, 'job', 'jobArn') ? await jobOutputUri(c, summary) : undefined;
-  if (outputUri) {
-    const trainCsv = await readText(c, `${outputUri}training_artifacts/step_wise_training_metrics.csv`);
-    const valCsv = await readText(
-      c,
-      `${outputUri}validation_artifacts/post_fine_tuning_validation/validation_metrics.csv`,
-    );
-    training = trainCsv ? parseMetricsCsv(trainCsv, 'training_loss') : [];
-    validation = valCsv ? parseMetricsCsv(valCsv, 'validation_loss') : [];
-  }
-  return {
-    summary,
-    ...(guardText ? { guard: JSON.parse(guardText) as ReportData['guard'] } : {}),
-    training,
-    validation,
-  };
-}
-
-async function jobOutputUri(c: CliClients, summary: RunSummary): Promise<string | undefined> {
-  const { GetModelCustomizationJobCommand } = await import('@aws-sdk/client-bedrock');
+/** The job as Bedrock records it; undefined when it cannot be read (the report shows what it can). */
+export async function describeJob(c: CliClients, jobArn: string | undefined): Promise<JobView | undefined> {
+  if (!jobArn) return undefined;
   const job = await c.bedrock
-    .send(new GetModelCustomizationJobCommand({ jobIdentifier: summary.jobArn }))
+    .send(new GetModelCustomizationJobCommand({ jobIdentifier: jobArn }))
     .catch(() => undefined);
-  const base = job?.outputDataConfig?.s3Uri;
-  const id = summary.jobArn?.split('/').pop();
+  if (!job) return undefined;
+  const creationTime = job.creationTime?.getTime();
+  const endTime = job.endTime?.getTime();
+  return {
+    ...(job.status ? { status: job.status } : {}),
+    ...(creationTime !== undefined ? { creationTime } : {}),
+    ...(endTime !== undefined ? { endTime } : {}),
+    ...(creationTime !== undefined && endTime !== undefined ? { durationMs: endTime - creationTime } : {}),
+    ...(job.outputDataConfig?.s3Uri ? { outputS3Uri: job.outputDataConfig.s3Uri } : {}),
+    ...(job.outputModelKmsKeyArn ? { outputModelKmsKeyArn: job.outputModelKmsKeyArn } : {}),
+    ...(job.failureMessage ? { failureMessage: job.failureMessage } : {}),
+  };
+}
+
+async function describeKey(c: CliClients, keyArn: string | undefined): Promise<KeyView | undefined> {
+  if (!keyArn) return undefined;
+  const [d, rotation] = await Promise.all([
+    c.kms.send(new DescribeKeyCommand({ KeyId: keyArn })).catch(() => undefined),
+    c.kms.send(new GetKeyRotationStatusCommand({ KeyId: keyArn })).catch(() => undefined),
+  ]);
+  const m = d?.KeyMetadata;
+  if (!m && !rotation) return undefined;
+  return {
+    ...(m?.KeyState ? { keyState: m.KeyState } : {}),
+    ...(m?.KeyManager ? { keyManager: m.KeyManager } : {}),
+    ...(m?.KeySpec ? { keySpec: m.KeySpec } : {}),
+    ...(m?.KeyUsage ? { keyUsage: m.KeyUsage } : {}),
+    ...(rotation?.KeyRotationEnabled !== undefined ? { rotationEnabled: rotation.KeyRotationEnabled } : {}),
+  };
+}
+
+function jobOutputBase(job: JobView | undefined, jobArn: string | undefined): string | undefined {
+  const base = job?.outputS3Uri;
+  const id = jobArn?.split('/').pop();
   if (!base || !id) return undefined;
   return `${base.endsWith('/') ? base : `${base}/`}model-customization-job-${id}/`;
 }
 
-export function renderReport(d: ReportData): string {
+export async function collectReportData(c: CliClients, summary: RunSummary): Promise<ReportData> {
+  const run = summary.run;
+  const guardReportUri = guardReportUriOf(run);
+  const [guardText, job, key] = await Promise.all([
+    guardReportUri ? readText(c, guardReportUri) : undefined,
+    describeJob(c, summary.jobArn),
+    describeKey(c, summary.kmsKeyArn),
+  ]);
+  let guard: GuardReport | undefined;
+  try {
+    guard = guardText ? (JSON.parse(guardText) as GuardReport) : undefined;
+  } catch {
+    guard = undefined;
+  }
+  const outputBase = jobOutputBase(job, summary.jobArn);
+  const [trainCsv, valCsv] = outputBase
+    ? await Promise.all([
+        readText(c, `${outputBase}training_artifacts/step_wise_training_metrics.csv`),
+        readText(c, `${outputBase}validation_artifacts/post_fine_tuning_validation/validation_metrics.csv`),
+      ])
+    : [undefined, undefined];
+  return {
+    summary,
+    ...(guard ? { guard } : {}),
+    ...(guardReportUri ? { guardReportUri } : {}),
+    ...(job ? { job } : {}),
+    ...(key ? { key } : {}),
+    training: trainCsv ? parseMetricsCsv(trainCsv, 'training_loss') : [],
+    validation: valCsv ? parseMetricsCsv(valCsv, 'validation_loss') : [],
+    generatedAt: Date.now(),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checks
+
+export type CheckStatus = 'pass' | 'fail' | 'warn' | 'skip';
+
+export interface Check {
+  name: string;
+  status: CheckStatus;
+  detail: string;
+}
+
+const keyIdOf = (arnOrId: string | undefined) => arnOrId?.slice(arnOrId.lastIndexOf('/') + 1);
+
+/** The key's checks: found or made, usable, policy, and that the job and the model use it. */
+export function keyChecksOf(d: ReportData): Check[] {
   const s = d.summary;
   const state = s.run.state;
-  const t0 = s.run.startDate;
-  const total = Math.max(1, (s.run.stopDate ?? Date.now()) - t0);
-  const timeline = s.run.timeline
-    .map((span) => {
+  const error = s.error ?? field(state, 'error', 'Error');
+  const cause = s.cause ?? field(state, 'error', 'Cause') ?? '';
+  const key = state.key as
+    | {
+        keyArn?: string;
+        alias?: string;
+        created?: boolean;
+        statementsAdded?: string[];
+        policyChanged?: boolean;
+      }
+    | undefined;
+  const checks: Check[] = [];
+
+  if (error === 'KeyNotUsableError')
+    checks.push({ name: 'Customer managed key', status: 'fail', detail: cause });
+  else if (key?.keyArn)
+    checks.push({
+      name: 'Customer managed key',
+      status: 'pass',
+      detail: key.created
+        ? `created by this run${key.alias ? ` under ${key.alias}` : ''}`
+        : `found${key.alias ? ` under ${key.alias}` : ''} and reused`,
+    });
+  else checks.push({ name: 'Customer managed key', status: 'skip', detail: 'not reached' });
+
+  if (key?.keyArn && d.key) {
+    const k = d.key;
+    const usable =
+      k.keyState === 'Enabled' &&
+      k.keyManager === 'CUSTOMER' &&
+      (k.keySpec === undefined || k.keySpec === 'SYMMETRIC_DEFAULT');
+    checks.push({
+      name: 'Key usable by Bedrock',
+      status: usable ? 'pass' : 'fail',
+      detail: `${k.keyState ?? 'state unknown'}, ${k.keyManager === 'CUSTOMER' ? 'customer managed' : (k.keyManager ?? 'manager unknown')}, ${k.keySpec ?? 'spec unknown'}${k.keyUsage ? `, ${k.keyUsage}` : ''}`,
+    });
+    if (k.rotationEnabled !== undefined)
+      checks.push({
+        name: 'Automatic key rotation',
+        status: k.rotationEnabled ? 'pass' : 'warn',
+        detail: k.rotationEnabled ? 'enabled' : 'disabled — enable it with EnableKeyRotation',
+      });
+  }
+
+  if (error === 'KeyPolicyError') checks.push({ name: 'Key policy', status: 'fail', detail: cause });
+  else if (key?.keyArn)
+    checks.push({
+      name: 'Key policy',
+      status: 'pass',
+      detail:
+        key.statementsAdded && key.statementsAdded.length > 0
+          ? `builder and user statements in place; added ${key.statementsAdded.join(', ')}`
+          : 'builder and user statements already in place',
+    });
+
+  const jobKey = d.job?.outputModelKmsKeyArn;
+  if (s.jobArn && key?.keyArn) {
+    checks.push(
+      jobKey
+        ? {
+            name: 'Job encrypts the model with the key',
+            status: keyIdOf(jobKey) === keyIdOf(key.keyArn) ? 'pass' : 'fail',
+            detail: `customModelKmsKeyId ${jobKey}`,
+          }
+        : { name: 'Job encrypts the model with the key', status: 'skip', detail: 'job details unavailable' },
+    );
+  }
+
+  const modelKey = field(state, 'model', 'modelKmsKeyArn');
+  if (error === 'ModelNotCompliantError')
+    checks.push({ name: 'Model encrypted with the key', status: 'fail', detail: cause });
+  else if (modelKey)
+    checks.push({
+      name: 'Model encrypted with the key',
+      status: keyIdOf(modelKey) === keyIdOf(key?.keyArn) ? 'pass' : 'fail',
+      detail: `modelKmsKeyArn ${modelKey}`,
+    });
+  else checks.push({ name: 'Model encrypted with the key', status: 'skip', detail: 'no model' });
+  return checks;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Chart
+
+export interface Series {
+  name: string;
+  color: string;
+  points: LossPoint[];
+}
+
+/** Round tick steps (1, 2, 2.5, 5 × 10ⁿ) covering [min, max] with about `count` ticks. */
+export function niceTicks(min: number, max: number, count = 5): number[] {
+  if (!(max > min)) return [min];
+  const raw = (max - min) / Math.max(1, count - 1);
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = ([1, 2, 2.5, 5, 10].find((m) => m * mag >= raw) ?? 10) * mag;
+  const first = Math.floor(min / step + 1e-9) * step;
+  const ticks: number[] = [];
+  for (let t = first; t <= max + step * 0.999; t += step) ticks.push(Number(t.toFixed(10)));
+  return ticks;
+}
+
+const fmtTick = (v: number) => (Number.isInteger(v) ? String(v) : String(Number(v.toFixed(3))));
+
+export function lossChartSvg(series: Series[]): string {
+  const shown = series.filter((s) => s.points.length > 0);
+  const all = shown.flatMap((s) => s.points);
+  if (all.length === 0) return '';
+  const W = 760;
+  const H = 320;
+  const M = { left: 62, right: 24, top: 24, bottom: 52 };
+  const xTicks = niceTicks(0, Math.max(1, ...all.map((p) => p.step)), 7);
+  const yTicks = niceTicks(Math.min(...all.map((p) => p.loss)), Math.max(...all.map((p) => p.loss)), 6);
+  const x0 = xTicks[0] ?? 0;
+  const x1 = xTicks[xTicks.length - 1] ?? 1;
+  const y0 = yTicks[0] ?? 0;
+  const y1 = yTicks[yTicks.length - 1] ?? 1;
+  const x = (v: number) => M.left + ((v - x0) / (x1 - x0 || 1)) * (W - M.left - M.right);
+  const y = (v: number) => H - M.bottom - ((v - y0) / (y1 - y0 || 1)) * (H - M.top - M.bottom);
+  const grid = [
+    ...yTicks.map(
+      (t) =>
+        `<line class="grid" x1="${M.left}" x2="${W - M.right}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}"/>` +
+        `<text class="tick" x="${M.left - 8}" y="${(y(t) + 4).toFixed(1)}" text-anchor="end">${fmtTick(t)}</text>`,
+    ),
+    ...xTicks.map(
+      (t) =>
+        `<line class="grid" x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="${M.top}" y2="${H - M.bottom}"/>` +
+        `<text class="tick" x="${x(t).toFixed(1)}" y="${H - M.bottom + 18}" text-anchor="middle">${fmtTick(t)}</text>`,
+    ),
+  ].join('');
+  const axes =
+    `<g class="axis x"><line x1="${M.left}" x2="${W - M.right}" y1="${H - M.bottom}" y2="${H - M.bottom}"/>` +
+    `<text class="axis-title" x="${(M.left + W - M.right) / 2}" y="${H - 12}" text-anchor="middle">Training step</text></g>` +
+    `<g class="axis y"><line x1="${M.left}" x2="${M.left}" y1="${M.top}" y2="${H - M.bottom}"/>` +
+    `<text class="axis-title" transform="translate(16 ${(M.top + H - M.bottom) / 2}) rotate(-90)" text-anchor="middle">Loss</text></g>`;
+  const lines = shown
+    .map((s) => {
+      const pts = s.points.map((p) => `${x(p.step).toFixed(1)},${y(p.loss).toFixed(1)}`).join(' ');
+      // Sparse series (validation is once per epoch) get a marker per point.
+      const markers =
+        s.points.length <= 30
+          ? s.points
+              .map(
+                (p) =>
+                  `<circle class="point" cx="${x(p.step).toFixed(1)}" cy="${y(p.loss).toFixed(1)}" r="4" fill="${s.color}"><title>${esc(s.name)} at step ${p.step}: ${p.loss}</title></circle>`,
+              )
+              .join('')
+          : '';
+      return `<g class="series-group"><polyline class="series" data-series="${esc(s.name)}" fill="none" stroke="${s.color}" stroke-width="2.25" stroke-linejoin="round" stroke-linecap="round" points="${pts}"/>${markers}</g>`;
+    })
+    .join('');
+  const legendWidth = 24 + Math.max(...shown.map((s) => s.name.length + 8)) * 7.4;
+  const legend = `<g class="legend" transform="translate(${W - M.right - legendWidth - 8} ${M.top + 8})"><rect width="${legendWidth}" height="${14 + 20 * shown.length}" rx="6"/>${shown
+    .map((s, i) => {
+      const last = s.points[s.points.length - 1];
+      return `<g transform="translate(12 ${18 + 20 * i})"><line x1="0" x2="22" y1="-4" y2="-4" stroke="${s.color}" stroke-width="3" stroke-linecap="round"/><text x="30" y="0">${esc(s.name)}${last ? ` · ${last.loss.toFixed(3)}` : ''}</text></g>`;
+    })
+    .join('')}</g>`;
+  return `<svg id="loss-chart" class="chart" viewBox="0 0 ${W} ${H}" role="img" aria-label="Training and validation loss by step">
+<title>Loss by training step</title>${grid}${axes}${lines}${legend}</svg>`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTML
+
+const FINDING_LABELS: Record<string, string> = {
+  AWS_ACCESS_KEY_ID: 'AWS access key ID',
+  AWS_SECRET_ACCESS_KEY: 'AWS secret access key',
+  PRIVATE_KEY: 'Private key',
+  GITHUB_TOKEN: 'GitHub token',
+  SLACK_TOKEN: 'Slack token',
+  SLACK_WEBHOOK: 'Slack webhook',
+  STRIPE_KEY: 'Stripe key',
+  GOOGLE_API_KEY: 'Google API key',
+  JWT: 'JSON Web Token',
+  GENERIC_SECRET: 'Secret',
+  EMAIL: 'Email address',
+  PHONE: 'Phone number',
+  CARD_NUMBER: 'Payment card number',
+  US_SSN: 'US Social Security number',
+  IBAN: 'IBAN',
+  IPV4: 'IPv4 address',
+  IPV6: 'IPv6 address',
+};
+const SEVERITY_ORDER = ['critical', 'high', 'medium', 'low'];
+
+/** Previews are masked by the guard; one without a mask character is not shown at all. */
+const maskedPreview = (preview: string) =>
+  preview.includes('*') ? `<code>${esc(preview)}</code>` : '<span class="muted">(hidden)</span>';
+
+const pill = (status: string, text = status) => `<span class="pill ${esc(status)}">${esc(text)}</span>`;
+const utc = (t: number) =>
+  `${new Date(t)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, '')} UTC`;
+const mono = (v: string | undefined) =>
+  v ? `<span class="mono">${esc(v)}</span>` : '<span class="muted">—</span>';
+
+const STATUS_LABEL: Record<string, string> = {
+  SUCCEEDED: 'succeeded',
+  FAILED: 'failed',
+  RUNNING: 'running',
+  TIMED_OUT: 'timed out',
+  ABORTED: 'aborted',
+};
+const OUTCOME_LABEL: Record<string, string> = {
+  succeeded: 'succeeded',
+  caught: 'error, caught',
+  failed: 'failed',
+  running: 'running',
+};
+const OUTCOME_CLASS: Record<string, string> = {
+  succeeded: 'pass',
+  caught: 'fail',
+  failed: 'fail',
+  running: 'info',
+};
+
+function timelineSection(run: RunView): string {
+  const t0 = run.startDate;
+  const end = Math.max(run.stopDate ?? Date.now(), ...run.timeline.map((s) => s.exitedAt ?? s.enteredAt));
+  const total = Math.max(1, end - t0);
+  const rows = run.timeline
+    .map((span, i) => {
       const left = ((span.enteredAt - t0) / total) * 100;
-      const width = Math.max(0.5, ((span.durationMs ?? 0) / total) * 100);
-      return `<tr class="state ${span.outcome}"><td>${esc(span.name)}</td><td>${esc(span.outcome)}${span.error ? ` — ${esc(span.error)}` : ''}</td>
+      const width = Math.max(0.4, ((span.durationMs ?? end - span.enteredAt) / total) * 100);
+      const cls = OUTCOME_CLASS[span.outcome] ?? 'info';
+      return `<tr class="state ${esc(span.outcome)}" data-state="${esc(span.name)}">
+<td class="num muted">${i + 1}</td>
+<td><strong>${esc(span.name)}</strong>${span.error ? `<div class="error-name">${esc(span.error)}</div>` : ''}</td>
+<td>${pill(cls, OUTCOME_LABEL[span.outcome] ?? span.outcome)}</td>
+<td class="num muted">+${esc(formatMs(Math.max(0, span.enteredAt - t0)))}</td>
 <td class="num">${span.durationMs !== undefined ? esc(formatMs(span.durationMs)) : '…'}</td>
-<td class="bar"><div style="margin-left:${left.toFixed(2)}%;width:${width.toFixed(2)}%"></div></td></tr>`;
+<td class="bar"><div class="track"><div class="fill ${cls}" style="margin-left:${Math.min(left, 99.6).toFixed(2)}%;width:${Math.min(width, 100 - Math.min(left, 99.6)).toFixed(2)}%"></div></div></td></tr>`;
     })
     .join('\n');
-  const rules = (
-    field<{ bucket: string; rule: string; passed: boolean; detail: string }[]>(state, 'buckets', 'rules') ??
-    []
-  )
-    .map(
-      (r) =>
-        `<tr class="${r.passed ? 'pass' : 'fail'}"><td>${r.passed ? '✔' : '✖'}</td><td>s3://${esc(r.bucket)}</td><td>${esc(r.rule)}</td><td>${esc(r.detail)}</td></tr>`,
+  return `<table id="timeline" class="timeline"><thead><tr><th class="num">#</th><th>State</th><th>Outcome</th><th class="num">Start</th><th class="num">Duration</th><th class="bar"><div class="scale"><span>0</span><span>${esc(formatMs(total))}</span></div></th></tr></thead><tbody>
+${rows}
+</tbody></table>`;
+}
+
+function bucketSection(run: RunView): string {
+  const { rules, from } = bucketRulesOf(run);
+  if (from === 'none') return '<p class="muted">Not reached.</p>';
+  const byBucket = new Map<string, RuleRow[]>();
+  for (const r of rules) byBucket.set(r.bucket, [...(byBucket.get(r.bucket) ?? []), r]);
+  const rows = [...byBucket]
+    .map(([bucket, list]) =>
+      list
+        .map(
+          (r, i) =>
+            `<tr class="rule ${r.passed ? 'pass' : 'fail'}" data-rule="${esc(r.rule)}">${i === 0 ? `<td rowspan="${list.length}" class="mono bucket">s3://${esc(bucket)}</td>` : ''}<td class="nowrap"><code>${esc(r.rule)}</code></td><td>${pill(r.passed ? 'pass' : 'fail', r.passed ? 'passed' : 'failed')}</td><td>${esc(r.detail)}</td></tr>`,
+        )
+        .join(''),
     )
     .join('');
-  const bucketFailure = s.error === 'BucketNotCompliantError' ? `<p class="fail">${esc(s.cause)}</p>` : '';
-  const findings = (d.guard?.findings ?? [])
+  const failed = rules.filter((r) => !r.passed).length;
+  const note =
+    from === 'refusal'
+      ? `<p class="note">The run was refused: the rules above are the ${failed} broken one${failed === 1 ? '' : 's'} listed by <code>BucketNotCompliantError</code>. Every rule is evaluated and every broken rule is listed, so the rules not shown passed.</p>`
+      : `<p class="muted">${rules.length - failed} of ${rules.length} rules passed.</p>`;
+  return `<table id="bucket-rules"><thead><tr><th>Bucket</th><th>Rule</th><th>Result</th><th>Detail</th></tr></thead><tbody>${rows}</tbody></table>${note}`;
+}
+
+function keySection(d: ReportData): string {
+  const key = d.summary.run.state.key as { keyArn?: string; alias?: string } | undefined;
+  const checks = keyChecksOf(d);
+  const rows = checks
     .map(
-      (f) =>
-        `<tr><td>${esc(f.type)}</td><td>${esc(f.severity)}</td><td class="num">${esc(f.line)}</td><td>${esc(f.field ?? '')}</td><td><code>${esc(f.preview)}</code></td></tr>`,
+      (c) =>
+        `<tr class="check ${c.status}"><td class="nowrap">${esc(c.name)}</td><td>${pill(c.status, { pass: 'passed', fail: 'failed', warn: 'warning', skip: 'n/a' }[c.status])}</td><td class="detail">${esc(c.detail)}</td></tr>`,
     )
     .join('');
-  const byType = Object.entries(field<Record<string, number>>(state, 'scan', 'byType') ?? {})
-    .map(([k, v]) => `<li>${esc(k)}: ${esc(v)}</li>`)
+  return `${key?.keyArn ? `<dl class="kv"><dt>Key</dt><dd>${mono(key.keyArn)}</dd><dt>Alias</dt><dd>${mono(key.alias)}</dd></dl>` : ''}
+<table id="key-checks"><thead><tr><th>Check</th><th>Result</th><th>Detail</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+function guardSection(d: ReportData): string {
+  const s = d.summary;
+  const run = s.run;
+  const verdict = guardVerdictOf(run);
+  const findings = guardFindingsOf(run);
+  const g = d.guard;
+  if (!verdict && !g) {
+    return ['SensitiveDataError', 'InvalidTrainingDataError'].includes(s.error ?? '')
+      ? `<p class="fail">${esc(s.cause)}</p>`
+      : '<p class="muted">Not reached.</p>';
+  }
+  const records = g?.records ?? field<number>(run.state, 'scan', 'records');
+  const policy = g?.policy ?? field(run.state, 'dataset', 'dataPolicy', 'policy');
+  const sha = field(run.state, 'scan', 'sha256');
+  const verdictClass = verdict === 'pass' ? 'pass' : verdict === 'redact' ? 'warn' : 'fail';
+  const head = `<div class="facts">
+<div><span class="label">Verdict</span>${pill(verdictClass, verdict ?? 'unknown')}</div>
+<div><span class="label">Findings</span><strong>${esc(findings ?? '—')}</strong></div>
+<div><span class="label">Records</span><strong>${esc(records ?? '—')}</strong></div>
+${policy ? `<div><span class="label">Policy</span><strong>${esc(policy)}</strong></div>` : ''}
+${g?.suppressed ? `<div><span class="label">Allow-listed</span><strong>${esc(g.suppressed)}</strong></div>` : ''}
+</div>${sha ? `<p class="muted small">sha256 <code>${esc(sha)}</code></p>` : ''}`;
+
+  const byType: Record<string, number> = {
+    ...(field<Record<string, number>>(run.state, 'scan', 'byType') ?? {}),
+    ...(g?.counts?.byType ?? {}),
+  };
+  const listed = g?.findings ?? [];
+  const typeRows = Object.entries(byType)
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1])
+    .map(([type, count]) => {
+      const mine = listed.filter((f) => f.type === type);
+      const severity =
+        SEVERITY_ORDER.find((sev) => mine.some((f) => f.severity === sev)) ?? (mine[0]?.severity || '—');
+      const samples = mine
+        .slice(0, 3)
+        .map(
+          (f) =>
+            `<div class="sample">${maskedPreview(f.preview)} <span class="muted">line ${esc(f.line)}${f.field ? ` · ${esc(f.field)}` : ''}</span></div>`,
+        )
+        .join('');
+      return `<tr class="finding-type" data-type="${esc(type)}"><td><strong>${esc(FINDING_LABELS[type] ?? type)}</strong><div class="muted small"><code>${esc(type)}</code></div></td><td>${pill(`sev-${severity}`, severity)}</td><td class="num">${esc(count)}</td><td>${samples || '<span class="muted">—</span>'}</td></tr>`;
+    })
     .join('');
-  const tags = Object.entries(s.modelTags ?? {})
-    .sort()
-    .map(([k, v]) => `<tr><td>${esc(k)}</td><td>${esc(v)}</td></tr>`)
+  const typesTable = typeRows
+    ? `<h3>Findings by type</h3><table id="findings-by-type"><thead><tr><th>Type</th><th>Severity</th><th class="num">Count</th><th>Examples (masked)</th></tr></thead><tbody>${typeRows}</tbody></table>`
+    : '<p class="muted">No secrets or personal data found.</p>';
+  const all = listed.length
+    ? `<details><summary>All ${listed.length} listed finding${listed.length === 1 ? '' : 's'} (masked)</summary><table id="findings"><thead><tr><th>Type</th><th>Severity</th><th class="num">Line</th><th>Field</th><th>Preview (masked)</th></tr></thead><tbody>${listed
+        .map(
+          (f) =>
+            `<tr><td><code>${esc(f.type)}</code></td><td>${esc(f.severity)}</td><td class="num">${esc(f.line)}</td><td>${esc(f.field ?? '')}</td><td>${maskedPreview(f.preview)}</td></tr>`,
+        )
+        .join('')}</tbody></table></details>`
+    : '';
+  const problems = (g?.problems ?? []).filter((p) => p.level === 'error');
+  const problemList = problems.length
+    ? `<h3>Format problems</h3><ul class="problems">${problems
+        .slice(0, 20)
+        .map(
+          (p) =>
+            `<li>${p.line ? `<span class="muted">line ${esc(p.line)}</span> ` : ''}${esc(p.reason)}</li>`,
+        )
+        .join('')}</ul>`
+    : '';
+  const outcome =
+    s.error === 'SensitiveDataError'
+      ? '<p class="note">Blocked: the object is quarantined and no job was submitted.</p>'
+      : s.error === 'InvalidTrainingDataError'
+        ? '<p class="note">Refused: the data is not valid for the base model; no job was submitted.</p>'
+        : policy === 'report' && (findings ?? 0) > 0
+          ? '<p class="note">Policy <code>report</code>: findings are reported, not blocked or redacted — the job trained on the data as uploaded.</p>'
+          : verdict === 'redact'
+            ? '<p class="note">Redacted: the job trained on a sanitized copy written under the customer managed key.</p>'
+            : '';
+  return `${head}${outcome}${typesTable}${all}${problemList}${d.guardReportUri ? `<p class="muted small">Full report (masked): <span class="mono">${esc(d.guardReportUri)}</span></p>` : ''}`;
+}
+
+function tagsSection(s: RunSummary): string {
+  const tags = Object.entries(s.modelTags ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  if (tags.length === 0) return '<p class="muted">No model.</p>';
+  return `<table id="model-tags"><thead><tr><th>Tag</th><th>Value</th></tr></thead><tbody>${tags
+    .map(([k, v]) => `<tr><td class="nowrap"><code>${esc(k)}</code></td><td class="mono">${esc(v)}</td></tr>`)
+    .join('')}</tbody></table>`;
+}
+
+function remediationSection(run: RunView): string {
+  const r = run.state.remediation as
+    | { outcome?: string; actions?: { action: string; target: string }[]; notes?: string[] }
+    | undefined;
+  if (!r) return '';
+  const actions = (r.actions ?? [])
+    .map((a) => `<li><strong>${esc(a.action)}</strong> <span class="mono">${esc(a.target)}</span></li>`)
     .join('');
-  const key = state.key as Record<string, unknown> | undefined;
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>TuneVault run ${esc(s.run.name)}</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:980px;color:#1d2430;padding:0 1rem}
-h1{font-size:1.5rem;margin-bottom:.2rem}h2{font-size:1.1rem;margin-top:2rem;border-bottom:1px solid #e3e6ea;padding-bottom:.3rem}
-.status{display:inline-block;padding:.15rem .6rem;border-radius:1rem;font-weight:600}
-.SUCCEEDED{background:#e3f6e8;color:#1a6b34}.FAILED,.TIMED_OUT,.ABORTED{background:#fde8e8;color:#9b1c1c}.RUNNING{background:#e8f0fe;color:#1c3d9b}
-table{border-collapse:collapse;width:100%}td,th{padding:.3rem .5rem;border-bottom:1px solid #eef0f2;text-align:left;vertical-align:top}
-.num{text-align:right;white-space:nowrap}.bar{width:40%}.bar div{height:10px;background:#4c7bd9;border-radius:3px}
-tr.caught .bar div,tr.failed .bar div{background:#d9534c}.fail{color:#9b1c1c}.pass td:first-child{color:#1a6b34}.muted{color:#777}
-dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dt{color:#555}dd{margin:0;word-break:break-all}code{font-size:12px}
-</style></head><body>
-<h1>TuneVault run <span class="status ${esc(s.status)}">${esc(s.status)}</span></h1>
-<p class="muted">${esc(s.source)} · started ${esc(new Date(t0).toISOString())}${s.durationMs !== undefined ? ` · ${esc(formatMs(s.durationMs))}` : ''} · ${s.run.transitions} state transitions</p>
-<dl>
-<dt>Execution</dt><dd>${esc(s.executionArn)}</dd>
-<dt>Job</dt><dd>${esc(s.jobArn ?? '—')}</dd>
-<dt>Custom model</dt><dd>${esc(s.modelArn ?? '—')}</dd>
-<dt>Customer managed key</dt><dd>${esc(s.kmsKeyArn ?? '—')}</dd>
-<dt>Model encrypted with</dt><dd>${esc(s.modelKmsKeyArn ?? '—')}</dd>
-<dt>Final training loss</dt><dd>${esc(s.trainingLoss?.toFixed(4) ?? '—')}</dd>
-${s.error ? `<dt>Error</dt><dd class="fail">${esc(s.error)}: ${esc(s.cause)}</dd>` : ''}
-</dl>
-<h2>State timeline</h2>
-<table id="timeline"><thead><tr><th>State</th><th>Outcome</th><th class="num">Duration</th><th>When</th></tr></thead><tbody>
-${timeline}
-</tbody></table>
-<h2>Bucket checks</h2>
-${rules ? `<table id="bucket-rules">${rules}</table>` : '<p class="muted">Not reached.</p>'}${bucketFailure}
-<h2>Customer managed key</h2>
-${key ? `<dl><dt>Key</dt><dd>${esc(key.keyArn)}</dd><dt>Alias</dt><dd>${esc(key.alias ?? '—')}</dd><dt>Created by this run</dt><dd>${key.created ? 'yes' : 'no (reused)'}</dd><dt>Policy statements added</dt><dd>${esc((key.statementsAdded as string[] | undefined)?.join(', ') || 'none')}</dd></dl>` : '<p class="muted">Not reached.</p>'}
-<h2>Data guard</h2>
-${state.scan ? `<p>Verdict <strong>${esc(field(state, 'scan', 'verdict'))}</strong> · ${esc(field(state, 'scan', 'records'))} records · ${esc(field(state, 'scan', 'totalFindings'))} findings · sha256 <code>${esc(field(state, 'scan', 'sha256'))}</code></p><ul>${byType}</ul>` : s.error === 'SensitiveDataError' || s.error === 'InvalidTrainingDataError' ? `<p class="fail">${esc(s.cause)}</p>` : '<p class="muted">Not reached.</p>'}
-${findings ? `<table id="findings"><thead><tr><th>Type</th><th>Severity</th><th class="num">Line</th><th>Field</th><th>Preview (masked)</th></tr></thead><tbody>${findings}</tbody></table>` : ''}
-<h2>Loss</h2>
-${lossChartSvg([
-  { name: 'training loss', color: '#4c7bd9', points: d.training },
-  { name: 'validation loss', color: '#e08a1e', points: d.validation },
-])}
-<h2>Model tags</h2>
-${tags ? `<table id="model-tags">${tags}</table>` : '<p class="muted">No model.</p>'}
-</body></html>
+  const notes = (r.notes ?? []).map((n) => `<li class="muted">${esc(n)}</li>`).join('');
+  return `<p>Outcome ${pill(r.outcome === 'remediated' ? 'warn' : 'fail', r.outcome ?? 'unknown')}</p>${actions || notes ? `<ul class="actions">${actions}${notes}</ul>` : '<p class="muted">Nothing to undo.</p>'}`;
+}
+
+const CSS = `
+:root{--fg:#18202b;--muted:#5d6877;--line:#e4e8ee;--bg:#f4f6f9;--card:#fff;--pass:#17803d;--pass-bg:#e3f5e9;--fail:#b42318;--fail-bg:#fde8e6;--warn:#9a5b00;--warn-bg:#fff3d6;--info:#1f4fb8;--info-bg:#e6eefc}
+*{box-sizing:border-box}
+body{margin:0;background:var(--bg);color:var(--fg);font:14.5px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;-webkit-font-smoothing:antialiased}
+main{max-width:1040px;margin:0 auto;padding:28px 24px 48px}
+header.top{margin-bottom:18px}
+.eyebrow{font-size:12px;letter-spacing:.08em;text-transform:uppercase;color:var(--muted);font-weight:600}
+h1{font-size:26px;line-height:1.25;margin:4px 0 6px;font-weight:700;display:flex;align-items:center;gap:12px;flex-wrap:wrap}
+h2{font-size:17px;margin:0 0 14px;font-weight:650}
+h3{font-size:14px;margin:18px 0 8px;font-weight:650;color:#2c3746}
+.sub{color:var(--muted);margin:0}
+section.card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:20px 22px;margin:16px 0;box-shadow:0 1px 2px rgba(16,24,40,.04)}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(180px,1fr));gap:12px;margin:18px 0}
+.stat{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:12px 16px}
+.stat .label,.facts .label{display:block;font-size:12px;color:var(--muted);text-transform:uppercase;letter-spacing:.05em;font-weight:600;margin-bottom:2px}
+.stat .value{font-size:20px;font-weight:650;font-variant-numeric:tabular-nums}
+.facts{display:flex;gap:28px;flex-wrap:wrap;margin-bottom:6px}.facts strong{font-size:16px}
+table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
+th{font-size:12px;text-transform:uppercase;letter-spacing:.05em;color:var(--muted);font-weight:600;text-align:left;padding:6px 10px;border-bottom:1px solid var(--line)}
+td{padding:8px 10px;border-bottom:1px solid var(--line);vertical-align:top}
+tbody tr:last-child td{border-bottom:0}
+tbody tr:hover td{background:#fafbfc}
+.num{text-align:right;white-space:nowrap}.nowrap{white-space:nowrap}
+.mono,code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono",monospace;font-size:12.5px}
+.mono{word-break:break-all}
+code{background:#f1f3f6;border-radius:4px;padding:1px 5px}
+td.bucket{white-space:nowrap;font-weight:600;background:#fbfcfd}
+.muted{color:var(--muted)}.small{font-size:12.5px}
+.pill{display:inline-block;padding:1px 9px;border-radius:999px;font-size:12px;font-weight:650;line-height:20px;white-space:nowrap}
+.pill.pass,.pill.SUCCEEDED{background:var(--pass-bg);color:var(--pass)}
+.pill.fail,.pill.FAILED,.pill.TIMED_OUT,.pill.ABORTED,.pill.sev-critical,.pill.sev-high{background:var(--fail-bg);color:var(--fail)}
+.pill.warn,.pill.sev-medium{background:var(--warn-bg);color:var(--warn)}
+.pill.info,.pill.RUNNING,.pill.sev-low{background:var(--info-bg);color:var(--info)}
+.pill.skip{background:#eef0f3;color:var(--muted)}
+h1 .pill{font-size:14px;padding:3px 12px}
+.timeline .scale{display:flex;justify-content:space-between;font-weight:500;text-transform:none;letter-spacing:0}
+.timeline td.bar,.timeline th.bar{width:38%}
+.track{position:relative;height:12px;background:#f0f2f5;border-radius:6px;margin-top:4px}
+.fill{height:12px;border-radius:6px;background:#3b6fd8;min-width:3px}
+.fill.fail{background:#d9473b}.fill.info{background:#8aa6e8}
+.error-name{color:var(--fail);font-size:12.5px;font-weight:600}
+dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:6px 18px;margin:0 0 12px}
+dl.kv dt{color:var(--muted)}dl.kv dd{margin:0;min-width:0}
+.callout{border-radius:8px;padding:10px 14px;margin:12px 0}.callout.fail{background:var(--fail-bg);color:#7a1a12}
+.note{background:#f6f8fb;border-left:3px solid #9aa9bd;padding:8px 12px;color:#334155;margin:12px 0 0}
+.sample{margin:1px 0}
+details{margin-top:12px}summary{cursor:pointer;color:var(--info);font-weight:600}
+ul.actions,ul.problems{margin:6px 0;padding-left:20px}
+.fail{color:var(--fail)}
+svg.chart{width:100%;height:auto;display:block}
+svg.chart .grid{stroke:#e9edf2;stroke-width:1}
+svg.chart .axis line{stroke:#8a96a6;stroke-width:1.2}
+svg.chart text{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;fill:#4a5566;font-size:12px}
+svg.chart .axis-title{font-size:12.5px;font-weight:600;fill:#2c3746}
+svg.chart .legend rect{fill:#fff;fill-opacity:.92;stroke:#dfe4ea}
+svg.chart .legend text{font-size:12.5px;fill:#18202b}
+svg.chart .point{stroke:#fff;stroke-width:1.5}
+footer{color:var(--muted);font-size:12.5px;margin-top:24px;text-align:center}
+@media print{body{background:#fff}section.card,.stat{box-shadow:none;break-inside:avoid}}
 `;
+
+export function renderReport(d: ReportData): string {
+  const s = d.summary;
+  const run = s.run;
+  const t0 = run.startDate;
+  const name = (field(run.input, 'source', 'key') ?? s.source).split('/').pop() ?? s.source;
+  const verdict = guardVerdictOf(run);
+  const findings = guardFindingsOf(run);
+  const jobMs = d.job?.durationMs ?? jobWaitMs(run);
+  const lastValidation = d.validation[d.validation.length - 1]?.loss;
+  const stats: [string, string][] = [
+    ['Status', pill(s.status, STATUS_LABEL[s.status] ?? s.status)],
+    ['Total duration', esc(s.durationMs !== undefined ? formatMs(s.durationMs) : 'running')],
+    ['Job duration', esc(jobMs !== undefined ? formatMs(jobMs) : '—')],
+    [
+      'Data guard',
+      verdict
+        ? `${esc(verdict)}${findings !== undefined ? ` <span class="muted small">· ${esc(findings)} finding${findings === 1 ? '' : 's'}</span>` : ''}`
+        : '—',
+    ],
+    [
+      'Final loss',
+      s.trainingLoss !== undefined
+        ? `${esc(s.trainingLoss.toFixed(3))}${lastValidation !== undefined ? ` <span class="muted small">· val ${esc(lastValidation.toFixed(3))}</span>` : ''}`
+        : '—',
+    ],
+  ];
+  const error = s.error
+    ? `<div class="callout fail" id="run-error"><strong>${esc(s.error)}</strong> — ${esc(s.cause)}</div>`
+    : '';
+  const remediation = remediationSection(run);
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>TuneVault run · ${esc(name)} · ${esc(STATUS_LABEL[s.status] ?? s.status)}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>${CSS}</style></head><body><main>
+<header class="top">
+<div class="eyebrow">TuneVault run report</div>
+<h1>${esc(name)} ${pill(s.status, STATUS_LABEL[s.status] ?? s.status)}</h1>
+<p class="sub"><span class="mono">${esc(s.source)}</span> · started ${esc(utc(t0))} · ${run.transitions} state transitions</p>
+</header>
+<div class="grid" id="overview">${stats.map(([k, v]) => `<div class="stat"><span class="label">${esc(k)}</span><div class="value">${v}</div></div>`).join('')}</div>
+${error}
+${remediation ? `<section class="card" id="remediation"><h2>Remediation</h2>${remediation}</section>` : ''}
+<section class="card" id="resources"><h2>Resources</h2><dl class="kv">
+<dt>Source object</dt><dd>${mono(s.source)}</dd>
+<dt>Execution</dt><dd>${mono(s.executionArn)}</dd>
+<dt>Customization job</dt><dd>${mono(s.jobArn)}${d.job?.status ? ` ${pill(d.job.status === 'Completed' ? 'pass' : d.job.status === 'InProgress' ? 'info' : 'fail', d.job.status)}` : ''}</dd>
+<dt>Custom model</dt><dd>${mono(s.modelArn)}</dd>
+<dt>Customer managed key</dt><dd>${mono(s.kmsKeyArn)}</dd>
+<dt>Model encrypted with</dt><dd>${mono(s.modelKmsKeyArn)}</dd>
+</dl></section>
+<section class="card" id="timeline-section"><h2>State timeline</h2>${timelineSection(run)}</section>
+<section class="card" id="buckets"><h2>Bucket checks</h2>${bucketSection(run)}</section>
+<section class="card" id="key"><h2>Customer managed key</h2>${keySection(d)}</section>
+<section class="card" id="guard"><h2>Data guard</h2>${guardSection(d)}</section>
+<section class="card" id="loss"><h2>Loss</h2>${
+    lossChartSvg([
+      { name: 'Training loss', color: '#2f6bd8', points: d.training },
+      { name: 'Validation loss', color: '#e8710a', points: d.validation },
+    ]) ||
+    `<p class="muted">${s.jobArn ? 'The job wrote no metrics.' : 'No customization job ran, so there are no loss curves.'}</p>`
+  }</section>
+<section class="card" id="tags"><h2>Model tags</h2>${tagsSection(s)}</section>
+<footer>Generated ${esc(utc(d.generatedAt))} by <code>tunevault report</code> from the run's Step Functions history, the data guard's report and the job's metrics. This file needs no network.</footer>
+</main></body></html>
+`;
+}
+
+/** Everything in an HTML file that would make a browser reach the network when it opens it. */
+export function networkReferences(html: string): string[] {
+  const patterns = [
+    /\b(?:src|href|srcset|poster|action|data|xlink:href)\s*=\s*["']?\s*(?:https?:)?\/\/[^"'\s>]*/gi,
+    /<script\b[^>]*\bsrc\s*=[^>]*>/gi,
+    /<link\b[^>]*>/gi,
+    /<(?:iframe|object|embed)\b[^>]*>/gi,
+    /@import[^;]*;?/gi,
+    /url\(\s*["']?\s*(?:https?:)?\/\/[^)]*\)/gi,
+  ];
+  return patterns.flatMap((p) => [...html.matchAll(p)].map((m) => m[0]));
+}
+
+export class ReportNotSelfContainedError extends Error {
+  override readonly name = 'ReportNotSelfContainedError';
 }
 
 export async function writeRunReport(c: CliClients, summary: RunSummary, out?: string): Promise<string> {
   const file = out ?? path.join(REPORT_DIR, `${summary.run.name}.html`);
+  const html = renderReport(await collectReportData(c, summary));
+  // Everything in it is escaped, so this cannot happen through data; it guards the template.
+  const refs = networkReferences(html);
+  if (refs.length > 0)
+    throw new ReportNotSelfContainedError(
+      `the report would reach the network: ${refs.slice(0, 3).join(', ')}`,
+    );
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, renderReport(await collectReportData(c, summary)));
+  fs.writeFileSync(file, html);
   return file;
 }

@@ -110,6 +110,8 @@ export async function loadRun(sfn: SFNClient, executionArn: string): Promise<Run
   const failed = events.find((e) => e.type === 'ExecutionFailed')?.executionFailedEventDetails;
   const startDate = ms(d.startDate);
   const stopDate = d.stopDate ? ms(d.stopDate) : undefined;
+  const timeline = timelineOf(events);
+  if (stopDate) closeOpenSpans(timeline, d.status ?? 'UNKNOWN', stopDate, failed?.error);
   return {
     executionArn,
     name: d.name ?? executionArn.split(':').pop() ?? '',
@@ -118,7 +120,7 @@ export async function loadRun(sfn: SFNClient, executionArn: string): Promise<Run
     ...(stopDate ? { stopDate, durationMs: stopDate - startDate } : {}),
     input,
     state,
-    timeline: timelineOf(events),
+    timeline,
     ...(failed?.error ? { error: failed.error } : {}),
     ...(failed?.cause ? { cause: failed.cause } : d.cause ? { cause: d.cause } : {}),
     transitions: events.filter((e) => (e.type ?? '').endsWith('StateEntered')).length,
@@ -130,4 +132,58 @@ export function field<T = string>(state: Record<string, unknown>, ...path: strin
   let v: unknown = state;
   for (const p of path) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[p] : undefined;
   return v as T | undefined;
+}
+
+/** Once the run has closed, a span still open is its last state (a Fail state never exits). */
+function closeOpenSpans(spans: StateSpan[], status: string, stopDate: number, error?: string): void {
+  for (const span of spans) {
+    if (span.outcome !== 'running') continue;
+    span.exitedAt = Math.max(span.enteredAt, stopDate);
+    span.durationMs = span.exitedAt - span.enteredAt;
+    span.outcome = status === 'SUCCEEDED' ? 'succeeded' : 'failed';
+    if (span.outcome === 'failed' && error) span.error = error;
+  }
+}
+
+/** The state the run is in now (running) or ended in. */
+export function currentState(run: RunView): string | undefined {
+  return run.timeline[run.timeline.length - 1]?.name;
+}
+
+/**
+ * The data guard's verdict: from its summary when the scan passed, else from the error it raised
+ * (a blocked or invalid dataset never writes a summary into the run state).
+ */
+export function guardVerdictOf(run: Pick<RunView, 'state' | 'error'>): string | undefined {
+  const verdict = field(run.state, 'scan', 'verdict');
+  if (verdict) return verdict;
+  const error = run.error ?? field(run.state, 'error', 'Error');
+  if (error === 'SensitiveDataError') return 'block';
+  if (error === 'InvalidTrainingDataError') return 'invalid';
+  return undefined;
+}
+
+/** How many findings the guard reported (read from its error message when it blocked). */
+export function guardFindingsOf(run: Pick<RunView, 'state' | 'error' | 'cause'>): number | undefined {
+  const total = field<number>(run.state, 'scan', 'totalFindings');
+  if (total !== undefined) return total;
+  const cause = run.cause ?? field(run.state, 'error', 'Cause');
+  const m = cause ? /holds (\d+) finding/.exec(cause) : null;
+  return m?.[1] ? Number(m[1]) : undefined;
+}
+
+/** Where the guard's full (masked) report is: its summary, or the `Report: s3://…` of its error. */
+export function guardReportUriOf(run: Pick<RunView, 'state' | 'cause'>): string | undefined {
+  const uri = field(run.state, 'scan', 'reportS3Uri');
+  if (uri) return uri;
+  const cause = run.cause ?? field(run.state, 'error', 'Cause');
+  return cause ? /[Rr]eport: (s3:\/\/\S+?\.json)\b/.exec(cause)?.[1] : undefined;
+}
+
+/** Time the run spent on the customization job: from the first wait to the last wait or poll. */
+export function jobWaitMs(run: RunView, now = Date.now()): number | undefined {
+  const waits = run.timeline.filter((s) => s.name === 'WaitForJob' || s.name === 'CheckCustomizationJob');
+  const first = waits[0];
+  const last = waits[waits.length - 1];
+  return first && last ? (last.exitedAt ?? now) - first.enteredAt : undefined;
 }

@@ -1,11 +1,15 @@
 import { z } from 'zod';
+import { BedrockGateway } from '../shared/aws/bedrock';
 import { EventsGateway } from '../shared/aws/events';
 import { makeHandler } from '../shared/handler';
 import { logger } from '../shared/logger';
+import { createMetrics, jobTimesOf, publishMetrics, recordRunEnd } from '../shared/metrics';
 import { sourceObjectSchema, stateErrorSchema } from '../shared/types';
 import { notify } from './core';
 
 const events = new EventsGateway();
+const bedrock = new BedrockGateway();
+const metrics = createMetrics('notify');
 
 // `run` is the whole state (`$`): on a failure path any step's result may be missing.
 const runSchema = z.object({
@@ -33,5 +37,12 @@ export const handler = makeHandler(inputSchema, 'Notify input', async (input) =>
     (t, d, r) => events.publish(t, d, r),
   );
   logger.info('run notification published', sent);
+  // Counted once the event is out, so a retried publish does not count the run twice.
+  const job = await jobTimesOf(
+    (arn) => bedrock.getJob(arn),
+    input.run.job?.jobArn,
+    (err) => logger.warn('job times unavailable; no JobDuration metric', { errorName: err.name }),
+  );
+  recordRunEnd(metrics, input.outcome, job);
   return sent;
-});
+}).use(publishMetrics(metrics));

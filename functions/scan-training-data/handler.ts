@@ -4,6 +4,7 @@ import { loadConfig } from '../shared/config';
 import { scanTrainingData } from '../shared/guard';
 import { makeHandler } from '../shared/handler';
 import { logger } from '../shared/logger';
+import { createMetrics, publishMetrics, recordGuardScan } from '../shared/metrics';
 import { datasetOptionsSchema, keyResultSchema, sourceObjectSchema } from '../shared/types';
 import { scanTrainingDataStep } from './core';
 
@@ -15,6 +16,7 @@ const config = loadConfig([
   'OUTPUT_PREFIX',
 ]);
 const s3 = new S3Gateway();
+const metrics = createMetrics('scan-training-data');
 
 const inputSchema = z.object({
   source: sourceObjectSchema,
@@ -38,7 +40,12 @@ export const handler = makeHandler(inputSchema, 'ScanTrainingData input', async 
       openStream: (b, k, v) => s3.openStream(b, k, v),
       uploadEncrypted: (b, k, body, key) => s3.uploadEncrypted(b, k, body, key),
       mergeObjectTags: (b, k, t, v) => s3.mergeObjectTags(b, k, t, v),
-      scan: scanTrainingData,
+      // Counted here, not from the summary: a blocked scan ends in SensitiveDataError and has none.
+      scan: async (body, options) => {
+        const report = await scanTrainingData(body, options);
+        recordGuardScan(metrics, report);
+        return report;
+      },
     },
   );
   // Counts and verdict only: findings stay in the report, masked.
@@ -49,4 +56,4 @@ export const handler = makeHandler(inputSchema, 'ScanTrainingData input', async 
     bySeverity: summary.bySeverity,
   });
   return summary;
-});
+}).use(publishMetrics(metrics));

@@ -1,0 +1,1058 @@
+/**
+ * Secret and PII detectors.
+ *
+ * Every regex here is flat: no quantified group contains another quantifier, every repetition is
+ * bounded, and a token pattern starts with a lookbehind so it can only begin at a token boundary.
+ * That keeps each `find` linear in the text length (the adversarial tests feed 1 MiB lines of the
+ * characters each pattern likes). Regexes only propose candidates; the decision is made in code
+ * (checksums, prefix tables, entropy, a library validator).
+ *
+ * Libraries: validator (isEmail, isIP), libphonenumber-js/max (full metadata: the default
+ * "min" metadata only checks lengths, which would accept most 10-digit numbers), ibantools
+ * (country lengths and the mod-97 checksum). Written by hand: Luhn, card IIN table, SSN rules,
+ * JWT header check, entropy, the generic key=value scanner — each is a few lines and none of the
+ * libraries offers them with linear-time guarantees.
+ */
+import { isValidIBAN, getCountrySpecifications } from 'ibantools';
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import isEmail from 'validator/lib/isEmail';
+import isIP from 'validator/lib/isIP';
+import type { Detector, DetectorMatch, FindingType, Severity } from './types';
+
+const NONE: DetectorMatch[] = [];
+
+/** A detector with its cheap precondition exposed: `gate(text)` is false only when `find(text)` cannot match. */
+export interface GatedDetector extends Detector {
+  gate(text: string): boolean;
+}
+
+/** Reused by every entropy call: the scanner runs millions of them and must not allocate. */
+const counts = new Uint16Array(256);
+
+/** Shannon entropy in bits per character of text[start, end). */
+export function shannonEntropy(text: string, start = 0, end = text.length): number {
+  const n = end - start;
+  if (n <= 0) return 0;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i) & 0xff;
+    counts[c] = (counts[c] ?? 0) + 1;
+  }
+  let bits = 0;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i) & 0xff;
+    const k = counts[c] ?? 0;
+    if (k > 0) {
+      // Each distinct character contributes once; zeroing it both skips repeats and resets the table.
+      const p = k / n;
+      bits -= p * Math.log2(p);
+      counts[c] = 0;
+    }
+  }
+  return bits;
+}
+
+function match(start: number, end: number, severity: Severity, example = false): DetectorMatch {
+  return { start, end, severity, example };
+}
+
+/** Runs a global regex over text; `accept` turns a regex hit into a match or rejects it. */
+function scan(
+  regex: RegExp,
+  text: string,
+  accept: (hit: RegExpExecArray) => DetectorMatch | undefined,
+): DetectorMatch[] {
+  let out: DetectorMatch[] | undefined;
+  regex.lastIndex = 0;
+  for (let hit = regex.exec(text); hit !== null; hit = regex.exec(text)) {
+    const m = accept(hit);
+    if (m) {
+      if (!out) out = [];
+      out.push(m);
+      if (m.end > regex.lastIndex) regex.lastIndex = m.end;
+    }
+    if (hit[0].length === 0) regex.lastIndex++;
+  }
+  return out ?? NONE;
+}
+
+function lowerWindow(text: string, start: number, length: number): string {
+  return text.slice(Math.max(0, start - length), start).toLowerCase();
+}
+
+function hasLowerUpperDigit(value: string): {
+  lower: boolean;
+  upper: boolean;
+  digit: boolean;
+  other: boolean;
+} {
+  let lower = false;
+  let upper = false;
+  let digit = false;
+  let other = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c >= 97 && c <= 122) lower = true;
+    else if (c >= 65 && c <= 90) upper = true;
+    else if (c >= 48 && c <= 57) digit = true;
+    else other = true;
+  }
+  return { lower, upper, digit, other };
+}
+
+// ---------------------------------------------------------------------------------------------
+// AWS
+
+/** The credentials the AWS documentation prints; seeing them means a tutorial, not a leak. */
+const AWS_EXAMPLE_IDS = new Set(['AKIAIOSFODNN7EXAMPLE', 'AKIAI44QH8DHBEXAMPLE', 'ASIAIOSFODNN7EXAMPLE']);
+const AWS_EXAMPLE_SECRETS = new Set([
+  'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+  'je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY',
+]);
+
+const AWS_KEY_ID = /A(?<![A-Za-z0-9]A)(?:KIA|SIA)[A-Z0-9]{16}(?![A-Za-z0-9])/g;
+
+export const awsAccessKeyId: GatedDetector = {
+  type: 'AWS_ACCESS_KEY_ID',
+  severity: 'high',
+  gate: (text) => text.includes('AKIA') || text.includes('ASIA'),
+  find(text) {
+    if (!this.gate(text)) return NONE;
+    return scan(AWS_KEY_ID, text, (hit) => {
+      const value = hit[0];
+      const example =
+        AWS_EXAMPLE_IDS.has(value) || value.endsWith('EXAMPLE') || shannonEntropy(value, 4) < 2.5;
+      return match(hit.index, hit.index + value.length, example ? 'low' : 'high', example);
+    });
+  },
+};
+
+const B64_40 = /[A-Za-z0-9/+](?<![A-Za-z0-9/+=].)[A-Za-z0-9/+]{39}(?![A-Za-z0-9/+=])/g;
+const KEYWORD_WINDOW = 120;
+
+function lowerEquals(text: string, start: number, word: string): boolean {
+  if (start < 0 || start + word.length > text.length) return false;
+  for (let i = 0; i < word.length; i++) {
+    // ASCII letters only: OR-ing 0x20 lower-cases A–Z and leaves a–z alone.
+    if ((text.charCodeAt(start + i) | 0x20) !== word.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** Start of every "aws" / "secret" (any case), found by the rarer letters "ws" / "cret". */
+function awsKeywordPositions(text: string): number[] | undefined {
+  let positions: number[] | undefined;
+  const add = (p: number) => {
+    if (!positions) positions = [];
+    positions.push(p);
+  };
+  for (const needle of ['ws', 'WS', 'Ws', 'wS']) {
+    for (let i = text.indexOf(needle); i !== -1; i = text.indexOf(needle, i + 2)) {
+      if (lowerEquals(text, i - 1, 'aws')) add(i - 1);
+    }
+  }
+  for (const needle of ['cret', 'CRET', 'Cret']) {
+    for (let i = text.indexOf(needle); i !== -1; i = text.indexOf(needle, i + 4)) {
+      if (lowerEquals(text, i - 2, 'secret')) add(i - 2);
+    }
+  }
+  return positions?.sort((a, b) => a - b);
+}
+
+export const awsSecretAccessKey: GatedDetector = {
+  type: 'AWS_SECRET_ACCESS_KEY',
+  severity: 'critical',
+  // Triggers are "_", "AWS"/"Aws" and "Secret"/"SECRET": files that hold these keys name them
+  // aws_secret_access_key, AWS_SECRET_ACCESS_KEY, SecretAccessKey. Lower-case "aws" or "secret"
+  // in running prose is not a trigger: both start with letters so common that searching for them
+  // would cost more than all other gates together ("secret: <value>" is still caught by the
+  // generic detector).
+  gate: (text) =>
+    text.includes('_') ||
+    text.includes('AWS') ||
+    text.includes('Aws') ||
+    text.includes('Secret') ||
+    text.includes('SECRET'),
+  find(text) {
+    if (!this.gate(text)) return NONE;
+    // A 40-character base64 string alone is as likely a hash as a key: only the text just after
+    // "aws" or "secret" is searched, which also keeps the regex off most of the text.
+    const keywords = awsKeywordPositions(text);
+    if (!keywords) return NONE;
+    let out: DetectorMatch[] | undefined;
+    let scannedTo = 0;
+    for (const keyword of keywords) {
+      const from = Math.max(keyword, scannedTo);
+      const to = Math.min(text.length, keyword + KEYWORD_WINDOW);
+      if (to - from < 40) continue;
+      // Slice one character early and late so the boundary lookarounds see the real neighbours.
+      const windowStart = Math.max(0, from - 1);
+      const window = text.slice(windowStart, Math.min(text.length, to + 1));
+      for (const m of scan(B64_40, window, (hit) => {
+        const value = hit[0];
+        const classes = hasLowerUpperDigit(value);
+        // Git SHAs and other hex digests have no upper case; real keys mix all three classes.
+        if (!classes.lower || !classes.upper || !(classes.digit || classes.other)) return undefined;
+        const example =
+          AWS_EXAMPLE_SECRETS.has(value) || value.includes('EXAMPLE') || shannonEntropy(value) < 3.5;
+        return match(
+          windowStart + hit.index,
+          windowStart + hit.index + 40,
+          example ? 'low' : 'critical',
+          example,
+        );
+      })) {
+        if (m.start < from - 1 || m.end > to + 1) continue;
+        if (!out) out = [];
+        if (out.every((o) => o.start !== m.start)) out.push(m);
+      }
+      scannedTo = to;
+    }
+    return out ?? NONE;
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// PEM private keys
+
+const PEM_BEGIN = /-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----/g;
+const MIN_KEY_BODY = 64;
+
+function isBase64Char(c: number): boolean {
+  return (
+    (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 47 || c === 61
+  );
+}
+
+/**
+ * Extent of the key body after a BEGIN header when no END line is present: base64 lines, split by
+ * line breaks or the JSON escapes `\n` / `\r` (so the span stays JSON-safe when a raw line is
+ * redacted). A space ends it: prose after a header quoted in a sentence is not key material.
+ */
+function bodyEnd(text: string, from: number): { end: number; base64: number } {
+  let i = from;
+  let base64 = 0;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (isBase64Char(c)) {
+      base64++;
+      i++;
+    } else if (c === 10 || c === 13) {
+      i++;
+    } else if (c === 92 && (text[i + 1] === 'n' || text[i + 1] === 'r')) {
+      i += 2;
+    } else {
+      break;
+    }
+  }
+  // A header followed by a word and a space ("…KEY-----and") has no body: give the word back.
+  return base64 > 0 &&
+    text.charCodeAt(from) !== 10 &&
+    text.charCodeAt(from) !== 13 &&
+    text.charCodeAt(from) !== 92
+    ? { end: from, base64: 0 }
+    : { end: i, base64 };
+}
+
+function base64Between(text: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) if (isBase64Char(text.charCodeAt(i))) n++;
+  return n;
+}
+
+export const privateKey: GatedDetector = {
+  type: 'PRIVATE_KEY',
+  severity: 'critical',
+  // Short needles: V8 pays a Boyer-Moore table per call for needles of 7+ characters.
+  gate: (text) => text.includes('-----'),
+  find(text) {
+    if (!this.gate(text)) return NONE;
+    // One search for END per text: re-searching from every BEGIN would be quadratic on a line of
+    // repeated headers with no END.
+    let nextEnd = -2;
+    return scan(PEM_BEGIN, text, (hit) => {
+      const headerEnd = hit.index + hit[0].length;
+      if (nextEnd !== -1 && nextEnd < headerEnd) nextEnd = text.indexOf('-----END', headerEnd);
+      let end: number;
+      let base64: number;
+      if (nextEnd !== -1) {
+        const closing = text.indexOf('-----', nextEnd + 8);
+        end = closing === -1 ? nextEnd + 8 : Math.min(closing + 5, text.length);
+        base64 = base64Between(text, headerEnd, nextEnd);
+      } else {
+        ({ end, base64 } = bodyEnd(text, headerEnd));
+      }
+      // A header with no key material is someone explaining the format.
+      const example = base64 < MIN_KEY_BODY;
+      return match(hit.index, end, example ? 'low' : 'critical', example);
+    });
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Tokens with a vendor prefix
+
+const GITHUB =
+  /g(?<![A-Za-z0-9_]g)(?:h[pousr]_[A-Za-z0-9]{36,251}|ithub_pat_[A-Za-z0-9_]{82,251})(?![A-Za-z0-9_])/g;
+
+export const githubToken: GatedDetector = {
+  type: 'GITHUB_TOKEN',
+  severity: 'high',
+  // "github_pat_" has no "gh" in it.
+  gate: (text) => text.includes('_') && (text.includes('gh') || text.includes('ithub_pat_')),
+  find(text) {
+    if (!this.gate(text)) return NONE;
+    return scan(GITHUB, text, (hit) => {
+      const value = hit[0];
+      const example = shannonEntropy(value, value.indexOf('_') + 1) < 3;
+      return match(hit.index, hit.index + value.length, example ? 'low' : 'high', example);
+    });
+  },
+};
+
+const SLACK_TOKEN = /x(?<![A-Za-z0-9]x)ox[abposr]-[A-Za-z0-9-]{10,250}/g;
+const SLACK_WEBHOOK = /https:\/\/hooks\.slack\.com\/(?:services|workflows|triggers)\/[A-Za-z0-9_/-]{20,200}/g;
+
+export const slackToken: GatedDetector = {
+  type: 'SLACK_TOKEN',
+  severity: 'high',
+  gate: (text) => text.includes('xox'),
+  find(text) {
+    if (!this.gate(text)) return NONE;
+    return scan(SLACK_TOKEN, text, (hit) => {
+      const body = hit[0].slice(5);
+      // Real tokens carry numeric workspace/user ids; "xoxb-your-token-here" does not.
+      const example = !/\d/.test(body) || shannonEntropy(body) < 3;
+      return match(hit.index, hit.index + hit[0].length, example ? 'low' : 'high', example);
+    });
+  },
+};
+
+export const slackWebhook: GatedDetector = {
+  type: 'SLACK_WEBHOOK',
+  severity: 'high',
+  gate: (text) => text.includes('.slack'),
+  find(text) {
+    if (!this.gate(text)) return NONE;
+    return scan(SLACK_WEBHOOK, text, (hit) => {
+      const path = hit[0].slice(hit[0].lastIndexOf('/') + 1);
+      // Placeholders are runs of X or 0 (T00000000/B00000000/XXXXXXXX…).
+      const example = shannonEntropy(path) < 3;
+      return match(hit.index, hit.index + hit[0].length, example ? 'low' : 'high', example);
+    });
+  },
+};
+
+const STRIPE = /([spr])(?<![A-Za-z0-9_][spr])k_(live|test)_[A-Za-z0-9]{16,247}(?![A-Za-z0-9])/g;
+
+export const stripeKey: GatedDetector = {
+  type: 'STRIPE_KEY',
+  severity: 'critical',
+  gate: (text) => text.includes('_') && (text.includes('_live_') || text.includes('_test_')),
+  find(text) {
+    if (!this.gate(text)) return NONE;
+    return scan(STRIPE, text, (hit) => {
+      const kind = `${hit[1] ?? ''}k`;
+      const live = hit[2] === 'live';
+      const body = hit[0].slice('sk_live_'.length);
+      if (shannonEntropy(body) < 3) return match(hit.index, hit.index + hit[0].length, 'low', true);
+      // Publishable keys are meant to ship in web pages; test-mode keys move no money.
+      let severity: Severity = 'low';
+      if (live && kind === 'sk') severity = 'critical';
+      else if (live && kind === 'rk') severity = 'high';
+      return match(hit.index, hit.index + hit[0].length, severity);
+    });
+  },
+};
+
+const GOOGLE_API_KEY = /A(?<![A-Za-z0-9_-]A)Iza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/g;
+
+export const googleApiKey: GatedDetector = {
+  type: 'GOOGLE_API_KEY',
+  severity: 'high',
+  gate: (text) => text.includes('AIza'),
+  find(text) {
+    if (!this.gate(text)) return NONE;
+    return scan(GOOGLE_API_KEY, text, (hit) => {
+      const example = shannonEntropy(hit[0], 4) < 3;
+      return match(hit.index, hit.index + hit[0].length, example ? 'low' : 'high', example);
+    });
+  },
+};
+
+const JWT =
+  /e(?<![A-Za-z0-9_-]e)yJ[A-Za-z0-9_-]{2,2000}\.[A-Za-z0-9_-]{2,16000}\.[A-Za-z0-9_-]{0,4000}(?![A-Za-z0-9_-])/g;
+/** The signature of jwt.io's sample token, reproduced in countless tutorials. */
+const JWT_EXAMPLE_SIGNATURES = new Set(['SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c']);
+
+function jwtHeaderHasAlg(encodedHeader: string): boolean {
+  try {
+    const header: unknown = JSON.parse(Buffer.from(encodedHeader, 'base64url').toString('utf8'));
+    return (
+      typeof header === 'object' && header !== null && typeof (header as { alg?: unknown }).alg === 'string'
+    );
+  } catch {
+    return false;
+  }
+}
+
+export const jwt: GatedDetector = {
+  type: 'JWT',
+  severity: 'high',
+  // "J" first: a capital J is rare in prose, while "e" and "y" would stop the search constantly.
+  gate: (text) => text.includes('J') && text.includes('eyJ'),
+  find(text) {
+    if (!this.gate(text)) return NONE;
+    return scan(JWT, text, (hit) => {
+      const value = hit[0];
+      const firstDot = value.indexOf('.');
+      if (!jwtHeaderHasAlg(value.slice(0, firstDot))) return undefined;
+      const example = JWT_EXAMPLE_SIGNATURES.has(value.slice(value.lastIndexOf('.') + 1));
+      return match(hit.index, hit.index + value.length, example ? 'low' : 'high', example);
+    });
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Generic "keyword = high-entropy value"
+
+const SECRET_KEYWORDS = [
+  'password',
+  'passwd',
+  'pwd',
+  'secret',
+  'token',
+  'api_key',
+  'apikey',
+  'api-key',
+  'access_key',
+  'accesskey',
+  'private_key',
+  'privatekey',
+  'credential',
+];
+const ENTROPY_THRESHOLD = 3;
+const PLACEHOLDER =
+  /^(?:<.*>|\$\{.*\}|\{\{.*\}\}|%.*%|\*+|x+|\.+)$|changeme|example|redacted|placeholder|your[_-]/i;
+
+function isIdentChar(c: number): boolean {
+  return (
+    (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 45 || c === 46
+  );
+}
+
+function isValueChar(c: number): boolean {
+  // Whitespace, quotes, `,;` and the backslash end a value (the backslash so a raw JSON line is
+  // never cut inside an escape sequence when redacted).
+  return !(c <= 32 || c === 34 || c === 39 || c === 96 || c === 44 || c === 59 || c === 92);
+}
+
+/** Keyword before an assignment operator at `op` (`password = `, `"api_key": `, `TOKEN:`)? */
+function keywordBefore(text: string, op: number): boolean {
+  let i = op - 1;
+  while (i >= 0 && text.charCodeAt(i) === 32) i--;
+  if (i >= 0 && (text.charCodeAt(i) === 34 || text.charCodeAt(i) === 39)) i--;
+  // Every keyword ends in a letter: "10:30", "a == b" and the like are rejected without a slice.
+  if (i < 0 || (text.charCodeAt(i) | 0x20) < 97 || (text.charCodeAt(i) | 0x20) > 122) return false;
+  const identEnd = i + 1;
+  while (i >= 0 && identEnd - i <= 40 && isIdentChar(text.charCodeAt(i))) i--;
+  if (identEnd - (i + 1) < 3) return false;
+  const ident = text.slice(i + 1, identEnd).toLowerCase();
+  for (const keyword of SECRET_KEYWORDS) if (ident.includes(keyword)) return true;
+  return false;
+}
+
+/** Where the value after an operator at `op` (`=`, `:`, `:=`, `=>`) starts: past spaces and a quote. */
+function valueStart(text: string, op: number): number {
+  let i = op + 1;
+  const next = text.charCodeAt(i);
+  if (next === 61 || next === 62) i++;
+  let spaces = 0;
+  while (i < text.length && text.charCodeAt(i) === 32 && spaces < 3) {
+    i++;
+    spaces++;
+  }
+  if (text.charCodeAt(i) === 34 || text.charCodeAt(i) === 39) i++;
+  return i;
+}
+
+/**
+ * `keyword = value`, or `Authorization: Bearer value` (the keyword after the operator). A bearer
+ * token with no operator before it ("use bearer abc…") is not looked for: JWT bearer tokens are
+ * found by the JWT detector wherever they are. Returns where the operator search may resume.
+ */
+function considerAssignment(text: string, opStart: number, op: number, found: DetectorMatch[]): number {
+  let start = valueStart(text, op);
+  if (!keywordBefore(text, opStart)) {
+    if (!lowerEquals(text, start, 'bearer ')) return 0;
+    start += 7;
+    while (text.charCodeAt(start) === 32) start++;
+  }
+  let end = start;
+  while (end < text.length && end - start < 200 && isValueChar(text.charCodeAt(end))) end++;
+  if (end - start >= 8 && looksLikeSecret(text.slice(start, end))) found.push(match(start, end, 'high'));
+  return end;
+}
+
+function looksLikeSecret(value: string): boolean {
+  if (value.length < 8 || value.includes('://') || PLACEHOLDER.test(value)) return false;
+  const classes = hasLowerUpperDigit(value);
+  const kinds = Number(classes.lower) + Number(classes.upper) + Number(classes.digit) + Number(classes.other);
+  // One character class (a word, a number) is prose; mixed classes with spread-out characters is a
+  // credential.
+  if (kinds < 2) return false;
+  return shannonEntropy(value) >= ENTROPY_THRESHOLD;
+}
+
+export const genericSecret: GatedDetector = {
+  type: 'GENERIC_SECRET',
+  severity: 'high',
+  gate: (text) => text.includes('=') || text.includes(':'),
+  find(text) {
+    if (!this.gate(text)) return NONE;
+    const found: DetectorMatch[] = [];
+    // Scan operators, not keywords: operators are rare in prose, keywords ("key", "token") are not,
+    // so the cost follows the number of `=` and `:` rather than the text length. After a value has
+    // been read, the search resumes past it, so each character is read as a value at most once.
+    let resume = 0;
+    for (let i = text.indexOf('='); i !== -1; i = text.indexOf('=', Math.max(i + 1, resume))) {
+      const before = text.charCodeAt(i - 1);
+      if (before === 61 || before === 33 || text.charCodeAt(i + 1) === 61) continue; // == != ==
+      resume = considerAssignment(text, before === 58 ? i - 1 : i, i, found);
+    }
+    resume = 0;
+    for (let i = text.indexOf(':'); i !== -1; i = text.indexOf(':', Math.max(i + 1, resume))) {
+      if (text.charCodeAt(i + 1) === 61) continue; // `:=` is handled at its `=`
+      resume = considerAssignment(text, i, i, found);
+    }
+    if (found.length === 0) return NONE;
+    found.sort((a, b) => a.start - b.start);
+    return found;
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// PII
+
+const EMAIL = /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{3,253}/g;
+const EMAIL_TLD = /\.[A-Za-z]{2,63}$/;
+/** RFC 2606 / 6761 names reserved for documentation and testing. */
+const EXAMPLE_EMAIL_DOMAIN = /(?:^|\.)(?:example\.(?:com|net|org)|example|test|invalid|localhost)$/i;
+
+export const email: GatedDetector = {
+  type: 'EMAIL',
+  severity: 'medium',
+  gate: (text) => text.includes('@'),
+  find(text) {
+    if (!this.gate(text)) return NONE;
+    return scan(EMAIL, text, (hit) => {
+      let end = hit.index + hit[0].length;
+      // The domain class also eats the full stop that ends a sentence.
+      while (text[end - 1] === '.' || text[end - 1] === '-') end--;
+      const value = text.slice(hit.index, end);
+      const at = value.indexOf('@');
+      if (value[0] === '.' || value[at - 1] === '.') return undefined;
+      // A top-level domain of two or more letters, checked before the costlier full validation.
+      if (!EMAIL_TLD.test(value) || !isEmail(value)) return undefined;
+      const example = EXAMPLE_EMAIL_DOMAIN.test(value.slice(at + 1));
+      return match(hit.index, end, example ? 'low' : 'medium', example);
+    });
+  },
+};
+
+/**
+ * The five digit detectors share their work. First a gate: nine digits with at most two
+ * separators between neighbours (unrolled to keep the pattern flat), or a dotted quad. Dates,
+ * times, versions and prices fail it, and it is two fast tests where extracting the clusters
+ * straight away would be a slow exec loop over every date in the data. Then, for the few strings
+ * that pass, the digit clusters: maximal runs of digits and the separators numbers are written
+ * with, at least seven characters. Every card, SSN, phone and IPv4 candidate lies inside one, so
+ * the detectors' regexes run on those short windows instead of the whole string. Cached for the
+ * string last asked about, since the detectors run one after the other on the same string.
+ */
+const NINE_DIGITS = new RegExp(`\\d${'[ ().\\-/]{0,2}\\d'.repeat(8)}`);
+const DOTTED_QUAD = /\d\.\d{1,3}\.\d{1,3}\.\d/;
+const DIGIT_CLUSTER = /\d(?<!\d\d)[\d ().\-/]{5,4096}\d/g;
+const NO_CLUSTERS: number[] = [];
+let clusterText: string | undefined;
+let clusterBounds: number[] = NO_CLUSTERS;
+
+/** Flat [start, end, start, end, …] of the digit clusters of text; empty when the gate fails. */
+function digitClusters(text: string): number[] {
+  if (text !== clusterText) {
+    clusterText = text;
+    clusterBounds = NO_CLUSTERS;
+    if (NINE_DIGITS.test(text) || DOTTED_QUAD.test(text)) {
+      const bounds: number[] = [];
+      DIGIT_CLUSTER.lastIndex = 0;
+      for (let m = DIGIT_CLUSTER.exec(text); m !== null; m = DIGIT_CLUSTER.exec(text)) {
+        bounds.push(m.index, m.index + m[0].length);
+      }
+      clusterBounds = bounds;
+    }
+  }
+  return clusterBounds;
+}
+
+function hasDigitCluster(text: string): boolean {
+  return digitClusters(text).length > 0;
+}
+
+/**
+ * Like `scan`, but only around the digit clusters of text: `before` and `after` characters of
+ * context (by default enough for the patterns' boundary checks and a leading "(" or "+"). Hit
+ * indexes are rewritten to positions in text before `accept` sees them.
+ */
+function scanClusters(
+  regex: RegExp,
+  text: string,
+  accept: (hit: RegExpExecArray) => DetectorMatch | undefined,
+  before = 2,
+  after = 1,
+): DetectorMatch[] {
+  const bounds = digitClusters(text);
+  let out: DetectorMatch[] | undefined;
+  for (let c = 0; c < bounds.length; c += 2) {
+    const from = Math.max(0, (bounds[c] ?? 0) - before);
+    const window = text.slice(from, Math.min(text.length, (bounds[c + 1] ?? 0) + after));
+    regex.lastIndex = 0;
+    for (let hit = regex.exec(window); hit !== null; hit = regex.exec(window)) {
+      const empty = hit[0].length === 0;
+      hit.index += from;
+      const m = accept(hit);
+      if (m) {
+        if (!out) out = [];
+        out.push(m);
+        if (m.end - from > regex.lastIndex) regex.lastIndex = m.end - from;
+      }
+      if (empty) regex.lastIndex++;
+    }
+  }
+  return out ?? NONE;
+}
+
+const PHONE = /[+(\d](?<![\w+./-].)[\d ().-]{6,22}\d(?!\w)/g;
+const NANP_GROUPS = /^(?:1[ .-]?)?(?:\(\d{3}\) ?|\d{3}[ .-]?)\d{3}[ .-]?\d{4}$/;
+
+function countDigits(value: string): number {
+  let n = 0;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c >= 48 && c <= 57) n++;
+  }
+  return n;
+}
+
+export const phone: GatedDetector = {
+  type: 'PHONE',
+  severity: 'medium',
+  gate: hasDigitCluster,
+  find(text) {
+    if (!this.gate(text)) return NONE;
+    return scanClusters(PHONE, text, (hit) => {
+      const value = hit[0];
+      const digits = countDigits(value);
+      if (digits < 10 || digits > 15) return undefined;
+      // A bare run of digits is an id or an amount far more often than a phone number.
+      if (value.length === digits) return undefined;
+      // Without a country code only the default region (US) can match, so the digits must be
+      // grouped the North American way: (NPA) NXX-XXXX, optionally after a 1. This rejects dates,
+      // versions and runs of unrelated numbers before libphonenumber is asked.
+      if (!value.startsWith('+') && !NANP_GROUPS.test(value)) return undefined;
+      const parsed = parsePhoneNumberFromString(value, 'US');
+      if (!parsed?.isValid()) return undefined;
+      // 555-0100 … 555-0199 are reserved for fiction in the North American plan.
+      const national = parsed.nationalNumber;
+      const example = parsed.countryCallingCode === '1' && /^\d{3}55501\d{2}$/.test(national);
+      return match(hit.index, hit.index + value.length, example ? 'low' : 'medium', example);
+    });
+  },
+};
+
+const CARD = /\d(?<![\d.-]\d)[\d -]{11,30}\d(?!\d)/g;
+
+/** Issuer prefixes (IIN ranges) with the lengths the network issues. */
+const CARD_BRANDS: readonly { ranges: readonly [number, number, number][]; lengths: readonly number[] }[] = [
+  { ranges: [[4, 4, 1]], lengths: [13, 16, 19] }, // Visa
+  {
+    ranges: [
+      [51, 55, 2],
+      [2221, 2720, 4],
+    ],
+    lengths: [16],
+  }, // Mastercard
+  {
+    ranges: [
+      [34, 34, 2],
+      [37, 37, 2],
+    ],
+    lengths: [15],
+  }, // American Express
+  {
+    ranges: [
+      [6011, 6011, 4],
+      [644, 649, 3],
+      [65, 65, 2],
+    ],
+    lengths: [16, 17, 18, 19],
+  }, // Discover
+  {
+    ranges: [
+      [300, 305, 3],
+      [36, 36, 2],
+      [38, 39, 2],
+    ],
+    lengths: [14, 15, 16, 17, 18, 19],
+  }, // Diners Club
+  { ranges: [[3528, 3589, 4]], lengths: [16, 17, 18, 19] }, // JCB
+  { ranges: [[62, 62, 2]], lengths: [16, 17, 18, 19] }, // UnionPay
+  {
+    ranges: [
+      [50, 50, 2],
+      [56, 58, 2],
+      [67, 67, 2],
+    ],
+    lengths: [12, 13, 14, 15, 16, 17, 18, 19],
+  }, // Maestro
+];
+
+/** Test numbers published by Stripe, PayPal and the networks. */
+const TEST_CARDS = new Set([
+  '4242424242424242',
+  '4000056655665556',
+  '4111111111111111',
+  '4012888888881881',
+  '4222222222222',
+  '5555555555554444',
+  '5105105105105100',
+  '2223003122003222',
+  '378282246310005',
+  '371449635398431',
+  '6011111111111117',
+  '6011000990139424',
+  '3056930009020004',
+  '36227206271667',
+  '3566002020360505',
+  '6200000000000005',
+]);
+
+export function luhnValid(digits: string): boolean {
+  let sum = 0;
+  for (let i = 0; i < digits.length; i++) {
+    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
+    if (i % 2 === 1) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+  }
+  return sum % 10 === 0;
+}
+
+function knownIssuer(digits: string): boolean {
+  return CARD_BRANDS.some(
+    (brand) =>
+      brand.lengths.includes(digits.length) &&
+      brand.ranges.some(([low, high, width]) => {
+        const prefix = Number(digits.slice(0, width));
+        return prefix >= low && prefix <= high;
+      }),
+  );
+}
+
+export const cardNumber: GatedDetector = {
+  type: 'CARD_NUMBER',
+  severity: 'high',
+  gate: hasDigitCluster,
+  find(text) {
+    if (!this.gate(text)) return NONE;
+    return scanClusters(CARD, text, (hit) => {
+      const raw = hit[0];
+      const digits = raw.replace(/[ -]/g, '');
+      if (digits.length < 13 || digits.length > 19) return undefined;
+      if (raw.length !== digits.length) {
+        // Grouped the way cards are printed: one kind of separator, groups of 3+ digits.
+        const separator = raw.includes(' ') ? ' ' : '-';
+        if (raw.includes(' ') && raw.includes('-')) return undefined;
+        if (raw.split(separator).some((group) => group.length < 3)) return undefined;
+      }
+      if (/^(\d)\1+$/.test(digits) || !luhnValid(digits) || !knownIssuer(digits)) return undefined;
+      const example = TEST_CARDS.has(digits);
+      return match(hit.index, hit.index + raw.length, example ? 'low' : 'high', example);
+    });
+  },
+};
+
+const SSN = /\d(?<![\d-]\d)\d{2}([- ])\d{2}\1\d{4}(?![\d-])/g;
+const SSN_BARE = /\d(?<!\d\d)\d{8}(?!\d)/g;
+/** Published or famously misused numbers (Woolworth's wallet card, LifeLock's ads, 123-45-6789). */
+const SSN_EXAMPLES = new Set(['123456789', '078051120', '219099999', '457555462']);
+
+function ssnMatch(
+  hit: RegExpExecArray,
+  area: string,
+  group: string,
+  serial: string,
+): DetectorMatch | undefined {
+  const areaNumber = Number(area);
+  if (areaNumber === 0 || areaNumber === 666 || areaNumber >= 900) return undefined;
+  if (group === '00' || serial === '0000') return undefined;
+  const example = SSN_EXAMPLES.has(area + group + serial);
+  return match(hit.index, hit.index + hit[0].length, example ? 'low' : 'high', example);
+}
+
+export const usSsn: GatedDetector = {
+  type: 'US_SSN',
+  severity: 'high',
+  gate: hasDigitCluster,
+  find(text) {
+    if (!this.gate(text)) return NONE;
+    const formatted = scanClusters(SSN, text, (hit) => {
+      const digits = hit[0].replace(/\D/g, '');
+      return ssnMatch(hit, digits.slice(0, 3), digits.slice(3, 5), digits.slice(5));
+    });
+    // Nine bare digits are an SSN only when the text says so, just before them.
+    const bare = scanClusters(SSN_BARE, text, (hit) => {
+      const before = text.slice(Math.max(0, hit.index - 40), hit.index);
+      if (!/ssn|social security/i.test(before)) return undefined;
+      return ssnMatch(hit, hit[0].slice(0, 3), hit[0].slice(3, 5), hit[0].slice(5));
+    });
+    return bare.length === 0 ? formatted : [...formatted, ...bare].sort((a, b) => a.start - b.start);
+  },
+};
+
+const IBAN = /[A-Z](?<![A-Za-z0-9][A-Z])[A-Z]\d{2}[A-Z0-9 ]{10,40}/g;
+const IBAN_EXAMPLES = new Set([
+  'DE89370400440532013000',
+  'GB82WEST12345698765432',
+  'GB29NWBK60161331926819',
+  'FR1420041010050500013M02606',
+  'NL91ABNA0417164300',
+]);
+const ibanLengths = new Map<string, number>(
+  Object.entries(getCountrySpecifications()).flatMap(([code, spec]) =>
+    spec.chars ? [[code, spec.chars] as [string, number]] : [],
+  ),
+);
+
+export const iban: GatedDetector = {
+  type: 'IBAN',
+  severity: 'medium',
+  // Every country's IBAN holds a run of 7+ digits and spaces, after at most ten characters of
+  // country code, check digits and bank letters ("NL91 ABNA 0417…"), and may end in letters
+  // ("FR14 … 3M02 606"): searched around the clusters with that much context.
+  gate: hasDigitCluster,
+  find(text) {
+    if (!this.gate(text)) return NONE;
+    return scanClusters(
+      IBAN,
+      text,
+      (hit) => {
+        const raw = hit[0];
+        const length = ibanLengths.get(raw.slice(0, 2));
+        if (length === undefined) return undefined;
+        // The candidate runs on into following capitals and digits; take exactly the country's
+        // length, allowing single spaces between groups.
+        let compact = '';
+        let i = 0;
+        while (i < raw.length && compact.length < length) {
+          if (raw[i] === ' ') {
+            if (raw[i + 1] === ' ' || compact.length === 0) return undefined;
+          } else {
+            compact += raw[i];
+          }
+          i++;
+        }
+        if (compact.length !== length) return undefined;
+        const end = hit.index + i;
+        if (/[A-Za-z0-9]/.test(text[end] ?? '')) return undefined;
+        if (!isValidIBAN(compact)) return undefined;
+        const example = IBAN_EXAMPLES.has(compact);
+        return match(hit.index, end, example ? 'low' : 'medium', example);
+      },
+      12,
+      40,
+    );
+  },
+};
+
+const IPV4 = /\d(?<![\w.]\d)\d{0,2}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?!\w|\.\d)/g;
+/** Loopback, "this network", and the three documentation ranges of RFC 5737. */
+const IPV4_EXAMPLE = /^(?:127\.|0\.|192\.0\.2\.|198\.51\.100\.|203\.0\.113\.)/;
+
+export const ipv4: GatedDetector = {
+  type: 'IPV4',
+  severity: 'low',
+  gate: hasDigitCluster,
+  find(text) {
+    if (!this.gate(text)) return NONE;
+    return scanClusters(IPV4, text, (hit) => {
+      const value = hit[0];
+      if (!isIP(value, 4)) return undefined;
+      // "version 1.2.3.4", "v10.0.0.1": version strings share the shape.
+      if (/\b(?:ver(?:sion)?\.?|release)\s*$/.test(lowerWindow(text, hit.index, 12))) return undefined;
+      return match(hit.index, hit.index + value.length, 'low', IPV4_EXAMPLE.test(value));
+    });
+  },
+};
+
+const IPV6 = /[0-9A-Fa-f:](?<![\w:.].)[0-9A-Fa-f:.]{2,44}(?![\w:])/g;
+const IPV6_EXAMPLE = /^(?:::1?$|2001:db8:|2001:0db8:)/i;
+
+function mayHoldIpv6(text: string): boolean {
+  // Two colons within five characters of each other: rarer in prose than any single colon. JSON's
+  // own colons follow a closing quote and are skipped without a second search.
+  for (let i = text.indexOf(':'); i !== -1; ) {
+    if (text.charCodeAt(i - 1) === 34 && text.charCodeAt(i + 1) !== 58) {
+      i = text.indexOf(':', i + 1);
+      continue;
+    }
+    const next = text.indexOf(':', i + 1);
+    if (next !== -1 && next - i <= 5) return true;
+    i = next;
+  }
+  return false;
+}
+
+export const ipv6: GatedDetector = {
+  type: 'IPV6',
+  severity: 'low',
+  gate: (text) => mayHoldIpv6(text),
+  find(text) {
+    if (!this.gate(text)) return NONE;
+    return scan(IPV6, text, (hit) => {
+      let value = hit[0];
+      while (value.endsWith('.')) value = value.slice(0, -1);
+      if (value.indexOf(':') === value.lastIndexOf(':')) return undefined;
+      if (!isIP(value, 6)) return undefined;
+      return match(hit.index, hit.index + value.length, 'low', IPV6_EXAMPLE.test(value));
+    });
+  },
+};
+
+/** Specific detectors before generic ones: on overlapping matches the earlier one wins ties. */
+export const DETECTORS: readonly GatedDetector[] = [
+  privateKey,
+  awsAccessKeyId,
+  awsSecretAccessKey,
+  githubToken,
+  slackWebhook,
+  slackToken,
+  stripeKey,
+  googleApiKey,
+  jwt,
+  cardNumber,
+  usSsn,
+  iban,
+  email,
+  phone,
+  ipv4,
+  ipv6,
+  genericSecret,
+];
+
+export const ALL_DETECTORS_MASK = (1 << DETECTORS.length) - 1;
+
+const bit = (detector: GatedDetector) => 1 << DETECTORS.indexOf(detector);
+/**
+ * Digit detectors are always on at line level: nearly every line of real data holds a date or a
+ * number, so a line-level digit search would cost a pass and switch nothing off.
+ */
+const DIGIT_BITS = bit(cardNumber) | bit(usSsn) | bit(iban) | bit(phone) | bit(ipv4);
+
+/** Capital-A triggers share one search: "A" is rare enough in prose to visit every occurrence. */
+function capitalATriggers(line: string): number {
+  let mask = 0;
+  for (let i = line.indexOf('A'); i !== -1; i = line.indexOf('A', i + 1)) {
+    const next = line.charCodeAt(i + 1);
+    if ((next === 75 && line.startsWith('KIA', i + 1)) || (next === 83 && line.startsWith('SIA', i + 1))) {
+      mask |= bit(awsAccessKeyId);
+    } else if (next === 73 && line.startsWith('Iza', i + 1)) {
+      mask |= bit(googleApiKey);
+    } else if ((next === 87 || next === 119) && (line.charCodeAt(i + 2) | 0x20) === 115) {
+      mask |= bit(awsSecretAccessKey);
+    }
+  }
+  return mask;
+}
+
+/**
+ * Could a string of this raw line hold `keyword: value`, `keyword = value` or `: Bearer value`?
+ * Every `=` counts. Colons count unless they follow an unescaped quote: those are JSON's own
+ * (`"text":`), and a quote inside a string value is escaped (`\"`), which switches the gate on.
+ */
+function genericLineGate(line: string): boolean {
+  if (line.includes('=') || line.includes('\\"')) return true;
+  for (let i = line.indexOf(':'); i !== -1; i = line.indexOf(':', i + 1)) {
+    if (line.charCodeAt(i - 1) === 34) continue;
+    if (keywordBefore(line, i) || lowerEquals(line, valueStart(line, i), 'bearer ')) return true;
+  }
+  return false;
+}
+
+/**
+ * Which detectors can match anywhere in a raw JSONL line, as a bit mask over DETECTORS: one set of
+ * cheap searches per line (sub-searches shared) instead of one per detector per decoded string;
+ * most lines switch most detectors off. Each bit is set whenever the detector's own gate could
+ * pass on a string of the line. A `\u` escape can spell any trigger character and `\/` splits a
+ * separator the digit gate looks for, so lines with either switch all detectors on.
+ */
+export function lineGateMask(line: string): number {
+  if (line.includes('\\u') || line.includes('\\/')) return ALL_DETECTORS_MASK;
+  let mask = DIGIT_BITS | capitalATriggers(line);
+  if (genericLineGate(line)) mask |= bit(genericSecret);
+  if (line.includes('_')) {
+    mask |= bit(awsSecretAccessKey);
+    if (githubToken.gate(line)) mask |= bit(githubToken);
+    if (stripeKey.gate(line)) mask |= bit(stripeKey);
+  }
+  if (line.includes('Secret') || line.includes('SECRET')) mask |= bit(awsSecretAccessKey);
+  if (privateKey.gate(line)) mask |= bit(privateKey);
+  if (jwt.gate(line)) mask |= bit(jwt);
+  if (slackToken.gate(line)) mask |= bit(slackToken);
+  if (slackWebhook.gate(line)) mask |= bit(slackWebhook);
+  if (email.gate(line)) mask |= bit(email);
+  if (ipv6.gate(line)) mask |= bit(ipv6);
+  return mask;
+}
+
+export interface TypedMatch extends DetectorMatch {
+  type: FindingType;
+}
+
+const NO_MATCHES: TypedMatch[] = [];
+
+const SEVERITY_ORDER: Record<Severity, number> = { low: 0, medium: 1, high: 2, critical: 3 };
+
+/**
+ * Runs the detectors selected by `mask` (all by default) and keeps one match per overlapping span:
+ * the most severe, or on a tie the one listed first (a card number is not also a phone number).
+ */
+export function detectAll(text: string, mask = ALL_DETECTORS_MASK): TypedMatch[] {
+  let all: TypedMatch[] | undefined;
+  for (let i = 0; i < DETECTORS.length; i++) {
+    if ((mask & (1 << i)) === 0) continue;
+    const detector = DETECTORS[i] as GatedDetector;
+    const found = detector.find(text);
+    if (found.length === 0) continue;
+    if (!all) all = [];
+    for (const m of found)
+      all.push({ start: m.start, end: m.end, severity: m.severity, example: m.example, type: detector.type });
+  }
+  if (!all) return NO_MATCHES;
+  if (all.length === 1) return all;
+  const order = (type: FindingType) => DETECTORS.findIndex((d) => d.type === type);
+  all.sort((a, b) => a.start - b.start || order(a.type) - order(b.type));
+  const kept: TypedMatch[] = [];
+  for (const m of all) {
+    const last = kept[kept.length - 1];
+    if (!last || m.start >= last.end) {
+      kept.push(m);
+      continue;
+    }
+    const better =
+      SEVERITY_ORDER[m.severity] > SEVERITY_ORDER[last.severity] ||
+      (SEVERITY_ORDER[m.severity] === SEVERITY_ORDER[last.severity] && order(m.type) < order(last.type));
+    if (better) kept[kept.length - 1] = m;
+  }
+  return kept;
+}

@@ -1,0 +1,122 @@
+import { PassThrough } from 'node:stream';
+import { type ScanOptions, type ScanReport, scanTrainingData } from '../../../functions/shared/guard';
+import { chunked, cleanConversations, conversation, fake } from './fixtures';
+
+async function redact(
+  data: string,
+  options: Partial<ScanOptions> = {},
+): Promise<{ report: ScanReport; sanitized: string }> {
+  const out = new PassThrough();
+  const parts: Buffer[] = [];
+  out.on('data', (chunk: Buffer) => parts.push(chunk));
+  const report = await scanTrainingData(chunked(data, 4096), {
+    family: 'bedrock-conversation-2024',
+    policy: 'redact',
+    limits: { minRecords: 1 },
+    redactTo: out,
+    ...options,
+  });
+  out.end();
+  return { report, sanitized: Buffer.concat(parts).toString('utf8') };
+}
+
+const leakyValues = [
+  fake.awsAccessKeyId,
+  `aws_secret_access_key=${fake.awsSecretKey}`,
+  fake.privateKey,
+  fake.githubToken,
+  fake.slackWebhook,
+  fake.stripeLive,
+  fake.googleApiKey,
+  fake.jwt,
+  `password: "${fake.password}"`,
+  fake.email,
+  fake.phone,
+  fake.card,
+  fake.ssn,
+  fake.iban,
+  fake.ipv4,
+  fake.ipv6,
+];
+
+describe('redaction', () => {
+  const leaky =
+    cleanConversations(2) +
+    leakyValues
+      .map((v, i) =>
+        conversation(`item ${i}: ${v} (end)`, `noted ${i}`, i % 3 === 0 ? `sys ${v}` : undefined),
+      )
+      .join('\n') +
+    '\n';
+
+  it('writes a sanitized copy: same records, valid JSON, typed placeholders', async () => {
+    const { report, sanitized } = await redact(leaky);
+    expect(report.verdict).toBe('redact');
+    expect(report.redacted).toBe(true);
+    const lines = sanitized.trimEnd().split('\n');
+    expect(lines).toHaveLength(report.records);
+    for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
+    expect(sanitized).toContain('<AWS_ACCESS_KEY_ID>');
+    expect(sanitized).toContain('<EMAIL>');
+    expect(sanitized).toContain('<PRIVATE_KEY>');
+    expect(sanitized).toContain('"text":"item 9: <EMAIL> (end)"');
+    // Clean lines are copied byte for byte.
+    expect(lines.slice(0, 2).join('\n')).toBe(cleanConversations(2).trimEnd());
+  });
+
+  it('leaves nothing for a second scan to find', async () => {
+    const first = await redact(leaky);
+    expect(first.report.totalFindings).toBeGreaterThanOrEqual(leakyValues.length);
+    const second = await redact(first.sanitized);
+    expect(second.report.totalFindings).toBe(0);
+    expect(second.report.verdict).toBe('pass');
+    expect(second.sanitized).toBe(first.sanitized);
+  });
+
+  it('never writes a raw value to the sanitized copy or the report', async () => {
+    const { report, sanitized } = await redact(leaky);
+    const reportText = JSON.stringify(report);
+    for (const value of [
+      fake.awsAccessKeyId,
+      fake.awsSecretKey,
+      fake.githubToken,
+      fake.jwt,
+      fake.password,
+      fake.email,
+      fake.card,
+      fake.ssn,
+    ]) {
+      expect(sanitized).not.toContain(value);
+      expect(reportText).not.toContain(value);
+    }
+  });
+
+  it('redacts a line that is not JSON without changing its structure', async () => {
+    const broken = `{"prompt": "mail ${fake.email} and key ${fake.githubToken}", "completion": oops}`;
+    const { report, sanitized } = await redact(`${cleanConversations(1)}${broken}\n`, { policy: 'redact' });
+    expect(report.verdict).toBe('invalid');
+    expect(sanitized.split('\n')[1]).toBe(
+      '{"prompt": "mail <EMAIL> and key <GITHUB_TOKEN>", "completion": oops}',
+    );
+  });
+
+  it('keeps allow-listed values', async () => {
+    const data = `${conversation(`write to ${fake.email} or ${fake.exampleEmail}`)}\n`;
+    const { sanitized } = await redact(data, { allowList: { values: [fake.exampleEmail] } });
+    expect(sanitized).toContain(fake.exampleEmail);
+    expect(sanitized).not.toContain(fake.email);
+  });
+
+  it('redacts findings in field names and under "__proto__"', async () => {
+    const line = `{"schemaVersion":"bedrock-conversation-2024","messages":[{"role":"user","content":[{"text":"a"}]},{"role":"assistant","content":[{"text":"b"}]}],"${fake.email}":1,"__proto__":"${fake.email}"}`;
+    const { sanitized } = await redact(`${line}\n`);
+    expect(sanitized).not.toContain(fake.email);
+    expect(JSON.parse(sanitized)).toMatchObject({ '<EMAIL>': 1 });
+  });
+
+  it('writes nothing when the policy is not redact', async () => {
+    const { sanitized, report } = await redact(leaky, { policy: 'block' });
+    expect(sanitized).toBe('');
+    expect(report.redacted).toBe(false);
+  });
+});

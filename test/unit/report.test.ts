@@ -1,0 +1,280 @@
+/** The run report's pieces, offline: parsing, checks, the chart, escaping and self-containment. */
+import type { RunSummary } from '../../cli/lib/drop';
+import {
+  bucketRulesOf,
+  keyChecksOf,
+  lossChartSvg,
+  networkReferences,
+  niceTicks,
+  parseBucketViolations,
+  parseMetricsCsv,
+  type ReportData,
+  renderReport,
+} from '../../cli/lib/report';
+import {
+  guardFindingsOf,
+  guardReportUriOf,
+  guardVerdictOf,
+  jobWaitMs,
+  type RunView,
+} from '../../cli/lib/run-view';
+import { BucketNotCompliantError } from '../../functions/shared/errors';
+
+const KEY_ARN = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+const OTHER_KEY = 'arn:aws:kms:us-east-1:111122223333:key/ffffffff-0000-0000-0000-000000000000';
+
+function runView(over: Partial<RunView> = {}): RunView {
+  const t0 = Date.UTC(2026, 10, 1, 10, 0, 0);
+  return {
+    executionArn: 'arn:aws:states:us-east-1:111122223333:execution:tv:tv-run-1',
+    name: 'tv-run-1',
+    status: 'SUCCEEDED',
+    startDate: t0,
+    stopDate: t0 + 10_000,
+    durationMs: 10_000,
+    input: { source: { bucket: 'acme-training', key: 'training/chat.jsonl' } },
+    state: {},
+    timeline: [
+      {
+        name: 'SubmitCustomizationJob',
+        enteredAt: t0,
+        exitedAt: t0 + 1000,
+        durationMs: 1000,
+        outcome: 'succeeded',
+      },
+      {
+        name: 'WaitForJob',
+        enteredAt: t0 + 1000,
+        exitedAt: t0 + 4000,
+        durationMs: 3000,
+        outcome: 'succeeded',
+      },
+      {
+        name: 'CheckCustomizationJob',
+        enteredAt: t0 + 4000,
+        exitedAt: t0 + 4500,
+        durationMs: 500,
+        outcome: 'succeeded',
+      },
+      {
+        name: 'WaitForJob',
+        enteredAt: t0 + 4500,
+        exitedAt: t0 + 7000,
+        durationMs: 2500,
+        outcome: 'succeeded',
+      },
+      { name: 'Succeeded', enteredAt: t0 + 7000, exitedAt: t0 + 7000, durationMs: 0, outcome: 'succeeded' },
+    ],
+    transitions: 5,
+    ...over,
+  };
+}
+
+function data(run: RunView, over: Partial<ReportData> = {}): ReportData {
+  const summary: RunSummary = {
+    status: run.status,
+    executionArn: run.executionArn,
+    source: `s3://${(run.input.source as { bucket: string }).bucket}/${(run.input.source as { key: string }).key}`,
+    ...(run.error ? { error: run.error } : {}),
+    ...(run.cause ? { cause: run.cause } : {}),
+    run,
+  };
+  return { summary, training: [], validation: [], generatedAt: Date.UTC(2026, 10, 1, 11), ...over };
+}
+
+describe('reading a run', () => {
+  it('parses every broken rule out of BucketNotCompliantError, details with colons and semicolons included', () => {
+    const err = new BucketNotCompliantError([
+      {
+        bucket: 'acme-training',
+        rule: 'default-encryption',
+        detail: 'default encryption is SSE-S3 (AES256); this stage requires SSE-KMS (aws:kms)',
+      },
+      {
+        bucket: 'acme-output',
+        rule: 'block-public-access',
+        detail: 'Block Public Access not on: BlockPublicAcls',
+      },
+    ]);
+    expect(parseBucketViolations(err.message)).toEqual([
+      {
+        bucket: 'acme-training',
+        rule: 'default-encryption',
+        passed: false,
+        detail: 'default encryption is SSE-S3 (AES256); this stage requires SSE-KMS (aws:kms)',
+      },
+      {
+        bucket: 'acme-output',
+        rule: 'block-public-access',
+        passed: false,
+        detail: 'Block Public Access not on: BlockPublicAcls',
+      },
+    ]);
+    const refused = runView({ status: 'FAILED', error: 'BucketNotCompliantError', cause: err.message });
+    expect(bucketRulesOf(refused).from).toBe('refusal');
+    expect(bucketRulesOf(refused).rules).toHaveLength(2);
+    expect(bucketRulesOf(runView()).from).toBe('none');
+  });
+
+  it('takes the guard verdict, count and report from the error when the guard blocked the run', () => {
+    const cause =
+      "s3://b/training/x.jsonl holds 3 finding(s) (EMAIL×3) at or above 'high'; the object is quarantined. Report: s3://out/output/runs/tv-x/guard-report.json";
+    const blocked = runView({ status: 'FAILED', error: 'SensitiveDataError', cause });
+    expect(guardVerdictOf(blocked)).toBe('block');
+    expect(guardFindingsOf(blocked)).toBe(3);
+    expect(guardReportUriOf(blocked)).toBe('s3://out/output/runs/tv-x/guard-report.json');
+
+    const passed = runView({
+      state: { scan: { verdict: 'pass', totalFindings: 0, reportS3Uri: 's3://out/r.json' } },
+    });
+    expect([guardVerdictOf(passed), guardFindingsOf(passed), guardReportUriOf(passed)]).toEqual([
+      'pass',
+      0,
+      's3://out/r.json',
+    ]);
+    expect(guardVerdictOf(runView())).toBeUndefined();
+  });
+
+  it('measures the job from the first wait to the last wait or poll', () => {
+    expect(jobWaitMs(runView())).toBe(6000);
+    expect(jobWaitMs(runView({ timeline: [] }))).toBeUndefined();
+  });
+
+  it('reads Bedrock metrics CSVs by column name', () => {
+    const csv = 'step_number,epoch_number,training_loss,perplexity\n0,0,2.5,12.1\n1,0,2.25,9.4\n\n';
+    expect(parseMetricsCsv(csv, 'training_loss')).toEqual([
+      { step: 0, loss: 2.5 },
+      { step: 1, loss: 2.25 },
+    ]);
+    expect(parseMetricsCsv(csv, 'validation_loss')).toEqual([]);
+  });
+});
+
+describe('key checks', () => {
+  const state = {
+    key: { keyArn: KEY_ARN, alias: 'alias/tunevault', created: false, statementsAdded: [] },
+    model: { modelArn: 'arn:aws:bedrock:us-east-1:111122223333:custom-model/m', modelKmsKeyArn: KEY_ARN },
+  };
+
+  it('passes a model encrypted with the run’s key, and fails one that is not', () => {
+    const ok = keyChecksOf(
+      data(runView({ state }), {
+        key: {
+          keyState: 'Enabled',
+          keyManager: 'CUSTOMER',
+          keySpec: 'SYMMETRIC_DEFAULT',
+          rotationEnabled: true,
+        },
+      }),
+    );
+    expect(ok.map((c) => [c.name, c.status])).toEqual([
+      ['Customer managed key', 'pass'],
+      ['Key usable by Bedrock', 'pass'],
+      ['Automatic key rotation', 'pass'],
+      ['Key policy', 'pass'],
+      ['Model encrypted with the key', 'pass'],
+    ]);
+
+    const wrong = keyChecksOf(
+      data(runView({ state: { ...state, model: { modelKmsKeyArn: OTHER_KEY } } }), {
+        key: { keyState: 'Disabled', keyManager: 'CUSTOMER', rotationEnabled: false },
+      }),
+    );
+    expect(Object.fromEntries(wrong.map((c) => [c.name, c.status]))).toMatchObject({
+      'Key usable by Bedrock': 'fail',
+      'Automatic key rotation': 'warn',
+      'Model encrypted with the key': 'fail',
+    });
+  });
+
+  it('fails the model check with ModelNotCompliantError’s message', () => {
+    const cause = `Custom model m is encrypted with an AWS owned key, not TuneVault's key ${KEY_ARN}.`;
+    const checks = keyChecksOf(
+      data(runView({ status: 'FAILED', error: 'ModelNotCompliantError', cause, state: { key: state.key } })),
+    );
+    expect(checks.find((c) => c.name === 'Model encrypted with the key')).toEqual({
+      name: 'Model encrypted with the key',
+      status: 'fail',
+      detail: cause,
+    });
+  });
+});
+
+describe('the chart', () => {
+  it('has round ticks', () => {
+    expect(niceTicks(0, 99, 7)).toEqual([0, 20, 40, 60, 80, 100]);
+    expect(niceTicks(0.864, 2.593, 6)).toEqual([0.5, 1, 1.5, 2, 2.5, 3]);
+    expect(niceTicks(0.91, 1.28, 6)).toEqual([0.9, 1, 1.1, 1.2, 1.3]);
+  });
+
+  it('draws each series as a polyline, with axes, titles and a legend', () => {
+    const svg = lossChartSvg([
+      {
+        name: 'Training loss',
+        color: '#00f',
+        points: [0, 1, 2, 3].map((s) => ({ step: s, loss: 2 - s / 4 })),
+      },
+      { name: 'Validation loss', color: '#f80', points: [{ step: 3, loss: 1.4 }] },
+      { name: 'Empty', color: '#000', points: [] },
+    ]);
+    expect(svg.match(/<polyline/g)).toHaveLength(2);
+    expect(svg).toContain('class="axis x"');
+    expect(svg).toContain('class="axis y"');
+    expect(svg).toContain('Training step');
+    expect(svg).toMatch(/class="legend"[\s\S]*Training loss[\s\S]*Validation loss/);
+    expect(svg).not.toContain('Empty');
+    expect(lossChartSvg([{ name: 'x', color: '#000', points: [] }])).toBe('');
+  });
+});
+
+describe('the HTML', () => {
+  it('escapes everything that comes from the run, and never shows an unmasked preview', () => {
+    const run = runView({
+      input: { source: { bucket: 'b', key: 'training/<script>alert(1)</script>.jsonl' } },
+      status: 'FAILED',
+      error: 'SensitiveDataError',
+      cause: 'holds 1 finding(s) <img src=x onerror=alert(1)>',
+    });
+    const html = renderReport(
+      data(run, {
+        guard: {
+          verdict: 'block',
+          counts: { byType: { EMAIL: 1, AWS_ACCESS_KEY_ID: 1 } },
+          findings: [
+            { type: 'EMAIL', severity: 'medium', line: 3, preview: 'j***@a****.io' },
+            // A preview the guard failed to mask is not printed.
+            { type: 'AWS_ACCESS_KEY_ID', severity: 'high', line: 4, preview: 'AKIAZ7Q3XK2M4PLN8WRT' },
+          ],
+        },
+      }),
+    );
+    expect(html).not.toContain('<script>alert');
+    expect(html).not.toContain('<img src=x');
+    expect(html).toContain('&lt;script&gt;');
+    expect(html).toContain('j***@a****.io');
+    expect(html).not.toContain('AKIAZ7Q3XK2M4PLN8WRT');
+    expect(html).toContain('(hidden)');
+  });
+
+  it('needs no network, and the check for it catches each way a page could reach out', () => {
+    const html = renderReport(
+      data(runView(), {
+        training: [
+          { step: 0, loss: 2 },
+          { step: 1, loss: 1 },
+        ],
+      }),
+    );
+    expect(networkReferences(html)).toEqual([]);
+    expect(html).not.toMatch(/<script/i);
+    for (const bad of [
+      '<script src="https://cdn.example.com/chart.js"></script>',
+      '<link rel="stylesheet" href="https://fonts.example.com/css">',
+      '<img src="//tracker.example.com/p.gif">',
+      '<style>@import "x.css";</style>',
+      '<div style="background:url(https://example.com/bg.png)"></div>',
+      '<iframe src="about:blank"></iframe>',
+    ])
+      expect(networkReferences(html.replace('</body>', `${bad}</body>`))).not.toEqual([]);
+  });
+});
