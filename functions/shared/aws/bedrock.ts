@@ -9,7 +9,7 @@ import {
   StopModelCustomizationJobCommand,
   TagResourceCommand,
 } from '@aws-sdk/client-bedrock';
-import { clients } from './clients';
+import { bedrockClient } from './clients';
 import { isAwsError, orUndefined } from './errors';
 
 export interface JobRequest {
@@ -51,7 +51,7 @@ const tagList = (tags: Record<string, string>) =>
   Object.entries(tags).map(([key, value]) => ({ key, value }));
 
 export class BedrockGateway {
-  constructor(private readonly bedrock: BedrockClient = clients.bedrock()) {}
+  constructor(private readonly bedrock: BedrockClient = bedrockClient()) {}
 
   async createJob(r: JobRequest): Promise<string> {
     const out = await this.bedrock.send(

@@ -21,13 +21,13 @@ function once<T>(make: () => T): () => T {
   };
 }
 
-export const clients = {
-  s3: once(() => new S3Client({ forcePathStyle: pathStyle })),
-  kms: once(() => new KMSClient({})),
-  bedrock: once(() => new BedrockClient({})),
-  sfn: once(() => new SFNClient({})),
-  dynamo: once(() =>
-    DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }),
-  ),
-  events: once(() => new EventBridgeClient({})),
-};
+// One export per client, marked pure, so each function's bundle carries only the SDK clients
+// its gateways use (an object of all six would pull every client into every bundle).
+export const s3Client = /* @__PURE__ */ once(() => new S3Client({ forcePathStyle: pathStyle }));
+export const kmsClient = /* @__PURE__ */ once(() => new KMSClient({}));
+export const bedrockClient = /* @__PURE__ */ once(() => new BedrockClient({}));
+export const sfnClient = /* @__PURE__ */ once(() => new SFNClient({}));
+export const dynamoClient = /* @__PURE__ */ once(() =>
+  DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }),
+);
+export const eventsClient = /* @__PURE__ */ once(() => new EventBridgeClient({}));

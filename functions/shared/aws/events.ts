@@ -1,11 +1,11 @@
 /** Run notifications on the default EventBridge bus. */
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { clients } from './clients';
+import { eventsClient } from './clients';
 
 export const NOTIFICATION_SOURCE = 'tunevault';
 
 export class EventsGateway {
-  constructor(private readonly events: EventBridgeClient = clients.events()) {}
+  constructor(private readonly events: EventBridgeClient = eventsClient()) {}
 
   async publish(detailType: string, detail: Record<string, unknown>, resources: string[]): Promise<string> {
     const out = await this.events.send(

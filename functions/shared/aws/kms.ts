@@ -11,7 +11,7 @@ import {
   ScheduleKeyDeletionCommand,
   TagResourceCommand,
 } from '@aws-sdk/client-kms';
-import { clients } from './clients';
+import { kmsClient } from './clients';
 import { isAwsError, orUndefined } from './errors';
 
 export interface KeyInfo {
@@ -24,7 +24,7 @@ export interface KeyInfo {
 }
 
 export class KmsGateway {
-  constructor(private readonly kms: KMSClient = clients.kms()) {}
+  constructor(private readonly kms: KMSClient = kmsClient()) {}
 
   /** Resolves a key id, key ARN or alias; undefined when nothing answers to it. */
   async describeKey(keyIdOrAlias: string): Promise<KeyInfo | undefined> {

@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Readable } from 'node:stream';
-import { clients } from './clients';
+import { s3Client } from './clients';
 import { orUndefined } from './errors';
 
 export interface DefaultEncryption {
@@ -37,7 +37,7 @@ export interface ObjectHead {
 }
 
 export class S3Gateway {
-  constructor(private readonly s3: S3Client = clients.s3()) {}
+  constructor(private readonly s3: S3Client = s3Client()) {}
 
   /** undefined when the bucket has no default encryption (only possible on legacy buckets). */
   async getDefaultEncryption(bucket: string): Promise<DefaultEncryption | undefined> {

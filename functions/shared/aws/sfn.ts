@@ -5,14 +5,14 @@ import {
   type SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { clients } from './clients';
+import { sfnClient } from './clients';
 import { isAwsError } from './errors';
 
 /** 'closed' means the token was already answered or timed out: someone else resumed the task. */
 export type TaskAnswer = 'sent' | 'closed';
 
 export class SfnGateway {
-  constructor(private readonly sfn: SFNClient = clients.sfn()) {}
+  constructor(private readonly sfn: SFNClient = sfnClient()) {}
 
   /**
    * Starting an execution whose name is taken means this object version was already started:

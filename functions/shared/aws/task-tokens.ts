@@ -1,6 +1,6 @@
 /** The waiting task token of each job, keyed by job name, in DynamoDB with a TTL. */
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { clients } from './clients';
+import { dynamoClient } from './clients';
 import { isAwsError } from './errors';
 
 export interface WaitingTask {
@@ -13,7 +13,7 @@ export interface WaitingTask {
 export class TaskTokenStore {
   constructor(
     private readonly tableName: string,
-    private readonly db: DynamoDBDocumentClient = clients.dynamo(),
+    private readonly db: DynamoDBDocumentClient = dynamoClient(),
   ) {}
 
   async put(task: WaitingTask): Promise<void> {
