@@ -4,7 +4,7 @@
  * Requests and answers are JSON; errors name the bad field.
  */
 import { z } from 'zod';
-import type { LocalRequest, LocalResponse } from './core/types';
+import { AwsError, type LocalRequest, type LocalResponse } from './core/types';
 import type { EmbeddedAws } from './embedded';
 
 const json = (status: number, body: unknown): LocalResponse => ({
@@ -29,6 +29,16 @@ const faultSchema = z
 const redeliverSchema = z
   .object({ bucket: z.string().min(1), key: z.string().min(1), times: z.number().int().positive().max(1000) })
   .strict();
+const seedSchema = z
+  .object({
+    bucket: z.string().min(1),
+    key: z.string().min(1),
+    versionId: z.string().min(1),
+    body: z.string(),
+    encoding: z.enum(['utf8', 'base64']).default('utf8'),
+    contentType: z.string().min(1).optional(),
+  })
+  .strict();
 const dropSchema = z
   .object({
     count: z.number().int().positive(),
@@ -41,7 +51,11 @@ const bedrockSchema = z
     jobDurationMs: z.number().int().nonnegative().optional(),
     nextOutcome: z
       .discriminatedUnion('status', [
-        z.object({ status: z.literal('Completed') }),
+        z.object({
+          status: z.literal('Completed'),
+          /** The key the model reports instead of the job's (null: an AWS owned key). */
+          modelKmsKeyArn: z.string().startsWith('arn:').nullable().optional(),
+        }),
         z.object({ status: z.literal('Failed'), failureMessage: z.string().min(1) }),
       ])
       .optional(),
@@ -72,8 +86,9 @@ export const CONTROL_ROUTES = [
   'GET  /_tunevault/stack',
   'GET  /_tunevault/faults · POST /_tunevault/faults {service, operation, count, error?, message?, status?, delayMs?} · DELETE /_tunevault/faults',
   'POST /_tunevault/s3/redeliver {bucket, key, times}',
+  'POST /_tunevault/s3/objects {bucket, key, versionId, body, encoding?: utf8|base64, contentType?} (a fixture version, no notification)',
   'POST /_tunevault/events/drop {count, source?, detailType?}',
-  'POST /_tunevault/bedrock {jobDurationMs?, nextOutcome?: {status: Completed|Failed, failureMessage?}, count?}',
+  'POST /_tunevault/bedrock {jobDurationMs?, nextOutcome?: {status: Completed|Failed, failureMessage?, modelKmsKeyArn?: ARN|null}, count?}',
 ];
 
 export async function handleControl(aws: EmbeddedAws, req: LocalRequest): Promise<LocalResponse | undefined> {
@@ -109,6 +124,14 @@ export async function handleControl(aws: EmbeddedAws, req: LocalRequest): Promis
         const r = parse(redeliverSchema, req);
         return json(200, { redelivered: await aws.s3.redeliver(r.bucket, r.key, r.times) });
       }
+      case 'POST /_tunevault/s3/objects': {
+        const o = parse(seedSchema, req);
+        const seeded = await aws.s3.seedObject(o.bucket, o.key, Buffer.from(o.body, o.encoding), {
+          versionId: o.versionId,
+          ...(o.contentType ? { contentType: o.contentType } : {}),
+        });
+        return json(seeded.created ? 201 : 200, seeded);
+      }
       case 'POST /_tunevault/events/drop': {
         const d = parse(dropSchema, req);
         aws.events.dropNext(d.count, {
@@ -129,6 +152,8 @@ export async function handleControl(aws: EmbeddedAws, req: LocalRequest): Promis
   } catch (err) {
     if (err instanceof ControlError) return json(400, { message: err.message });
     const e = err as Error;
-    return json(e.name === 'NoSuchKey' ? 404 : 500, { message: `${e.name}: ${e.message}` });
+    const status =
+      err instanceof AwsError && err.status < 500 ? err.status : e.name === 'NoSuchKey' ? 404 : 500;
+    return json(status, { message: `${e.name}: ${e.message}` });
   }
 }

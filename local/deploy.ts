@@ -10,7 +10,16 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
-import { CreateKeyCommand, EnableKeyRotationCommand, KMSClient } from '@aws-sdk/client-kms';
+import {
+  CreateKeyCommand,
+  DescribeKeyCommand,
+  EnableKeyRotationCommand,
+  KMSClient,
+  type KeyMetadata,
+  ListKeysCommand,
+  ListResourceTagsCommand,
+  PutKeyPolicyCommand,
+} from '@aws-sdk/client-kms';
 import {
   CreateBucketCommand,
   PutBucketEncryptionCommand,
@@ -22,7 +31,7 @@ import {
   type LambdaFunctionConfiguration,
   type ServerSideEncryptionRule,
 } from '@aws-sdk/client-s3';
-import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { CreateStateMachineCommand, SFNClient, UpdateStateMachineCommand } from '@aws-sdk/client-sfn';
 import type { LocalFunction, LocalLambda } from './lambda';
 import {
   conditionHolds,
@@ -71,6 +80,35 @@ async function ignoring<T>(call: Promise<T>, ...names: string[]): Promise<T | un
   }
 }
 
+/**
+ * Tags that mark a key as a stack resource, as CloudFormation's own `aws:cloudformation:*` tags
+ * do (the `aws:` prefix is reserved to AWS): a redeploy finds the key by them and updates it in
+ * place instead of creating another, so restarting on a state dir does not pile up keys.
+ */
+const STACK_NAME_TAG = 'tunevault:stack-name';
+const LOGICAL_ID_TAG = 'tunevault:logical-id';
+
+/** The stack's key for this logical id from an earlier deploy, unless it is gone or being deleted. */
+async function findStackKey(
+  kms: KMSClient,
+  stackName: string,
+  logicalId: string,
+): Promise<KeyMetadata | undefined> {
+  let marker: string | undefined;
+  do {
+    const page = await kms.send(new ListKeysCommand({ Limit: 1000, ...(marker ? { Marker: marker } : {}) }));
+    for (const k of page.Keys ?? []) {
+      const tags = (await kms.send(new ListResourceTagsCommand({ KeyId: k.KeyId }))).Tags ?? [];
+      const tag = (key: string) => tags.find((t) => t.TagKey === key)?.TagValue;
+      if (tag(STACK_NAME_TAG) !== stackName || tag(LOGICAL_ID_TAG) !== logicalId) continue;
+      const meta = (await kms.send(new DescribeKeyCommand({ KeyId: k.KeyId }))).KeyMetadata;
+      if (meta && meta.KeyState !== 'PendingDeletion') return meta;
+    }
+    marker = page.Truncated ? page.NextMarker : undefined;
+  } while (marker);
+  return undefined;
+}
+
 export async function deployStack(o: DeployOptions): Promise<DeployedStack> {
   const { config, accountId, region, stage } = o;
   const cc = clientConfig(o.endpoint, region);
@@ -93,15 +131,32 @@ export async function deployStack(o: DeployOptions): Promise<DeployedStack> {
   const byType = (type: string) => resources.filter(([, r]) => r.Type === type);
   const propsOf = (r: { Properties?: Props }) => resolveIntrinsics(r.Properties ?? {}, ctx) as Props;
 
+  const stackName = `${config.service}-${stage}`;
   for (const [id, r] of byType('AWS::KMS::Key')) {
     const p = propsOf(r);
-    const key = await kms.send(
-      new CreateKeyCommand({ Description: String(p.Description ?? id), Policy: JSON.stringify(p.KeyPolicy) }),
-    );
-    const keyId = key.KeyMetadata?.KeyId ?? '';
+    const policy = JSON.stringify(p.KeyPolicy);
+    let meta = await findStackKey(kms, stackName, id);
+    if (meta?.KeyId) {
+      // An update in place, as CloudFormation does it: the template's policy wins.
+      await kms.send(new PutKeyPolicyCommand({ KeyId: meta.KeyId, PolicyName: 'default', Policy: policy }));
+    } else {
+      meta = (
+        await kms.send(
+          new CreateKeyCommand({
+            Description: String(p.Description ?? id),
+            Policy: policy,
+            Tags: [
+              { TagKey: STACK_NAME_TAG, TagValue: stackName },
+              { TagKey: LOGICAL_ID_TAG, TagValue: id },
+            ],
+          }),
+        )
+      ).KeyMetadata;
+    }
+    const keyId = meta?.KeyId ?? '';
     if (p.EnableKeyRotation === true) await kms.send(new EnableKeyRotationCommand({ KeyId: keyId }));
     ctx.refs.set(id, keyId);
-    ctx.attrs.set(`${id}.Arn`, key.KeyMetadata?.Arn ?? '');
+    ctx.attrs.set(`${id}.Arn`, meta?.Arn ?? '');
     ctx.attrs.set(`${id}.KeyId`, keyId);
   }
   for (const [id, r] of byType('AWS::IAM::Role')) {
@@ -253,15 +308,14 @@ export async function deployStack(o: DeployOptions): Promise<DeployedStack> {
 
   // The state machine exactly as serverless deploys it (ASL file through its loader); its
   // Fn::GetAtt of each function resolve to the local functions.
-  const definition = resolveIntrinsics(sm.definition, ctx);
-  await sfn.send(
-    new CreateStateMachineCommand({
-      name: sm.name,
-      definition: JSON.stringify(definition),
-      roleArn: `arn:aws:iam::${accountId}:role/${sm.name}-role`,
-      type: 'STANDARD',
-    }),
+  const definition = JSON.stringify(resolveIntrinsics(sm.definition, ctx));
+  const roleArn = `arn:aws:iam::${accountId}:role/${sm.name}-role`;
+  const created = await ignoring(
+    sfn.send(new CreateStateMachineCommand({ name: sm.name, definition, roleArn, type: 'STANDARD' })),
+    'StateMachineAlreadyExists',
   );
+  // Restarted on a state dir with a changed serverless.yml: update the machine in place.
+  if (!created) await sfn.send(new UpdateStateMachineCommand({ stateMachineArn, definition, roleArn }));
 
   const env = (key: string) => functions.find((f) => f.key === key)?.environment ?? {};
   const invokeLocalEnv: Record<string, string> = {

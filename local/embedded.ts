@@ -52,6 +52,7 @@ export class EmbeddedAws {
   private deployed: DeployedStack | undefined;
   private readonly historyListeners = new Set<(executionArn: string, event: HistoryEvent) => void>();
   private readonly lambdaFailures: { functionArn: string; error: string }[] = [];
+  private saveTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: EmbeddedAwsOptions = {}) {
     const { accountId, region } = this;
@@ -173,7 +174,21 @@ export class EmbeddedAws {
     await this.lambda.bundle({ ...(esbuild.external ? { external: esbuild.external } : {}) });
     // Handlers in this process reach the endpoint the same way a deployed function reaches AWS.
     Object.assign(process.env, this.clientEnvironment());
+    // With a state dir, the state is also saved every few seconds, so a killed process loses little.
+    if (this.statePath()) {
+      this.saveTimer = setInterval(() => this.saveState(), 5000);
+      this.saveTimer.unref();
+    }
     return this.deployed;
+  }
+
+  /** Writes the state file (with --state-dir): to a temporary file first, so a crash cannot leave half of one. */
+  saveState(): void {
+    const file = this.statePath();
+    if (!file) return;
+    const tmp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify(this.snapshot()));
+    fs.renameSync(tmp, file);
   }
 
   snapshot(): Record<string, unknown> {
@@ -197,8 +212,8 @@ export class EmbeddedAws {
   /** Writes the state (with --state-dir) and stops everything. */
   async stop(): Promise<void> {
     await this.lambda.idle();
-    const file = this.statePath();
-    if (file) fs.writeFileSync(file, JSON.stringify(this.snapshot()));
+    clearInterval(this.saveTimer);
+    this.saveState();
     this.bedrock.close();
     this.sfn.close();
     await this.endpoint.close();

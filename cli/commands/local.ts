@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { CONTROL_ROUTES } from '../../local/control';
 import { EmbeddedAws } from '../../local/embedded';
+import { seedSampleEvents } from '../../local/seed';
 
 export async function run(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -16,13 +17,16 @@ export async function run(args: string[]): Promise<number> {
       stage: { type: 'string', default: 'dev' },
       'job-seconds': { type: 'string', default: '10' },
       'log-level': { type: 'string', default: 'INFO' },
+      'no-seed': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
     console.log(
-      'tunevault local [--port 4566] [--host 127.0.0.1] [--state-dir DIR] [--stage dev] [--job-seconds 10] [--log-level INFO]\n' +
-        '  Runs the embedded AWS with the stack until Ctrl-C. State is in memory unless --state-dir is given.',
+      'tunevault local [--port 4566] [--host 127.0.0.1] [--state-dir DIR] [--stage dev] [--job-seconds 10] [--log-level INFO] [--no-seed]\n' +
+        '  Runs the embedded AWS with the stack until Ctrl-C. State is in memory unless --state-dir is given.\n' +
+        '  Stores the object and creates the key the sample events in events/ name, so that\n' +
+        '  `serverless invoke local -f <fn> -p events/<fn>.json` finds it; --no-seed leaves the buckets empty.',
     );
     return 0;
   }
@@ -53,12 +57,17 @@ export async function run(args: string[]): Promise<number> {
   }
   const s = aws.stack;
   const env = aws.clientEnvironment();
+  const seeded = values['no-seed'] ? [] : await seedSampleEvents(aws);
   console.log(
     `Embedded AWS on ${aws.url} (stage ${s.stage}${values['state-dir'] ? `, state in ${values['state-dir']}` : ', in memory'})`,
   );
   console.log(`  training data   s3://${s.trainingBucket}/${s.trainingPrefix}*.jsonl`);
   console.log(`  output          s3://${s.outputBucket}/${s.outputPrefix}`);
   console.log(`  state machine   ${s.stateMachineArn}`);
+  for (const o of seeded) {
+    const version = o.versionId ? ` (version ${o.versionId})` : '';
+    console.log(`  sample data     ${o.what}${version}${o.created ? '' : ', kept'}`);
+  }
   console.log('\nExport this environment in another shell:\n');
   for (const [k, v] of Object.entries(env)) console.log(`export ${k}=${JSON.stringify(v)}`);
   console.log('\nThen for example:');

@@ -24,6 +24,20 @@ const DEFAULT_STATUS: Record<string, number> = {
   SlowDown: 503,
 };
 
+/**
+ * Where a service's model gives an error another status than the table above (the `httpError`
+ * of the Smithy models the SDK ships): Bedrock throttles with 429, Step Functions answers a
+ * quota with 402.
+ */
+const SERVICE_STATUS: Record<string, Record<string, number>> = {
+  bedrock: { ThrottlingException: 429, ServiceQuotaExceededException: 400, ServiceUnavailableException: 503 },
+  states: { ServiceQuotaExceededException: 402 },
+};
+
+export function defaultFaultStatus(service: string, error: string): number {
+  return SERVICE_STATUS[service]?.[error] ?? DEFAULT_STATUS[error] ?? 400;
+}
+
 export class FaultInjector {
   private readonly pending: FaultSpec[] = [];
   /** Calls seen per `service:operation`, for tests that count retries. */
@@ -55,7 +69,7 @@ export class FaultInjector {
       throw new AwsError(
         fault.error,
         fault.message ?? `Injected ${fault.error} on ${operation}`,
-        fault.status ?? DEFAULT_STATUS[fault.error] ?? 400,
+        fault.status ?? defaultFaultStatus(service, fault.error),
       );
     }
   }

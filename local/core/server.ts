@@ -110,7 +110,10 @@ export class LocalEndpoint {
     // Split by hand: URL parsing would collapse `.` and `..` segments, which are legal in S3 keys.
     const raw = req.url ?? '/';
     const q = raw.indexOf('?');
-    const url = { pathname: q < 0 ? raw : raw.slice(0, q), searchParams: new URLSearchParams(q < 0 ? '' : raw.slice(q + 1)) };
+    const url = {
+      pathname: q < 0 ? raw : raw.slice(0, q),
+      searchParams: new URLSearchParams(q < 0 ? '' : raw.slice(q + 1)),
+    };
     const headers: LocalRequest['headers'] = {};
     for (const [k, v] of Object.entries(req.headers))
       headers[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;

@@ -19,7 +19,13 @@ import {
 } from '../core/types';
 
 export type JobStatus = 'InProgress' | 'Completed' | 'Failed' | 'Stopping' | 'Stopped';
-export type JobOutcome = { status: 'Completed' } | { status: 'Failed'; failureMessage: string };
+/**
+ * A Completed outcome may name the key the model claims to be encrypted with (`null`: an AWS
+ * owned key), so a test can produce a model the workflow must refuse and remediate.
+ */
+export type JobOutcome =
+  | { status: 'Completed'; modelKmsKeyArn?: string | null }
+  | { status: 'Failed'; failureMessage: string };
 
 export interface BedrockServiceOptions {
   accountId: string;
@@ -359,6 +365,13 @@ function prng(seed: number): () => number {
 
 function round(n: number): number {
   return Math.round(n * 1e6) / 1e6;
+}
+
+/** The key the finished model reports: the job's, unless a forced outcome says otherwise. */
+function modelKeyOf(job: JobRecord): string | undefined {
+  const forced = job.forcedOutcome;
+  if (forced?.status !== 'Completed' || forced.modelKmsKeyArn === undefined) return job.outputModelKmsKeyArn;
+  return forced.modelKmsKeyArn ?? undefined;
 }
 
 function errorText(err: unknown): string {
@@ -801,6 +814,15 @@ export class BedrockService implements LocalService {
   }
 
   private stopJob(job: JobRecord): void {
+    // A stop already under way conflicts with this one (ConflictException, 400: "a conflict while
+    // performing an operation"); a job that has ended cannot be stopped, which Bedrock's sibling
+    // StopModelInvocationJob and SageMaker's StopTrainingJob answer with a ValidationException.
+    if (job.status === 'Stopping') {
+      throw new AwsError(
+        'ConflictException',
+        `The model customization job ${job.jobName} is already being stopped.`,
+      );
+    }
     if (job.status !== 'InProgress') {
       throw new AwsError(
         'ValidationException',
@@ -1061,7 +1083,7 @@ export class BedrockService implements LocalService {
       baseModelId: job.baseModelId,
       baseModelArn: job.baseModelArn,
       customizationType: job.customizationType,
-      modelKmsKeyArn: job.outputModelKmsKeyArn,
+      modelKmsKeyArn: modelKeyOf(job),
       hyperParameters: { ...job.hyperParameters },
       trainingDataConfig: { ...job.trainingDataConfig },
       validators: job.validators.map((v) => ({ ...v })),

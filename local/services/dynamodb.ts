@@ -81,6 +81,13 @@ export class DynamoDbService implements LocalService {
     if (op === 'DescribeTimeToLive')
       return this.json(await this.describeTimeToLive(parseJsonBody<Body>(req)));
     const res = await this.forward(req.method, req.path, req.headers, req.body);
+    if (op === 'CreateTable' && res.status === 200) {
+      // dynalite answers CREATING and flips the table to ACTIVE on a timer of its own; until that
+      // timer has run, a PutItem would be refused (ResourceNotFoundException, as AWS refuses a
+      // CREATING table). The embedded table is ACTIVE by the time CreateTable answers.
+      const name = parseJsonBody<Body>(req).TableName;
+      if (typeof name === 'string') await this.untilActive(name);
+    }
     if (op === 'DeleteTable' && res.status === 200) {
       const name = parseJsonBody<Body>(req).TableName;
       if (typeof name === 'string') this.ttl.delete(name);
@@ -214,6 +221,13 @@ export class DynamoDbService implements LocalService {
   }
 
   // ---------------------------------------------------------------- dynalite
+
+  private async untilActive(table: string, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while ((await this.describeTable(table)).TableStatus !== 'ACTIVE' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  }
 
   private async describeTable(table: string): Promise<Body> {
     const out = await this.call('DescribeTable', { TableName: table });

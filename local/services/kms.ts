@@ -471,15 +471,43 @@ export class KmsService implements LocalService, KeyStore {
     return { KeyMetadata: this.metadata(key) };
   }
 
-  private addKey(init: {
-    keySpec: string;
-    keyUsage: string;
-    description: string;
-    policy: string;
-    keyManager: KeyManager;
-    tags: Array<{ TagKey: string; TagValue: string }>;
-  }): KeyRecord {
-    const keyId = randomUUID();
+  /**
+   * A fixture: an enabled, rotating, customer managed symmetric key with the key id the caller
+   * names. KMS always makes its own key ids; this exists so fixed sample events (events/*.json)
+   * can name a real key. Idempotent: a key that exists already is left as it is.
+   */
+  seedKey(keyId: string, description: string): { keyArn: string; created: boolean } {
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(keyId))
+      throw new AwsError('ValidationException', `'${keyId}' is not a key id (a UUID)`);
+    const existing = this.keys.get(keyId);
+    if (existing) return { keyArn: existing.arn, created: false };
+    const key = this.addKey(
+      {
+        keySpec: SYMMETRIC,
+        keyUsage: 'ENCRYPT_DECRYPT',
+        description,
+        policy: defaultKeyPolicy(this.accountId),
+        keyManager: 'CUSTOMER',
+        tags: [{ TagKey: 'tunevault:fixture', TagValue: 'events' }],
+      },
+      keyId,
+    );
+    key.rotationEnabled = true;
+    key.rotationPeriodInDays = 365;
+    return { keyArn: key.arn, created: true };
+  }
+
+  private addKey(
+    init: {
+      keySpec: string;
+      keyUsage: string;
+      description: string;
+      policy: string;
+      keyManager: KeyManager;
+      tags: Array<{ TagKey: string; TagValue: string }>;
+    },
+    keyId: string = randomUUID(),
+  ): KeyRecord {
     const key: KeyRecord = {
       keyId,
       arn: this.keyArn(keyId),

@@ -257,6 +257,38 @@ export class S3Service implements LocalService, ObjectStore {
     return latest.versionId === 'null' ? head : { ...head, versionId: latest.versionId };
   }
 
+  /**
+   * Stores a fixture: an object version with the version id the caller names, as PutObject would
+   * store it (the bucket's default encryption applies) but without an ObjectCreated notification —
+   * it is the object a sample event describes, not an upload. S3 itself always makes version ids;
+   * this exists so fixed sample events (events/*.json) can name a real object. Idempotent: a
+   * version that exists already is left as it is.
+   */
+  async seedObject(
+    bucket: string,
+    key: string,
+    body: Buffer,
+    opts: { versionId: string; contentType?: string },
+  ): Promise<{ etag: string; versionId: string; created: boolean }> {
+    const b = this.store.bucket(bucket);
+    checkVersionId(opts.versionId);
+    if (b.versioning !== 'Enabled') {
+      throw invalidRequest(
+        `Bucket ${bucket} does not have versioning enabled: it cannot keep version ${opts.versionId}`,
+      );
+    }
+    const existing = b.objects.get(key)?.find((v) => v.versionId === opts.versionId);
+    if (existing) return { etag: existing.etag, versionId: existing.versionId, created: false };
+    const attributes: ObjectAttributes = {
+      contentType: opts.contentType ?? 'binary/octet-stream',
+      headers: {},
+      metadata: {},
+      tags: [],
+    };
+    const v = await this.store.write(b, key, body, attributes, { versionId: opts.versionId });
+    return { etag: v.etag, versionId: v.versionId, created: true };
+  }
+
   /** Makes a bucket look like one created before 2023, with no default encryption at all. */
   removeDefaultEncryption(bucket: string): void {
     delete this.store.bucket(bucket).encryption;

@@ -103,6 +103,8 @@ export interface WriteOptions {
   etag?: string;
   partsCount?: number;
   dataKey?: PendingKey;
+  /** A chosen version id (fixtures only: S3 always makes its own); needs versioning enabled. */
+  versionId?: string;
 }
 
 export interface UploadOptions {
@@ -245,7 +247,7 @@ export class Store {
     const version: ObjectVersion = {
       ...attributes,
       key,
-      versionId: b.versioning === 'Enabled' ? newVersionId() : 'null',
+      versionId: b.versioning === 'Enabled' ? (options.versionId ?? newVersionId()) : 'null',
       isDeleteMarker: false,
       lastModified: new Date().toISOString(),
       size: plaintext.length,
