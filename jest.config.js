@@ -10,9 +10,6 @@ const shared = {
   testEnvironment: 'node',
 };
 module.exports = {
-  // Jest reads testTimeout from the global config only (a project's own is ignored when several
-  // projects run together): e2e hooks start an embedded AWS and need more than the 5 s default.
-  testTimeout: 60_000,
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     { ...shared, displayName: 'contract', testMatch: ['<rootDir>/test/contract/**/*.test.ts'] },

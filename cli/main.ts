@@ -13,6 +13,9 @@ Commands:
   report RUN [--out FILE]   write a self-contained HTML report of a run
   scan FILE [--json] [--policy block|redact|report]
                             the training-data guard, offline
+  remediate --model ARN --reason R [--retrain] [--json]
+                            delete a model trained on data it should not have seen, quarantine
+                            that dataset, and with --retrain start a new run on a redacted copy
 
 Run 'tunevault <command> --help' for a command's options.`;
 
@@ -27,6 +30,7 @@ const COMMANDS: Record<string, () => { run: Command }> = {
   runs: () => require('./commands/runs'),
   report: () => require('./commands/report'),
   scan: () => require('./commands/scan'),
+  remediate: () => require('./commands/remediate'),
 };
 
 export async function main(argv: string[]): Promise<number> {

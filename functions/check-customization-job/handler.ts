@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { BedrockGateway } from '../shared/aws/bedrock';
 import { makeHandler } from '../shared/handler';
 import { checkCustomizationJob } from './core';

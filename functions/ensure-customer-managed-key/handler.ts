@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { KmsGateway } from '../shared/aws/kms';
 import { loadConfig } from '../shared/config';
 import { makeHandler } from '../shared/handler';

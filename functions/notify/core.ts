@@ -23,6 +23,12 @@ export interface NotifyInput {
   remediation?: { actions?: { action: string; target: string }[] | undefined } | undefined;
 }
 
+/** A run stopped by the guard has no scan summary; its error says what the verdict was. */
+const VERDICT_OF_ERROR: Record<string, string> = {
+  SensitiveDataError: 'block',
+  InvalidTrainingDataError: 'invalid',
+};
+
 export function notificationDetail(input: NotifyInput) {
   return {
     outcome: input.outcome,
@@ -36,7 +42,7 @@ export function notificationDetail(input: NotifyInput) {
     jobArn: input.job?.jobArn ?? null,
     modelArn: input.model?.modelArn ?? input.jobResult?.outputModelArn ?? null,
     kmsKeyArn: input.key?.keyArn ?? null,
-    verdict: input.scan?.verdict ?? null,
+    verdict: input.scan?.verdict ?? VERDICT_OF_ERROR[input.error?.Error ?? ''] ?? null,
     findings: input.scan?.totalFindings ?? null,
     error: input.error?.Error ?? null,
     failureMessage: input.error?.Cause ?? null,

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { BedrockGateway } from '../shared/aws/bedrock';
 import { EventsGateway } from '../shared/aws/events';
 import { makeHandler } from '../shared/handler';

@@ -3,7 +3,7 @@
  * arrive out of order: non-terminal ones are ignored, and a missing token means the run is
  * between waits (the poll will see the status) or was already resumed.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { WaitingTask } from '../shared/aws/task-tokens';
 import { TERMINAL_STATUSES } from '../shared/job-status';
 import { type ResumePorts, resumeWaitingTask } from '../shared/resume';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { BedrockGateway } from '../shared/aws/bedrock';
 import { S3Gateway } from '../shared/aws/s3';
 import { makeHandler } from '../shared/handler';

@@ -1,14 +1,15 @@
 /**
- * The data guard in the workflow: stream the object once, judge it, and leave evidence.
+ * The data guard in the workflow: stream the object version, judge it, and leave evidence.
  * The full report (masked findings, line numbers) goes to S3 under the CMK; the state machine
- * gets a small summary. Blocked data is tagged quarantined and never reaches Bedrock.
+ * gets a small summary. Blocked data is tagged quarantined and never reaches Bedrock; data that
+ * passes reaches it as a copy of exactly the version judged.
  */
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { InvalidInputError, InvalidTrainingDataError, SensitiveDataError } from '../shared/errors';
 import { familyForModel } from '../shared/guard/limits';
 import type { FamilyId } from '../shared/guard/limits';
 import type { Policy, ScanOptions, ScanReport, Severity } from '../shared/guard/types';
-import { s3Uri, tagSafe } from '../shared/naming';
+import { s3Uri, tagText } from '../shared/naming';
 import type { DatasetOptions, ScanSummary, SourceObject } from '../shared/types';
 
 export interface ScanPorts {
@@ -69,6 +70,7 @@ export async function scanTrainingDataStep(
   const policy = dataset.dataPolicy?.policy ?? s.policy;
   const artifacts = runArtifactsPrefix(s.outputPrefix, input.executionArn);
   const redactedKey = `${artifacts}redacted.jsonl`;
+  const trainingCopyKey = `${artifacts}training.jsonl`;
   const reportKey = `${artifacts}guard-report.json`;
 
   const body = await ports.openStream(source.bucket, source.key, source.versionId);
@@ -92,9 +94,13 @@ export async function scanTrainingDataStep(
       ...(dataset.dataPolicy?.allow ? { allowList: { values: dataset.dataPolicy.allow } } : {}),
       ...(redacted ? { redactTo: redacted } : {}),
     });
-  } finally {
+  } catch (err) {
     redacted?.end();
+    // The scan's error is the one to report; the half-written copy's upload must not crash the process.
+    await upload?.catch(() => undefined);
+    throw err;
   }
+  redacted?.end();
   await upload;
 
   await ports.uploadEncrypted(
@@ -124,13 +130,38 @@ export async function scanTrainingDataStep(
       source.key,
       {
         'tunevault:status': 'quarantined',
-        'tunevault:reason': tagSafe(`sensitive data: ${describeFindings(report)}`),
+        'tunevault:reason': tagText(`sensitive data: ${describeFindings(report)}`),
       },
       source.versionId,
     );
     throw new SensitiveDataError(
       `s3://${source.bucket}/${source.key} holds ${describeFindings(report)} at or above '${dataset.dataPolicy?.blockAtOrAbove ?? s.blockAtOrAbove}'; the object is quarantined and no job was submitted. Redact it (policy 'redact') or allow-list known-safe values. Report: ${s3Uri(s.outputBucket, reportKey)}`,
     );
+  }
+
+  const validation = dataset.validationKey
+    ? await scanValidationData(
+        input,
+        s,
+        ports,
+        { family, policy, baseModelId, artifacts },
+        dataset.validationKey,
+      )
+    : undefined;
+
+  // Bedrock reads an S3 URI, not an object version: pointed at the key, a job would train on
+  // whatever version is current when it starts reading, which the guard may never have seen.
+  // It trains on a copy of exactly the version judged here (or on the sanitized copy).
+  let trainingS3Uri = s3Uri(s.outputBucket, redactedKey);
+  if (policy !== 'redact') {
+    const again = await ports.openStream(source.bucket, source.key, source.versionId);
+    if (!again) {
+      throw new InvalidInputError(
+        `s3://${source.bucket}/${source.key} was deleted while the data guard read it; nothing was trained.`,
+      );
+    }
+    await ports.uploadEncrypted(s.outputBucket, trainingCopyKey, again, input.key.keyArn);
+    trainingS3Uri = s3Uri(s.outputBucket, trainingCopyKey);
   }
 
   return {
@@ -141,8 +172,102 @@ export async function scanTrainingDataStep(
     totalFindings: report.totalFindings,
     bySeverity: report.counts.bySeverity,
     byType: Object.fromEntries(Object.entries(report.counts.byType).map(([k, v]) => [k, v ?? 0])),
-    trainingS3Uri:
-      report.verdict === 'redact' ? s3Uri(s.outputBucket, redactedKey) : s3Uri(source.bucket, source.key),
+    trainingS3Uri,
+    reportS3Uri: s3Uri(s.outputBucket, reportKey),
+    ...(validation ? { validation } : {}),
+  };
+}
+
+/** Bedrock takes small validation sets (a few thousand records at most): held in memory. */
+export const MAX_VALIDATION_BYTES = 64 * 1024 * 1024;
+
+async function readAll(body: Readable, max: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer | string>) {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    size += buf.length;
+    if (size > max) {
+      body.destroy();
+      return undefined;
+    }
+    chunks.push(buf);
+  }
+  return Buffer.concat(chunks);
+}
+
+/**
+ * The sidecar's validation data reaches Bedrock too, so it is judged like the training data,
+ * and the job reads a copy of exactly the bytes judged (sanitized under `redact`).
+ */
+async function scanValidationData(
+  input: ScanInput,
+  s: ScanSettings,
+  ports: ScanPorts,
+  run: { family: FamilyId; policy: Policy; baseModelId: string; artifacts: string },
+  validationKey: string,
+): Promise<NonNullable<ScanSummary['validation']>> {
+  const { source, dataset } = input;
+  const where = `validation data s3://${source.bucket}/${validationKey} (the sidecar's validationKey)`;
+  const body = await ports.openStream(source.bucket, validationKey);
+  if (!body) throw new InvalidInputError(`${where} does not exist; upload it before the training data.`);
+  const bytes = await readAll(body, MAX_VALIDATION_BYTES);
+  if (!bytes) {
+    throw new InvalidTrainingDataError(
+      `${where} is larger than ${MAX_VALIDATION_BYTES / 1024 / 1024} MiB; Bedrock validation sets are far smaller.`,
+    );
+  }
+  const redacted: Buffer[] = [];
+  const redactTo = run.policy === 'redact' ? new PassThrough() : undefined;
+  redactTo?.on('data', (chunk: Buffer) => redacted.push(chunk));
+  const blockAtOrAbove = dataset.dataPolicy?.blockAtOrAbove ?? s.blockAtOrAbove;
+  const report = await ports.scan(Readable.from([bytes]), {
+    family: run.family,
+    policy: run.policy,
+    blockAtOrAbove,
+    // A validation set may be small: the training minimum does not apply.
+    limits: { minRecords: 1 },
+    ...(dataset.dataPolicy?.allow ? { allowList: { values: dataset.dataPolicy.allow } } : {}),
+    ...(redactTo ? { redactTo } : {}),
+  });
+  redactTo?.end();
+  const reportKey = `${run.artifacts}validation-guard-report.json`;
+  await ports.uploadEncrypted(
+    s.outputBucket,
+    reportKey,
+    JSON.stringify(
+      { source: s3Uri(source.bucket, validationKey), baseModelId: run.baseModelId, ...report },
+      null,
+      2,
+    ),
+    input.key.keyArn,
+  );
+  if (report.verdict === 'invalid') {
+    throw new InvalidTrainingDataError(
+      `${where} is not valid ${run.family} data for ${run.baseModelId}: ${describeProblems(report)}. Full report: ${s3Uri(s.outputBucket, reportKey)}`,
+    );
+  }
+  if (report.verdict === 'block') {
+    await ports.mergeObjectTags(source.bucket, validationKey, {
+      'tunevault:status': 'quarantined',
+      'tunevault:reason': tagText(`sensitive data: ${describeFindings(report)}`),
+    });
+    throw new SensitiveDataError(
+      `${where} holds ${describeFindings(report)} at or above '${blockAtOrAbove}'; it is quarantined and no job was submitted. Report: ${s3Uri(s.outputBucket, reportKey)}`,
+    );
+  }
+  const copyKey = `${run.artifacts}validation.jsonl`;
+  await ports.uploadEncrypted(
+    s.outputBucket,
+    copyKey,
+    redactTo ? Buffer.concat(redacted).toString('utf8') : bytes.toString('utf8'),
+    input.key.keyArn,
+  );
+  return {
+    verdict: report.verdict,
+    records: report.records,
+    totalFindings: report.totalFindings,
+    s3Uri: s3Uri(s.outputBucket, copyKey),
     reportS3Uri: s3Uri(s.outputBucket, reportKey),
   };
 }

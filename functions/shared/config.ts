@@ -3,7 +3,7 @@
  * Each handler picks the variables it needs from `vars`, so a function never depends on
  * settings it does not use.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const csv = z
   .string()

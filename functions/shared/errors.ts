@@ -78,3 +78,22 @@ export const STEP_ERROR_NAMES = [
 
 /** AWS errors the gateways let bubble unchanged and the ASL retries on. */
 export const RETRIED_AWS_ERROR_NAMES = ['ThrottlingException', 'ServiceQuotaExceededException'] as const;
+
+/**
+ * Server-side AWS errors (5xx) of the services the steps call, by the names the SDK gives them.
+ * The SDK already retries these (3 attempts); the ASL retries the step when the SDK gives up,
+ * so a short outage delays a run instead of failing it.
+ */
+export const TRANSIENT_AWS_ERROR_NAMES = [
+  'InternalServerException', // Bedrock
+  'ServiceUnavailableException', // Bedrock
+  'KMSInternalException',
+  'DependencyTimeoutException', // KMS
+  'InternalError', // S3
+  'ServiceUnavailable', // S3
+  'SlowDown', // S3
+  'InternalServerError', // DynamoDB
+  'ProvisionedThroughputExceededException', // DynamoDB
+  'RequestLimitExceeded', // DynamoDB
+  'InternalException', // EventBridge
+] as const;

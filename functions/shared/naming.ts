@@ -80,6 +80,27 @@ export function tagSafe(value: string, max = 256): string {
   return `${safe.slice(0, max - digest.length - 1)}+${digest}`;
 }
 
+/** Characters S3 refuses in a tag value: anything but letters, spaces, digits and `_.:/=+-@`. */
+const S3_TAG_UNSAFE = /[^\p{L}\p{Z}\p{N}_.:/=+\-@]+/gu;
+
+/**
+ * A sentence as an S3 object tag value a person can still read (`tunevault:reason`): the
+ * characters S3 refuses become spaces or their plain equivalent, never a digest; cut at `max`.
+ */
+export function tagText(text: string, max = 256): string {
+  const plain = text
+    .replace(/\(s\)/g, 's')
+    .replace(/\s*\(([^()]*)\)/g, ' - $1')
+    .replace(/[—–]/g, '-')
+    .replace(/×/g, 'x')
+    .replace(/[;,]\s*/g, ' - ')
+    .replace(/['"`‘’“”()[\]{}]/g, '')
+    .replace(S3_TAG_UNSAFE, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return plain.length <= max ? plain : `${plain.slice(0, max - 3).trimEnd()}...`;
+}
+
 export function s3Uri(bucket: string, key: string): string {
   return `s3://${bucket}/${key}`;
 }

@@ -2,7 +2,7 @@
  * The run's state as it moves through the state machine. Each step parses the part it needs
  * (zod strips the rest), and each step's result lands under its own ResultPath.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const severitySchema = z.enum(['low', 'medium', 'high', 'critical']);
 
@@ -69,9 +69,19 @@ export const scanSummarySchema = z.object({
   totalFindings: z.number().int().nonnegative(),
   bySeverity: z.record(z.string(), z.number()),
   byType: z.record(z.string(), z.number()),
-  /** The data the job trains on: the original object, or the redacted copy. */
+  /** The data the job trains on: a copy of the version scanned, or its redacted copy. */
   trainingS3Uri: z.string().startsWith('s3://'),
   reportS3Uri: z.string().startsWith('s3://'),
+  /** The sidecar's validation data, judged the same way; the job validates on this copy. */
+  validation: z
+    .object({
+      verdict: z.enum(['pass', 'redact']),
+      records: z.number().int().nonnegative(),
+      totalFindings: z.number().int().nonnegative(),
+      s3Uri: z.string().startsWith('s3://'),
+      reportS3Uri: z.string().startsWith('s3://'),
+    })
+    .optional(),
 });
 export type ScanSummary = z.infer<typeof scanSummarySchema>;
 

@@ -2,9 +2,9 @@
  * S3 ObjectCreated → one execution per object version. The execution name is derived from the
  * version, so duplicate deliveries (S3 is at-least-once) and replays start nothing new.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidInputError } from '../shared/errors';
-import { decodeS3EventKey, executionNameFor, tagSafe } from '../shared/naming';
+import { decodeS3EventKey, executionNameFor, tagText } from '../shared/naming';
 import { type DatasetOptions, datasetOptionsSchema, type RunInput, type SourceObject } from '../shared/types';
 
 export const s3EventSchema = z.object({
@@ -148,7 +148,7 @@ async function rejectObject(ports: StartPorts, source: SourceObject, reason: str
   await ports.mergeObjectTags(
     source.bucket,
     source.key,
-    { 'tunevault:status': 'rejected', 'tunevault:reason': tagSafe(reason) },
+    { 'tunevault:status': 'rejected', 'tunevault:reason': tagText(reason) },
     source.versionId,
   );
 }

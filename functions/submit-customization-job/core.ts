@@ -27,7 +27,7 @@ export interface SubmitInput {
   source: SourceObject;
   dataset: DatasetOptions;
   key: Pick<KeyResult, 'keyArn'>;
-  scan: Pick<ScanSummary, 'trainingS3Uri' | 'sha256' | 'verdict' | 'totalFindings'>;
+  scan: Pick<ScanSummary, 'trainingS3Uri' | 'sha256' | 'verdict' | 'totalFindings' | 'validation'>;
   executionArn: string;
 }
 
@@ -53,7 +53,8 @@ export function buildJobRequest(input: SubmitInput, s: SubmitSettings): JobReque
     customizationType: dataset.customizationType ?? s.customizationType,
     hyperParameters: { ...s.hyperParameters, ...dataset.hyperParameters },
     trainingS3Uri: input.scan.trainingS3Uri,
-    ...(dataset.validationKey ? { validationS3Uri: s3Uri(source.bucket, dataset.validationKey) } : {}),
+    // Only data the guard judged reaches Bedrock: its copy of the sidecar's validation data.
+    ...(input.scan.validation ? { validationS3Uri: input.scan.validation.s3Uri } : {}),
     outputS3Uri: s3Uri(s.outputBucket, `${prefix}${jobName}/`),
     customModelKmsKeyId: input.key.keyArn,
     tags: provenanceTags({

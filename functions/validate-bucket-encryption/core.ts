@@ -158,9 +158,17 @@ export async function validateBucketEncryption(
   ports: BucketPorts,
 ): Promise<ValidateResult> {
   const head = await ports.headObject(source.bucket, source.key, source.versionId);
+  // In a versioned bucket a deleted object's version stays readable behind a delete marker: the
+  // owner's delete still means "do not train on this", so the key itself must still answer.
+  const current = head && source.versionId ? await ports.headObject(source.bucket, source.key) : head;
   if (!head) {
     throw new InvalidInputError(
       `s3://${source.bucket}/${source.key}${source.versionId ? ` (version ${source.versionId})` : ''} no longer exists; it was deleted before the run could read it. Upload it again to start a new run.`,
+    );
+  }
+  if (!current) {
+    throw new InvalidInputError(
+      `s3://${source.bucket}/${source.key} was deleted before the run could read it (the key now ends in a delete marker; version ${source.versionId} is kept, untouched). Nothing was trained; upload it again to start a new run.`,
     );
   }
   const buckets = [...new Set([source.bucket, outputBucket])];

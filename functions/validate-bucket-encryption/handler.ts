@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { S3Gateway } from '../shared/aws/s3';
 import { loadConfig } from '../shared/config';
 import { makeHandler } from '../shared/handler';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { BedrockGateway } from '../shared/aws/bedrock';
 import { SfnGateway } from '../shared/aws/sfn';
 import { TaskTokenStore } from '../shared/aws/task-tokens';

@@ -1,6 +1,7 @@
 /** Contract rules between the ASL and the code, as a checker that tests can also aim at bad ASL. */
 import fs from 'node:fs';
 import path from 'node:path';
+import { RETRIED_AWS_ERROR_NAMES, TRANSIENT_AWS_ERROR_NAMES } from '../../functions/shared/errors';
 
 export const LAMBDA_SERVICE_ERRORS = [
   'Lambda.ServiceException',
@@ -18,8 +19,8 @@ export const AWS_RAISED = new Set([
   'States.HeartbeatTimeout',
   'States.Runtime',
   ...LAMBDA_SERVICE_ERRORS,
-  'ThrottlingException',
-  'ServiceQuotaExceededException',
+  ...RETRIED_AWS_ERROR_NAMES,
+  ...TRANSIENT_AWS_ERROR_NAMES,
 ]);
 
 /** Every error name declared in functions/shared/errors.ts, the one home of the states' errors. */

@@ -128,6 +128,7 @@ describe('run notifications', () => {
     expect(Object.keys(e.detail).sort()).toEqual(DETAIL_KEYS);
     expect(e.detail).toMatchObject({
       outcome: 'remediated',
+      verdict: 'block',
       executionArn: arns.remediated,
       source: { bucket: h.stack.trainingBucket, key: `${h.stack.trainingPrefix}notify remediated.jsonl` },
       jobArn: null,

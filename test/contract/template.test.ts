@@ -1,0 +1,401 @@
+/**
+ * Rules over the CloudFormation a deploy would ship: `serverless package` runs offline here
+ * (no AWS credentials in its environment) and every rule reads the packaged template.
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { isWildcardOnlyAction } from '@cloud-copilot/iam-simulate';
+import { TRANSIENT_AWS_ERROR_NAMES } from '../../functions/shared/errors';
+
+jest.setTimeout(180_000);
+
+const ROOT = path.join(__dirname, '../..');
+const STAGE = 'test';
+
+type Json = Record<string, unknown>;
+interface Resource {
+  Type: string;
+  Properties?: Json;
+  DependsOn?: string | string[];
+  Condition?: string;
+}
+interface Statement {
+  Sid?: string;
+  Effect: 'Allow' | 'Deny';
+  Principal?: unknown;
+  NotPrincipal?: unknown;
+  Action?: string | string[];
+  NotAction?: unknown;
+  Resource?: unknown;
+  NotResource?: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+}
+interface Policy {
+  where: string;
+  kind: 'identity' | 'key' | 'bucket' | 'trust';
+  statements: Statement[];
+}
+
+/**
+ * The only actions an identity policy may grant on `Resource: "*"`, each with the reason it
+ * cannot be scoped. The test also asks the IAM service reference (through iam-simulate's data)
+ * that each one really has no resource type.
+ */
+const UNSCOPABLE: Record<string, string> = {
+  'kms:CreateKey': 'the key does not exist yet: CreateKey has no resource to scope to',
+  'xray:PutTraceSegments': 'X-Ray has no resource-level permissions (Lambda active tracing)',
+  'xray:PutTelemetryRecords': 'X-Ray has no resource-level permissions (Lambda active tracing)',
+  'xray:GetSamplingRules': 'X-Ray has no resource-level permissions (state machine tracing)',
+  'xray:GetSamplingTargets': 'X-Ray has no resource-level permissions (state machine tracing)',
+  'logs:CreateLogDelivery': 'Step Functions log delivery: the vended-logs APIs support only "*"',
+  'logs:GetLogDelivery': 'Step Functions log delivery: the vended-logs APIs support only "*"',
+  'logs:UpdateLogDelivery': 'Step Functions log delivery: the vended-logs APIs support only "*"',
+  'logs:DeleteLogDelivery': 'Step Functions log delivery: the vended-logs APIs support only "*"',
+  'logs:ListLogDeliveries': 'Step Functions log delivery: the vended-logs APIs support only "*"',
+  'logs:PutResourcePolicy': 'Step Functions log delivery: account-level resource policy, no resource type',
+  'logs:DescribeResourcePolicies': 'Step Functions log delivery: account-level list, no resource type',
+  'logs:DescribeLogGroups':
+    'Step Functions log delivery: lists the account\'s log groups (documented as "*")',
+};
+
+/** The values CloudWatch Logs accepts for RetentionInDays (absent means never expire). */
+const RETENTION_DAYS = new Set([
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+]);
+
+let template: { Resources: Record<string, Resource> };
+let resources: Record<string, Resource>;
+
+/** Environment for an offline package: no credentials, no endpoint, no local overrides. */
+function offlineEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (/^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|PROFILE|ENDPOINT_URL.*)$/.test(k)) continue;
+    if (k.startsWith('TUNEVAULT_')) continue;
+    env[k] = v;
+  }
+  return {
+    ...env,
+    SLS_TELEMETRY_DISABLED: '1',
+    SLS_NOTIFICATIONS_MODE: 'off',
+    AWS_REGION: 'us-east-1',
+    // Its own esbuild work folder (relative to the project): a package run sharing `.esbuild`
+    // with another one (CI, `npm run bench`) could empty that one's zips.
+    TUNEVAULT_ESBUILD_WORK_FOLDER: `.tunevault/esbuild-template-test-${process.pid}`,
+  };
+}
+
+beforeAll(async () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'tunevault-package-'));
+  try {
+    await promisify(execFile)(
+      process.execPath,
+      [path.join(ROOT, 'node_modules/osls/bin/serverless.js'), 'package', '--stage', STAGE, '--package', out],
+      { cwd: ROOT, env: offlineEnv(), maxBuffer: 32 * 1024 * 1024 },
+    );
+    template = JSON.parse(
+      fs.readFileSync(path.join(out, 'cloudformation-template-update-stack.json'), 'utf8'),
+    );
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+  resources = template.Resources;
+});
+
+const list = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+const props = (r: Resource | undefined) => (r?.Properties ?? {}) as Json;
+
+function policies(): Policy[] {
+  const found: Policy[] = [];
+  const add = (where: string, kind: Policy['kind'], doc: unknown) =>
+    found.push({
+      where,
+      kind,
+      statements: list((doc as { Statement?: Statement | Statement[] })?.Statement),
+    });
+  for (const [id, r] of Object.entries(resources)) {
+    const p = props(r);
+    if (r.Type === 'AWS::IAM::Role') {
+      add(`${id} trust`, 'trust', p.AssumeRolePolicyDocument);
+      for (const inline of list(p.Policies as { PolicyName: unknown; PolicyDocument: unknown }[]))
+        add(`${id} inline ${JSON.stringify(inline.PolicyName)}`, 'identity', inline.PolicyDocument);
+    }
+    if (r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy')
+      add(id, 'identity', p.PolicyDocument);
+    if (r.Type === 'AWS::KMS::Key') add(id, 'key', p.KeyPolicy);
+    if (r.Type === 'AWS::S3::BucketPolicy') add(id, 'bucket', p.PolicyDocument);
+  }
+  return found;
+}
+
+const isEveryone = (principal: unknown) =>
+  principal === '*' || list((principal as { AWS?: unknown } | undefined)?.AWS).includes('*');
+
+/** Our functions (not the framework's custom-resource helper). */
+const workflowFunctions = () =>
+  ofType('AWS::Lambda::Function').filter(([, r]) => String(props(r).Handler).startsWith('functions/'));
+
+describe('packaged CloudFormation: IAM', () => {
+  it('grants no Action "*" (or a service-wide "svc:*") in any identity policy, inline ones included', () => {
+    const identity = policies().filter((p) => p.kind === 'identity');
+    expect(identity.length).toBeGreaterThanOrEqual(12);
+    const bad = identity.flatMap((p) =>
+      p.statements
+        .filter((s) => s.NotAction !== undefined || list(s.Action).some((a) => a === '*' || a.endsWith(':*')))
+        .map((s) => `${p.where}: ${JSON.stringify(s.Action ?? s.NotAction)}`),
+    );
+    expect(bad).toEqual([]);
+  });
+
+  it('has no Action "*" in any policy at all (key, bucket, trust)', () => {
+    const bad = policies().flatMap((p) =>
+      p.statements.filter((s) => list(s.Action).includes('*')).map((s) => `${p.where}: ${s.Sid ?? ''}`),
+    );
+    expect(bad).toEqual([]);
+  });
+
+  it('uses Resource "*" only for actions that cannot be scoped, each with its reason', async () => {
+    const starred = policies()
+      .filter((p) => p.kind === 'identity')
+      .flatMap((p) =>
+        p.statements
+          .filter((s) => s.Effect === 'Allow' && list(s.Resource).includes('*'))
+          .flatMap((s) => list(s.Action).map((action) => ({ where: p.where, action }))),
+      );
+    expect(starred.filter((x) => !(x.action in UNSCOPABLE))).toEqual([]);
+    expect(policies().flatMap((p) => p.statements.filter((s) => s.NotResource !== undefined))).toEqual([]);
+    // The list is honest: the IAM service reference gives each of these actions no resource type.
+    for (const action of new Set(starred.map((x) => x.action))) {
+      const [service = '', name = ''] = action.split(':');
+      expect({ action, wildcardOnly: await isWildcardOnlyAction(service, name) }).toEqual({
+        action,
+        wildcardOnly: true,
+      });
+    }
+    // kms:CreateKey is the only one the workflow itself needs.
+    const ownFunctionStars = starred.filter(
+      (x) => x.where.includes('IamRoleLambdaExecution') && !x.action.startsWith('xray:'),
+    );
+    expect(ownFunctionStars.map((x) => x.action)).toEqual(['kms:CreateKey']);
+  });
+
+  it('scopes iam:PassRole to the Bedrock customization role, passed to bedrock.amazonaws.com only', () => {
+    const passRole = policies().flatMap((p) =>
+      p.statements
+        .filter(
+          (s) => s.Effect === 'Allow' && list(s.Action).some((a) => a === 'iam:PassRole' || a === 'iam:*'),
+        )
+        .map((s) => ({ where: p.where, s })),
+    );
+    expect(passRole.map((x) => x.where)).toEqual([expect.stringMatching(/^SubmitCustomizationJobIamRole/)]);
+    for (const { s } of passRole) {
+      expect(list(s.Resource)).toEqual([{ 'Fn::GetAtt': ['BedrockCustomizationRole', 'Arn'] }]);
+      expect(s.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'bedrock.amazonaws.com' } });
+    }
+  });
+
+  it('gives every workflow function its own role, and that role lets it write its traces', () => {
+    const fns = workflowFunctions();
+    expect(fns.length).toBeGreaterThanOrEqual(9);
+    const roleOf = (r: Resource) => (props(r).Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const roles = fns.map(([, r]) => roleOf(r));
+    expect(new Set(roles).size).toBe(fns.length);
+    for (const [id, fn] of fns) {
+      const role = resources[roleOf(fn)];
+      expect({ id, type: role?.Type }).toEqual({ id, type: 'AWS::IAM::Role' });
+      if ((props(fn).TracingConfig as { Mode?: string } | undefined)?.Mode !== 'Active') continue;
+      const statements = list(
+        props(role).Policies as { PolicyDocument: { Statement: Statement[] } }[],
+      ).flatMap((p) => p.PolicyDocument.Statement);
+      const actions = statements.filter((s) => s.Effect === 'Allow').flatMap((s) => list(s.Action));
+      expect({ id, traces: actions.includes('xray:PutTraceSegments') }).toEqual({ id, traces: true });
+    }
+  });
+
+  it("lets Bedrock read only the data guard's copies under the output prefix, never the training bucket", () => {
+    const role = props(resources.BedrockCustomizationRole);
+    const statements = list(role.Policies as { PolicyDocument: { Statement: Statement[] } }[]).flatMap((p) =>
+      list(p.PolicyDocument.Statement),
+    );
+    const reads = statements.filter((s) => list(s.Action).some((a) => a.startsWith('s3:Get')));
+    expect(reads.length).toBeGreaterThan(0);
+    for (const s of reads) {
+      expect(JSON.stringify(s.Resource)).toContain(`:s3:::tunevault-${STAGE}-output/output/*`);
+      expect(JSON.stringify(s.Resource)).not.toContain('training-data');
+    }
+  });
+
+  it("guards the Bedrock role's trust against the confused deputy", () => {
+    const trust = props(resources.BedrockCustomizationRole).AssumeRolePolicyDocument as {
+      Statement: Statement[];
+    };
+    expect(trust.Statement).toHaveLength(1);
+    expect(trust.Statement[0]?.Principal).toEqual({ Service: 'bedrock.amazonaws.com' });
+    expect(Object.keys(trust.Statement[0]?.Condition ?? {}).sort()).toEqual(['ArnLike', 'StringEquals']);
+  });
+});
+
+describe('packaged CloudFormation: data protection', () => {
+  it('turns rotation on for every KMS key the stack creates', () => {
+    const keys = ofType('AWS::KMS::Key');
+    expect(keys.length).toBeGreaterThanOrEqual(1);
+    for (const [id, r] of keys)
+      expect({ id, rotation: props(r).EnableKeyRotation }).toEqual({ id, rotation: true });
+  });
+
+  it('has no key policy Allow with a "*" principal', () => {
+    const bad = policies()
+      .filter((p) => p.kind === 'key')
+      .flatMap((p) => p.statements.filter((s) => s.Effect === 'Allow' && isEveryone(s.Principal)));
+    expect(bad).toEqual([]);
+  });
+
+  it('gives every bucket a policy that denies requests without TLS, on the bucket and its objects', () => {
+    const buckets = ofType('AWS::S3::Bucket');
+    expect(buckets.map(([id]) => id)).toEqual(
+      expect.arrayContaining(['TrainingBucket', 'OutputBucket', 'ServerlessDeploymentBucket']),
+    );
+    const bucketPolicies = ofType('AWS::S3::BucketPolicy');
+    for (const [id] of buckets) {
+      const policy = bucketPolicies.find(
+        ([, p]) => JSON.stringify(props(p).Bucket) === JSON.stringify({ Ref: id }),
+      );
+      expect({ id, hasPolicy: policy !== undefined }).toEqual({ id, hasPolicy: true });
+      const statements = list((props(policy?.[1]).PolicyDocument as { Statement: Statement[] }).Statement);
+      const tlsDeny = statements.find(
+        (s) =>
+          s.Effect === 'Deny' &&
+          isEveryone(s.Principal) &&
+          list(s.Action).includes('s3:*') &&
+          String(s.Condition?.Bool?.['aws:SecureTransport']) === 'false',
+      );
+      expect({ id, tlsDeny: tlsDeny !== undefined }).toEqual({ id, tlsDeny: true });
+      // Both the bucket ARN and its objects (`…/*`).
+      const covered = JSON.stringify(tlsDeny?.Resource);
+      expect(covered).toContain('/*');
+      expect(list(tlsDeny?.Resource).length).toBeGreaterThanOrEqual(2);
+    }
+  });
+
+  it('encrypts the buckets it creates for data with SSE-KMS and a bucket key, and blocks public access', () => {
+    for (const id of ['TrainingBucket', 'OutputBucket']) {
+      const p = props(resources[id]);
+      const rule = (p.BucketEncryption as { ServerSideEncryptionConfiguration: Json[] })
+        .ServerSideEncryptionConfiguration[0] as Json;
+      expect(rule).toMatchObject({
+        ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' },
+        BucketKeyEnabled: true,
+      });
+      expect(p.PublicAccessBlockConfiguration).toEqual({
+        BlockPublicAcls: true,
+        IgnorePublicAcls: true,
+        BlockPublicPolicy: true,
+        RestrictPublicBuckets: true,
+      });
+    }
+  });
+});
+
+describe('packaged CloudFormation: logs and the state machine', () => {
+  it('sets a retention on every log group', () => {
+    const groups = ofType('AWS::Logs::LogGroup');
+    expect(groups.length).toBeGreaterThanOrEqual(workflowFunctions().length + 1);
+    // CloudFormation takes the stage parameter's string ("30") as the number it names.
+    for (const [id, r] of groups)
+      expect({ id, retention: RETENTION_DAYS.has(Number(props(r).RetentionInDays)) }).toEqual({
+        id,
+        retention: true,
+      });
+  });
+
+  it('declares the log group of every function whose role may create one (no implicit never-expiring group)', () => {
+    const names = new Set(ofType('AWS::Logs::LogGroup').map(([, r]) => props(r).LogGroupName));
+    for (const [id, fn] of ofType('AWS::Lambda::Function')) {
+      const roleId = (props(fn).Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+      const mayCreate = JSON.stringify(props(resources[roleId]).Policies ?? []).includes(
+        'logs:CreateLogGroup',
+      );
+      if (!mayCreate) continue;
+      expect({ id, declared: names.has(`/aws/lambda/${props(fn).FunctionName}`) }).toEqual({
+        id,
+        declared: true,
+      });
+    }
+  });
+
+  it('has logging (and tracing) on for the state machine', () => {
+    const sm = props(resources.CustomizationStateMachine);
+    const logging = sm.LoggingConfiguration as { Level: string; Destinations: Json[] };
+    expect(['ERROR', 'ALL', 'FATAL']).toContain(logging.Level);
+    expect(logging.Destinations).toEqual([
+      { CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': ['StateMachineLogGroup', 'Arn'] } } },
+    ]);
+    expect(sm.TracingConfiguration).toEqual({ Enabled: true });
+  });
+
+  it('retries throttling and transient 5xx errors with capped, jittered backoff in every Lambda task', () => {
+    const sub = (
+      props(resources.CustomizationStateMachine).DefinitionString as { 'Fn::Sub': [string, Json] }
+    )['Fn::Sub'][0];
+    const asl = JSON.parse(sub) as { States: Record<string, Json> };
+    const tasks = Object.entries(asl.States).filter(([, s]) => s.Type === 'Task');
+    expect(tasks.length).toBeGreaterThanOrEqual(9);
+    for (const [name, state] of tasks) {
+      const retry = (state.Retry ?? []) as {
+        ErrorEquals: string[];
+        MaxDelaySeconds?: number;
+        JitterStrategy?: string;
+      }[];
+      const covering = (error: string) => retry.find((r) => r.ErrorEquals.includes(error));
+      for (const error of ['ThrottlingException', ...TRANSIENT_AWS_ERROR_NAMES]) {
+        expect({ name, error, capped: covering(error)?.MaxDelaySeconds !== undefined }).toEqual({
+          name,
+          error,
+          capped: true,
+        });
+        expect(covering(error)?.JitterStrategy).toBe('FULL');
+      }
+    }
+  });
+});
+
+describe('packaged CloudFormation: the workflow is all there', () => {
+  it('attaches the S3 trigger for *.jsonl under the training prefix to startCustomization', () => {
+    const [, trigger] = ofType('Custom::S3')[0] ?? [];
+    expect(props(trigger)).toMatchObject({
+      FunctionName: `tunevault-${STAGE}-startCustomization`,
+      BucketName: `tunevault-${STAGE}-training-data`,
+      BucketConfigs: [
+        { Event: 's3:ObjectCreated:*', Rules: [{ Prefix: 'training/' }, { Suffix: '.jsonl' }] },
+      ],
+    });
+  });
+
+  it("routes Bedrock's job-state events to onJobStateChange", () => {
+    const rules = ofType('AWS::Events::Rule').map(([, r]) => props(r));
+    expect(rules).toContainEqual(
+      expect.objectContaining({
+        EventPattern: { source: ['aws.bedrock'], 'detail-type': ['Model Customization Job State Change'] },
+        State: 'ENABLED',
+        Targets: [
+          expect.objectContaining({ Arn: { 'Fn::GetAtt': ['OnJobStateChangeLambdaFunction', 'Arn'] } }),
+        ],
+      }),
+    );
+    expect(ofType('AWS::Lambda::Permission').map(([id]) => id)).toContain(
+      'OnJobStateChangeEventBridgeLambdaPermission1',
+    );
+  });
+
+  it('has the task-token table, encrypted, with a TTL', () => {
+    expect(props(resources.TaskTokenTable)).toMatchObject({
+      KeySchema: [{ AttributeName: 'jobName', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      SSESpecification: { SSEEnabled: true },
+    });
+  });
+});
