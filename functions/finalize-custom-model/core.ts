@@ -6,16 +6,11 @@ import type { ModelInfo } from '../shared/aws/bedrock';
 import { ModelNotCompliantError } from '../shared/errors';
 import { provenanceTags } from '../shared/provenance';
 import type { JobRef, JobResult, KeyResult, ScanSummary, SourceObject } from '../shared/types';
+import type { S3Gateway } from '../shared/aws/s3';
 
-export interface FinalizePorts {
+export interface FinalizePorts extends Pick<S3Gateway, 'mergeObjectTags'> {
   getCustomModel(modelIdentifier: string): Promise<ModelInfo | undefined>;
   tagResource(arn: string, tags: Record<string, string>): Promise<void>;
-  mergeObjectTags(
-    bucket: string,
-    key: string,
-    tags: Record<string, string>,
-    versionId?: string,
-  ): Promise<void>;
 }
 
 export interface FinalizeInput {

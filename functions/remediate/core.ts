@@ -6,18 +6,13 @@
 import type { JobInfo, ModelInfo } from '../shared/aws/bedrock';
 import { jobNameFor, tagSafe } from '../shared/naming';
 import type { SourceObject } from '../shared/types';
+import type { S3Gateway } from '../shared/aws/s3';
 
-export interface RemediatePorts {
+export interface RemediatePorts extends Pick<S3Gateway, 'mergeObjectTags'> {
   getJob(jobIdentifier: string): Promise<JobInfo | undefined>;
   stopJob(jobIdentifier: string): Promise<boolean>;
   getCustomModel(modelIdentifier: string): Promise<ModelInfo | undefined>;
   deleteCustomModel(modelIdentifier: string): Promise<boolean>;
-  mergeObjectTags(
-    bucket: string,
-    key: string,
-    tags: Record<string, string>,
-    versionId?: string,
-  ): Promise<void>;
 }
 
 export interface RemediateInput {

@@ -11,16 +11,11 @@ import type { FamilyId } from '../shared/guard/limits';
 import type { Policy, ScanOptions, ScanReport, Severity } from '../shared/guard/types';
 import { s3Uri, tagText } from '../shared/naming';
 import type { DatasetOptions, ScanSummary, SourceObject } from '../shared/types';
+import type { S3Gateway } from '../shared/aws/s3';
 
-export interface ScanPorts {
+export interface ScanPorts extends Pick<S3Gateway, 'mergeObjectTags'> {
   openStream(bucket: string, key: string, versionId?: string): Promise<Readable | undefined>;
   uploadEncrypted(bucket: string, key: string, body: Readable | string, kmsKeyArn: string): Promise<void>;
-  mergeObjectTags(
-    bucket: string,
-    key: string,
-    tags: Record<string, string>,
-    versionId?: string,
-  ): Promise<void>;
   scan(source: Readable, options: ScanOptions): Promise<ScanReport>;
 }
 

@@ -6,6 +6,7 @@ import * as z from 'zod';
 import { InvalidInputError } from '../shared/errors';
 import { decodeS3EventKey, executionNameFor, tagText } from '../shared/naming';
 import { type DatasetOptions, datasetOptionsSchema, type RunInput, type SourceObject } from '../shared/types';
+import type { S3Gateway } from '../shared/aws/s3';
 
 export const s3EventSchema = z.object({
   Records: z
@@ -28,14 +29,8 @@ export const s3EventSchema = z.object({
 });
 export type S3ObjectCreatedEvent = z.infer<typeof s3EventSchema>;
 
-export interface StartPorts {
+export interface StartPorts extends Pick<S3Gateway, 'mergeObjectTags'> {
   getText(bucket: string, key: string): Promise<string | undefined>;
-  mergeObjectTags(
-    bucket: string,
-    key: string,
-    tags: Record<string, string>,
-    versionId?: string,
-  ): Promise<void>;
   startExecution(name: string, input: RunInput): Promise<{ executionArn: string; alreadyStarted: boolean }>;
 }
 

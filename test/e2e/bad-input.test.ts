@@ -15,17 +15,13 @@ import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { field } from '../../cli/lib/run-view';
 import { jobNameFor, slugOf } from '../../functions/shared/naming';
 import { encodeEventKey } from '../../local/services/s3/notifications';
-import { DATA, type Harness, startHarness } from './support/embedded';
-
-jest.setTimeout(60_000);
+import { DATA, type Harness, startWarmHarness } from './support/embedded';
 
 let h: Harness;
 
 beforeAll(async () => {
-  h = await startHarness();
-  // Create the key and warm every function once, so each case below is quick.
-  const { run } = await h.drop('warm up');
-  expect(run.status).toBe('SUCCEEDED');
+  // The first run creates the key and loads every function, so the cases below are quick.
+  h = await startWarmHarness();
 });
 afterAll(async () => {
   h?.aws.faults.clear();

@@ -6,6 +6,7 @@ import {
   EnableKeyRotationCommand,
   GetKeyPolicyCommand,
   GetKeyRotationStatusCommand,
+  type KeyMetadata,
   type KMSClient,
   PutKeyPolicyCommand,
   ScheduleKeyDeletionCommand,
@@ -23,6 +24,19 @@ export interface KeyInfo {
   keyManager: string;
 }
 
+/** Missing fields read as 'Unknown', which the usability check then refuses. */
+function toKeyInfo(m: KeyMetadata): KeyInfo | undefined {
+  if (!m.Arn || !m.KeyId) return undefined;
+  return {
+    keyArn: m.Arn,
+    keyId: m.KeyId,
+    keyState: m.KeyState ?? 'Unknown',
+    keySpec: m.KeySpec ?? 'Unknown',
+    keyUsage: m.KeyUsage ?? 'Unknown',
+    keyManager: m.KeyManager ?? 'Unknown',
+  };
+}
+
 export class KmsGateway {
   constructor(private readonly kms: KMSClient = kmsClient()) {}
 
@@ -32,16 +46,7 @@ export class KmsGateway {
       this.kms.send(new DescribeKeyCommand({ KeyId: keyIdOrAlias })),
       'NotFoundException',
     );
-    const m = out?.KeyMetadata;
-    if (!m?.Arn || !m.KeyId) return undefined;
-    return {
-      keyArn: m.Arn,
-      keyId: m.KeyId,
-      keyState: m.KeyState ?? 'Unknown',
-      keySpec: m.KeySpec ?? 'Unknown',
-      keyUsage: m.KeyUsage ?? 'Unknown',
-      keyManager: m.KeyManager ?? 'Unknown',
-    };
+    return out?.KeyMetadata ? toKeyInfo(out.KeyMetadata) : undefined;
   }
 
   async createKey(input: {
@@ -58,16 +63,9 @@ export class KmsGateway {
         Tags: Object.entries(input.tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue })),
       }),
     );
-    const m = out.KeyMetadata;
-    if (!m?.Arn || !m.KeyId) throw new Error('CreateKey returned no key metadata');
-    return {
-      keyArn: m.Arn,
-      keyId: m.KeyId,
-      keyState: m.KeyState ?? 'Enabled',
-      keySpec: m.KeySpec ?? 'SYMMETRIC_DEFAULT',
-      keyUsage: m.KeyUsage ?? 'ENCRYPT_DECRYPT',
-      keyManager: m.KeyManager ?? 'CUSTOMER',
-    };
+    const key = out.KeyMetadata ? toKeyInfo(out.KeyMetadata) : undefined;
+    if (!key) throw new Error('CreateKey returned no key metadata');
+    return key;
   }
 
   /** 'exists' when another caller created the alias first. */

@@ -103,3 +103,12 @@ export async function startHarness(options: EmbeddedAwsOptions = {}) {
 }
 
 export type ExecutionStatus = DescribeExecutionCommandOutput['status'];
+
+/** A harness whose first run has created the key and loaded every function. */
+export async function startWarmHarness(options: EmbeddedAwsOptions = {}): Promise<Harness> {
+  const h = await startHarness(options);
+  const { run } = await h.drop('warm up');
+  if (run.status !== 'SUCCEEDED')
+    throw new Error(`warm-up run ended ${run.status}: ${run.error ?? ''} ${run.cause ?? ''}`);
+  return h;
+}
