@@ -1,14 +1,7 @@
 /** `tunevault runs [--json]` on the embedded AWS: every run, newest first, as an operator needs it. */
 import { PutBucketEncryptionCommand } from '@aws-sdk/client-s3';
 import { run as runsCommand, type RunRow } from '../../cli/commands/runs';
-import { DATA, type Harness, startHarness } from './support/embedded';
-
-jest.setTimeout(60_000);
-
-const LEAKY = `${DATA}${JSON.stringify({
-  prompt: 'Customer: my key is AKIAZ7Q3XK2M4PLN8WRT, is that OK?\nAgent:',
-  completion: ' Please rotate it now.',
-})}\n`;
+import { type Harness, LEAKY, startHarness } from './support/embedded';
 
 let h: Harness;
 const runs: Record<'completed' | 'blocked' | 'refused', { executionArn: string; name: string }> = {} as never;

@@ -11,7 +11,11 @@ import {
   PutBucketEncryptionCommand,
 } from '@aws-sdk/client-s3';
 import { field } from '../../cli/lib/run-view';
-import { type Harness, startHarness } from './support/embedded';
+import { GetModelCustomizationJobCommand } from '@aws-sdk/client-bedrock';
+import type { Readable } from 'node:stream';
+import { scanTrainingData } from '../../functions/shared/guard';
+import { parseS3Uri } from '../../functions/shared/naming';
+import { type Harness, LEAKY, startHarness } from './support/embedded';
 
 let h: Harness;
 
@@ -117,6 +121,40 @@ describe('the customization workflow on the embedded AWS', () => {
     });
   });
 
+  it('the data guard blocks secrets: no job, the object quarantined', async () => {
+    const { run, object } = await h.drop('leaky blocked', LEAKY);
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('SensitiveDataError');
+    expect(run.cause).not.toContain('AKIAZ7Q3XK2M4PLN8WRT');
+    expect(h.statesEntered(run)).not.toContain('SubmitCustomizationJob');
+    expect(await h.jobsNamed('leaky-blocked')).toHaveLength(0);
+    const tags = await h.c.s3.send(new GetObjectTaggingCommand({ Bucket: object.bucket, Key: object.key }));
+    expect(tags.TagSet).toEqual(expect.arrayContaining([{ Key: 'tunevault:status', Value: 'quarantined' }]));
+  });
+
+  it('the redact policy trains on a sanitized copy that a re-scan finds clean', async () => {
+    const { run } = await h.drop('leaky redacted', LEAKY, { dataPolicy: { policy: 'redact' } });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.state.scan).toMatchObject({ verdict: 'redact', totalFindings: 1 });
+    const job = await h.c.bedrock.send(
+      new GetModelCustomizationJobCommand({ jobIdentifier: field(run.state, 'job', 'jobArn') }),
+    );
+    const trainedOn = job.trainingDataConfig?.s3Uri ?? '';
+    expect(trainedOn).toBe(field(run.state, 'scan', 'trainingS3Uri'));
+    expect(trainedOn.startsWith(`s3://${h.stack.outputBucket}/`)).toBe(true);
+
+    const { bucket, key } = parseS3Uri(trainedOn);
+    const copy = await h.c.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    expect(copy.ServerSideEncryption).toBe('aws:kms');
+    expect(copy.SSEKMSKeyId).toBe(keyArn);
+    const rescan = await scanTrainingData(copy.Body as Readable, {
+      family: 'prompt-completion',
+      policy: 'block',
+    });
+    expect(rescan).toMatchObject({ verdict: 'pass', totalFindings: 0, records: 4, validRecords: 4 });
+  });
+
+  // Last: it leaves the training bucket on SSE-S3.
   it('a non-compliant bucket submits no job', async () => {
     await h.c.s3.send(
       new PutBucketEncryptionCommand({

@@ -24,6 +24,12 @@ export const DATA = `${[
   .map((r) => JSON.stringify(r))
   .join('\n')}\n`;
 
+/** DATA plus one record holding a (fake) AWS access key id, which the guard blocks at 'high'. */
+export const LEAKY = `${DATA}${JSON.stringify({
+  prompt: 'Customer: my key is AKIAZ7Q3XK2M4PLN8WRT, is that OK?\nAgent:',
+  completion: ' Please rotate it now.',
+})}\n`;
+
 export type Harness = Awaited<ReturnType<typeof startHarness>>;
 
 export async function startHarness(options: EmbeddedAwsOptions = {}) {
