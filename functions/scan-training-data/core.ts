@@ -13,7 +13,7 @@ import { s3Uri, tagText } from '../shared/naming';
 import type { DatasetOptions, ScanSummary, SourceObject } from '../shared/types';
 import type { S3Gateway } from '../shared/aws/s3';
 
-export interface ScanPorts extends Pick<S3Gateway, 'mergeObjectTags'> {
+export interface ScanPorts extends Pick<S3Gateway, 'mergeObjectTags' | 'copyVersionEncrypted'> {
   openStream(bucket: string, key: string, versionId?: string): Promise<Readable | undefined>;
   uploadEncrypted(bucket: string, key: string, body: Readable | string, kmsKeyArn: string): Promise<void>;
   scan(source: Readable, options: ScanOptions): Promise<ScanReport>;
@@ -147,15 +147,21 @@ export async function scanTrainingDataStep(
   // Bedrock reads an S3 URI, not an object version: pointed at the key, a job would train on
   // whatever version is current when it starts reading, which the guard may never have seen.
   // It trains on a copy of exactly the version judged here (or on the sanitized copy).
+  // The copy is made server-side, and only once the data has been judged, so blocked data is
+  // never duplicated and the bytes are not read a second time.
   let trainingS3Uri = s3Uri(s.outputBucket, redactedKey);
   if (policy !== 'redact') {
-    const again = await ports.openStream(source.bucket, source.key, source.versionId);
-    if (!again) {
+    const copied = await ports.copyVersionEncrypted(
+      source,
+      s.outputBucket,
+      trainingCopyKey,
+      input.key.keyArn,
+    );
+    if (copied !== 'copied') {
       throw new InvalidInputError(
-        `s3://${source.bucket}/${source.key} was deleted while the data guard read it; nothing was trained.`,
+        `s3://${source.bucket}/${source.key} was ${copied === 'gone' ? 'deleted' : 'overwritten'} while the data guard read it; nothing was trained. Upload it again to start a new run.`,
       );
     }
-    await ports.uploadEncrypted(s.outputBucket, trainingCopyKey, again, input.key.keyArn);
     trainingS3Uri = s3Uri(s.outputBucket, trainingCopyKey);
   }
 

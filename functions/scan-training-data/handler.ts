@@ -39,6 +39,7 @@ export const handler = makeHandler(inputSchema, 'ScanTrainingData input', async 
     {
       openStream: (b, k, v) => s3.openStream(b, k, v),
       uploadEncrypted: (b, k, body, key) => s3.uploadEncrypted(b, k, body, key),
+      copyVersionEncrypted: (src, b, k, key) => s3.copyVersionEncrypted(src, b, k, key),
       mergeObjectTags: (b, k, t, v) => s3.mergeObjectTags(b, k, t, v),
       // Counted here, not from the summary: a blocked scan ends in SensitiveDataError and has none.
       scan: async (body, options) => {

@@ -1,5 +1,6 @@
 /** S3 as the workflow needs it: bucket posture, object reads and encrypted writes. */
 import {
+  CopyObjectCommand,
   GetBucketEncryptionCommand,
   GetBucketPolicyCommand,
   GetObjectCommand,
@@ -13,7 +14,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Readable } from 'node:stream';
 import { s3Client } from './clients';
-import { orUndefined } from './errors';
+import { isAwsError, orUndefined } from './errors';
 
 export interface DefaultEncryption {
   algorithm: string;
@@ -135,6 +136,41 @@ export class S3Gateway {
       return;
     }
     await new Upload({ client: this.s3, params, queueSize: 2, partSize: 8 * 1024 * 1024 }).done();
+  }
+
+  /**
+   * Server-side copy of one object version under SSE-KMS with the given key: the bytes never pass
+   * through the caller. Without a versionId, the ETag pins the content. 'gone' when the version no
+   * longer exists, 'changed' when the ETag no longer matches.
+   */
+  async copyVersionEncrypted(
+    source: { bucket: string; key: string; versionId?: string | undefined; etag?: string | undefined },
+    bucket: string,
+    key: string,
+    kmsKeyArn: string,
+  ): Promise<'copied' | 'gone' | 'changed'> {
+    const from = `${source.bucket}/${encodeURIComponent(source.key).replace(/%2F/g, '/')}`;
+    try {
+      await this.s3.send(
+        new CopyObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          CopySource: source.versionId ? `${from}?versionId=${encodeURIComponent(source.versionId)}` : from,
+          ...(!source.versionId && source.etag ? { CopySourceIfMatch: `"${source.etag}"` } : {}),
+          ServerSideEncryption: 'aws:kms',
+          SSEKMSKeyId: kmsKeyArn,
+          BucketKeyEnabled: true,
+          MetadataDirective: 'REPLACE',
+          ContentType: 'application/jsonl',
+          TaggingDirective: 'REPLACE',
+        }),
+      );
+      return 'copied';
+    } catch (err) {
+      if (isAwsError(err, 'NoSuchKey', 'NoSuchVersion')) return 'gone';
+      if (isAwsError(err, 'PreconditionFailed')) return 'changed';
+      throw err;
+    }
   }
 
   /** Adds or replaces the given tags, keeping the object's other tags. */
