@@ -1,6 +1,8 @@
 /**
  * One measurement in a fresh process, so peak RSS belongs to that measurement alone.
- * Usage: node child.js <readline|split|scan|scan-1t> FILE  → one JSON line on stdout.
+ * Usage: node child.js <readline|split|floor|scan|scan-1t> FILE [HIGH_WATER_MARK]  → one JSON line
+ * on stdout. Every mode reads FILE through the same kind of read stream, with the same
+ * highWaterMark (Node's default, 64 KiB, unless given), so the comparisons stay fair.
  *
  * Bundled by run.ts; the scan's worker threads load this same bundle (workerFile below), so
  * everything that runs a measurement stays behind the isMainThread check.
@@ -14,9 +16,15 @@ import { scanTrainingData } from '../../functions/shared/guard';
 type Mode = 'readline' | 'split' | 'floor' | 'scan' | 'scan-1t';
 const MODES: readonly Mode[] = ['readline', 'split', 'floor', 'scan', 'scan-1t'];
 
+let highWaterMark: number | undefined;
+
+function open(file: string) {
+  return createReadStream(file, highWaterMark ? { highWaterMark } : {});
+}
+
 async function readlineBaseline(file: string): Promise<{ lines: number; extra: Record<string, unknown> }> {
   // The plain line read the brief compares against: a read stream split into lines by readline.
-  const lines = createInterface({ input: createReadStream(file), crlfDelay: Number.POSITIVE_INFINITY });
+  const lines = createInterface({ input: open(file), crlfDelay: Number.POSITIVE_INFINITY });
   let count = 0;
   for await (const _line of lines) count++;
   return { lines: count, extra: {} };
@@ -25,7 +33,7 @@ async function readlineBaseline(file: string): Promise<{ lines: number; extra: R
 async function splitBaseline(file: string): Promise<{ lines: number; extra: Record<string, unknown> }> {
   // For context only: newline search on raw buffers, no decoding at all.
   let count = 0;
-  for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
+  for await (const chunk of open(file) as AsyncIterable<Buffer>) {
     for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) count++;
   }
   return { lines: count, extra: {} };
@@ -36,7 +44,7 @@ async function parseFloor(file: string): Promise<{ lines: number; extra: Record<
   const hash = createHash('sha256');
   let count = 0;
   let carry = Buffer.alloc(0);
-  for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
+  for await (const chunk of open(file) as AsyncIterable<Buffer>) {
     hash.update(chunk);
     const data = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
     let start = 0;
@@ -54,7 +62,7 @@ async function scan(
   file: string,
   parallel: boolean,
 ): Promise<{ lines: number; extra: Record<string, unknown> }> {
-  const report = await scanTrainingData(createReadStream(file), {
+  const report = await scanTrainingData(open(file), {
     family: 'bedrock-conversation-2024',
     policy: 'block',
     ...(parallel ? { parallelism: 'auto' as const, workerFile: __filename } : {}),
@@ -73,10 +81,15 @@ async function scan(
 }
 
 async function main(): Promise<void> {
-  const [modeArg, file] = process.argv.slice(2);
+  const [modeArg, file, hwmArg] = process.argv.slice(2);
   const mode = MODES.find((m) => m === modeArg);
-  if (!file || !mode) {
-    process.stderr.write(`usage: child <${MODES.join('|')}> FILE\n`);
+  highWaterMark = hwmArg === undefined ? undefined : Number(hwmArg);
+  if (
+    !file ||
+    !mode ||
+    (highWaterMark !== undefined && !(Number.isInteger(highWaterMark) && highWaterMark > 0))
+  ) {
+    process.stderr.write(`usage: child <${MODES.join('|')}> FILE [HIGH_WATER_MARK]\n`);
     process.exit(64);
   }
   const run = {

@@ -1,5 +1,5 @@
 /**
- * Scanner benchmark: `npx tsx bench/scan/run.ts [--mib 200] [--runs 3] [--seed 42]`.
+ * Scanner benchmark: `npx tsx bench/scan/run.ts [--mib 200] [--runs 3] [--seed 42] [--hwm 65536]`.
  *
  * Generates (once, cached in the OS temp dir) a bedrock-conversation-2024 file with sprinkled
  * fake findings, then measures in fresh child processes, interleaved so background load hits
@@ -12,6 +12,12 @@
  *               the scan's cost that no implementation of the checks can remove)
  * and prints MiB/s (best and median of the runs), the scan / readline ratio and the scanner's
  * peak RSS against the targets (ratio ≥ 0.6, RSS ≤ 160 MiB).
+ *
+ * Every mode reads through fs.createReadStream with the same highWaterMark: Node's default
+ * (64 KiB) unless --hwm says otherwise. At 64 KiB a read costs the reading thread a round trip
+ * through the event loop per chunk, idle time that both sides pay; larger chunks (an S3 body is
+ * delivered as the socket reads it, `tunevault scan` could read a file in 1 MiB chunks) make it
+ * mostly go away, and show what the checks themselves cost.
  *
  * The children run a bundle built with esbuild, not tsx: tsx's loader would add ~50 MiB to every
  * process's RSS and its on-the-fly transform would land inside the timings.
@@ -84,8 +90,9 @@ async function bundleChild(): Promise<string> {
   return outfile;
 }
 
-function measure(child: string, mode: Mode, file: string): Measurement {
-  const result = spawnSync(process.execPath, [child, mode, file], { encoding: 'utf8' });
+function measure(child: string, mode: Mode, file: string, hwm: number | undefined): Measurement {
+  const args = hwm === undefined ? [child, mode, file] : [child, mode, file, String(hwm)];
+  const result = spawnSync(process.execPath, args, { encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`${mode} child failed (${result.status}): ${result.stderr}`);
   return parseMeasurement(result.stdout);
 }
@@ -102,11 +109,16 @@ async function main(): Promise<void> {
       mib: { type: 'string', default: '200' },
       runs: { type: 'string', default: '3' },
       seed: { type: 'string', default: '42' },
+      hwm: { type: 'string' },
     },
   });
   const mib = Number(values.mib);
   const runs = Number(values.runs);
   const seed = Number(values.seed);
+  const hwm = values.hwm === undefined ? undefined : Number(values.hwm);
+  if (hwm !== undefined && !(Number.isInteger(hwm) && hwm > 0)) {
+    throw new Error('--hwm takes the read stream highWaterMark in bytes, e.g. --hwm 1048576');
+  }
   if (!Number.isInteger(mib) || mib < 1 || !Number.isInteger(runs) || runs < 1 || !Number.isInteger(seed)) {
     throw new Error('--mib, --runs and --seed take positive integers, e.g. --mib 200 --runs 3');
   }
@@ -117,7 +129,7 @@ async function main(): Promise<void> {
   const byMode: Record<Mode, Measurement[]> = { readline: [], split: [], floor: [], scan: [], 'scan-1t': [] };
   for (let run = 1; run <= runs; run++) {
     for (const mode of ['readline', 'scan', 'scan-1t', 'floor', 'split'] as const) {
-      const m = measure(child, mode, file);
+      const m = measure(child, mode, file, hwm);
       byMode[mode].push(m);
       process.stdout.write(
         `  run ${run} ${mode.padEnd(8)} ${(bytes / 1048576 / (m.ms / 1000)).toFixed(0).padStart(5)} MiB/s  peak RSS ${m.peakRssMiB.toFixed(0)} MiB\n`,
@@ -138,7 +150,7 @@ async function main(): Promise<void> {
 
   const line = (label: string, value: string) => process.stdout.write(`${label.padEnd(34)} ${value}\n`);
   process.stdout.write(
-    `\nfile: ${file} (${(bytes / 1048576).toFixed(1)} MiB, ${lastScan?.lines.toLocaleString('en-US')} lines)\n`,
+    `\nfile: ${file} (${(bytes / 1048576).toFixed(1)} MiB, ${lastScan?.lines.toLocaleString('en-US')} lines), read in ${hwm === undefined ? '64 KiB (default)' : `${(hwm / 1024).toFixed(0)} KiB`} chunks\n`,
   );
   line(
     'plain line read (readline)',

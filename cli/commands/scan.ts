@@ -275,7 +275,8 @@ export async function run(args: string[], io: ScanCliIo = processIo): Promise<nu
   const sanitized = command.out ? createWriteStream(command.out) : undefined;
   let report: ScanReport;
   try {
-    report = await scanTrainingData(createReadStream(command.file), {
+    // 1 MiB reads: a local file has no network to wait on, and fewer chunks cost the scanner less.
+    report = await scanTrainingData(createReadStream(command.file, { highWaterMark: 1024 * 1024 }), {
       family: command.family,
       limits: limitsFor(command.family, command.model),
       policy: command.policy,

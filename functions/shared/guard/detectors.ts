@@ -562,15 +562,22 @@ export const email: GatedDetector = {
 /**
  * The five digit detectors share their work. First a gate: nine digits with at most two
  * separators between neighbours (unrolled to keep the pattern flat), or a dotted quad. Dates,
- * times, versions and prices fail it, and it is two fast tests where extracting the clusters
+ * times, versions and prices fail it, and it is one fast test where extracting the clusters
  * straight away would be a slow exec loop over every date in the data. Then, for the few strings
  * that pass, the digit clusters: maximal runs of digits and the separators numbers are written
  * with, at least seven characters. Every card, SSN, phone and IPv4 candidate lies inside one, so
  * the detectors' regexes run on those short windows instead of the whole string. Cached for the
  * string last asked about, since the detectors run one after the other on the same string.
+ *
+ * The gate, in one pass: nine digits with at most two separators between neighbours, unrolled
+ * (`\d(?:[ ().\-/]{0,2}\d){8}`), or a dotted quad (`\d\.\d{1,3}\.\d{1,3}\.\d`). The nine
+ * digits are only tried from a digit with no digit within two separators before it: any other
+ * start extends back to such a one, so whether the text matches is unchanged, and a long number
+ * is not re-tried digit by digit.
  */
-const NINE_DIGITS = new RegExp(`\\d${'[ ().\\-/]{0,2}\\d'.repeat(8)}`);
-const DOTTED_QUAD = /\d\.\d{1,3}\.\d{1,3}\.\d/;
+const DIGIT_GATE = new RegExp(
+  `\\d(?:(?<!\\d[ ().\\-/]{0,2}.)${'[ ().\\-/]{0,2}\\d'.repeat(8)}|\\.\\d{1,3}\\.\\d{1,3}\\.\\d)`,
+);
 const DIGIT_CLUSTER = /\d(?<!\d\d)[\d ().\-/]{5,4096}\d/g;
 const NO_CLUSTERS: number[] = [];
 let clusterText: string | undefined;
@@ -581,7 +588,7 @@ function digitClusters(text: string): number[] {
   if (text !== clusterText) {
     clusterText = text;
     clusterBounds = NO_CLUSTERS;
-    if (NINE_DIGITS.test(text) || DOTTED_QUAD.test(text)) {
+    if (DIGIT_GATE.test(text)) {
       const bounds: number[] = [];
       DIGIT_CLUSTER.lastIndex = 0;
       for (let m = DIGIT_CLUSTER.exec(text); m !== null; m = DIGIT_CLUSTER.exec(text)) {
@@ -593,7 +600,8 @@ function digitClusters(text: string): number[] {
   return clusterBounds;
 }
 
-function hasDigitCluster(text: string): boolean {
+/** Whether the digit detectors (card, SSN, IBAN, phone, IPv4) can match anything in text. */
+export function hasDigitCluster(text: string): boolean {
   return digitClusters(text).length > 0;
 }
 
@@ -957,7 +965,7 @@ const bit = (detector: GatedDetector) => 1 << DETECTORS.indexOf(detector);
  * Digit detectors are always on at line level: nearly every line of real data holds a date or a
  * number, so a line-level digit search would cost a pass and switch nothing off.
  */
-const DIGIT_BITS = bit(cardNumber) | bit(usSsn) | bit(iban) | bit(phone) | bit(ipv4);
+export const DIGIT_BITS = bit(cardNumber) | bit(usSsn) | bit(iban) | bit(phone) | bit(ipv4);
 
 /** Capital-A triggers share one search: "A" is rare enough in prose to visit every occurrence. */
 function capitalATriggers(line: string): number {
@@ -975,19 +983,41 @@ function capitalATriggers(line: string): number {
   return mask;
 }
 
-/**
- * Could a string of this raw line hold `keyword: value`, `keyword = value` or `: Bearer value`?
- * Every `=` counts. Colons count unless they follow an unescaped quote: those are JSON's own
- * (`"text":`), and a quote inside a string value is escaped (`\"`), which switches the gate on.
- */
-function genericLineGate(line: string): boolean {
-  if (line.includes('=') || line.includes('\\"')) return true;
-  for (let i = line.indexOf(':'); i !== -1; i = line.indexOf(':', i + 1)) {
-    if (line.charCodeAt(i - 1) === 34) continue;
-    if (keywordBefore(line, i) || lowerEquals(line, valueStart(line, i), 'bearer ')) return true;
-  }
-  return false;
+/** Could a string of this raw line hold `keyword: value`, `keyword = value` or `: Bearer value`? */
+function genericColon(line: string, i: number): boolean {
+  return keywordBefore(line, i) || lowerEquals(line, valueStart(line, i), 'bearer ');
 }
+
+/**
+ * The colon gates of a raw line, in one walk over its colons (a record has a dozen of JSON's own,
+ * so separate walks cost more than the searches they share). Bit 1: genericSecret could match a
+ * `keyword: value` or `: Bearer value` (colons count unless they follow an unescaped quote: those
+ * are JSON's own, `"text":`, and a quote inside a string value is escaped, `\"`, which switches
+ * the gate on by itself). Bit 2: ipv6's own gate (mayHoldIpv6) passes on the line. Bit 4: `hook`
+ * accepted a colon. `want` says which bits to look for; the walk stops once they are all found.
+ */
+function colonGates(line: string, want: number, hook: ColonHook | undefined): number {
+  let found = 0;
+  for (let i = line.indexOf(':'); i !== -1; ) {
+    const next = line.indexOf(':', i + 1);
+    const jsonColon = line.charCodeAt(i - 1) === 34;
+    if ((want & 1) !== 0 && !jsonColon && genericColon(line, i)) found |= 1;
+    // mayHoldIpv6: a colon that is not JSON's own, with another colon within five characters.
+    if ((want & 2) !== 0 && !(jsonColon && line.charCodeAt(i + 1) !== 58) && next !== -1 && next - i <= 5) {
+      found |= 2;
+    }
+    if ((want & 4) !== 0 && hook?.(line, i)) found |= 4;
+    if (found === want) return found;
+    i = next;
+  }
+  return found;
+}
+
+/** A per-colon check a caller can have lineGateMask run in its walk over the line's colons. */
+export type ColonHook = (line: string, colon: number) => boolean;
+
+/** Set in lineGateMask's result when its colon hook accepted a colon (never a detector bit). */
+export const COLON_HOOK_BIT = 1 << 30;
 
 /**
  * Which detectors can match anywhere in a raw JSONL line, as a bit mask over DETECTORS: one set of
@@ -995,23 +1025,39 @@ function genericLineGate(line: string): boolean {
  * most lines switch most detectors off. Each bit is set whenever the detector's own gate could
  * pass on a string of the line. A `\u` escape can spell any trigger character and `\/` splits a
  * separator the digit gate looks for, so lines with either switch all detectors on.
+ *
+ * `backslash` (whether the line holds one) saves a search when the caller knows it. `colonHook`
+ * rides along the walk over the colons; COLON_HOOK_BIT reports it, except on lines that switch
+ * all detectors on, where no walk is made.
  */
-export function lineGateMask(line: string): number {
-  if (line.includes('\\u') || line.includes('\\/')) return ALL_DETECTORS_MASK;
+export function lineGateMask(line: string, backslash = line.includes('\\'), colonHook?: ColonHook): number {
+  if (backslash && (line.includes('\\u') || line.includes('\\/'))) return ALL_DETECTORS_MASK;
   let mask = DIGIT_BITS | capitalATriggers(line);
-  if (genericLineGate(line)) mask |= bit(genericSecret);
+  const generic = line.includes('=') || (backslash && line.includes('\\"'));
+  if (generic) mask |= bit(genericSecret);
+  const colons = colonGates(line, (generic ? 2 : 3) | (colonHook ? 4 : 0), colonHook);
+  if ((colons & 1) !== 0) mask |= bit(genericSecret);
+  if ((colons & 2) !== 0) mask |= bit(ipv6);
+  if ((colons & 4) !== 0) mask |= COLON_HOOK_BIT;
   if (line.includes('_')) {
     mask |= bit(awsSecretAccessKey);
     if (githubToken.gate(line)) mask |= bit(githubToken);
     if (stripeKey.gate(line)) mask |= bit(stripeKey);
   }
-  if (line.includes('Secret') || line.includes('SECRET')) mask |= bit(awsSecretAccessKey);
+  // "Secret" and "SECRET" in one walk over the capital S, and only when no other trigger has set the bit.
+  if ((mask & bit(awsSecretAccessKey)) === 0) {
+    for (let i = line.indexOf('S'); i !== -1; i = line.indexOf('S', i + 1)) {
+      if (line.startsWith('ecret', i + 1) || line.startsWith('ECRET', i + 1)) {
+        mask |= bit(awsSecretAccessKey);
+        break;
+      }
+    }
+  }
   if (privateKey.gate(line)) mask |= bit(privateKey);
   if (jwt.gate(line)) mask |= bit(jwt);
   if (slackToken.gate(line)) mask |= bit(slackToken);
   if (slackWebhook.gate(line)) mask |= bit(slackWebhook);
   if (email.gate(line)) mask |= bit(email);
-  if (ipv6.gate(line)) mask |= bit(ipv6);
   return mask;
 }
 

@@ -1,14 +1,19 @@
 /**
- * SHA-256 of a stream, computed on a worker thread once the stream is large.
+ * SHA-256 of a stream, computed on a worker thread once the stream is large, when a core is free.
  *
  * Hashing is a tenth of the scan's CPU time and needs nothing from the scan, so for large inputs
- * it runs beside it. Small inputs (unit tests, sidecar files) never start a worker: the first
+ * it can run beside it. That only pays with a core to spare: handing the bytes over costs the
+ * scanning thread a copy and a message per batch, and with no free core (a Lambda function below
+ * ~1.8 GB has one vCPU, and parallel record checks may take the others) the worker's hashing
+ * competes with the scan anyway, so then the bytes are hashed in-thread as they come, which is
+ * cheaper in total and keeps memory lower. Small inputs (unit tests, sidecar files) never start a
+ * worker: the first
  * OFFLOAD_AFTER bytes are kept and hashed in-thread if the stream ends before that point. Chunks
  * are copied into 1 MiB batches whose memory is transferred, not cloned, to the worker, which
  * transfers each one back once hashed; the same few batches circulate (never more than
  * MAX_IN_FLIGHT + 1), so memory stays flat and the worker's heap never fills with dead buffers.
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 
@@ -41,10 +46,23 @@ export class StreamHash {
   private inFlight = 0;
   private workerError: unknown;
 
-  constructor(private readonly offloadAfter = OFFLOAD_AFTER) {}
+  /** Set when hashing stays on the calling thread. */
+  private readonly inThread: Hash | undefined;
+
+  /** `offload`: whether a worker may take the hashing over once OFFLOAD_AFTER bytes are seen. */
+  constructor(
+    offload = true,
+    private readonly offloadAfter = OFFLOAD_AFTER,
+  ) {
+    this.inThread = offload ? undefined : createHash('sha256');
+  }
 
   /** Returns a promise only when the caller must wait for the worker to catch up. */
   update(chunk: Buffer): Promise<void> | undefined {
+    if (this.inThread) {
+      this.inThread.update(chunk);
+      return undefined;
+    }
     if (!this.worker) {
       // Copied: the caller may reuse its buffer once the scan has moved on.
       this.pending.push(Buffer.from(chunk));
@@ -61,6 +79,7 @@ export class StreamHash {
   }
 
   async digest(): Promise<string> {
+    if (this.inThread) return this.inThread.digest('hex');
     if (!this.worker) {
       const hash = createHash('sha256');
       for (const buffered of this.pending) hash.update(buffered);

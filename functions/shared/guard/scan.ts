@@ -30,8 +30,13 @@ import {
 } from './types';
 
 const BOM = [0xef, 0xbb, 0xbf];
-/** Complete lines are checked in batches of about this size. */
+/** Complete lines are checked in batches of about this size when some go to worker threads. */
 const BATCH_BYTES = 256 * 1024;
+/**
+ * In-thread batches are smaller: checked as they come, about a read chunk at a time, so the work
+ * is spread evenly between reads, and checked where they lie (no copy into one buffer).
+ */
+const LOCAL_BATCH_BYTES = 64 * 1024;
 /** Batches whose results may be outstanding before reading waits: bounds memory in flight. */
 const MAX_QUEUED_BATCHES = 16;
 /** Overlong lines are scanned in decoded segments; this much of the previous one is re-read. */
@@ -53,12 +58,13 @@ function workerCount(parallelism: ScanOptions['parallelism']): number {
 
 class Scanner {
   private readonly limits: DatasetLimits;
-  private readonly hash = new StreamHash();
+  private readonly hash: StreamHash;
   private readonly local: RecordScanner;
   private readonly pool: RecordScanPool | undefined;
   private readonly redactTo: Writable | undefined;
   private readonly maxFindings: number;
   private readonly maxProblems: number;
+  private readonly batchLimit: number;
 
   private bytes = 0;
   private bomState = 0;
@@ -129,9 +135,12 @@ class Scanner {
     };
     this.local = new RecordScanner(config);
     const workers = workerCount(options.parallelism);
+    // Hashing gets a thread of its own only on a core left over by this one and the record checks.
+    this.hash = new StreamHash(availableParallelism() > 1 + workers);
     const workerFile = options.workerFile ?? OWN_WORKER_FILE;
     this.pool =
       workers > 0 && workerFile ? new RecordScanPool(config, workers, workerFile, this.local) : undefined;
+    this.batchLimit = this.pool ? BATCH_BYTES : LOCAL_BATCH_BYTES;
   }
 
   get bytesRead(): number {
@@ -258,11 +267,13 @@ class Scanner {
       }
     } else {
       // A line assembled from pieces (or the last line of the file): it has no `\n` of its own.
+      // Checked here, it is a part by itself; bound for a worker, it is copied with one added.
       this.closeOpenPart();
-      this.batchParts.push(buf.subarray(start, end), NEWLINE);
+      this.batchParts.push(buf.subarray(start, end));
+      if (this.pool) this.batchParts.push(NEWLINE);
     }
     this.batchBytes += end - start + 1;
-    if (this.batchBytes >= BATCH_BYTES) this.dispatchBatch();
+    if (this.batchBytes >= this.batchLimit) this.dispatchBatch();
   }
 
   private closeOpenPart(): void {
@@ -304,11 +315,13 @@ class Scanner {
       if (this.batchProblems.length > 0) this.enqueue(RecordScanner.emptyResult());
       return;
     }
-    const bytes = this.pool ? sharedCopy(this.batchParts, this.batchBytes) : joinParts(this.batchParts);
-    const request = { seq: this.seq++, bytes, firstLine: this.batchFirstLine };
-    this.enqueue(
-      this.pool ? this.pool.submit(request) : this.local.scanBatch(request.bytes, request.firstLine),
-    );
+    if (!this.pool) {
+      // In-thread: the parts are checked where they lie, no copy.
+      this.enqueue(this.local.scanParts(this.batchParts, this.batchFirstLine));
+      return;
+    }
+    const bytes = sharedCopy(this.batchParts, this.batchBytes);
+    this.enqueue(this.pool.submit({ seq: this.seq++, bytes, firstLine: this.batchFirstLine }));
   }
 
   /** Queues the batch's result (already known when checked in-thread) and starts the next batch. */
@@ -570,10 +583,6 @@ class Scanner {
 }
 
 const NEWLINE = Buffer.from('\n');
-
-function joinParts(parts: Buffer[]): Buffer {
-  return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
-}
 
 /**
  * A batch bound for a worker, copied once into shared memory: posting a view of a

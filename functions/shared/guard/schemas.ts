@@ -11,7 +11,7 @@
  * needs "messages[2].role must be 'assistant' after a 'user' turn", not a path dump.
  * No message ever quotes a value from the record: only paths, types and the fixed role names.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { FamilyId } from './limits';
 import type { ProblemCode, ProblemLevel } from './types';
 
@@ -222,15 +222,28 @@ function checkTurns(messages: readonly unknown[], out: RecordIssue[]): void {
  */
 function reservedKeyword(text: string): string | undefined {
   for (let i = text.indexOf(':'); i !== -1; i = text.indexOf(':', i + 1)) {
-    // Dispatch on the letter before the colon; JSON's own colons follow a quote and fall through.
-    const last = text.charCodeAt(i - 1);
-    if (last === 114 && i >= 4 && text.startsWith('User', i - 4)) return 'User:';
-    if (last === 116) {
-      if (i >= 3 && text.startsWith('Bot', i - 3)) return 'Bot:';
-      if (i >= 9 && text.startsWith('Assistant', i - 9)) return 'Assistant:';
-    }
-    if (last === 109 && i >= 6 && text.startsWith('System', i - 6)) return 'System:';
+    const keyword = reservedKeywordAtColon(text, i);
+    if (keyword) return keyword;
   }
+  return reservedKeywordWithoutColon(text);
+}
+
+/** The reserved keyword ending in the colon at `colon`, if any. */
+export function reservedKeywordAtColon(text: string, colon: number): string | undefined {
+  // Dispatch on the letter before the colon; JSON's own colons follow a quote and fall through.
+  const i = colon;
+  const last = text.charCodeAt(i - 1);
+  if (last === 114 && i >= 4 && text.startsWith('User', i - 4)) return 'User:';
+  if (last === 116) {
+    if (i >= 3 && text.startsWith('Bot', i - 3)) return 'Bot:';
+    if (i >= 9 && text.startsWith('Assistant', i - 9)) return 'Assistant:';
+  }
+  if (last === 109 && i >= 6 && text.startsWith('System', i - 6)) return 'System:';
+  return undefined;
+}
+
+/** The first reserved keyword without a colon in text (`<image>`, `<video>`, `[EOS]`), if any. */
+export function reservedKeywordWithoutColon(text: string): string | undefined {
   if (text.includes('<')) {
     if (text.includes('<image>')) return '<image>';
     if (text.includes('<video>')) return '<video>';
