@@ -1,5 +1,5 @@
 /** awsJson1_0 / awsJson1_1 helpers (KMS, Step Functions, EventBridge, DynamoDB). */
-import { AwsError, type LocalRequest, type LocalResponse } from './types';
+import { AwsError, type LocalRequest, type LocalResponse, type LocalService } from './types';
 
 export function targetOperation(req: LocalRequest): string {
   const target = req.headers['x-amz-target'] ?? '';
@@ -33,4 +33,21 @@ export function jsonError(error: AwsError, contentType = 'application/x-amz-json
     headers: { 'content-type': contentType, 'x-amzn-errortype': error.code },
     body: JSON.stringify({ __type: error.code, message: error.message, ...error.extra }),
   };
+}
+
+/** What every awsJson service shares: the operation from X-Amz-Target, errors as `__type`. */
+export abstract class AwsJsonService implements LocalService {
+  abstract readonly signingName: string;
+
+  constructor(private readonly contentType = 'application/x-amz-json-1.1') {}
+
+  operationOf(req: LocalRequest): string {
+    return targetOperation(req);
+  }
+
+  errorResponse(error: AwsError): LocalResponse {
+    return jsonError(error, this.contentType);
+  }
+
+  abstract handle(req: LocalRequest): Promise<LocalResponse>;
 }

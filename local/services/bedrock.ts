@@ -17,6 +17,7 @@ import {
   type ObjectStore,
   type PutEvents,
 } from '../core/types';
+import { seededRandom } from '../core/random';
 
 export type JobStatus = 'InProgress' | 'Completed' | 'Failed' | 'Stopping' | 'Stopped';
 /**
@@ -349,18 +350,6 @@ function eventTime(ms: number): string {
 
 function seedOf(data: Buffer): number {
   return createHash('sha256').update(data).digest().readUInt32BE(0);
-}
-
-/** Small deterministic PRNG (mulberry32): same seed, same curve. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function round(n: number): number {
@@ -1154,7 +1143,7 @@ export class BedrockService implements LocalService {
     const batch = Number(job.hyperParameters['batchSize'] ?? '1');
     const stepsPerEpoch = Math.min(50, Math.max(1, Math.ceil((job.recordCount ?? 1) / batch)));
     const total = epochs * stepsPerEpoch;
-    const rand = prng(job.dataSeed ?? 1);
+    const rand = seededRandom(job.dataSeed ?? 1);
     const start = 1.8 + rand();
     const floor = start * (0.2 + rand() * 0.15);
     const lossAt = (step: number) => floor + (start - floor) * Math.exp((-4 * step) / Math.max(1, total - 1));
@@ -1173,7 +1162,7 @@ export class BedrockService implements LocalService {
     let validationCsv: string | undefined;
     let validationLoss: number | undefined;
     if (job.validationSeed !== undefined) {
-      const vrand = prng(job.validationSeed ^ (job.dataSeed ?? 0));
+      const vrand = seededRandom(job.validationSeed ^ (job.dataSeed ?? 0));
       const rows = ['step_number,epoch_number,validation_loss,validation_perplexity'];
       for (let epoch = 0; epoch < epochs; epoch++) {
         const step = (epoch + 1) * stepsPerEpoch - 1;

@@ -8,14 +8,13 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { jsonError, parseJsonBody, targetOperation } from '../core/json-protocol';
+import { parseJsonBody, AwsJsonService } from '../core/json-protocol';
 import {
   AwsError,
   LOCAL_ACCOUNT_ID,
   LOCAL_REGION,
   type LocalRequest,
   type LocalResponse,
-  type LocalService,
 } from '../core/types';
 
 interface DynaliteOptions {
@@ -58,21 +57,15 @@ interface RawResponse {
 type Body = Record<string, unknown>;
 type AttributeValue = Record<string, unknown>;
 
-export class DynamoDbService implements LocalService {
-  readonly signingName = 'dynamodb';
+export class DynamoDbService extends AwsJsonService {
+  override readonly signingName = 'dynamodb';
   private running?: Promise<Running>;
   private readonly agent = new http.Agent({ keepAlive: true });
   private readonly ttl = new Map<string, TtlSpec>();
   private sweeper?: NodeJS.Timeout;
 
-  constructor(private readonly options: DynamoDbOptions = {}) {}
-
-  operationOf(req: LocalRequest): string {
-    return targetOperation(req);
-  }
-
-  errorResponse(error: AwsError): LocalResponse {
-    return jsonError(error, CONTENT_TYPE);
+  constructor(private readonly options: DynamoDbOptions = {}) {
+    super(CONTENT_TYPE);
   }
 
   async handle(req: LocalRequest): Promise<LocalResponse> {

@@ -8,14 +8,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { isIPv4 } from 'node:net';
-import { jsonError, jsonResponse, parseJsonBody, targetOperation } from '../core/json-protocol';
+import { jsonResponse, parseJsonBody, AwsJsonService } from '../core/json-protocol';
 import {
   AwsError,
   type BusEntry,
   type InvokeLambda,
   type LocalRequest,
   type LocalResponse,
-  type LocalService,
   type PutEvents,
 } from '../core/types';
 
@@ -93,8 +92,8 @@ interface Mishap {
 
 type Body = Record<string, unknown>;
 
-export class EventBridgeService implements LocalService {
-  readonly signingName = 'events';
+export class EventBridgeService extends AwsJsonService {
+  override readonly signingName = 'events';
   private readonly rules = new Map<string, StoredRule>();
   private readonly log: PutEventRecord[] = [];
   private readonly deliveryLog: DeliveryRecord[] = [];
@@ -102,14 +101,8 @@ export class EventBridgeService implements LocalService {
   private readonly duplicates: Mishap[] = [];
   private readonly inFlight = new Set<Promise<void>>();
 
-  constructor(private readonly options: EventBridgeOptions) {}
-
-  operationOf(req: LocalRequest): string {
-    return targetOperation(req);
-  }
-
-  errorResponse(error: AwsError): LocalResponse {
-    return jsonError(error, CONTENT_TYPE);
+  constructor(private readonly options: EventBridgeOptions) {
+    super(CONTENT_TYPE);
   }
 
   async handle(req: LocalRequest): Promise<LocalResponse> {

@@ -7,14 +7,8 @@
  * under another. Asymmetric and HMAC keys exist for their metadata only.
  */
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
-import { jsonError, jsonResponse, parseJsonBody, targetOperation } from '../core/json-protocol';
-import {
-  AwsError,
-  type KeyStore,
-  type LocalRequest,
-  type LocalResponse,
-  type LocalService,
-} from '../core/types';
+import { jsonResponse, parseJsonBody, AwsJsonService } from '../core/json-protocol';
+import { AwsError, type KeyStore, type LocalRequest, type LocalResponse } from '../core/types';
 
 type KeyState = 'Enabled' | 'Disabled' | 'PendingDeletion';
 type KeyManager = 'CUSTOMER' | 'AWS';
@@ -273,8 +267,8 @@ function validatePolicy(policy: string): void {
   }
 }
 
-export class KmsService implements LocalService, KeyStore {
-  readonly signingName = 'kms';
+export class KmsService extends AwsJsonService implements KeyStore {
+  override readonly signingName = 'kms';
   private readonly accountId: string;
   private readonly region: string;
   private keys = new Map<string, KeyRecord>();
@@ -282,16 +276,9 @@ export class KmsService implements LocalService, KeyStore {
   private grants = new Map<string, GrantRecord>();
 
   constructor(options: { accountId: string; region: string }) {
+    super();
     this.accountId = options.accountId;
     this.region = options.region;
-  }
-
-  operationOf(req: LocalRequest): string {
-    return targetOperation(req);
-  }
-
-  errorResponse(error: AwsError): LocalResponse {
-    return jsonError(error);
   }
 
   async handle(req: LocalRequest): Promise<LocalResponse> {

@@ -11,13 +11,12 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import type { ExecutionStatus, HistoryEvent, HistoryEventType } from '@aws-sdk/client-sfn';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import { jsonError, jsonResponse, parseJsonBody, targetOperation } from '../core/json-protocol';
+import { jsonResponse, parseJsonBody, AwsJsonService } from '../core/json-protocol';
 import {
   AwsError,
   type InvokeLambda,
   type LocalRequest,
   type LocalResponse,
-  type LocalService,
   type PutEvents,
 } from '../core/types';
 
@@ -157,8 +156,8 @@ type Body = Record<string, unknown>;
 
 const NAME_FORBIDDEN = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/;
 
-export class StepFunctionsService implements LocalService {
-  readonly signingName = 'states';
+export class StepFunctionsService extends AwsJsonService {
+  override readonly signingName = 'states';
   private readonly stateMachines = new Map<string, StoredStateMachine>();
   private readonly executions = new Map<string, StoredExecution>();
   private readonly live = new Map<string, LiveExecution>();
@@ -166,14 +165,8 @@ export class StepFunctionsService implements LocalService {
   /** Stands in for `$$.Task.Token` while the library resolves Parameters; each attempt swaps in a fresh token. */
   private readonly tokenPlaceholder = `tunevault-task-token-${randomUUID()}`;
 
-  constructor(private readonly options: StepFunctionsOptions) {}
-
-  operationOf(req: LocalRequest): string {
-    return targetOperation(req);
-  }
-
-  errorResponse(error: AwsError): LocalResponse {
-    return jsonError(error, CONTENT_TYPE);
+  constructor(private readonly options: StepFunctionsOptions) {
+    super(CONTENT_TYPE);
   }
 
   async handle(req: LocalRequest): Promise<LocalResponse> {
