@@ -10,7 +10,6 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { seededRandom } from '../../local/core/random';
 
-
 const WORDS = (
   'the model should answer with a short summary of the quarterly report and list three risks ' +
   'customer asked about shipping times for the order and whether the warehouse in ohio has stock ' +
