@@ -35,6 +35,27 @@ export function jsonError(error: AwsError, contentType = 'application/x-amz-json
   };
 }
 
+/** A required string member; AWS's "Member must not be null" when it is absent (or empty, unless allowed). */
+export function requireString(
+  body: Record<string, unknown>,
+  key: string,
+  options: { allowEmpty?: boolean } = {},
+): string {
+  const v = body[key];
+  if (typeof v !== 'string' || (v === '' && !options.allowEmpty)) {
+    throw new AwsError(
+      'ValidationException',
+      `1 validation error detected: Value at '${key}' failed to satisfy constraint: Member must not be null`,
+    );
+  }
+  return v;
+}
+
+export function optionalString(body: Record<string, unknown>, key: string): string | undefined {
+  const v = body[key];
+  return typeof v === 'string' ? v : undefined;
+}
+
 /** What every awsJson service shares: the operation from X-Amz-Target, errors as `__type`. */
 export abstract class AwsJsonService implements LocalService {
   abstract readonly signingName: string;

@@ -8,7 +8,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parseJsonBody, AwsJsonService } from '../core/json-protocol';
+import { parseJsonBody, AwsJsonService, requireString } from '../core/json-protocol';
 import {
   AwsError,
   LOCAL_ACCOUNT_ID,
@@ -332,16 +332,6 @@ function keySchemaOf(table: Body): string[] {
 function restoreEnv(name: string, value: string | undefined): void {
   if (value === undefined) delete process.env[name];
   else process.env[name] = value;
-}
-
-function requireString(body: Body, key: string): string {
-  const v = body[key];
-  if (typeof v !== 'string' || v === '')
-    throw new AwsError(
-      'ValidationException',
-      `1 validation error detected: Value at '${key}' failed to satisfy constraint: Member must not be null`,
-    );
-  return v;
 }
 
 function asRecord(v: unknown): Record<string, unknown> | undefined {

@@ -8,7 +8,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { isIPv4 } from 'node:net';
-import { jsonResponse, parseJsonBody, AwsJsonService } from '../core/json-protocol';
+import {
+  jsonResponse,
+  parseJsonBody,
+  AwsJsonService,
+  requireString,
+  optionalString,
+} from '../core/json-protocol';
 import {
   AwsError,
   type BusEntry,
@@ -762,21 +768,6 @@ function isJson(text: string): boolean {
   } catch {
     return false;
   }
-}
-
-function requireString(body: Body, key: string): string {
-  const v = body[key];
-  if (typeof v !== 'string' || v === '')
-    throw new AwsError(
-      'ValidationException',
-      `1 validation error detected: Value at '${key}' failed to satisfy constraint: Member must not be null`,
-    );
-  return v;
-}
-
-function optionalString(body: Body, key: string): string | undefined {
-  const v = body[key];
-  return typeof v === 'string' ? v : undefined;
 }
 
 function asRecord(v: unknown): Record<string, unknown> | undefined {

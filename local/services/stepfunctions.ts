@@ -11,7 +11,13 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import type { ExecutionStatus, HistoryEvent, HistoryEventType } from '@aws-sdk/client-sfn';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import { jsonResponse, parseJsonBody, AwsJsonService } from '../core/json-protocol';
+import {
+  jsonResponse,
+  parseJsonBody,
+  AwsJsonService,
+  requireString,
+  optionalString,
+} from '../core/json-protocol';
 import {
   AwsError,
   type InvokeLambda,
@@ -912,7 +918,7 @@ export class StepFunctionsService extends AwsJsonService {
 
   private sendTaskSuccess(body: Body) {
     const attempt = this.openAttempt(body.taskToken);
-    const raw = requireString(body, 'output');
+    const raw = requireString(body, 'output', { allowEmpty: true });
     let output: JsonValue;
     try {
       output = JSON.parse(raw) as JsonValue;
@@ -1168,21 +1174,6 @@ function validateName(name: string, what: string): void {
   if (name.length < 1 || name.length > 80 || NAME_FORBIDDEN.test(name)) {
     throw new AwsError('InvalidName', `Invalid Name: '${name}' is not a valid ${what} name`);
   }
-}
-
-function requireString(body: Body, key: string): string {
-  const v = body[key];
-  if (typeof v !== 'string')
-    throw new AwsError(
-      'ValidationException',
-      `1 validation error detected: Value at '${key}' failed to satisfy constraint: Member must not be null`,
-    );
-  return v;
-}
-
-function optionalString(body: Body, key: string): string | undefined {
-  const v = body[key];
-  return typeof v === 'string' ? v : undefined;
 }
 
 function requireArn(raw: unknown, resourceType: 'stateMachine' | 'execution'): string {
