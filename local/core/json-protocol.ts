@@ -56,6 +56,35 @@ export function optionalString(body: Record<string, unknown>, key: string): stri
   return typeof v === 'string' ? v : undefined;
 }
 
+export interface Page<T> {
+  items: T[];
+  nextToken?: string;
+}
+
+/**
+ * Offset pagination with an opaque token (base64url of the next offset), as the list operations
+ * of Step Functions and EventBridge answer: at most `cap` items a page, 100 by default.
+ */
+export function paginate<T>(
+  all: T[],
+  rawMax: unknown,
+  rawToken: unknown,
+  options: { cap: number; invalidToken: () => AwsError },
+): Page<T> {
+  const max = typeof rawMax === 'number' && rawMax > 0 ? Math.min(rawMax, options.cap) : 100;
+  let start = 0;
+  if (typeof rawToken === 'string' && rawToken !== '') {
+    const decoded = Number(Buffer.from(rawToken, 'base64url').toString('utf8'));
+    if (!Number.isInteger(decoded) || decoded < 0) throw options.invalidToken();
+    start = decoded;
+  }
+  const items = all.slice(start, start + max);
+  const next = start + max;
+  return next < all.length
+    ? { items, nextToken: Buffer.from(String(next)).toString('base64url') }
+    : { items };
+}
+
 /** What every awsJson service shares: the operation from X-Amz-Target, errors as `__type`. */
 export abstract class AwsJsonService implements LocalService {
   abstract readonly signingName: string;

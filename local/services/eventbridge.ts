@@ -14,6 +14,7 @@ import {
   AwsJsonService,
   requireString,
   optionalString,
+  paginate,
 } from '../core/json-protocol';
 import {
   AwsError,
@@ -27,6 +28,7 @@ import {
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
 const DEFAULT_BUS = 'default';
 const MAX_TARGETS_PER_RULE = 5;
+const PAGES = { cap: 100, invalidToken: () => new AwsError('ValidationException', 'Invalid NextToken') };
 
 export interface EventBridgeOptions {
   accountId: string;
@@ -196,7 +198,7 @@ export class EventBridgeService extends AwsJsonService {
       .filter((r) => r.EventBusName === bus && r.Name.startsWith(prefix))
       .sort((a, b) => a.Name.localeCompare(b.Name))
       .map(({ targets: _targets, ...fields }) => fields);
-    const page = paginate(all, body.Limit, body.NextToken);
+    const page = paginate(all, body.Limit, body.NextToken, PAGES);
     return { Rules: page.items, ...(page.nextToken ? { NextToken: page.nextToken } : {}) };
   }
 
@@ -266,7 +268,7 @@ export class EventBridgeService extends AwsJsonService {
 
   private listTargetsByRule(body: Body) {
     const rule = this.rule({ Name: body.Rule, EventBusName: body.EventBusName });
-    const page = paginate(rule.targets, body.Limit, body.NextToken);
+    const page = paginate(rule.targets, body.Limit, body.NextToken, PAGES);
     return { Targets: page.items, ...(page.nextToken ? { NextToken: page.nextToken } : {}) };
   }
 
@@ -774,20 +776,4 @@ function asRecord(v: unknown): Record<string, unknown> | undefined {
   return typeof v === 'object' && v !== null && !Array.isArray(v)
     ? (v as Record<string, unknown>)
     : undefined;
-}
-
-function paginate<T>(all: T[], rawLimit: unknown, rawToken: unknown): { items: T[]; nextToken?: string } {
-  const limit = typeof rawLimit === 'number' && rawLimit > 0 ? Math.min(rawLimit, 100) : 100;
-  let start = 0;
-  if (typeof rawToken === 'string' && rawToken !== '') {
-    const decoded = Number(Buffer.from(rawToken, 'base64url').toString('utf8'));
-    if (!Number.isInteger(decoded) || decoded < 0)
-      throw new AwsError('ValidationException', 'Invalid NextToken');
-    start = decoded;
-  }
-  const items = all.slice(start, start + limit);
-  const next = start + limit;
-  return next < all.length
-    ? { items, nextToken: Buffer.from(String(next)).toString('base64url') }
-    : { items };
 }

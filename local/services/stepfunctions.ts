@@ -17,6 +17,7 @@ import {
   AwsJsonService,
   requireString,
   optionalString,
+  paginate,
 } from '../core/json-protocol';
 import {
   AwsError,
@@ -51,6 +52,10 @@ function installPromiseWithResolvers(): void {
 }
 
 const CONTENT_TYPE = 'application/x-amz-json-1.0';
+const PAGES = {
+  cap: 1000,
+  invalidToken: () => new AwsError('InvalidToken', 'Invalid Token: nextToken is not valid'),
+};
 
 type JsonValue = Parameters<StateMachine['run']>[0];
 type RunHandle = ReturnType<StateMachine['run']>;
@@ -309,7 +314,7 @@ export class StepFunctionsService extends AwsJsonService {
       type: sm.type,
       creationDate: sm.creationDate,
     }));
-    const page = paginate(all, body.maxResults, body.nextToken);
+    const page = paginate(all, body.maxResults, body.nextToken, PAGES);
     return { stateMachines: page.items, ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
   }
 
@@ -624,7 +629,7 @@ export class StepFunctionsService extends AwsJsonService {
         startDate: e.startDate,
         ...(e.stopDate ? { stopDate: e.stopDate } : {}),
       }));
-    const page = paginate(all, body.maxResults, body.nextToken);
+    const page = paginate(all, body.maxResults, body.nextToken, PAGES);
     return { executions: page.items, ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
   }
 
@@ -633,7 +638,7 @@ export class StepFunctionsService extends AwsJsonService {
     const includeData = body.includeExecutionData !== false;
     let events = exec.history.map((e) => (includeData ? e : withoutData(e)));
     if (body.reverseOrder === true) events = events.reverse();
-    const page = paginate(events, body.maxResults, body.nextToken);
+    const page = paginate(events, body.maxResults, body.nextToken, PAGES);
     return { events: page.items, ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
   }
 
@@ -1224,25 +1229,4 @@ function withoutData(event: HistoryEvent): HistoryEvent {
     copy[key] = rest;
   }
   return copy as unknown as HistoryEvent;
-}
-
-interface Page<T> {
-  items: T[];
-  nextToken?: string;
-}
-
-function paginate<T>(all: T[], rawMax: unknown, rawToken: unknown): Page<T> {
-  const max = typeof rawMax === 'number' && rawMax > 0 ? Math.min(rawMax, 1000) : 100;
-  let start = 0;
-  if (typeof rawToken === 'string' && rawToken.length > 0) {
-    const decoded = Number(Buffer.from(rawToken, 'base64url').toString('utf8'));
-    if (!Number.isInteger(decoded) || decoded < 0)
-      throw new AwsError('InvalidToken', 'Invalid Token: nextToken is not valid');
-    start = decoded;
-  }
-  const items = all.slice(start, start + max);
-  const next = start + max;
-  return next < all.length
-    ? { items, nextToken: Buffer.from(String(next)).toString('base64url') }
-    : { items };
 }
