@@ -11,8 +11,6 @@ import type { ObjectCreatedNotice } from '../../local/services/s3/notifications'
 import { executionNameFor } from '../../functions/shared/naming';
 import { DATA, type Harness, startHarness } from './support/embedded';
 
-jest.setTimeout(60_000);
-
 let h: Harness;
 
 beforeAll(async () => {

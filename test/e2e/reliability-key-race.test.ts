@@ -14,8 +14,6 @@ import {
 import { field } from '../../cli/lib/run-view';
 import { type Harness, startHarness } from './support/embedded';
 
-jest.setTimeout(60_000);
-
 let h: Harness;
 
 beforeAll(async () => {

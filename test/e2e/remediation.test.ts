@@ -11,8 +11,6 @@ import { run as remediateCli } from '../../cli/commands/remediate';
 import { field } from '../../cli/lib/run-view';
 import { type Harness, startHarness } from './support/embedded';
 
-jest.setTimeout(60_000);
-
 let h: Harness;
 
 beforeAll(async () => {

@@ -32,8 +32,6 @@ const LEAKY = `${DATA}${[
   .join('\n')}\n`;
 
 // `testTimeout` in a Jest project entry is not applied (it is a global option): set it here.
-jest.setTimeout(60_000);
-
 let h: Harness;
 beforeAll(async () => {
   h = await startHarness();

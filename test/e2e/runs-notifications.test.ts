@@ -8,8 +8,6 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { PutBucketEncryptionCommand } from '@aws-sdk/client-s3';
 import { DATA, type Harness, startHarness } from './support/embedded';
 
-jest.setTimeout(60_000);
-
 const LEAKY = `${DATA}${JSON.stringify({
   prompt: 'Customer: my key is AKIAZ7Q3XK2M4PLN8WRT, is that OK?\nAgent:',
   completion: ' Please rotate it now.',

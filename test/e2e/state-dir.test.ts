@@ -24,8 +24,6 @@ import { DescribeExecutionCommand, ListExecutionsCommand } from '@aws-sdk/client
 import { field } from '../../cli/lib/run-view';
 import { DATA, type Harness, startHarness } from './support/embedded';
 
-jest.setTimeout(60_000);
-
 let dir: string;
 let h: Harness | undefined;
 
