@@ -129,7 +129,7 @@ export class Authorizer {
       result = simulation.overallResult as DecisionResult;
       if (result !== 'Allowed') {
         const analysis = simulation.resultType === 'single' ? simulation.result.analysis : undefined;
-        reason = denialReason(req, result, analysis ? getDenialReasons(analysis) : []);
+        reason = denialReason(req, result, analysis ? getDenialReasons(analysis) : [], principal);
       }
     }
     const decision: Decision = {
@@ -206,7 +206,12 @@ function parsePolicy(p: PolicyDocument | string | undefined): PolicyDocument | u
 type DenialReasons = ReturnType<typeof getDenialReasons>;
 
 /** AWS's phrasing of why (IAM user guide, "Troubleshoot access denied error messages"). */
-function denialReason(req: AccessRequest, result: DecisionResult, reasons: DenialReasons): string {
+function denialReason(
+  req: AccessRequest,
+  result: DecisionResult,
+  reasons: DenialReasons,
+  principal: Principal,
+): string {
   const explicit = reasons.find((r) => r.denialType === 'Explicit');
   if (result === 'ExplicitlyDenied' || explicit) {
     const kind = explicit?.policyType === 'resource' ? 'a resource-based policy' : 'an identity-based policy';
@@ -214,7 +219,8 @@ function denialReason(req: AccessRequest, result: DecisionResult, reasons: Denia
   }
   const identityBlocked = reasons.some((r) => r.policyType === 'identity');
   const resourceBlocked = reasons.some((r) => r.policyType === 'resource');
-  if (!identityBlocked && (resourceBlocked || req.resourcePolicyRequired))
+  // A service principal has no identity policies: only a resource policy can let it in.
+  if (principal.kind === 'service' || (!identityBlocked && (resourceBlocked || req.resourcePolicyRequired)))
     return `because no resource-based policy allows the ${req.action} action`;
   return `because no identity-based policy allows the ${req.action} action`;
 }
