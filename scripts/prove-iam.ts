@@ -117,6 +117,18 @@ const PATHS: PathDef[] = [
     },
   },
   {
+    name: 'poll fallback (job-state events lost)',
+    async run(h, n) {
+      h.aws.events.dropNext(2, { source: 'aws.bedrock', detailType: 'Model Customization Job State Change' });
+      const object = await h.put(`${h.stack.trainingPrefix}prove-poll-${n}.jsonl`, DATA);
+      // Two poll intervals at least: on a loaded machine the default 30 s wait is short.
+      const run = await h.finished(h.executionArnOf(object), 120_000);
+      if (run.status === 'SUCCEEDED' && field(run.state, 'jobResult', 'resumedBy') !== 'poll')
+        return bad('resumed by the event, not the poll');
+      return expectRun(run, 'SUCCEEDED');
+    },
+  },
+  {
     name: 'key policy drift (statements and rotation restored)',
     async run(h, n) {
       const alias = (await h.c.kms.send(new DescribeKeyCommand({ KeyId: await aliasOf(h) }))).KeyMetadata
@@ -268,18 +280,6 @@ const PATHS: PathDef[] = [
       } finally {
         h.aws.bedrock.setJobDuration(JOB_MS);
       }
-    },
-  },
-  {
-    name: 'poll fallback (job-state events lost)',
-    async run(h, n) {
-      h.aws.events.dropNext(2, { source: 'aws.bedrock', detailType: 'Model Customization Job State Change' });
-      const object = await h.put(`${h.stack.trainingPrefix}prove-poll-${n}.jsonl`, DATA);
-      // Two poll intervals at least: on a loaded machine the default 30 s wait is short.
-      const run = await h.finished(h.executionArnOf(object), 120_000);
-      if (run.status === 'SUCCEEDED' && field(run.state, 'jobResult', 'resumedBy') !== 'poll')
-        return bad('resumed by the event, not the poll');
-      return expectRun(run, 'SUCCEEDED');
     },
   },
 ];
