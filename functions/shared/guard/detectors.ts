@@ -1,11 +1,19 @@
 /**
- * Secret and PII detectors.
+ * Secret and PII detectors: each one entry, `defineDetector({...})`, listed in registry.ts.
+ *
+ * A detector declares what must be in a text for it to match (`triggers`, literal strings, or a
+ * `gate` function); the registry derives from that both its per-string gate and its bit in the
+ * per-line gate, so a detector cannot be left out of either. Detectors read the view of the text
+ * (normalize.ts: percent escapes, Unicode spaces, invisible characters decoded), never the raw
+ * JSON line.
  *
  * Every regex here is flat: no quantified group contains another quantifier, every repetition is
  * bounded, and a token pattern starts with a lookbehind so it can only begin at a token boundary.
  * That keeps each `find` linear in the text length (the adversarial tests feed 1 MiB lines of the
  * characters each pattern likes). Regexes only propose candidates; the decision is made in code
- * (checksums, prefix tables, entropy, a library validator).
+ * (checksums, prefix tables, entropy, a library validator). Numbers are never taken as one greedy
+ * match: every span of digit groups is tried (see digitGroupSpans), so a card or a phone number
+ * is found whatever other numbers stand beside it.
  *
  * Libraries: validator (isEmail, isIP), libphonenumber-js/max (full metadata: the default
  * "min" metadata only checks lengths, which would accept most 10-digit numbers), ibantools
@@ -17,13 +25,89 @@ import { isValidIBAN, getCountrySpecifications } from 'ibantools';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import isEmail from 'validator/lib/isEmail';
 import isIP from 'validator/lib/isIP';
-import type { Detector, DetectorMatch, FindingType, Severity } from './types';
+import type { Detector, DetectorMatch, Severity } from './types';
 
 const NONE: DetectorMatch[] = [];
 
-/** A detector with its cheap precondition exposed: `gate(text)` is false only when `find(text)` cannot match. */
-export interface GatedDetector extends Detector {
-  gate(text: string): boolean;
+/** What a detector module declares; `defineDetector` completes it into a Detector. */
+export interface DetectorSpec extends Pick<Detector, 'type' | 'severity' | 'find'> {
+  /**
+   * Literal strings, one of which is in every text `find` can match (case-sensitive). They must
+   * hold no character JSON escapes (`"`, `\`, control characters), so that a string holding one
+   * comes from a raw line holding it too. Each is searched for its rarest character first.
+   */
+  triggers?: readonly string[];
+  /** A precondition of its own, when literals cannot say it. */
+  gate?: (text: string) => boolean;
+  /**
+   * The precondition on a raw JSONL line: must pass whenever `gate` passes on any decoded string
+   * of the line. Defaults to the gate itself (a literal in a string is in its line); 'always'
+   * where nearly every line would pass anyway.
+   */
+  lineGate?: ((line: string) => boolean) | 'always';
+}
+
+/**
+ * A rough rank of how often a character occurs in training data (English prose inside JSON):
+ * lower-case letters by their English frequency, then digits, spaces and JSON's punctuation.
+ * Only used to pick which character of a trigger to search for first.
+ */
+const COMMON = ' etaoinsrhldcumfpgwybvkxjqz":,.0123456789-\'/()';
+
+function commonness(c: string): number {
+  const i = COMMON.indexOf(c);
+  if (i !== -1) return COMMON.length - i + 100;
+  // Upper-case letters are about a tenth as frequent as their lower-case forms.
+  const lower = COMMON.indexOf(c.toLowerCase());
+  if (lower !== -1 && c !== c.toLowerCase()) return (COMMON.length - lower) / 10;
+  return 0;
+}
+
+function rarestChar(trigger: string): string {
+  let best = trigger[0] ?? '';
+  for (const c of trigger) if (commonness(c) < commonness(best)) best = c;
+  return best;
+}
+
+/**
+ * `includes` for a set of literals: each group of literals sharing a rarest character is only
+ * searched for when that character is in the text (one fast single-character search).
+ */
+function literalGate(triggers: readonly string[]): (text: string) => boolean {
+  for (const t of triggers) {
+    if (t.length === 0 || /["\\\u0000-\u001f]/.test(t)) {
+      throw new Error(`detector trigger ${JSON.stringify(t)} is empty or holds a character JSON escapes`);
+    }
+  }
+  const groups = new Map<string, string[]>();
+  for (const t of triggers) {
+    const rare = rarestChar(t);
+    groups.set(rare, [...(groups.get(rare) ?? []), t]);
+  }
+  const entries = [...groups].map(([rare, literals]) => ({
+    rare,
+    literals: literals.filter((l) => l !== rare),
+    alone: literals.includes(rare),
+  }));
+  return (text) => {
+    for (const { rare, literals, alone } of entries) {
+      if (!text.includes(rare)) continue;
+      if (alone) return true;
+      for (const literal of literals) if (text.includes(literal)) return true;
+    }
+    return false;
+  };
+}
+
+const ALWAYS = () => true;
+
+export function defineDetector(spec: DetectorSpec): Detector {
+  if (!spec.triggers === !spec.gate) {
+    throw new Error(`detector ${spec.type}: declare either triggers or a gate`);
+  }
+  const gate = spec.gate ?? literalGate(spec.triggers ?? []);
+  const lineGate = spec.lineGate === 'always' ? ALWAYS : (spec.lineGate ?? gate);
+  return { type: spec.type, severity: spec.severity, gate, lineGate, find: spec.find };
 }
 
 /** Reused by every entropy call: the scanner runs millions of them and must not allocate. */
@@ -111,12 +195,11 @@ const AWS_EXAMPLE_SECRETS = new Set([
 
 const AWS_KEY_ID = /A(?<![A-Za-z0-9]A)(?:KIA|SIA)[A-Z0-9]{16}(?![A-Za-z0-9])/g;
 
-export const awsAccessKeyId: GatedDetector = {
+export const awsAccessKeyId = defineDetector({
   type: 'AWS_ACCESS_KEY_ID',
   severity: 'high',
-  gate: (text) => text.includes('AKIA') || text.includes('ASIA'),
+  triggers: ['AKIA', 'ASIA'],
   find(text) {
-    if (!this.gate(text)) return NONE;
     return scan(AWS_KEY_ID, text, (hit) => {
       const value = hit[0];
       const example =
@@ -124,9 +207,10 @@ export const awsAccessKeyId: GatedDetector = {
       return match(hit.index, hit.index + value.length, example ? 'low' : 'high', example);
     });
   },
-};
+});
 
-const B64_40 = /[A-Za-z0-9/+](?<![A-Za-z0-9/+=].)[A-Za-z0-9/+]{39}(?![A-Za-z0-9/+=])/g;
+// `=` may stand before the key (`aws_secret_access_key=…`): base64 pads at the end, never inside.
+const B64_40 = /[A-Za-z0-9/+](?<![A-Za-z0-9/+].)[A-Za-z0-9/+]{39}(?![A-Za-z0-9/+=])/g;
 const KEYWORD_WINDOW = 120;
 
 function lowerEquals(text: string, start: number, word: string): boolean {
@@ -138,44 +222,42 @@ function lowerEquals(text: string, start: number, word: string): boolean {
   return true;
 }
 
-/** Start of every "aws" / "secret" (any case), found by the rarer letters "ws" / "cret". */
-function awsKeywordPositions(text: string): number[] | undefined {
+const AWS_NEEDLES = ['ws', 'WS', 'Ws', 'wS'];
+const SECRET_NEEDLES = ['cret', 'CRET', 'Cret', 'cRET'];
+
+/**
+ * Start of every "aws" / "secret" (any case), found by the rarer letters "ws" / "cret";
+ * with `first`, stops at the first one found.
+ */
+function awsKeywordPositions(text: string, first = false): number[] | undefined {
   let positions: number[] | undefined;
-  const add = (p: number) => {
-    if (!positions) positions = [];
-    positions.push(p);
-  };
-  for (const needle of ['ws', 'WS', 'Ws', 'wS']) {
+  for (const needle of AWS_NEEDLES) {
     for (let i = text.indexOf(needle); i !== -1; i = text.indexOf(needle, i + 2)) {
-      if (lowerEquals(text, i - 1, 'aws')) add(i - 1);
+      if (!lowerEquals(text, i - 1, 'aws')) continue;
+      if (!positions) positions = [];
+      positions.push(i - 1);
+      if (first) return positions;
     }
   }
-  for (const needle of ['cret', 'CRET', 'Cret']) {
+  for (const needle of SECRET_NEEDLES) {
     for (let i = text.indexOf(needle); i !== -1; i = text.indexOf(needle, i + 4)) {
-      if (lowerEquals(text, i - 2, 'secret')) add(i - 2);
+      if (!lowerEquals(text, i - 2, 'secret')) continue;
+      if (!positions) positions = [];
+      positions.push(i - 2);
+      if (first) return positions;
     }
   }
   return positions?.sort((a, b) => a - b);
 }
 
-export const awsSecretAccessKey: GatedDetector = {
+export const awsSecretAccessKey = defineDetector({
   type: 'AWS_SECRET_ACCESS_KEY',
   severity: 'critical',
-  // Triggers are "_", "AWS"/"Aws" and "Secret"/"SECRET": files that hold these keys name them
-  // aws_secret_access_key, AWS_SECRET_ACCESS_KEY, SecretAccessKey. Lower-case "aws" or "secret"
-  // in running prose is not a trigger: both start with letters so common that searching for them
-  // would cost more than all other gates together ("secret: <value>" is still caught by the
-  // generic detector).
-  gate: (text) =>
-    text.includes('_') ||
-    text.includes('AWS') ||
-    text.includes('Aws') ||
-    text.includes('Secret') ||
-    text.includes('SECRET'),
+  // The type comes from the context: a 40-character base64 string alone is as likely a hash as
+  // a key, so only the text just after "aws" or "secret" (any case: aws_secret_access_key=,
+  // "SecretAccessKey": , AWS secret key) is searched.
+  gate: (text) => awsKeywordPositions(text, true) !== undefined,
   find(text) {
-    if (!this.gate(text)) return NONE;
-    // A 40-character base64 string alone is as likely a hash as a key: only the text just after
-    // "aws" or "secret" is searched, which also keeps the regex off most of the text.
     const keywords = awsKeywordPositions(text);
     if (!keywords) return NONE;
     let out: DetectorMatch[] | undefined;
@@ -209,7 +291,7 @@ export const awsSecretAccessKey: GatedDetector = {
     }
     return out ?? NONE;
   },
-};
+});
 
 // ---------------------------------------------------------------------------------------------
 // PEM private keys
@@ -259,13 +341,11 @@ function base64Between(text: string, from: number, to: number): number {
   return n;
 }
 
-export const privateKey: GatedDetector = {
+export const privateKey = defineDetector({
   type: 'PRIVATE_KEY',
   severity: 'critical',
-  // Short needles: V8 pays a Boyer-Moore table per call for needles of 7+ characters.
-  gate: (text) => text.includes('-----'),
+  triggers: ['-----BEGIN'],
   find(text) {
-    if (!this.gate(text)) return NONE;
     // One search for END per text: re-searching from every BEGIN would be quadratic on a line of
     // repeated headers with no END.
     let nextEnd = -2;
@@ -286,7 +366,7 @@ export const privateKey: GatedDetector = {
       return match(hit.index, end, example ? 'low' : 'critical', example);
     });
   },
-};
+});
 
 // ---------------------------------------------------------------------------------------------
 // Tokens with a vendor prefix
@@ -294,30 +374,27 @@ export const privateKey: GatedDetector = {
 const GITHUB =
   /g(?<![A-Za-z0-9_]g)(?:h[pousr]_[A-Za-z0-9]{36,251}|ithub_pat_[A-Za-z0-9_]{82,251})(?![A-Za-z0-9_])/g;
 
-export const githubToken: GatedDetector = {
+export const githubToken = defineDetector({
   type: 'GITHUB_TOKEN',
   severity: 'high',
-  // "github_pat_" has no "gh" in it.
-  gate: (text) => text.includes('_') && (text.includes('gh') || text.includes('ithub_pat_')),
+  triggers: ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_'],
   find(text) {
-    if (!this.gate(text)) return NONE;
     return scan(GITHUB, text, (hit) => {
       const value = hit[0];
       const example = shannonEntropy(value, value.indexOf('_') + 1) < 3;
       return match(hit.index, hit.index + value.length, example ? 'low' : 'high', example);
     });
   },
-};
+});
 
 const SLACK_TOKEN = /x(?<![A-Za-z0-9]x)ox[abposr]-[A-Za-z0-9-]{10,250}/g;
 const SLACK_WEBHOOK = /https:\/\/hooks\.slack\.com\/(?:services|workflows|triggers)\/[A-Za-z0-9_/-]{20,200}/g;
 
-export const slackToken: GatedDetector = {
+export const slackToken = defineDetector({
   type: 'SLACK_TOKEN',
   severity: 'high',
-  gate: (text) => text.includes('xox'),
+  triggers: ['xoxa-', 'xoxb-', 'xoxp-', 'xoxo-', 'xoxs-', 'xoxr-'],
   find(text) {
-    if (!this.gate(text)) return NONE;
     return scan(SLACK_TOKEN, text, (hit) => {
       const body = hit[0].slice(5);
       // Real tokens carry numeric workspace/user ids; "xoxb-your-token-here" does not.
@@ -325,14 +402,13 @@ export const slackToken: GatedDetector = {
       return match(hit.index, hit.index + hit[0].length, example ? 'low' : 'high', example);
     });
   },
-};
+});
 
-export const slackWebhook: GatedDetector = {
+export const slackWebhook = defineDetector({
   type: 'SLACK_WEBHOOK',
   severity: 'high',
-  gate: (text) => text.includes('.slack'),
+  triggers: ['hooks.slack.com/'],
   find(text) {
-    if (!this.gate(text)) return NONE;
     return scan(SLACK_WEBHOOK, text, (hit) => {
       const path = hit[0].slice(hit[0].lastIndexOf('/') + 1);
       // Placeholders are runs of X or 0 (T00000000/B00000000/XXXXXXXX…).
@@ -340,16 +416,15 @@ export const slackWebhook: GatedDetector = {
       return match(hit.index, hit.index + hit[0].length, example ? 'low' : 'high', example);
     });
   },
-};
+});
 
 const STRIPE = /([spr])(?<![A-Za-z0-9_][spr])k_(live|test)_[A-Za-z0-9]{16,247}(?![A-Za-z0-9])/g;
 
-export const stripeKey: GatedDetector = {
+export const stripeKey = defineDetector({
   type: 'STRIPE_KEY',
   severity: 'critical',
-  gate: (text) => text.includes('_') && (text.includes('_live_') || text.includes('_test_')),
+  triggers: ['k_live_', 'k_test_'],
   find(text) {
-    if (!this.gate(text)) return NONE;
     return scan(STRIPE, text, (hit) => {
       const kind = `${hit[1] ?? ''}k`;
       const live = hit[2] === 'live';
@@ -362,22 +437,21 @@ export const stripeKey: GatedDetector = {
       return match(hit.index, hit.index + hit[0].length, severity);
     });
   },
-};
+});
 
 const GOOGLE_API_KEY = /A(?<![A-Za-z0-9_-]A)Iza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/g;
 
-export const googleApiKey: GatedDetector = {
+export const googleApiKey = defineDetector({
   type: 'GOOGLE_API_KEY',
   severity: 'high',
-  gate: (text) => text.includes('AIza'),
+  triggers: ['AIza'],
   find(text) {
-    if (!this.gate(text)) return NONE;
     return scan(GOOGLE_API_KEY, text, (hit) => {
       const example = shannonEntropy(hit[0], 4) < 3;
       return match(hit.index, hit.index + hit[0].length, example ? 'low' : 'high', example);
     });
   },
-};
+});
 
 const JWT =
   /e(?<![A-Za-z0-9_-]e)yJ[A-Za-z0-9_-]{2,2000}\.[A-Za-z0-9_-]{2,16000}\.[A-Za-z0-9_-]{0,4000}(?![A-Za-z0-9_-])/g;
@@ -395,13 +469,11 @@ function jwtHeaderHasAlg(encodedHeader: string): boolean {
   }
 }
 
-export const jwt: GatedDetector = {
+export const jwt = defineDetector({
   type: 'JWT',
   severity: 'high',
-  // "J" first: a capital J is rare in prose, while "e" and "y" would stop the search constantly.
-  gate: (text) => text.includes('J') && text.includes('eyJ'),
+  triggers: ['eyJ'],
   find(text) {
-    if (!this.gate(text)) return NONE;
     return scan(JWT, text, (hit) => {
       const value = hit[0];
       const firstDot = value.indexOf('.');
@@ -410,7 +482,7 @@ export const jwt: GatedDetector = {
       return match(hit.index, hit.index + value.length, example ? 'low' : 'high', example);
     });
   },
-};
+});
 
 // ---------------------------------------------------------------------------------------------
 // Generic "keyword = high-entropy value"
@@ -503,12 +575,23 @@ function looksLikeSecret(value: string): boolean {
   return shannonEntropy(value) >= ENTROPY_THRESHOLD;
 }
 
-export const genericSecret: GatedDetector = {
+/** A colon not after a quote, with a keyword before it or `Bearer` after it? */
+function assignmentColon(line: string): boolean {
+  for (let i = line.indexOf(':'); i !== -1; i = line.indexOf(':', i + 1)) {
+    if (line.charCodeAt(i - 1) === 34) continue;
+    if (keywordBefore(line, i) || lowerEquals(line, valueStart(line, i), 'bearer ')) return true;
+  }
+  return false;
+}
+
+export const genericSecret = defineDetector({
   type: 'GENERIC_SECRET',
   severity: 'high',
   gate: (text) => text.includes('=') || text.includes(':'),
+  // JSON's own colons follow a closing quote; a quote inside a string is escaped (`\"`), which
+  // switches the gate on by itself.
+  lineGate: (line) => line.includes('=') || line.includes('\\"') || assignmentColon(line),
   find(text) {
-    if (!this.gate(text)) return NONE;
     const found: DetectorMatch[] = [];
     // Scan operators, not keywords: operators are rare in prose, keywords ("key", "token") are not,
     // so the cost follows the number of `=` and `:` rather than the text length. After a value has
@@ -528,7 +611,7 @@ export const genericSecret: GatedDetector = {
     found.sort((a, b) => a.start - b.start);
     return found;
   },
-};
+});
 
 // ---------------------------------------------------------------------------------------------
 // PII
@@ -538,12 +621,11 @@ const EMAIL_TLD = /\.[A-Za-z]{2,63}$/;
 /** RFC 2606 / 6761 names reserved for documentation and testing. */
 const EXAMPLE_EMAIL_DOMAIN = /(?:^|\.)(?:example\.(?:com|net|org)|example|test|invalid|localhost)$/i;
 
-export const email: GatedDetector = {
+export const email = defineDetector({
   type: 'EMAIL',
   severity: 'medium',
-  gate: (text) => text.includes('@'),
+  triggers: ['@'],
   find(text) {
-    if (!this.gate(text)) return NONE;
     return scan(EMAIL, text, (hit) => {
       let end = hit.index + hit[0].length;
       // The domain class also eats the full stop that ends a sentence.
@@ -557,7 +639,7 @@ export const email: GatedDetector = {
       return match(hit.index, end, example ? 'low' : 'medium', example);
     });
   },
-};
+});
 
 /**
  * The five digit detectors share their work. First a gate: nine digits with at most two
@@ -606,6 +688,12 @@ export function hasDigitCluster(text: string): boolean {
 }
 
 /**
+ * The gates of the digit detectors. On a raw line always on: nearly every line of real data
+ * holds a date or a number, so a line-level search would cost a pass and switch nothing off.
+ */
+const DIGIT_GATES = { gate: hasDigitCluster, lineGate: 'always' } as const;
+
+/**
  * Like `scan`, but only around the digit clusters of text: `before` and `after` characters of
  * context (by default enough for the patterns' boundary checks and a leading "(" or "+"). Hit
  * indexes are rewritten to positions in text before `accept` sees them.
@@ -638,45 +726,104 @@ function scanClusters(
   return out ?? NONE;
 }
 
-const PHONE = /[+(\d](?<![\w+./-].)[\d ().-]{6,22}\d(?!\w)/g;
-const NANP_GROUPS = /^(?:1[ .-]?)?(?:\(\d{3}\) ?|\d{3}[ .-]?)\d{3}[ .-]?\d{4}$/;
-
-function countDigits(value: string): number {
-  let n = 0;
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c >= 48 && c <= 57) n++;
+/** Start and end of each maximal run of digits in text[from, to), flat: [start, end, start, end, …]. */
+function digitRuns(text: string, from: number, to: number): number[] {
+  const runs: number[] = [];
+  let i = from;
+  while (i < to) {
+    while (i < to && !isDigit(text.charCodeAt(i))) i++;
+    if (i >= to) break;
+    const start = i;
+    while (i < to && isDigit(text.charCodeAt(i))) i++;
+    runs.push(start, i);
   }
-  return n;
+  return runs;
 }
 
-export const phone: GatedDetector = {
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+function isWordChar(c: number): boolean {
+  return isDigit(c) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+}
+
+/**
+ * Every span of consecutive digit groups in the digit clusters of text, tried from each group in
+ * turn (never one greedy match: a card beside a quantity, a date or a CVV is still a card).
+ * `tryFrom(runs, a)` looks at the spans starting with group `a` (runs as digitRuns gives them)
+ * and returns the match it accepts, if any; groups inside an accepted match are not tried again.
+ * Each detector bounds its spans by digit count, so the work stays linear.
+ */
+function digitGroupSpans(
+  text: string,
+  tryFrom: (runs: number[], a: number) => DetectorMatch | undefined,
+): DetectorMatch[] {
+  const bounds = digitClusters(text);
+  let out: DetectorMatch[] | undefined;
+  for (let c = 0; c < bounds.length; c += 2) {
+    const runs = digitRuns(text, bounds[c] ?? 0, bounds[c + 1] ?? 0);
+    let taken = -1;
+    for (let a = 0; a < runs.length; a += 2) {
+      if ((runs[a] ?? 0) < taken) continue;
+      const m = tryFrom(runs, a);
+      if (!m) continue;
+      if (!out) out = [];
+      out.push(m);
+      taken = m.end;
+    }
+  }
+  return out ?? NONE;
+}
+
+const NANP_GROUPS = /^(?:1[ .-]?)?(?:\(\d{3}\) ?|\d{3}[ .-]?)\d{3}[ .-]?\d{4}$/;
+/** What may stand between the groups of a phone number: one or two of ` ().-`. */
+const PHONE_GAP = /^[ ().-]{1,2}$/;
+
+function phoneMatch(value: string, start: number, digits: number): DetectorMatch | undefined {
+  // A bare run of digits is an id or an amount far more often than a phone number.
+  if (value.length === digits) return undefined;
+  // Without a country code only the default region (US) can match, so the digits must be
+  // grouped the North American way: (NPA) NXX-XXXX, optionally after a 1. This rejects dates,
+  // versions and runs of unrelated numbers before libphonenumber is asked.
+  if (value.charCodeAt(0) !== 43 && !NANP_GROUPS.test(value)) return undefined;
+  const parsed = parsePhoneNumberFromString(value, 'US');
+  if (!parsed?.isValid()) return undefined;
+  // 555-0100 … 555-0199 are reserved for fiction in the North American plan.
+  const national = parsed.nationalNumber;
+  const example = parsed.countryCallingCode === '1' && /^\d{3}55501\d{2}$/.test(national);
+  return match(start, start + value.length, example ? 'low' : 'medium', example);
+}
+
+export const phone = defineDetector({
   type: 'PHONE',
   severity: 'medium',
-  gate: hasDigitCluster,
+  ...DIGIT_GATES,
   find(text) {
-    if (!this.gate(text)) return NONE;
-    return scanClusters(PHONE, text, (hit) => {
-      const value = hit[0];
-      const digits = countDigits(value);
-      if (digits < 10 || digits > 15) return undefined;
-      // A bare run of digits is an id or an amount far more often than a phone number.
-      if (value.length === digits) return undefined;
-      // Without a country code only the default region (US) can match, so the digits must be
-      // grouped the North American way: (NPA) NXX-XXXX, optionally after a 1. This rejects dates,
-      // versions and runs of unrelated numbers before libphonenumber is asked.
-      if (!value.startsWith('+') && !NANP_GROUPS.test(value)) return undefined;
-      const parsed = parsePhoneNumberFromString(value, 'US');
-      if (!parsed?.isValid()) return undefined;
-      // 555-0100 … 555-0199 are reserved for fiction in the North American plan.
-      const national = parsed.nationalNumber;
-      const example = parsed.countryCallingCode === '1' && /^\d{3}55501\d{2}$/.test(national);
-      return match(hit.index, hit.index + value.length, example ? 'low' : 'medium', example);
+    return digitGroupSpans(text, (runs, a) => {
+      let start = runs[a] ?? 0;
+      // "(415) …" and "+44 …" start with their bracket or plus.
+      const lead = text.charCodeAt(start - 1);
+      if (lead === 40 || lead === 43) start--;
+      // Not inside a word, a version (1.2.…) or an identifier.
+      const before = text.charCodeAt(start - 1);
+      if (isWordChar(before) || before === 46) return undefined;
+      let digits = 0;
+      let best: DetectorMatch | undefined;
+      for (let b = a; b < runs.length; b += 2) {
+        const groupStart = runs[b] ?? 0;
+        const groupEnd = runs[b + 1] ?? 0;
+        if (b > a && !PHONE_GAP.test(text.slice(runs[b - 1] ?? 0, groupStart))) break;
+        digits += groupEnd - groupStart;
+        if (digits > 15) break;
+        if (digits < 10 || isWordChar(text.charCodeAt(groupEnd))) continue;
+        // The longest valid number from this start: "+44 20 7946 0958", not "+44 20 7946".
+        best = phoneMatch(text.slice(start, groupEnd), start, digits) ?? best;
+      }
+      return best;
     });
   },
-};
-
-const CARD = /\d(?<![\d.-]\d)[\d -]{11,30}\d(?!\d)/g;
+});
 
 /** Issuer prefixes (IIN ranges) with the lengths the network issues. */
 const CARD_BRANDS: readonly { ranges: readonly [number, number, number][]; lengths: readonly number[] }[] = [
@@ -767,28 +914,47 @@ function knownIssuer(digits: string): boolean {
   );
 }
 
-export const cardNumber: GatedDetector = {
+/** The digits of text[start, end) without their separators, if they make a card number. */
+function cardDigits(text: string, start: number, end: number): string | undefined {
+  const digits = text.slice(start, end).replace(/[ -]/g, '');
+  if (/^(\d)\1+$/.test(digits) || !luhnValid(digits) || !knownIssuer(digits)) return undefined;
+  return digits;
+}
+
+export const cardNumber = defineDetector({
   type: 'CARD_NUMBER',
   severity: 'high',
-  gate: hasDigitCluster,
+  ...DIGIT_GATES,
   find(text) {
-    if (!this.gate(text)) return NONE;
-    return scanClusters(CARD, text, (hit) => {
-      const raw = hit[0];
-      const digits = raw.replace(/[ -]/g, '');
-      if (digits.length < 13 || digits.length > 19) return undefined;
-      if (raw.length !== digits.length) {
-        // Grouped the way cards are printed: one kind of separator, groups of 3+ digits.
-        const separator = raw.includes(' ') ? ' ' : '-';
-        if (raw.includes(' ') && raw.includes('-')) return undefined;
-        if (raw.split(separator).some((group) => group.length < 3)) return undefined;
+    return digitGroupSpans(text, (runs, a) => {
+      const start = runs[a] ?? 0;
+      let digits = 0;
+      let separator = -1;
+      for (let b = a; b < runs.length; b += 2) {
+        const groupStart = runs[b] ?? 0;
+        const groupEnd = runs[b + 1] ?? 0;
+        if (b > a) {
+          // Grouped the way cards are printed: one kind of separator, one character, groups of 3+.
+          const gap = text.charCodeAt(groupStart - 1);
+          if (groupStart - (runs[b - 1] ?? 0) !== 1 || (gap !== 32 && gap !== 45)) break;
+          if (separator === -1) separator = gap;
+          else if (gap !== separator) break;
+          if (groupEnd - groupStart < 3 || (b === a + 2 && (runs[a + 1] ?? 0) - start < 3)) break;
+        }
+        digits += groupEnd - groupStart;
+        if (digits > 19) break;
+        if (digits < 13) continue;
+        // The shortest card from this start: a CVV or a year after it stays outside.
+        const found = cardDigits(text, start, groupEnd);
+        if (found) {
+          const example = TEST_CARDS.has(found);
+          return match(start, groupEnd, example ? 'low' : 'high', example);
+        }
       }
-      if (/^(\d)\1+$/.test(digits) || !luhnValid(digits) || !knownIssuer(digits)) return undefined;
-      const example = TEST_CARDS.has(digits);
-      return match(hit.index, hit.index + raw.length, example ? 'low' : 'high', example);
+      return undefined;
     });
   },
-};
+});
 
 const SSN = /\d(?<![\d-]\d)\d{2}([- ])\d{2}\1\d{4}(?![\d-])/g;
 const SSN_BARE = /\d(?<!\d\d)\d{8}(?!\d)/g;
@@ -808,12 +974,11 @@ function ssnMatch(
   return match(hit.index, hit.index + hit[0].length, example ? 'low' : 'high', example);
 }
 
-export const usSsn: GatedDetector = {
+export const usSsn = defineDetector({
   type: 'US_SSN',
   severity: 'high',
-  gate: hasDigitCluster,
+  ...DIGIT_GATES,
   find(text) {
-    if (!this.gate(text)) return NONE;
     const formatted = scanClusters(SSN, text, (hit) => {
       const digits = hit[0].replace(/\D/g, '');
       return ssnMatch(hit, digits.slice(0, 3), digits.slice(3, 5), digits.slice(5));
@@ -826,9 +991,10 @@ export const usSsn: GatedDetector = {
     });
     return bare.length === 0 ? formatted : [...formatted, ...bare].sort((a, b) => a.start - b.start);
   },
-};
+});
 
-const IBAN = /[A-Z](?<![A-Za-z0-9][A-Z])[A-Z]\d{2}[A-Z0-9 ]{10,40}/g;
+// Digits may stand right before it ("ref 12GB33…"): the mod-97 check keeps the rest out.
+const IBAN = /[A-Z](?<![A-Za-z][A-Z])[A-Z]\d{2}[A-Z0-9 ]{10,40}/g;
 const IBAN_EXAMPLES = new Set([
   'DE89370400440532013000',
   'GB82WEST12345698765432',
@@ -842,15 +1008,14 @@ const ibanLengths = new Map<string, number>(
   ),
 );
 
-export const iban: GatedDetector = {
+export const iban = defineDetector({
   type: 'IBAN',
   severity: 'medium',
   // Every country's IBAN holds a run of 7+ digits and spaces, after at most ten characters of
   // country code, check digits and bank letters ("NL91 ABNA 0417…"), and may end in letters
   // ("FR14 … 3M02 606"): searched around the clusters with that much context.
-  gate: hasDigitCluster,
+  ...DIGIT_GATES,
   find(text) {
-    if (!this.gate(text)) return NONE;
     return scanClusters(
       IBAN,
       text,
@@ -881,18 +1046,17 @@ export const iban: GatedDetector = {
       40,
     );
   },
-};
+});
 
 const IPV4 = /\d(?<![\w.]\d)\d{0,2}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?!\w|\.\d)/g;
 /** Loopback, "this network", and the three documentation ranges of RFC 5737. */
 const IPV4_EXAMPLE = /^(?:127\.|0\.|192\.0\.2\.|198\.51\.100\.|203\.0\.113\.)/;
 
-export const ipv4: GatedDetector = {
+export const ipv4 = defineDetector({
   type: 'IPV4',
   severity: 'low',
-  gate: hasDigitCluster,
+  ...DIGIT_GATES,
   find(text) {
-    if (!this.gate(text)) return NONE;
     return scanClusters(IPV4, text, (hit) => {
       const value = hit[0];
       if (!isIP(value, 4)) return undefined;
@@ -901,7 +1065,7 @@ export const ipv4: GatedDetector = {
       return match(hit.index, hit.index + value.length, 'low', IPV4_EXAMPLE.test(value));
     });
   },
-};
+});
 
 const IPV6 = /[0-9A-Fa-f:](?<![\w:.].)[0-9A-Fa-f:.]{2,44}(?![\w:])/g;
 const IPV6_EXAMPLE = /^(?:::1?$|2001:db8:|2001:0db8:)/i;
@@ -921,12 +1085,11 @@ function mayHoldIpv6(text: string): boolean {
   return false;
 }
 
-export const ipv6: GatedDetector = {
+export const ipv6 = defineDetector({
   type: 'IPV6',
   severity: 'low',
-  gate: (text) => mayHoldIpv6(text),
+  gate: mayHoldIpv6,
   find(text) {
-    if (!this.gate(text)) return NONE;
     return scan(IPV6, text, (hit) => {
       let value = hit[0];
       while (value.endsWith('.')) value = value.slice(0, -1);
@@ -935,170 +1098,4 @@ export const ipv6: GatedDetector = {
       return match(hit.index, hit.index + value.length, 'low', IPV6_EXAMPLE.test(value));
     });
   },
-};
-
-/** Specific detectors before generic ones: on overlapping matches the earlier one wins ties. */
-export const DETECTORS: readonly GatedDetector[] = [
-  privateKey,
-  awsAccessKeyId,
-  awsSecretAccessKey,
-  githubToken,
-  slackWebhook,
-  slackToken,
-  stripeKey,
-  googleApiKey,
-  jwt,
-  cardNumber,
-  usSsn,
-  iban,
-  email,
-  phone,
-  ipv4,
-  ipv6,
-  genericSecret,
-];
-
-export const ALL_DETECTORS_MASK = (1 << DETECTORS.length) - 1;
-
-const bit = (detector: GatedDetector) => 1 << DETECTORS.indexOf(detector);
-/**
- * Digit detectors are always on at line level: nearly every line of real data holds a date or a
- * number, so a line-level digit search would cost a pass and switch nothing off.
- */
-export const DIGIT_BITS = bit(cardNumber) | bit(usSsn) | bit(iban) | bit(phone) | bit(ipv4);
-
-/** Capital-A triggers share one search: "A" is rare enough in prose to visit every occurrence. */
-function capitalATriggers(line: string): number {
-  let mask = 0;
-  for (let i = line.indexOf('A'); i !== -1; i = line.indexOf('A', i + 1)) {
-    const next = line.charCodeAt(i + 1);
-    if ((next === 75 && line.startsWith('KIA', i + 1)) || (next === 83 && line.startsWith('SIA', i + 1))) {
-      mask |= bit(awsAccessKeyId);
-    } else if (next === 73 && line.startsWith('Iza', i + 1)) {
-      mask |= bit(googleApiKey);
-    } else if ((next === 87 || next === 119) && (line.charCodeAt(i + 2) | 0x20) === 115) {
-      mask |= bit(awsSecretAccessKey);
-    }
-  }
-  return mask;
-}
-
-/** Could a string of this raw line hold `keyword: value`, `keyword = value` or `: Bearer value`? */
-function genericColon(line: string, i: number): boolean {
-  return keywordBefore(line, i) || lowerEquals(line, valueStart(line, i), 'bearer ');
-}
-
-/**
- * The colon gates of a raw line, in one walk over its colons (a record has a dozen of JSON's own,
- * so separate walks cost more than the searches they share). Bit 1: genericSecret could match a
- * `keyword: value` or `: Bearer value` (colons count unless they follow an unescaped quote: those
- * are JSON's own, `"text":`, and a quote inside a string value is escaped, `\"`, which switches
- * the gate on by itself). Bit 2: ipv6's own gate (mayHoldIpv6) passes on the line. Bit 4: `hook`
- * accepted a colon. `want` says which bits to look for; the walk stops once they are all found.
- */
-function colonGates(line: string, want: number, hook: ColonHook | undefined): number {
-  let found = 0;
-  for (let i = line.indexOf(':'); i !== -1; ) {
-    const next = line.indexOf(':', i + 1);
-    const jsonColon = line.charCodeAt(i - 1) === 34;
-    if ((want & 1) !== 0 && !jsonColon && genericColon(line, i)) found |= 1;
-    // mayHoldIpv6: a colon that is not JSON's own, with another colon within five characters.
-    if ((want & 2) !== 0 && !(jsonColon && line.charCodeAt(i + 1) !== 58) && next !== -1 && next - i <= 5) {
-      found |= 2;
-    }
-    if ((want & 4) !== 0 && hook?.(line, i)) found |= 4;
-    if (found === want) return found;
-    i = next;
-  }
-  return found;
-}
-
-/** A per-colon check a caller can have lineGateMask run in its walk over the line's colons. */
-export type ColonHook = (line: string, colon: number) => boolean;
-
-/** Set in lineGateMask's result when its colon hook accepted a colon (never a detector bit). */
-export const COLON_HOOK_BIT = 1 << 30;
-
-/**
- * Which detectors can match anywhere in a raw JSONL line, as a bit mask over DETECTORS: one set of
- * cheap searches per line (sub-searches shared) instead of one per detector per decoded string;
- * most lines switch most detectors off. Each bit is set whenever the detector's own gate could
- * pass on a string of the line. A `\u` escape can spell any trigger character and `\/` splits a
- * separator the digit gate looks for, so lines with either switch all detectors on.
- *
- * `backslash` (whether the line holds one) saves a search when the caller knows it. `colonHook`
- * rides along the walk over the colons; COLON_HOOK_BIT reports it, except on lines that switch
- * all detectors on, where no walk is made.
- */
-export function lineGateMask(line: string, backslash = line.includes('\\'), colonHook?: ColonHook): number {
-  if (backslash && (line.includes('\\u') || line.includes('\\/'))) return ALL_DETECTORS_MASK;
-  let mask = DIGIT_BITS | capitalATriggers(line);
-  const generic = line.includes('=') || (backslash && line.includes('\\"'));
-  if (generic) mask |= bit(genericSecret);
-  const colons = colonGates(line, (generic ? 2 : 3) | (colonHook ? 4 : 0), colonHook);
-  if ((colons & 1) !== 0) mask |= bit(genericSecret);
-  if ((colons & 2) !== 0) mask |= bit(ipv6);
-  if ((colons & 4) !== 0) mask |= COLON_HOOK_BIT;
-  if (line.includes('_')) {
-    mask |= bit(awsSecretAccessKey);
-    if (githubToken.gate(line)) mask |= bit(githubToken);
-    if (stripeKey.gate(line)) mask |= bit(stripeKey);
-  }
-  // "Secret" and "SECRET" in one walk over the capital S, and only when no other trigger has set the bit.
-  if ((mask & bit(awsSecretAccessKey)) === 0) {
-    for (let i = line.indexOf('S'); i !== -1; i = line.indexOf('S', i + 1)) {
-      if (line.startsWith('ecret', i + 1) || line.startsWith('ECRET', i + 1)) {
-        mask |= bit(awsSecretAccessKey);
-        break;
-      }
-    }
-  }
-  if (privateKey.gate(line)) mask |= bit(privateKey);
-  if (jwt.gate(line)) mask |= bit(jwt);
-  if (slackToken.gate(line)) mask |= bit(slackToken);
-  if (slackWebhook.gate(line)) mask |= bit(slackWebhook);
-  if (email.gate(line)) mask |= bit(email);
-  return mask;
-}
-
-export interface TypedMatch extends DetectorMatch {
-  type: FindingType;
-}
-
-const NO_MATCHES: TypedMatch[] = [];
-
-const SEVERITY_ORDER: Record<Severity, number> = { low: 0, medium: 1, high: 2, critical: 3 };
-
-/**
- * Runs the detectors selected by `mask` (all by default) and keeps one match per overlapping span:
- * the most severe, or on a tie the one listed first (a card number is not also a phone number).
- */
-export function detectAll(text: string, mask = ALL_DETECTORS_MASK): TypedMatch[] {
-  let all: TypedMatch[] | undefined;
-  for (let i = 0; i < DETECTORS.length; i++) {
-    if ((mask & (1 << i)) === 0) continue;
-    const detector = DETECTORS[i] as GatedDetector;
-    const found = detector.find(text);
-    if (found.length === 0) continue;
-    if (!all) all = [];
-    for (const m of found)
-      all.push({ start: m.start, end: m.end, severity: m.severity, example: m.example, type: detector.type });
-  }
-  if (!all) return NO_MATCHES;
-  if (all.length === 1) return all;
-  const order = (type: FindingType) => DETECTORS.findIndex((d) => d.type === type);
-  all.sort((a, b) => a.start - b.start || order(a.type) - order(b.type));
-  const kept: TypedMatch[] = [];
-  for (const m of all) {
-    const last = kept[kept.length - 1];
-    if (!last || m.start >= last.end) {
-      kept.push(m);
-      continue;
-    }
-    const better =
-      SEVERITY_ORDER[m.severity] > SEVERITY_ORDER[last.severity] ||
-      (SEVERITY_ORDER[m.severity] === SEVERITY_ORDER[last.severity] && order(m.type) < order(last.type));
-    if (better) kept[kept.length - 1] = m;
-  }
-  return kept;
-}
+});

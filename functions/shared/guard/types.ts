@@ -42,6 +42,11 @@ export interface Detector {
   readonly type: FindingType;
   /** The severity of a real (non-example) match; a detector may lower it per match. */
   readonly severity: Severity;
+  /** A cheap precondition: false only when `find(text)` cannot match. */
+  gate(text: string): boolean;
+  /** The precondition on a raw JSONL line: true whenever `gate` is true on one of its strings. */
+  lineGate(line: string): boolean;
+  /** Every match in text (correct without the gate; the gate only saves work). */
   find(text: string): DetectorMatch[];
 }
 

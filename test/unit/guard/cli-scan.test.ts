@@ -46,7 +46,8 @@ describe('tunevault scan', () => {
     expect(code).toBe(1);
     expect(stdout).toContain('verdict    BLOCK');
     expect(stdout).toContain('**** **** **** 9855');
-    expect(stdout).toMatch(/high\s+US_SSN\s+\*\*\*-\*\*-4417/);
+    expect(stdout).toMatch(/high\s+US_SSN\s+\*\*\*-\*\*-\*\*\*\*/);
+    expect(stdout).not.toContain('-4417');
     expect(stdout).not.toContain('4556 7375 8689 9855');
     expect(stdout).not.toContain('jane.doe@acme-payroll.com');
   });
