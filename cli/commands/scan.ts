@@ -1,5 +1,6 @@
 /** `tunevault scan FILE`: the training-data guard, offline, on a local file. */
-import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import {
@@ -38,6 +39,11 @@ const EXIT = { pass: 0, redact: 1, block: 1, invalid: 2, usage: 64 } as const;
 const PROGRESS_MIN_BYTES = 8 * 1024 * 1024;
 /** Above this size the record checks also use spare cores. */
 const PARALLEL_MIN_BYTES = 16 * 1024 * 1024;
+/**
+ * The guard's worker thread as `npm run build` compiles it, beside this command's bundle. Run
+ * from the TypeScript sources the guard finds its own worker module instead.
+ */
+const BUNDLED_WORKER = path.join(path.dirname(__filename), 'guard-worker.js');
 
 export interface ScanCliIo {
   stdout: Pick<NodeJS.WritableStream, 'write'>;
@@ -284,7 +290,8 @@ export async function run(args: string[], io: ScanCliIo = processIo): Promise<nu
       allowList: command.allowList,
       ...(bar ? { onProgress: (n: number) => bar.update(n) } : {}),
       ...(sanitized ? { redactTo: sanitized } : {}),
-      ...(command.size > PARALLEL_MIN_BYTES ? { parallelism: 'auto' as const } : {}),
+      ...(command.size > PARALLEL_MIN_BYTES && !process.env.NOPAR ? { parallelism: 'auto' as const } : {}),
+      ...(existsSync(BUNDLED_WORKER) ? { workerFile: BUNDLED_WORKER } : {}),
     });
   } finally {
     bar?.done();

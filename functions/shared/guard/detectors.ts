@@ -573,9 +573,26 @@ function considerAssignment(text: string, opStart: number, op: number, found: De
     while (text.charCodeAt(start) === 32) start++;
   }
   let end = start;
-  while (end < text.length && end - start < 200 && isValueChar(text.charCodeAt(end))) end++;
+  while (end < text.length && end - start < 200 && isValueChar(text.charCodeAt(end))) {
+    // A query string goes on with `&name=`: the next parameter is not part of this value.
+    if (text.charCodeAt(end) === 38 && /^&\w{1,40}=/.test(text.slice(end, end + 42))) break;
+    end++;
+  }
+  const resume = end;
+  // Punctuation that ends a sentence, or closes a bracket the value did not open, is not part of it.
+  while (end > start && endsOutside(text, start, end)) end--;
   if (end - start >= 8 && looksLikeSecret(text.slice(start, end))) found.push(match(start, end, 'high'));
-  return end;
+  return resume;
+}
+
+const CLOSERS: Record<string, string> = { ')': '(', ']': '[', '}': '{', '>': '<' };
+
+/** Is the last character of text[start, end) punctuation after the value rather than in it? */
+function endsOutside(text: string, start: number, end: number): boolean {
+  const last = text[end - 1] as string;
+  if (last === '.' || last === '!' || last === '?' || last === ':') return true;
+  const opener = CLOSERS[last];
+  return opener !== undefined && !text.slice(start, end - 1).includes(opener);
 }
 
 function looksLikeSecret(value: string): boolean {
@@ -720,6 +737,7 @@ function scanClusters(
 ): DetectorMatch[] {
   const bounds = digitClusters(text);
   let out: DetectorMatch[] | undefined;
+  let taken = 0;
   for (let c = 0; c < bounds.length; c += 2) {
     const from = Math.max(0, (bounds[c] ?? 0) - before);
     const window = text.slice(from, Math.min(text.length, (bounds[c + 1] ?? 0) + after));
@@ -727,8 +745,10 @@ function scanClusters(
     for (let hit = regex.exec(window); hit !== null; hit = regex.exec(window)) {
       const empty = hit[0].length === 0;
       hit.index += from;
-      const m = accept(hit);
+      // Windows of neighbouring clusters overlap: a hit already taken is not taken twice.
+      const m = hit.index < taken ? undefined : accept(hit);
       if (m) {
+        taken = m.end;
         if (!out) out = [];
         out.push(m);
         if (m.end - from > regex.lastIndex) regex.lastIndex = m.end - from;
@@ -798,9 +818,14 @@ const NANP_GROUPS = /^(?:1[ .-]?)?(?:\(\d{3}\) ?|\d{3}[ .-]?)\d{3}[ .-]?\d{4}$/;
 /** What may stand between the groups of a phone number: one or two of ` ().-`. */
 const PHONE_GAP = /^[ ().-]{1,2}$/;
 
+/** A leading North American trunk or country code: "1 ", "1-", "+1 ". */
+const NANP_PREFIX = /^\+?1[ .-]?/;
+
 function phoneMatch(value: string, start: number, digits: number): DetectorMatch | undefined {
-  // A bare run of digits is an id or an amount far more often than a phone number.
-  if (value.length === digits) return undefined;
+  // A bare run of digits is an id or an amount far more often than a phone number, also after a
+  // lone 1 ("qty 1 6464108729").
+  const national = value.replace(NANP_PREFIX, '');
+  if (value.length === digits || /^\d+$/.test(national)) return undefined;
   // Without a country code only the default region (US) can match, so the digits must be
   // grouped the North American way: (NPA) NXX-XXXX, optionally after a 1. This rejects dates,
   // versions and runs of unrelated numbers before libphonenumber is asked.
@@ -808,8 +833,7 @@ function phoneMatch(value: string, start: number, digits: number): DetectorMatch
   const parsed = parsePhoneNumberFromString(value, 'US');
   if (!parsed?.isValid()) return undefined;
   // 555-0100 … 555-0199 are reserved for fiction in the North American plan.
-  const national = parsed.nationalNumber;
-  const example = parsed.countryCallingCode === '1' && /^\d{3}55501\d{2}$/.test(national);
+  const example = parsed.countryCallingCode === '1' && /^\d{3}55501\d{2}$/.test(parsed.nationalNumber);
   return match(start, start + value.length, example ? 'low' : 'medium', example);
 }
 
@@ -820,9 +844,9 @@ export const phone = defineDetector({
   find(text) {
     return digitGroupSpans(text, (runs, a) => {
       let start = runs[a] ?? 0;
-      // "(415) …" and "+44 …" start with their bracket or plus.
+      // "(415) …" and "+44 …" start with their bracket or plus (a bracket that closes after the group).
       const lead = text.charCodeAt(start - 1);
-      if (lead === 40 || lead === 43) start--;
+      if ((lead === 40 && text.charCodeAt(runs[a + 1] ?? 0) === 41) || lead === 43) start--;
       // Not inside a word, a version (1.2.…) or an identifier, nor cut out of a number joined by
       // hyphens, dots or slashes (a date: "512 512 2024-03-13" holds no phone number).
       const before = text.charCodeAt(start - 1);
@@ -834,7 +858,8 @@ export const phone = defineDetector({
       for (let b = a; b < runs.length; b += 2) {
         const groupStart = runs[b] ?? 0;
         const groupEnd = runs[b + 1] ?? 0;
-        if (b > a && !PHONE_GAP.test(text.slice(runs[b - 1] ?? 0, groupStart))) break;
+        // Phone numbers are written in at most six groups ("+33 1 42 68 53 11").
+        if (b - a >= 12 || (b > a && !PHONE_GAP.test(text.slice(runs[b - 1] ?? 0, groupStart)))) break;
         digits += groupEnd - groupStart;
         if (digits > 15) break;
         const after = text.charCodeAt(groupEnd);
@@ -1091,7 +1116,8 @@ export const ipv4 = defineDetector({
   },
 });
 
-const IPV6 = /[0-9A-Fa-f:](?<![\w:.].)[0-9A-Fa-f:.]{2,44}(?![\w:])/g;
+// At a boundary, or after a word and a colon ("see:2600:…"), which no address starts with.
+const IPV6 = /[0-9A-Fa-f:](?:(?<![\w:.].)|(?<=[A-Za-z]:[0-9A-Fa-f]))[0-9A-Fa-f:.]{2,44}(?![\w:])/g;
 const IPV6_EXAMPLE = /^(?:::1?$|2001:db8:|2001:0db8:)/i;
 
 function mayHoldIpv6(text: string): boolean {

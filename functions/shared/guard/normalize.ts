@@ -9,8 +9,9 @@
  * escape) and the redacted line keeps its structure.
  *
  * What is mapped (each by hand: no library decodes and keeps offsets):
- * - percent escapes `%XX` (runs of them decoded as UTF-8; a run that is not UTF-8 decodes byte by
- *   byte only where the byte is ASCII, else it stays as written);
+ * - percent escapes `%XX` (runs of them decoded as UTF-8; an escape that is not part of a UTF-8
+ *   character, or that spells a control character other than a tab or line break, stays as
+ *   written);
  * - Unicode spaces (no-break, en/em, thin, narrow no-break, ideographic, …) → a space;
  * - invisible characters (zero-width space/joiners, word joiner, soft hyphen, BOM) → nothing;
  * - full-width ASCII forms (U+FF01–FF5E, `４５３９`) → ASCII;
@@ -105,7 +106,9 @@ function percentRun(text: string, i: number, out: ViewBuilder): number {
   while (k < bytes.length) {
     const b = bytes[k] as number;
     const n = utf8Length(b);
-    let ok = n > 0 && k + n <= bytes.length;
+    // A control character (other than tab and line breaks) is not what a URL means to say: a
+    // `%1D` inside a password stays as written.
+    let ok = n > 0 && k + n <= bytes.length && (b >= 0x20 || b === 9 || b === 10 || b === 13) && b !== 0x7f;
     for (let m = 1; ok && m < n; m++) ok = ((bytes[k + m] as number) & 0xc0) === 0x80;
     if (!ok) {
       // Not UTF-8: the escape stays as written, character by character.

@@ -236,7 +236,9 @@ export class RecordScanner {
         }
         const piece = from === 0 && to === buf.length ? buf : buf.subarray(from, to);
         // Valid UTF-8 throughout (the normal case): one check, one decode, lines as slices of it.
-        if (isUtf8(piece)) this.scanDecoded(piece.toString('utf8'), isAscii(piece));
+        // ASCII (most training data) decodes as Latin-1, a plain copy: a third cheaper than UTF-8.
+        if (isAscii(piece)) this.scanDecoded(piece.toString('latin1'), true);
+        else if (isUtf8(piece)) this.scanDecoded(piece.toString('utf8'), false);
         else this.scanLineByLine(piece);
         from = to;
       }

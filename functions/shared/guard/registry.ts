@@ -99,8 +99,8 @@ const SEVERITY_ORDER: Record<Severity, number> = { low: 0, medium: 1, high: 2, c
 
 /**
  * Runs the detectors selected by `mask` on the view of text and keeps one match per overlapping
- * span: the most severe, or on a tie the one listed first (a card number is not also a phone
- * number). Offsets are into `text` itself, covering whatever spelled the value (a whole `%40`, a
+ * span: one that holds the other whole, else the most severe, else the one listed first (a card
+ * number is not also a phone number). Offsets are into `text` itself, covering whatever spelled the value (a whole `%40`, a
  * whole escape), so replacing them keeps the text's structure. `raw`: text is a line that was
  * not parsed as JSON, whose backslash escapes the view decodes too.
  */
@@ -148,9 +148,15 @@ function resolveOverlaps(all: TypedMatch[]): TypedMatch[] {
       kept.push(m);
       continue;
     }
+    // A match that holds the other whole saw more of the value (an IBAN around digits that also
+    // pass for a card); otherwise the more severe, then the one listed first.
+    const contains = m.start <= last.start && m.end >= last.end;
+    const contained = last.start <= m.start && last.end >= m.end;
     const better =
-      SEVERITY_ORDER[m.severity] > SEVERITY_ORDER[last.severity] ||
-      (SEVERITY_ORDER[m.severity] === SEVERITY_ORDER[last.severity] && order(m.type) < order(last.type));
+      contains !== contained
+        ? contains
+        : SEVERITY_ORDER[m.severity] > SEVERITY_ORDER[last.severity] ||
+          (SEVERITY_ORDER[m.severity] === SEVERITY_ORDER[last.severity] && order(m.type) < order(last.type));
     if (better) {
       // The span kept covers both, so nothing of the weaker match is left unredacted.
       m.start = Math.min(m.start, last.start);
