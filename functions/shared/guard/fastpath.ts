@@ -19,8 +19,9 @@
  * scans, with the same detector mask, counting the same characters.
  */
 import type { FamilyId } from './limits';
+import { colonsOf } from './detectors';
 import { detectAll, lineGateMask } from './registry';
-import { mayHoldReservedKeyword } from './schemas';
+import { reservedKeywordAtColon, reservedKeywordWithoutColon } from './schemas';
 
 /** Returned when the line must take the full path. */
 export const FALLBACK = -1;
@@ -46,6 +47,16 @@ const LEAVE = new Leave();
 
 const CONVERSATION_LABEL = 'bedrock-conversation-2024';
 
+/**
+ * schemas.ts mayHoldReservedKeyword, walking the colons the line gates walk too (colonsOf keeps
+ * them for the line).
+ */
+function mayHoldReservedKeyword(line: string, backslash: boolean): boolean {
+  if ((backslash && line.includes('\\u')) || reservedKeywordWithoutColon(line) !== undefined) return true;
+  for (const colon of colonsOf(line)) if (reservedKeywordAtColon(line, colon) !== undefined) return true;
+  return false;
+}
+
 class PlainRecord {
   private line = '';
   private pos = 0;
@@ -67,7 +78,7 @@ class PlainRecord {
     const backslash = line.includes('\\');
     // The full path checks every string of a line that may hold a Nova reserved keyword
     // (schemas.ts mayHoldReservedKeyword): leave such lines to it.
-    if (family === 'bedrock-conversation-2024' && mayHoldReservedKeyword(line)) return FALLBACK;
+    if (family === 'bedrock-conversation-2024' && mayHoldReservedKeyword(line, backslash)) return FALLBACK;
     const gates = lineGateMask(line, backslash, ascii);
     this.plain = !backslash;
     this.line = line;

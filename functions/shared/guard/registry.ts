@@ -7,6 +7,8 @@
  * test runs every entry through the whole scan path (test/unit/guard/registry.test.ts).
  */
 import {
+  type AnchoredLiterals,
+  anchorLiterals,
   awsAccessKeyId,
   awsSecretAccessKey,
   cardNumber,
@@ -80,9 +82,40 @@ export function lineGateMask(line: string, backslash = line.includes('\\'), asci
   ) {
     return FULL_MASK;
   }
+  let mask = literalBits(line);
+  for (const { bit, lineGate } of GATED) if (lineGate(line)) mask |= bit;
+  return mask;
+}
+
+/**
+ * The literals of every detector that declares them, grouped by the character searched for
+ * across detectors: one single-character search per distinct character per line (`_` serves
+ * GitHub, Stripe and AWS at once), each hit compared with the literals anchored there.
+ */
+const LINE_LITERALS: { anchored: AnchoredLiterals; bits: Map<string, number> } = (() => {
+  const bits = new Map<string, number>();
+  DETECTORS.forEach((d, i) => {
+    for (const literal of d.lineLiterals ?? []) bits.set(literal, (bits.get(literal) ?? 0) | (1 << i));
+  });
+  return { anchored: anchorLiterals([...bits.keys()]), bits };
+})();
+const LITERAL_BITS = LINE_LITERALS.anchored.map(({ literals }) =>
+  literals.map(({ literal, offset }) => ({ literal, offset, bit: LINE_LITERALS.bits.get(literal) ?? 0 })),
+);
+const GATED = DETECTORS.flatMap((d, i) => (d.lineLiterals ? [] : [{ bit: 1 << i, lineGate: d.lineGate }]));
+
+function literalBits(line: string): number {
   let mask = 0;
-  for (let i = 0; i < DETECTORS.length; i++) {
-    if ((DETECTORS[i] as Detector).lineGate(line)) mask |= 1 << i;
+  for (let g = 0; g < LITERAL_BITS.length; g++) {
+    const anchor = (LINE_LITERALS.anchored[g] as AnchoredLiterals[number]).anchor;
+    const literals = LITERAL_BITS[g] as { literal: string; offset: number; bit: number }[];
+    for (let i = line.indexOf(anchor); i !== -1; i = line.indexOf(anchor, i + 1)) {
+      for (let l = 0; l < literals.length; l++) {
+        const { literal, offset, bit } = literals[l] as { literal: string; offset: number; bit: number };
+        if ((mask & bit) !== bit && (literal.length === 1 || line.startsWith(literal, i - offset)))
+          mask |= bit;
+      }
+    }
   }
   return mask;
 }

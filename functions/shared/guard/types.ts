@@ -48,6 +48,8 @@ export interface Detector {
   lineGate(line: string): boolean;
   /** Every match in text (correct without the gate; the gate only saves work). */
   find(text: string): DetectorMatch[];
+  /** When the line gate is "one of these literals is in the line": the literals. */
+  readonly lineLiterals?: readonly string[];
 }
 
 export interface Finding {
