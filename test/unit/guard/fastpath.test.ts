@@ -47,7 +47,8 @@ const PIECES = [
   fake.slackWebhook,
   fake.stripeLive,
   fake.googleApiKey,
-  ...fake.jwt,
+  fake.jwt,
+  `Authorization: Bearer ${fake.jwt}`,
   `password = ${fake.password}`,
   `password: ${fake.password}`,
   `Authorization: Bearer ${fake.password}abc`,
@@ -73,10 +74,22 @@ const PIECES = [
   '\u2028',
 ];
 
+/** Text with nothing to find, so that many records are plain enough for the fast path. */
+const HARMLESS = [
+  'please summarize the meeting notes',
+  'the warehouse has stock',
+  'returns are accepted within thirty days',
+  'thanks',
+  'ok',
+  'see you tomorrow',
+];
+
 function text(next: (n: number) => number): string {
   const parts: string[] = [];
   const count = next(4);
-  for (let i = 0; i < count; i++) parts.push(PIECES[next(PIECES.length)] as string);
+  for (let i = 0; i < count; i++) {
+    parts.push((next(3) === 0 ? PIECES[next(PIECES.length)] : HARMLESS[next(HARMLESS.length)]) as string);
+  }
   return parts.join(' ');
 }
 
