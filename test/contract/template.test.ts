@@ -46,6 +46,10 @@ interface Policy {
  */
 const UNSCOPABLE: Record<string, string> = {
   'kms:CreateKey': 'the key does not exist yet: CreateKey has no resource to scope to',
+  'states:SendTaskSuccess':
+    'no resource type (Service Authorization Reference, Step Functions): the task token is the capability',
+  'states:SendTaskFailure':
+    'no resource type (Service Authorization Reference, Step Functions): the task token is the capability',
   'xray:PutTraceSegments': 'X-Ray has no resource-level permissions (Lambda active tracing)',
   'xray:PutTelemetryRecords': 'X-Ray has no resource-level permissions (Lambda active tracing)',
   'xray:GetSamplingRules': 'X-Ray has no resource-level permissions (state machine tracing)',

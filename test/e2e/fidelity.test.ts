@@ -345,18 +345,28 @@ describe('Step Functions', () => {
 });
 
 describe('Bedrock', () => {
-  const training = 'fidelity-training';
-  const output = 'fidelity-output';
+  // Jobs run as the stack's Bedrock service role, which reads and writes only under the output prefix.
+  let training: string;
+  let output: string;
+  let bedrockRole: string;
   let keyArn: string;
   let seq = 0;
 
   beforeAll(async () => {
-    await s3.send(new CreateBucketCommand({ Bucket: training }));
-    await s3.send(new CreateBucketCommand({ Bucket: output }));
+    const submit = aws.stack.functions.find((f) => f.key === 'submitCustomizationJob');
+    bedrockRole = submit?.environment.BEDROCK_ROLE_ARN ?? '';
+    training = `${aws.stack.outputBucket}/${aws.stack.outputPrefix}fidelity`;
+    output = `${aws.stack.outputBucket}/${aws.stack.outputPrefix}fidelity-runs`;
     const rows = Array.from({ length: 8 }, (_, i) =>
       JSON.stringify({ prompt: `q${i}`, completion: `a${i}` }),
     );
-    await s3.send(new PutObjectCommand({ Bucket: training, Key: 'data.jsonl', Body: rows.join('\n') }));
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: aws.stack.outputBucket,
+        Key: `${aws.stack.outputPrefix}fidelity/data.jsonl`,
+        Body: rows.join('\n'),
+      }),
+    );
     keyArn = (await kms.send(new CreateKeyCommand({ Description: 'model key' }))).KeyMetadata?.Arn as string;
   });
 
@@ -367,7 +377,7 @@ describe('Bedrock', () => {
     return {
       jobName: `fidelity-job-${seq}`,
       customModelName: `fidelity-model-${seq}`,
-      roleArn: `arn:aws:iam::${aws.accountId}:role/fidelity-bedrock`,
+      roleArn: bedrockRole,
       baseModelIdentifier: 'amazon.titan-text-express-v1',
       trainingDataConfig: { s3Uri: `s3://${training}/data.jsonl` },
       outputDataConfig: { s3Uri: `s3://${output}/runs/` },
