@@ -67,7 +67,17 @@ function rarestChar(trigger: string): string {
 }
 
 /** Literals grouped by the character searched for: each with that character's offset in it. */
-export type AnchoredLiterals = { anchor: string; literals: { literal: string; offset: number }[] }[];
+/**
+ * Literals grouped by the character searched for, with `needle`: the longest text every literal
+ * of the group holds from that character on (`xox` for Slack's `xoxb-`, `xoxp-`, …), which is what
+ * is searched, so that frequent characters are passed over inside V8's search rather than one by
+ * one in JavaScript. Each literal keeps the offset of that character in it.
+ */
+export type AnchoredLiterals = {
+  anchor: string;
+  needle: string;
+  literals: { literal: string; offset: number; exact: boolean }[];
+}[];
 
 export function anchorLiterals(literals: readonly string[]): AnchoredLiterals {
   const groups = new Map<string, { literal: string; offset: number }[]>();
@@ -75,23 +85,33 @@ export function anchorLiterals(literals: readonly string[]): AnchoredLiterals {
     const anchor = rarestChar(literal);
     groups.set(anchor, [...(groups.get(anchor) ?? []), { literal, offset: literal.indexOf(anchor) }]);
   }
-  return [...groups].map(([anchor, group]) => ({ anchor, literals: group }));
+  return [...groups].map(([anchor, group]) => {
+    const tails = group.map(({ literal, offset }) => literal.slice(offset));
+    let needle = tails[0] ?? anchor;
+    for (const tail of tails) while (!tail.startsWith(needle)) needle = needle.slice(0, -1);
+    return {
+      anchor,
+      needle,
+      literals: group.map(({ literal, offset }) => ({ literal, offset, exact: offset === 0 && literal === needle })),
+    };
+  });
 }
 
 /**
- * Where the literals occur in text (start positions, unsorted), found by visiting each occurrence
- * of their rarest character: one fast single-character search per anchor, then a comparison at
- * each hit, instead of a search per literal (V8 searches a short needle by its first character,
- * which for "aws" or "secret" stops at nearly every word). With `first`, stops at the first.
+ * Where the literals occur in text (start positions, unsorted), found by searching each group's
+ * needle, which starts with the group's rarest character: one search per group, then a
+ * comparison at each hit, instead of a search per literal (V8 searches a short needle by its
+ * first character, which for "aws" or "secret" stops at nearly every word). With `first`, stops
+ * at the first.
  */
 function literalPositions(text: string, anchored: AnchoredLiterals, first: boolean): number[] | undefined {
   let positions: number[] | undefined;
   for (let g = 0; g < anchored.length; g++) {
-    const { anchor, literals } = anchored[g] as AnchoredLiterals[number];
-    for (let i = text.indexOf(anchor); i !== -1; i = text.indexOf(anchor, i + 1)) {
+    const { needle, literals } = anchored[g] as AnchoredLiterals[number];
+    for (let i = text.indexOf(needle); i !== -1; i = text.indexOf(needle, i + 1)) {
       for (let l = 0; l < literals.length; l++) {
-        const { literal, offset } = literals[l] as { literal: string; offset: number };
-        if (literal.length > 1 && !text.startsWith(literal, i - offset)) continue;
+        const { literal, offset, exact } = literals[l] as AnchoredLiterals[number]['literals'][number];
+        if (!exact && !text.startsWith(literal, i - offset)) continue;
         if (first) return FOUND;
         if (!positions) positions = [];
         positions.push(i - offset);

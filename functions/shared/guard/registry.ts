@@ -99,21 +99,25 @@ const LINE_LITERALS: { anchored: AnchoredLiterals; bits: Map<string, number> } =
   });
   return { anchored: anchorLiterals([...bits.keys()]), bits };
 })();
-const LITERAL_BITS = LINE_LITERALS.anchored.map(({ literals }) =>
-  literals.map(({ literal, offset }) => ({ literal, offset, bit: LINE_LITERALS.bits.get(literal) ?? 0 })),
-);
+const LITERAL_BITS = LINE_LITERALS.anchored.map(({ needle, literals }) => ({
+  needle,
+  literals: literals.map(({ literal, offset, exact }) => ({
+    literal,
+    offset,
+    exact,
+    bit: LINE_LITERALS.bits.get(literal) ?? 0,
+  })),
+}));
 const GATED = DETECTORS.flatMap((d, i) => (d.lineLiterals ? [] : [{ bit: 1 << i, lineGate: d.lineGate }]));
 
 function literalBits(line: string): number {
   let mask = 0;
   for (let g = 0; g < LITERAL_BITS.length; g++) {
-    const anchor = (LINE_LITERALS.anchored[g] as AnchoredLiterals[number]).anchor;
-    const literals = LITERAL_BITS[g] as { literal: string; offset: number; bit: number }[];
-    for (let i = line.indexOf(anchor); i !== -1; i = line.indexOf(anchor, i + 1)) {
+    const { needle, literals } = LITERAL_BITS[g] as (typeof LITERAL_BITS)[number];
+    for (let i = line.indexOf(needle); i !== -1; i = line.indexOf(needle, i + 1)) {
       for (let l = 0; l < literals.length; l++) {
-        const { literal, offset, bit } = literals[l] as { literal: string; offset: number; bit: number };
-        if ((mask & bit) !== bit && (literal.length === 1 || line.startsWith(literal, i - offset)))
-          mask |= bit;
+        const { literal, offset, exact, bit } = literals[l] as (typeof literals)[number];
+        if ((mask & bit) !== bit && (exact || line.startsWith(literal, i - offset))) mask |= bit;
       }
     }
   }
