@@ -25,7 +25,7 @@ export async function run(args: string[]): Promise<number> {
   if (values.help) {
     console.log(
       'tunevault local [--port 4566] [--host 127.0.0.1] [--state-dir DIR] [--stage dev] [--job-seconds 10] [--log-level INFO] [--no-seed] [--iam enforce|audit|off]\n' +
-        '  --iam enforce (default): every request is authenticated (SigV4) and authorized by the stack\'s IAM as AWS would;\n' +
+        "  --iam enforce (default): every request is authenticated (SigV4) and authorized by the stack's IAM as AWS would;\n" +
         '        audit: decided and recorded (GET /_tunevault/iam/decisions) but never refused; off: not evaluated.\n' +
         '  Runs the embedded AWS with the stack until Ctrl-C. State is in memory unless --state-dir is given.\n' +
         '  Stores the object and creates the key the sample events in events/ name, so that\n' +
@@ -82,7 +82,9 @@ export async function run(args: string[]): Promise<number> {
   console.log(
     `\nIAM: ${iam}. These credentials are the account administrator (AdministratorAccess). To run a function with`,
   );
-  console.log('its own role, as Lambda would, prefix `serverless invoke local` with that role\'s credentials:');
+  console.log(
+    "its own role, as Lambda would, prefix `serverless invoke local` with that role's credentials:",
+  );
   for (const f of aws.functionCredentials()) {
     const creds = Object.entries(f.env)
       .map(([k, v]) => `${k}=${v}`)

@@ -31,8 +31,8 @@ const HELP = `tunevault scan FILE [--json] [--policy block|redact|report] [--fam
   --out         where --policy redact writes the sanitized copy (implies --policy redact)
   --allow       a value never to report; /regex/ for a pattern. Repeatable
   --block-at    lowest severity that blocks or is redacted: ${SEVERITIES.join(' | ')} (default high)
-  --threads     worker threads for the record checks: a number, or auto (one per spare core, at most
-                3; the default for files over 16 MiB, smaller ones are checked on one thread)
+  --threads     worker threads for the record checks: a number, or auto (one per core beyond the two
+                that read and hash, at most 3; the default for files over 16 MiB)
   --json        the full report as JSON (findings masked)
 
 Exit status: 0 pass, 1 sensitive data (verdict block or redact), 2 invalid data, 64 usage error.`;

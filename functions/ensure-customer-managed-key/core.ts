@@ -83,7 +83,12 @@ async function resolveOrCreate(s: KeySettings, ports: KeyPorts): Promise<{ key: 
  * The function may change only keys TuneVault created for this stage (tagged tunevault:stage) and
  * the configured keyArn: an AccessDenied on a change is a key the stack may not touch, said so.
  */
-async function changeKey(s: KeySettings, key: KeyInfo, what: string, change: () => Promise<void>): Promise<void> {
+async function changeKey(
+  s: KeySettings,
+  key: KeyInfo,
+  what: string,
+  change: () => Promise<void>,
+): Promise<void> {
   try {
     await change();
   } catch (err) {

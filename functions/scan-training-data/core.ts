@@ -29,6 +29,8 @@ export interface ScanSettings {
   parallelism?: number;
   /** The file those workers load: the handler's own bundle. */
   workerFile?: string;
+  /** vCPUs the function has (see scanVcpus): the runtime reports more cores than it gives. */
+  cpus?: number;
 }
 
 /** Lambda gives one vCPU's worth of CPU at this memory size, in proportion below and above. */
@@ -42,7 +44,12 @@ export const MB_PER_VCPU = 1769;
  * from the thread reading the object.
  */
 export function scanWorkers(memoryMb: number): number {
-  return Math.max(0, Math.min(3, Math.floor(memoryMb / MB_PER_VCPU) - 1));
+  return Math.max(0, Math.min(3, scanVcpus(memoryMb) - 1));
+}
+
+/** Whole vCPUs of a function of `memoryMb` (at least one). */
+export function scanVcpus(memoryMb: number): number {
+  return Math.max(1, Math.floor(memoryMb / MB_PER_VCPU));
 }
 
 export interface ScanInput {
@@ -107,6 +114,7 @@ export async function scanTrainingDataStep(
       ...(dataset.dataPolicy?.allow ? { allowList: { values: dataset.dataPolicy.allow } } : {}),
       ...(redacted ? { redactTo: redacted } : {}),
       ...(s.parallelism && s.workerFile ? { parallelism: s.parallelism, workerFile: s.workerFile } : {}),
+      ...(s.cpus ? { cpus: s.cpus } : {}),
     });
   } catch (err) {
     redacted?.end();

@@ -6,7 +6,7 @@ import { makeHandler } from '../shared/handler';
 import { logger } from '../shared/logger';
 import { createMetrics, publishMetrics, recordGuardScan } from '../shared/metrics';
 import { datasetOptionsSchema, keyResultSchema, sourceObjectSchema } from '../shared/types';
-import { scanTrainingDataStep, scanWorkers } from './core';
+import { scanTrainingDataStep, scanVcpus, scanWorkers } from './core';
 
 const config = loadConfig([
   'BASE_MODEL_ID',
@@ -40,6 +40,10 @@ export const handler = makeHandler(inputSchema, 'ScanTrainingData input', async 
       outputBucket: config.OUTPUT_BUCKET,
       outputPrefix: config.OUTPUT_PREFIX,
       ...(workers > 0 ? { parallelism: workers, workerFile: __filename } : {}),
+      // On Lambda, hashing gets a thread of its own only when a vCPU is left for it.
+      ...(config.AWS_LAMBDA_FUNCTION_MEMORY_SIZE > 0
+        ? { cpus: scanVcpus(config.AWS_LAMBDA_FUNCTION_MEMORY_SIZE) }
+        : {}),
     },
     {
       openStream: (b, k, v) => s3.openStream(b, k, v),

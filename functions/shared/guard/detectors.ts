@@ -92,7 +92,11 @@ export function anchorLiterals(literals: readonly string[]): AnchoredLiterals {
     return {
       anchor,
       needle,
-      literals: group.map(({ literal, offset }) => ({ literal, offset, exact: offset === 0 && literal === needle })),
+      literals: group.map(({ literal, offset }) => ({
+        literal,
+        offset,
+        exact: offset === 0 && literal === needle,
+      })),
     };
   });
 }
