@@ -38,6 +38,8 @@ function statements(doc: PolicyDocument): PolicyStatement[] {
 
 export class IamRegistry {
   private readonly roles = new Map<string, Role>();
+  /** Bumped by every change of a role or a function policy: cached decisions older than it are void. */
+  version = 0;
   private readonly sessionsByKey = new Map<string, Session>();
   private readonly lambdaPolicies = new Map<string, PolicyStatement[]>();
   readonly admin: Session;
@@ -94,6 +96,7 @@ export class IamRegistry {
       policies: input.policies,
     };
     this.roles.set(role.arn, role);
+    this.version += 1;
     return role;
   }
 
@@ -160,6 +163,7 @@ export class IamRegistry {
     if (i >= 0) list[i] = statement;
     else list.push(statement);
     this.lambdaPolicies.set(functionArn, list);
+    this.version += 1;
   }
 
   lambdaPolicy(functionArn: string): PolicyDocument | undefined {
@@ -177,6 +181,7 @@ export class IamRegistry {
     const role = this.roles.get(roleArn);
     if (!role) throw new Error(`no role ${roleArn}`);
     const before = structuredClone(role.policies);
+    this.version += 1;
     role.policies = role.policies.map((p) => ({
       name: p.name,
       document: {
@@ -192,6 +197,7 @@ export class IamRegistry {
     }));
     return () => {
       role.policies = before;
+      this.version += 1;
     };
   }
 
@@ -199,8 +205,10 @@ export class IamRegistry {
   withoutLambdaPermissions(functionArn: string): () => void {
     const before = this.lambdaPolicies.get(functionArn);
     this.lambdaPolicies.delete(functionArn);
+    this.version += 1;
     return () => {
       if (before) this.lambdaPolicies.set(functionArn, before);
+      this.version += 1;
     };
   }
 
@@ -210,8 +218,10 @@ export class IamRegistry {
     if (!role) throw new Error(`no role ${roleArn}`);
     const before = role.trustPolicy;
     role.trustPolicy = trustPolicy;
+    this.version += 1;
     return () => {
       role.trustPolicy = before;
+      this.version += 1;
     };
   }
 }

@@ -134,6 +134,9 @@ export function kmsAccessRequests(operation: string, body: Body, lookups: KmsLoo
     case 'DeleteAlias':
     case 'UpdateAlias': {
       const name = str(body, 'AliasName') ?? '';
+      // A malformed alias name is a ValidationException from the operation itself, before any access.
+      // The reserved alias/aws/ prefix: the operation answers NotAuthorizedException itself.
+      if (!/^alias\/[a-zA-Z0-9/_-]+$/.test(name) || name.startsWith('alias/aws/')) return [];
       const aliasQuestion: AccessRequest = {
         action,
         resource: lookups.aliasArn(name),

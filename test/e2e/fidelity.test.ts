@@ -345,28 +345,47 @@ describe('Step Functions', () => {
 });
 
 describe('Bedrock', () => {
-  // Jobs run as the stack's Bedrock service role, which reads and writes only under the output prefix.
-  let training: string;
-  let output: string;
+  const training = 'fidelity-training';
+  const output = 'fidelity-output';
   let bedrockRole: string;
   let keyArn: string;
   let seq = 0;
 
   beforeAll(async () => {
-    const submit = aws.stack.functions.find((f) => f.key === 'submitCustomizationJob');
-    bedrockRole = submit?.environment.BEDROCK_ROLE_ARN ?? '';
-    training = `${aws.stack.outputBucket}/${aws.stack.outputPrefix}fidelity`;
-    output = `${aws.stack.outputBucket}/${aws.stack.outputPrefix}fidelity-runs`;
+    // Jobs run as a service role Bedrock may assume (trust guarded as the stack's is) that reads
+    // the training bucket and writes the output bucket.
+    bedrockRole = aws.iam.putRole({
+      name: 'fidelity-bedrock',
+      trustPolicy: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { Service: 'bedrock.amazonaws.com' },
+            Action: 'sts:AssumeRole',
+            Condition: { StringEquals: { 'aws:SourceAccount': aws.accountId } },
+          },
+        ],
+      },
+      policies: [
+        {
+          name: 'data',
+          document: {
+            Version: '2012-10-17',
+            Statement: [
+              { Effect: 'Allow', Action: 's3:GetObject', Resource: `arn:aws:s3:::${training}/*` },
+              { Effect: 'Allow', Action: 's3:PutObject', Resource: `arn:aws:s3:::${output}/*` },
+            ],
+          },
+        },
+      ],
+    }).arn;
+    await s3.send(new CreateBucketCommand({ Bucket: training }));
+    await s3.send(new CreateBucketCommand({ Bucket: output }));
     const rows = Array.from({ length: 8 }, (_, i) =>
       JSON.stringify({ prompt: `q${i}`, completion: `a${i}` }),
     );
-    await s3.send(
-      new PutObjectCommand({
-        Bucket: aws.stack.outputBucket,
-        Key: `${aws.stack.outputPrefix}fidelity/data.jsonl`,
-        Body: rows.join('\n'),
-      }),
-    );
+    await s3.send(new PutObjectCommand({ Bucket: training, Key: 'data.jsonl', Body: rows.join('\n') }));
     keyArn = (await kms.send(new CreateKeyCommand({ Description: 'model key' }))).KeyMetadata?.Arn as string;
   });
 

@@ -51,6 +51,19 @@ async function runOutput(run: Awaited<ReturnType<Harness['drop']>>['run']): Prom
   return text;
 }
 
+/** The first asynchronous invocation failure after `before` (S3 → Lambda retries twice, then drops the event). */
+async function nextAsyncFailure(before: number, match: RegExp) {
+  for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
+    const found = h.aws
+      .failedAsyncInvocations()
+      .slice(before)
+      .find((f) => match.test(f.error));
+    if (found) return found;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return undefined;
+}
+
 const lastDenial = (action: string) =>
   h.aws.authorizer
     .recent({ deniedOnly: true })
@@ -95,14 +108,12 @@ describe('enforcement: each service refuses what the stack does not grant', () =
     expect(await runOutput(run)).toMatch(/AccessDenied.*s3:GetObjectVersion/s);
   });
 
-  it('Step Functions: the trigger without states:StartExecution starts no run (the S3 event fails)', async () => {
-    const key = `${h.stack.trainingPrefix}iam-no-start.jsonl`;
-    await without(roleOf('startCustomization'), 'states:StartExecution', async () => {
-      await h.put(key, DATA);
-      await h.aws.s3.notificationsSettled();
-      await h.aws.lambda.idle();
+  it('Step Functions: the trigger without states:StartExecution starts no run (the S3 event fails after its retries)', async () => {
+    const before = h.aws.failedAsyncInvocations().length;
+    const failure = await without(roleOf('startCustomization'), 'states:StartExecution', async () => {
+      await h.put(`${h.stack.trainingPrefix}iam-no-start.jsonl`, DATA);
+      return nextAsyncFailure(before, /states:StartExecution/);
     });
-    const failure = h.aws.failedAsyncInvocations().find((f) => f.error.includes('states:StartExecution'));
     expect(failure?.error).toMatch(
       /^AccessDeniedException: .*is not authorized to perform: states:StartExecution/,
     );
@@ -114,10 +125,14 @@ describe('enforcement: each service refuses what the stack does not grant', () =
     expect(await runOutput(run)).toMatch(/AccessDenied.*dynamodb:PutItem/s);
   });
 
-  it('EventBridge: notify without events:PutEvents cannot publish the end of the run', async () => {
-    const { run } = await without(roleOf('notify'), 'events:PutEvents', () => h.drop('iam-no-put-events'));
-    expect(run.status).toBe('FAILED');
+  it('EventBridge: notify without events:PutEvents cannot publish the end of the run (the run itself still ends)', async () => {
+    const { run, executionArn } = await without(roleOf('notify'), 'events:PutEvents', () =>
+      h.drop('iam-no-put-events'),
+    );
+    // NotifyCompleted catches its own failure: a lost notification does not fail a trained model.
+    expect(run.status).toBe('SUCCEEDED');
     expect(lastDenial('events:PutEvents')?.principal).toContain('notify');
+    expect(h.notifications().filter((e) => JSON.stringify(e).includes(executionArn))).toEqual([]);
   });
 
   it('Lambda invoke: a state machine role without lambda:InvokeFunction fails the task (Lambda.AWSLambdaException)', async () => {
@@ -183,18 +198,17 @@ describe('the stack fixes regress as tests (issue 10, items 1–3), enforcement 
   });
 
   it('item 1: without s3:ListBucket the missing sidecar is a 403, and no run starts', async () => {
-    const key = `${h.stack.trainingPrefix}iam-no-list.jsonl`;
-    await without(roleOf('startCustomization'), 's3:ListBucket', async () => {
-      await h.put(key, DATA);
-      await h.aws.s3.notificationsSettled();
-      await h.aws.lambda.idle();
+    const before = h.aws.failedAsyncInvocations().length;
+    const failure = await without(roleOf('startCustomization'), 's3:ListBucket', async () => {
+      await h.put(`${h.stack.trainingPrefix}iam-no-list.jsonl`, DATA);
+      return nextAsyncFailure(before, /AccessDenied/);
     });
+    expect(failure?.error).toBe('AccessDenied: Access Denied');
     const probe = h.aws.authorizer
       .recent()
       .filter((d) => d.action === 's3:ListBucket' && d.probe)
       .at(-1);
     expect(probe?.result).toBe('ImplicitlyDenied');
-    expect(h.aws.failedAsyncInvocations().some((f) => /AccessDenied/.test(f.error))).toBe(true);
   });
 
   it('item 2: an upload with a sidecar runs (the trigger decrypts the SSE-KMS sidecar through S3)', async () => {
@@ -210,10 +224,9 @@ describe('the stack fixes regress as tests (issue 10, items 1–3), enforcement 
     );
     await h.aws.s3.notificationsSettled();
     await h.aws.lambda.idle();
-    const run = await h.finished(h.executionArnOf(object)).catch(() => undefined);
-    // Either no run (rejected at the trigger) or a run that ends in the named error — never a 403.
-    if (run) expect(run.error).toBe('InvalidInputError');
-    expect(h.aws.failedAsyncInvocations().some((f) => f.error.includes(key))).toBe(false);
+    const run = await h.finished(h.executionArnOf(object));
+    expect(run.error).toBe('InvalidInputError');
+    expect(run.cause).toContain('was deleted before the run could read it');
   });
 
   it('item 1: a sidecar naming a validationKey that does not exist ends InvalidInputError', async () => {
