@@ -77,6 +77,8 @@ export class Authorizer {
    */
   private readonly cache = new Map<string, { result: DecisionResult; reason?: string }>();
   private cacheVersion = -1;
+  /** Evaluations answered from the cache, and those run through the evaluator. */
+  readonly evaluations = { cached: 0, evaluated: 0 };
 
   constructor(private readonly options: AuthorizerOptions) {
     this.mode = options.mode ?? 'enforce';
@@ -176,7 +178,11 @@ export class Authorizer {
           req.resourcePolicyRequired === true,
         ]);
     const hit = key === undefined ? undefined : this.cache.get(key);
-    if (hit) return hit;
+    if (hit) {
+      this.evaluations.cached += 1;
+      return hit;
+    }
+    this.evaluations.evaluated += 1;
     const simulation = await runSimulation(
       {
         request: {
