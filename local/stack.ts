@@ -104,10 +104,33 @@ export interface IntrinsicContext {
   conditions: Record<string, Json>;
 }
 
-/** Resolves Ref, Fn::Sub, Fn::GetAtt, Fn::Join, Fn::If, Fn::Equals, Fn::Or, Fn::And, Fn::Not, Condition. */
+const NO_VALUE = Symbol('AWS::NoValue');
+
+/** `{ Ref: AWS::NoValue }`, which CloudFormation drops from the list or object holding it. */
+function isNoValue(node: Json): boolean {
+  return (
+    !!node &&
+    typeof node === 'object' &&
+    !Array.isArray(node) &&
+    (node as JsonObject)['Ref'] === 'AWS::NoValue'
+  );
+}
+
+/**
+ * Resolves Ref, Fn::Sub, Fn::GetAtt, Fn::Join, Fn::Split, Fn::If, Fn::Equals, Fn::Or, Fn::And,
+ * Fn::Not, Condition; drops AWS::NoValue as CloudFormation does.
+ */
 export function resolveIntrinsics(node: Json, ctx: IntrinsicContext): Json {
-  if (Array.isArray(node)) return node.map((n) => resolveIntrinsics(n, ctx));
+  const out = resolve(node, ctx);
+  return (out as unknown) === NO_VALUE ? (null as Json) : out;
+}
+
+function resolve(node: Json, ctx: IntrinsicContext): Json {
+  if (Array.isArray(node)) {
+    return node.map((n) => resolve(n, ctx)).filter((n) => (n as unknown) !== NO_VALUE);
+  }
   if (!node || typeof node !== 'object') return node;
+  if (isNoValue(node)) return NO_VALUE as unknown as Json;
   const obj = node as JsonObject;
   const keys = Object.keys(obj);
   if (keys.length === 1) {
@@ -125,35 +148,43 @@ export function resolveIntrinsics(node: Json, ctx: IntrinsicContext): Json {
           ? [String(arg[0]), (arg[1] ?? {}) as JsonObject]
           : [String(arg), {}];
         return template.replace(/\$\{([^}!]+)\}/g, (_m, name: string) => {
-          if (name in vars) return String(resolveIntrinsics(vars[name], ctx));
+          if (name in vars) return String(resolve(vars[name], ctx));
           return name.includes('.') ? attrOf(name, ctx) : refOf(name, ctx);
         });
       }
+      case 'Fn::Split': {
+        const [sep, text] = arg as [string, Json];
+        return String(resolve(text, ctx)).split(sep);
+      }
       case 'Fn::Join': {
         const [sep, parts] = arg as [string, Json[]];
-        return (resolveIntrinsics(parts, ctx) as Json[]).map(String).join(sep);
+        return (resolve(parts, ctx) as Json[]).map(String).join(sep);
       }
       case 'Fn::If': {
         const [cond, yes, no] = arg as [string, Json, Json];
-        return resolveIntrinsics(conditionHolds(cond, ctx) ? yes : no, ctx);
+        return resolve(conditionHolds(cond, ctx) ? yes : no, ctx);
       }
       case 'Fn::Equals': {
-        const [a, b] = resolveIntrinsics(arg, ctx) as [Json, Json];
+        const [a, b] = resolve(arg, ctx) as [Json, Json];
         return String(a) === String(b);
       }
       case 'Fn::Or':
-        return (arg as Json[]).some((c) => resolveIntrinsics(c, ctx) === true);
+        return (arg as Json[]).some((c) => resolve(c, ctx) === true);
       case 'Fn::And':
-        return (arg as Json[]).every((c) => resolveIntrinsics(c, ctx) === true);
+        return (arg as Json[]).every((c) => resolve(c, ctx) === true);
       case 'Fn::Not':
-        return !(resolveIntrinsics((arg as Json[])[0], ctx) === true);
+        return !(resolve((arg as Json[])[0], ctx) === true);
       case 'Condition':
         return conditionHolds(String(arg), ctx);
       default:
         break;
     }
   }
-  return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, resolveIntrinsics(v, ctx)]));
+  return Object.fromEntries(
+    Object.entries(obj)
+      .map(([k, v]) => [k, resolve(v, ctx)] as const)
+      .filter(([, v]) => (v as unknown) !== NO_VALUE),
+  );
 }
 
 export function conditionHolds(name: string, ctx: IntrinsicContext): boolean {

@@ -26,6 +26,8 @@ export const vars = {
   AWS_REGION: z.string().min(1),
   ACCOUNT_ID: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
   STAGE: z.string().min(1).default('dev'),
+  /** `<service>-<stage>`, the tag value that marks what this stack provisioned. */
+  STACK_NAME: z.string().min(1).default('tunevault-dev'),
   TRAINING_BUCKET: z.string().min(3),
   TRAINING_PREFIX: z.string().default('training/'),
   TRAINING_SUFFIX: z.string().default('.jsonl'),

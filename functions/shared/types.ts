@@ -156,6 +156,7 @@ export const jobRefSchema = z.object({
   customModelName: z.string(),
   clientRequestToken: z.string(),
   baseModelId: z.string(),
+  customizationType: z.string().optional(),
 });
 export type JobRef = z.infer<typeof jobRefSchema>;
 
