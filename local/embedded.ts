@@ -18,7 +18,7 @@ import { KmsService } from './services/kms';
 import { S3Service } from './services/s3';
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { StepFunctionsService } from './services/stepfunctions';
-import { printServerlessConfig } from './stack';
+import { PROJECT_ROOT, printServerlessConfig } from './stack';
 
 export interface EmbeddedAwsOptions {
   port?: number;
@@ -84,6 +84,8 @@ export class EmbeddedAws {
       kms: this.kms,
       putEvents: (entries) => this.events.putEvents(entries),
       jobDurationMs: options.jobDurationMs ?? 3000,
+      // An RFT job's grader, invoked as the job's role would invoke it (RequestResponse).
+      invokeLambda: (functionArn, payload) => this.lambda.invoke(functionArn, payload),
     });
     this.sfn = new StepFunctionsService({
       accountId,
@@ -118,6 +120,24 @@ export class EmbeddedAws {
 
   get url(): string {
     return this.endpoint.url;
+  }
+
+  /**
+   * Registers a project handler as a Lambda function (e.g. an RFT grader Bedrock invokes), as a
+   * deploy of another stack would: `handler` is `path/from/project/root.exportName`.
+   */
+  registerFunction(name: string, handler: string, environment: Record<string, string> = {}): string {
+    const file = handler.slice(0, handler.lastIndexOf('.'));
+    const resolved = path.resolve(PROJECT_ROOT, file);
+    if (
+      !resolved.startsWith(PROJECT_ROOT + path.sep) ||
+      !['.ts', '.js'].some((ext) => fs.existsSync(resolved + ext))
+    ) {
+      throw new Error(`handler '${handler}' is not a .ts or .js file of the project`);
+    }
+    const arn = `arn:aws:lambda:${this.region}:${this.accountId}:function:${name}`;
+    this.lambda.register({ key: name, name, arn, handler, environment, timeoutSeconds: 900 });
+    return arn;
   }
 
   /** Async Lambda invocations that failed after their retries (S3 and EventBridge triggers). */
