@@ -10,6 +10,11 @@ const csv = (value) =>
 
 const sub = (template) => ({ 'Fn::Sub': template });
 
+/** An ARN in this stack's partition, Region and account, for Fn::Sub. */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders, not a JS template
+const ARN = 'arn:${AWS::Partition}:SERVICE:${AWS::Region}:${AWS::AccountId}:';
+const arnIn = (service, resource) => sub(`${ARN.replace('SERVICE', service)}${resource}`);
+
 /**
  * What a job with vpcConfig needs, as the CDK's BedrockCreateModelCustomizationJob task grants it
  * (aws-cdk-lib aws-stepfunctions-tasks, create-model-customization-job.ts): describe the network,
@@ -17,10 +22,10 @@ const sub = (template) => ({ 'Fn::Sub': template });
  * in the stage's subnets with its security groups, manage that interface only, tag only it.
  */
 function vpcStatements(subnetIds, securityGroupIds) {
-  const jobArn = sub('arn:${AWS::Partition}:bedrock:${AWS::Region}:${AWS::AccountId}:model-customization-job/*');
-  const subnetArn = (id) => sub(`arn:\${AWS::Partition}:ec2:\${AWS::Region}:\${AWS::AccountId}:subnet/${id}`);
-  const groupArn = (id) => sub(`arn:\${AWS::Partition}:ec2:\${AWS::Region}:\${AWS::AccountId}:security-group/${id}`);
-  const interfaces = sub('arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:network-interface/*');
+  const jobArn = arnIn('bedrock', 'model-customization-job/*');
+  const subnetArn = (id) => arnIn('ec2', `subnet/${id}`);
+  const groupArn = (id) => arnIn('ec2', `security-group/${id}`);
+  const interfaces = arnIn('ec2', 'network-interface/*');
   return [
     {
       Sid: 'DescribeNetwork',
@@ -89,7 +94,7 @@ async function vpcPolicy({ resolveVariable } = {}) {
   const param = async (name) => (resolveVariable ? resolveVariable(`param:${name}`) : '');
   const subnetIds = csv(await param('vpcSubnetIds'));
   const securityGroupIds = csv(await param('vpcSecurityGroupIds'));
-  if ((subnetIds.length > 0) !== (securityGroupIds.length > 0)) {
+  if (subnetIds.length > 0 !== securityGroupIds.length > 0) {
     throw new Error('vpcSubnetIds and vpcSecurityGroupIds go together: set both or neither');
   }
   const statements = vpcStatements(subnetIds, securityGroupIds);

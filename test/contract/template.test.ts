@@ -270,7 +270,7 @@ describe('packaged CloudFormation: IAM', () => {
     const rft = conditional.find((b) => b?.[1].PolicyName === 'customization-rft-grader');
     expect(rft?.[0]).toBe('HasRftGraders');
     expect(rft?.[2]).toEqual({ Ref: 'AWS::NoValue' });
-    expect((rft?.[1].PolicyDocument as { Statement: Statement[] }).Statement).toEqual([
+    expect((rft?.[1].PolicyDocument as { Statement: Statement[] } | undefined)?.Statement).toEqual([
       {
         Sid: 'InvokeRftGrader',
         Effect: 'Allow',
