@@ -49,6 +49,15 @@ import {
   type Tag,
   timeFilter,
 } from './bedrock/rest';
+import { asCaller, currentCaller } from '../iam/authorizer';
+import type { AccessRequest } from '../iam/types';
+import {
+  authorizeJobCreation,
+  type BedrockIam,
+  bedrockAccessRequests,
+  bedrockItself,
+  jobSession,
+} from './bedrock-access';
 
 export type JobStatus = 'InProgress' | 'Completed' | 'Failed' | 'Stopping' | 'Stopped';
 /**
@@ -72,6 +81,8 @@ export interface BedrockServiceOptions {
    * fails as Bedrock would when it cannot reach the reward function.
    */
   invokeLambda?: (functionArn: string, payload: unknown, roleArn: string) => Promise<unknown>;
+  /** With it, jobs check PassRole, the role's trust and the model key, and run as the service role. */
+  iam?: BedrockIam;
 }
 
 /** What an RFT job's grader said about the records Bedrock sent it. */
@@ -319,6 +330,38 @@ export class BedrockService implements LocalService {
       dropTags: (arn) => this.tags.delete(arn),
       readyAfterMs: () => Math.min(1000, Math.round(this.jobDurationMs * 0.1)),
     });
+    this.iam = options.iam;
+  }
+
+  private readonly iam: BedrockIam | undefined;
+
+  accessRequests(req: LocalRequest): AccessRequest[] {
+    const route = this.route(req);
+    if (!route) return [];
+    const lookups = {
+      region: this.region,
+      accountId: this.accountId,
+      jobArn: (id: string) =>
+        id.startsWith('arn:')
+          ? id
+          : ([...this.jobs.values()].find((j) => j.jobName === id)?.jobArn ??
+            `arn:aws:bedrock:${this.region}:${this.accountId}:model-customization-job/${id}`),
+      modelArn: (id: string) =>
+        id.startsWith('arn:')
+          ? id
+          : ([...this.models.values()].find((m) => m.modelName === id)?.modelArn ??
+            `arn:aws:bedrock:${this.region}:${this.accountId}:custom-model/${id}`),
+      foundationArn: (id: string) => (id.startsWith('arn:') ? id : this.foundationArn(id)),
+      deploymentArn: (id: string) => this.deployments.arnOf('deployment', id),
+      provisionedArn: (id: string) => this.deployments.arnOf('provisioned', id),
+    };
+    return bedrockAccessRequests(route.operation, route.id ?? '', this.parseBody(req), lookups);
+  }
+
+  /** Runs FN as the job's service role (reads of training data, writes of output). */
+  private asJobRole<T>(job: JobRecord, fn: () => Promise<T>): Promise<T> {
+    const caller = this.iam ? jobSession(this.iam, job.roleArn, job.id) : undefined;
+    return caller ? asCaller(caller, fn) : fn();
   }
 
   // ---- in-process controls ----
@@ -656,17 +699,29 @@ export class BedrockService implements LocalService {
     const keyId = optionalString(b, 'customModelKmsKeyId');
     if (keyId !== undefined) outputModelKmsKeyArn = await this.resolveModelKey(keyId);
 
+    const id = newId();
+    const jobArn = `arn:aws:bedrock:${this.region}:${this.accountId}:model-customization-job/${baseModel.id}/${id}`;
+    const caller = currentCaller();
+    if (this.iam && caller) {
+      await authorizeJobCreation(this.iam, caller, this.kms, {
+        roleArn,
+        jobArn,
+        region: this.region,
+        accountId: this.accountId,
+        ...(outputModelKmsKeyArn !== undefined ? { modelKmsKeyId: outputModelKmsKeyArn } : {}),
+      });
+    }
+
     // Token may have been taken while we awaited KMS: re-check so concurrent retries stay idempotent.
     if (token !== undefined) {
       const existing = this.tokens.get(token);
       if (existing) return { jobArn: existing };
     }
 
-    const id = newId();
     const now = Date.now();
     const job: JobRecord = {
       id,
-      jobArn: `arn:aws:bedrock:${this.region}:${this.accountId}:model-customization-job/${baseModel.id}/${id}`,
+      jobArn,
       jobName,
       clientRequestToken: token,
       roleArn,
@@ -938,7 +993,7 @@ export class BedrockService implements LocalService {
   private async endValidation(job: JobRecord): Promise<void> {
     let training: Buffer;
     try {
-      training = await this.read(job.trainingDataConfig.s3Uri);
+      training = await this.readAs(job, job.trainingDataConfig.s3Uri);
     } catch (err) {
       return this.fail(
         job,
@@ -948,7 +1003,7 @@ export class BedrockService implements LocalService {
     const validationData: Buffer[] = [];
     for (const v of job.validators) {
       try {
-        validationData.push(await this.read(v.s3Uri));
+        validationData.push(await this.readAs(job, v.s3Uri));
       } catch (err) {
         return this.fail(job, `Unable to read the validation data at ${v.s3Uri}: ${errorText(err)}`);
       }
@@ -982,8 +1037,10 @@ export class BedrockService implements LocalService {
     // Bedrock encrypts the model artifacts with the caller's key at the end: a key disabled or
     // scheduled for deletion mid-job fails the job here.
     if (job.outputModelKmsKeyArn !== undefined) {
+      const keyArn = job.outputModelKmsKeyArn;
+      const encrypt = () => this.kms.generateDataKey(keyArn, { 'aws:bedrock:arn': modelArn }, 'bedrock');
       try {
-        await this.kms.generateDataKey(job.outputModelKmsKeyArn, { 'aws:bedrock:arn': modelArn });
+        await (this.iam ? asCaller(bedrockItself(this.iam), encrypt) : encrypt());
       } catch (err) {
         return this.fail(job, this.keyFailure(job.outputModelKmsKeyArn, err));
       }
@@ -994,22 +1051,22 @@ export class BedrockService implements LocalService {
     const { bucket, key: prefix } = parseS3Uri(job.outputDataConfig.s3Uri);
     const base = joinKey(prefix, `model-customization-job-${job.id}/`);
     try {
-      await this.s3.putObject(
-        bucket,
-        `${base}training_artifacts/step_wise_training_metrics.csv`,
-        Buffer.from(metrics.trainingCsv),
-        {
-          contentType: 'text/csv',
-        },
-      );
-      if (metrics.validationCsv !== undefined) {
+      await this.asJobRole(job, async () => {
         await this.s3.putObject(
           bucket,
-          `${base}validation_artifacts/post_fine_tuning_validation/validation_metrics.csv`,
-          Buffer.from(metrics.validationCsv),
+          `${base}training_artifacts/step_wise_training_metrics.csv`,
+          Buffer.from(metrics.trainingCsv),
           { contentType: 'text/csv' },
         );
-      }
+        if (metrics.validationCsv !== undefined) {
+          await this.s3.putObject(
+            bucket,
+            `${base}validation_artifacts/post_fine_tuning_validation/validation_metrics.csv`,
+            Buffer.from(metrics.validationCsv),
+            { contentType: 'text/csv' },
+          );
+        }
+      });
     } catch (err) {
       return this.fail(
         job,
@@ -1056,6 +1113,10 @@ export class BedrockService implements LocalService {
     const { bucket, key } = parseS3Uri(uri);
     if (key === '' || key.endsWith('/')) throw new Error('the URI names a prefix, not an object');
     return this.s3.getObject(bucket, key);
+  }
+
+  private readAs(job: JobRecord, uri: string): Promise<Buffer> {
+    return this.asJobRole(job, () => this.read(uri));
   }
 
   /** Undefined when the job's model key is usable; otherwise the failure message. */

@@ -46,6 +46,10 @@ interface Policy {
  */
 const UNSCOPABLE: Record<string, string> = {
   'kms:CreateKey': 'the key does not exist yet: CreateKey has no resource to scope to',
+  'states:SendTaskSuccess':
+    'no resource type (Service Authorization Reference, Step Functions): the task token is the capability',
+  'states:SendTaskFailure':
+    'no resource type (Service Authorization Reference, Step Functions): the task token is the capability',
   'xray:PutTraceSegments': 'X-Ray has no resource-level permissions (Lambda active tracing)',
   'xray:PutTelemetryRecords': 'X-Ray has no resource-level permissions (Lambda active tracing)',
   'xray:GetSamplingRules': 'X-Ray has no resource-level permissions (state machine tracing)',
@@ -212,6 +216,8 @@ describe('packaged CloudFormation: IAM', () => {
       'bedrock:ListCustomModelDeployments',
       'bedrock:ListProvisionedModelThroughputs',
       'kms:CreateKey',
+      'states:SendTaskFailure',
+      'states:SendTaskSuccess',
     ]);
   });
 
@@ -278,8 +284,12 @@ describe('packaged CloudFormation: IAM', () => {
         Resource: { 'Fn::Split': [',', ''] },
       },
     ]);
-    const invokers = policies().filter((p) =>
-      p.statements.some((s) => list(s.Action).some((a) => a.startsWith('lambda:Invoke'))),
+    // Besides the state machine (which invokes the workflow's own functions), only the Bedrock
+    // role may invoke a Lambda function, and only through this statement.
+    const invokers = policies().filter(
+      (p) =>
+        !p.where.startsWith('CustomizationStateMachineRole') &&
+        p.statements.some((s) => list(s.Action).some((a) => a.startsWith('lambda:Invoke'))),
     );
     expect(invokers.map((p) => p.where)).toEqual([
       'BedrockCustomizationRole inline "customization-rft-grader"',

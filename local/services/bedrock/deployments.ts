@@ -199,6 +199,14 @@ export class DeploymentService {
     return arn;
   }
 
+  /** The ARN an identifier (name or ARN) names, for IAM: a pattern ARN when nothing matches. */
+  arnOf(kind: DeploymentRecord['kind'], identifier: string): string {
+    if (identifier.startsWith('arn:')) return identifier;
+    const r = [...this.records.values()].find((x) => x.kind === kind && x.name === identifier);
+    const type = kind === 'deployment' ? 'custom-model-deployment' : 'provisioned-model';
+    return r?.arn ?? `arn:aws:bedrock:${this.host.region}:${this.host.accountId}:${type}/${identifier}`;
+  }
+
   private find(kind: DeploymentRecord['kind'], identifier: string): DeploymentRecord {
     const r = this.records.get(identifier) ?? [...this.records.values()].find((x) => x.name === identifier);
     if (!r || r.kind !== kind) {
