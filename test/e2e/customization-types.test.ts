@@ -175,6 +175,33 @@ describe('REINFORCEMENT_FINE_TUNING', () => {
     });
   });
 
+  it('without lambda:InvokeFunction on the Bedrock role, the grader is not reached: the job fails saying so', async () => {
+    const bedrockRole = h.stack.invokeLocalEnv.TUNEVAULT_BEDROCK_ROLE_ARN as string;
+    const sidecar = sidecarOf('rft/chargers.job.json');
+    (
+      sidecar.customizationConfig as { rftConfig: { graderConfig: { lambdaGrader: { lambdaArn: string } } } }
+    ).rftConfig.graderConfig.lambdaGrader.lambdaArn = GRADER;
+    const before = h.aws.lambda.invocations.filter((i) => i.functionName === GRADER_NAME).length;
+    const undo = h.aws.iam.withoutAction(bedrockRole, 'lambda:InvokeFunction');
+    let run: Awaited<ReturnType<Harness['drop']>>['run'];
+    try {
+      ({ run } = await h.drop('rft no invoke', example('rft/chargers.jsonl'), sidecar));
+    } finally {
+      undo();
+    }
+    expect(run.status).toBe('FAILED');
+    const job = await jobOf(run);
+    expect(job.status).toBe('Failed');
+    expect(job.failureMessage).toContain(`could not invoke the reward function ${GRADER}`);
+    expect(job.failureMessage).toContain('lambda:InvokeFunction');
+    expect(h.aws.lambda.invocations.filter((i) => i.functionName === GRADER_NAME).length).toBe(before);
+    const denial = h.aws.authorizer
+      .recent({ deniedOnly: true })
+      .filter((d) => d.action === 'lambda:InvokeFunction' && d.resource === GRADER)
+      .at(-1);
+    expect(denial?.principal).toMatch(/:assumed-role\/[^/]+\/BedrockModelCustomization$/);
+  });
+
   it('a grader the stack does not let Bedrock invoke is refused before submission', async () => {
     const sidecar = sidecarOf('rft/chargers.job.json');
     const reason = await dropRefused('rft other grader', example('rft/chargers.jsonl'), sidecar);
@@ -209,8 +236,11 @@ describe('CONTINUED_PRE_TRAINING', () => {
 
 describe('deploy', () => {
   it('on-demand: a tagged custom model deployment; remediation deletes it before the model', async () => {
+    h.aws.authorizer.clear();
     const { run } = await h.drop('deploy on demand', DATA, { deploy: 'on-demand' });
     expect(run.status).toBe('SUCCEEDED');
+    // Under IAM enforcement: finalize's statements are enough to deploy and tag.
+    expect(h.aws.authorizer.recent({ deniedOnly: true }).filter((d) => !d.probe)).toEqual([]);
     const arn = field(run.state, 'model', 'deployment', 'arn') as string;
     expect(arn).toMatch(/:custom-model-deployment\/[a-z0-9]{12}$/);
     const deployment = await h.c.bedrock.send(
@@ -245,6 +275,31 @@ describe('deploy', () => {
     ).rejects.toMatchObject({
       name: 'ResourceNotFoundException',
     });
+  });
+
+  it('finalize without bedrock:CreateCustomModelDeployment: the run ends DeploymentError, the model is kept', async () => {
+    const finalizeRole = h.stack.functions.find((f) => f.key === 'finalizeCustomModel')?.roleArn as string;
+    const undo = h.aws.iam.withoutAction(finalizeRole, 'bedrock:CreateCustomModelDeployment');
+    h.aws.authorizer.clear();
+    let run: Awaited<ReturnType<Harness['drop']>>['run'];
+    try {
+      ({ run } = await h.drop('deploy denied', DATA, { deploy: 'on-demand' }));
+    } finally {
+      undo();
+    }
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('DeploymentError');
+    expect(run.cause).toContain('AccessDeniedException');
+    expect(run.cause).toContain('bedrock:CreateCustomModelDeployment');
+    // The only refusal is the one made here: Remediate may look for the deployments to take down.
+    const denied = h.aws.authorizer.recent({ deniedOnly: true }).filter((d) => !d.probe);
+    expect([...new Set(denied.map((d) => d.action))]).toEqual(['bedrock:CreateCustomModelDeployment']);
+    expect(h.aws.authorizer.recent().some((d) => d.action === 'bedrock:ListCustomModelDeployments')).toBe(
+      true,
+    );
+    const modelArn = field(run.state, 'jobResult', 'outputModelArn') as string;
+    const model = await h.c.bedrock.send(new GetCustomModelCommand({ modelIdentifier: modelArn }));
+    expect(model.modelArn).toBe(modelArn);
   });
 
   it('provisioned only with an expiry, deleted by the scheduled cleanup once it has passed', async () => {
