@@ -63,6 +63,13 @@ export class Authorizer {
   private readonly decisions: Decision[] = [];
   private readonly counts = new Map<string, number>();
   private readonly listeners = new Set<(d: Decision) => void>();
+  /**
+   * Decisions by everything they depend on: principal, action, resource, condition keys (but the
+   * clock), the identity policies (the registry's version) and the resource policy's text. Not used
+   * when a policy reads aws:CurrentTime or aws:EpochTime. Evaluating is ~0.5–1 ms; a run asks ~100.
+   */
+  private readonly cache = new Map<string, { result: DecisionResult; reason?: string }>();
+  private cacheVersion = -1;
 
   constructor(private readonly options: AuthorizerOptions) {
     this.mode = options.mode ?? 'enforce';
@@ -104,33 +111,7 @@ export class Authorizer {
     let result: DecisionResult = 'Allowed';
     let reason: string | undefined;
     if (this.mode !== 'off') {
-      const resourcePolicy = parsePolicy(req.resourcePolicy);
-      const simulation = await runSimulation(
-        {
-          request: {
-            principal: principal.arn,
-            action: req.action,
-            resource: { resource: req.resource, accountId: this.options.registry.accountId },
-            contextVariables: { ...this.globalContext(caller, via), ...(req.context ?? {}) },
-          },
-          identityPolicies: this.options.registry.identityPolicies(principal),
-          serviceControlPolicies: [],
-          resourceControlPolicies: [],
-          ...(resourcePolicy ? { resourcePolicy } : {}),
-        },
-        {},
-      );
-      if (simulation.resultType === 'error') {
-        // A request the evaluator cannot even pose is a bug in the embedded AWS's action map.
-        throw new Error(
-          `IAM evaluation of ${req.action} on ${req.resource} failed: ${JSON.stringify(simulation.errors)}`,
-        );
-      }
-      result = simulation.overallResult as DecisionResult;
-      if (result !== 'Allowed') {
-        const analysis = simulation.resultType === 'single' ? simulation.result.analysis : undefined;
-        reason = denialReason(req, result, analysis ? getDenialReasons(analysis) : [], principal);
-      }
+      ({ result, reason } = await this.evaluate(caller, req, via));
     }
     const decision: Decision = {
       at: new Date().toISOString(),
@@ -145,6 +126,79 @@ export class Authorizer {
     };
     if (this.mode !== 'off') this.record(decision);
     return decision;
+  }
+
+  private async evaluate(
+    caller: Caller,
+    req: AccessRequest,
+    via: string | undefined,
+  ): Promise<{ result: DecisionResult; reason?: string }> {
+    const principal = caller.principal;
+    const registry = this.options.registry;
+    if (this.cacheVersion !== registry.version) {
+      this.cache.clear();
+      this.cacheVersion = registry.version;
+    }
+    const identityPolicies = registry.identityPolicies(principal);
+    const resourceText =
+      req.resourcePolicy === undefined
+        ? ''
+        : typeof req.resourcePolicy === 'string'
+          ? req.resourcePolicy
+          : JSON.stringify(req.resourcePolicy);
+    const global = this.globalContext(caller, via);
+    const context = { ...global, ...(req.context ?? {}) };
+    const clockFree = !/aws:(currenttime|epochtime)/i.test(
+      resourceText + identityPolicies.map((p) => JSON.stringify(p.policy)).join(''),
+    );
+    const key = clockFree
+      ? JSON.stringify([
+          principal.arn,
+          principal.roleArn ?? '',
+          req.action,
+          req.resource,
+          Object.entries(context)
+            .filter(([k]) => k !== 'aws:CurrentTime' && k !== 'aws:EpochTime')
+            .sort(([a], [b]) => (a < b ? -1 : 1)),
+          resourceText,
+          req.resourcePolicyRequired === true,
+        ])
+      : undefined;
+    const hit = key === undefined ? undefined : this.cache.get(key);
+    if (hit) return hit;
+    const resourcePolicy = parsePolicy(req.resourcePolicy);
+    const simulation = await runSimulation(
+      {
+        request: {
+          principal: principal.arn,
+          action: req.action,
+          resource: { resource: req.resource, accountId: registry.accountId },
+          contextVariables: context,
+        },
+        identityPolicies,
+        serviceControlPolicies: [],
+        resourceControlPolicies: [],
+        ...(resourcePolicy ? { resourcePolicy } : {}),
+      },
+      {},
+    );
+    if (simulation.resultType === 'error') {
+      // A request the evaluator cannot even pose is a bug in the embedded AWS's action map.
+      throw new Error(
+        `IAM evaluation of ${req.action} on ${req.resource} failed: ${JSON.stringify(simulation.errors)}`,
+      );
+    }
+    const result = simulation.overallResult as DecisionResult;
+    const answer: { result: DecisionResult; reason?: string } = { result };
+    if (result !== 'Allowed') {
+      const analysis = simulation.resultType === 'single' ? simulation.result.analysis : undefined;
+      answer.reason = denialReason(req, result, analysis ? getDenialReasons(analysis) : [], principal);
+    }
+    if (key !== undefined) {
+      if (this.cache.size > 20_000) this.cache.clear();
+      this.cache.set(key, answer);
+    }
+    return answer;
   }
 
   /** True when allowed — or when not enforcing (audit records the denial and lets it through). */
