@@ -128,6 +128,18 @@ const PATHS: PathDef[] = [
     },
   },
   {
+    name: 'poll fallback (job-state events lost)',
+    async run(h, n) {
+      h.aws.events.dropNext(2, { source: 'aws.bedrock', detailType: 'Model Customization Job State Change' });
+      const object = await h.put(`${h.stack.trainingPrefix}prove-poll-${n}.jsonl`, DATA);
+      // Two poll intervals at least: on a loaded machine the default 30 s wait is short.
+      const run = await h.finished(h.executionArnOf(object), 120_000);
+      if (run.status === 'SUCCEEDED' && field(run.state, 'jobResult', 'resumedBy') !== 'poll')
+        return bad('resumed by the event, not the poll');
+      return expectRun(run, 'SUCCEEDED');
+    },
+  },
+  {
     name: 'key policy drift (statements and rotation restored)',
     async run(h, n) {
       const alias = (await h.c.kms.send(new DescribeKeyCommand({ KeyId: await aliasOf(h) }))).KeyMetadata
@@ -337,18 +349,6 @@ const PATHS: PathDef[] = [
       return out.deleted?.some((d) => d.arn === arn)
         ? ok('expired, deleted')
         : bad(`not deleted: ${JSON.stringify(out).slice(0, 200)}`);
-    },
-  },
-  {
-    name: 'poll fallback (job-state events lost)',
-    async run(h, n) {
-      h.aws.events.dropNext(2, { source: 'aws.bedrock', detailType: 'Model Customization Job State Change' });
-      const object = await h.put(`${h.stack.trainingPrefix}prove-poll-${n}.jsonl`, DATA);
-      // Two poll intervals at least: on a loaded machine the default 30 s wait is short.
-      const run = await h.finished(h.executionArnOf(object), 120_000);
-      if (run.status === 'SUCCEEDED' && field(run.state, 'jobResult', 'resumedBy') !== 'poll')
-        return bad('resumed by the event, not the poll');
-      return expectRun(run, 'SUCCEEDED');
     },
   },
 ];
