@@ -25,7 +25,8 @@ Run 'tunevault <command> --help' for a command's options.`;
 
 type Command = (args: string[]) => Promise<number>;
 
-// Loaded on demand (require, not import(): the bin runs TypeScript through tsx's CommonJS hook).
+// Loaded on demand, each from its own file (cli/build.js compiles one bundle per command), so
+// `tunevault --help` loads nothing but this file.
 
 const COMMANDS: Record<string, () => { run: Command }> = {
   demo: () => require('./commands/demo'),

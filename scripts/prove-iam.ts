@@ -270,6 +270,8 @@ const PATHS: PathDef[] = [
     name: 'job already ended when the run starts waiting (answered at once)',
     async run(h, n) {
       h.aws.bedrock.setJobDuration(0);
+      // The job's events are lost: only WaitForJob itself, at registration, can answer the task.
+      h.aws.events.dropNext(3, { source: 'aws.bedrock', detailType: 'Model Customization Job State Change' });
       try {
         const { run } = await h.drop(`prove-fast-${n}`);
         if (run.status === 'SUCCEEDED' && field(run.state, 'jobResult', 'resumedBy') !== 'register')
@@ -284,6 +286,7 @@ const PATHS: PathDef[] = [
     name: 'failed job, ended when the run starts waiting (failure answered at once)',
     async run(h, n) {
       h.aws.bedrock.setJobDuration(0);
+      h.aws.events.dropNext(3, { source: 'aws.bedrock', detailType: 'Model Customization Job State Change' });
       h.aws.bedrock.setNextOutcome({ status: 'Failed', failureMessage: 'prove:iam: simulated failure' });
       try {
         const { run } = await h.drop(`prove-fast-fail-${n}`);
@@ -396,6 +399,7 @@ async function runPath(h: Harness, p: PathDef, n: number): Promise<PathRun> {
   } finally {
     stop();
     h.aws.faults.clear();
+    h.aws.events.clearDrops();
   }
 }
 
@@ -438,6 +442,7 @@ export async function main(): Promise<number> {
     }
 
     // 2. Each action of each role, removed one at a time.
+    const alias = await aliasOf(h);
     const rows: Row[] = [];
     const assumed = new Set([
       ...h.stack.functions.map((f) => f.roleArn),
@@ -523,6 +528,10 @@ export async function main(): Promise<number> {
         } finally {
           undo();
         }
+        // A key bootstrap that failed for the missing action leaves no alias: make the key again,
+        // with every permission back, so the next paths start from a deployed account.
+        const aliases = (await h.c.kms.send(new ListAliasesCommand({}))).Aliases ?? [];
+        if (!aliases.some((a) => a.AliasName === alias)) await h.drop(`prove-restore-${++n}`);
       }
     }
 

@@ -158,7 +158,15 @@ export class Authorizer {
           // The session only matters to a policy that names sessions or reads aws:userid.
           all.some((f) => f.sessions) ? principal.arn : (principal.roleArn ?? principal.arn),
           req.action,
-          req.resource,
+          // The resource by what the policies can tell of it: its shape (the last name replaced, so
+          // objects of one folder or keys of one account share it) and which of the policies'
+          // Resource patterns it matches. Policies with ${…} in a Resource keep the exact ARN.
+          ...(all.some((f) => f.resourceVariables)
+            ? [req.resource]
+            : [
+                shapeOf(req.resource),
+                [...new Set(all.flatMap((f) => f.resources))].map((r) => globMatches(r, req.resource)),
+              ]),
           // Only the condition keys some policy reads (or uses as a ${variable}) can change the answer.
           Object.keys(context)
             .filter((k) => all.some((f) => f.keys.has(k.toLowerCase())))
@@ -257,6 +265,9 @@ export class Authorizer {
 /** What a policy document can make a decision depend on, and the document validated once. */
 interface PolicyFacts {
   text: string;
+  /** Every Resource / NotResource pattern. */
+  resources: string[];
+  resourceVariables: boolean;
   /** Condition keys in its Condition blocks and in ${…} policy variables, lower-cased. */
   keys: Set<string>;
   clock: boolean;
@@ -268,18 +279,45 @@ function factsOf(doc: unknown, text: string, validate: (p: unknown) => Validatio
   const keys = new Set<string>();
   for (const m of text.matchAll(/\$\{([^}]+)\}/g)) keys.add((m[1] ?? '').toLowerCase());
   const statements = (doc as { Statement?: unknown }).Statement;
+  const resources: string[] = [];
   for (const st of Array.isArray(statements) ? statements : [statements]) {
+    const r = st as { Resource?: string | string[]; NotResource?: string | string[] } | undefined;
+    for (const pattern of [r?.Resource ?? [], r?.NotResource ?? []].flat()) resources.push(pattern);
     const condition = (st as { Condition?: Record<string, Record<string, unknown>> } | undefined)?.Condition;
     for (const block of Object.values(condition ?? {}))
       for (const k of Object.keys(block ?? {})) keys.add(k.toLowerCase());
   }
   return {
     text,
+    resources,
+    resourceVariables: resources.some((r) => r.includes('${')),
     keys,
     clock: keys.has('aws:currenttime') || keys.has('aws:epochtime'),
     sessions: text.includes(':assumed-role/') || keys.has('aws:userid') || keys.has('aws:sourceidentity'),
     validated: createValidatedPolicy(doc, validate),
   };
+}
+
+/** `arn:aws:s3:::b/training/x.jsonl` → `arn:aws:s3:::b/training/*`: the ARN without its last name. */
+function shapeOf(arn: string): string {
+  const cut = Math.max(arn.lastIndexOf('/'), arn.lastIndexOf(':'));
+  return cut < 0 ? arn : `${arn.slice(0, cut + 1)}*`;
+}
+
+const globs = new Map<string, RegExp>();
+/** IAM's Resource wildcards: `*` any run of characters, `?` one character. */
+function globMatches(pattern: string, arn: string): boolean {
+  let re = globs.get(pattern);
+  if (!re) {
+    re = new RegExp(
+      `^${pattern
+        .replace(/[.+^$()|[\]{}\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.')}$`,
+    );
+    globs.set(pattern, re);
+  }
+  return re.test(arn);
 }
 
 const identityFactsCache = new WeakMap<object, PolicyFacts>();
