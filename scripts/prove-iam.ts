@@ -451,14 +451,17 @@ export async function main(): Promise<number> {
     ]);
     for (const role of h.aws.iam.listRoles()) {
       if (!assumed.has(role.arn)) {
-        // serverless's default role (no function uses it with serverless-iam-roles-per-function) and
-        // its custom-resource role (runs at deploy time; the embedded deployer applies its effect).
+        // serverless's default role (no function uses it with serverless-iam-roles-per-function),
+        // its custom-resource role (runs at deploy time; the embedded deployer applies its effect),
+        // and the model-user role (the models' users assume it for inference, outside the workflow).
         rows.push({
           role: role.name,
           action: '(whole role)',
           usedBy: [],
           verdict: 'kept',
-          proof: 'not assumed at run time (serverless default or deploy-time custom-resource role)',
+          proof: role.name.endsWith('-model-user')
+            ? "the custom models' users assume it for inference (bedrock:InvokeModel*), which the embedded AWS does not serve"
+            : 'not assumed at run time (serverless default or deploy-time custom-resource role)',
         });
         continue;
       }
