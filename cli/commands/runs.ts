@@ -21,6 +21,10 @@ export interface RunRow {
   findings: number | null;
   jobArn: string | null;
   jobStatus: string | null;
+  /** Bedrock's statusDetails: `validation Completed · data processing Completed · training Failed`. */
+  jobStatusDetails: string | null;
+  /** Bedrock's failureMessage of the job. */
+  jobFailureMessage: string | null;
   modelArn: string | null;
   error: string | null;
   startDate: string;
@@ -67,6 +71,8 @@ export async function listRuns(c: CliClients, stateMachineArn: string, limit = 5
         findings: guardFindingsOf(r) ?? null,
         jobArn,
         jobStatus: job?.status ?? null,
+        jobStatusDetails: job?.statusDetails ?? null,
+        jobFailureMessage: job?.failureMessage ?? null,
         modelArn: field(r.state, 'model', 'modelArn') ?? null,
         error: r.error ?? null,
         startDate: new Date(r.startDate).toISOString(),
@@ -92,6 +98,8 @@ export function formatRuns(runs: RunRow[]): string {
       `    run    ${r.name}${r.state ? `   (${r.status === 'RUNNING' ? 'in' : 'ended in'} ${r.state})` : ''}`,
     );
     if (r.jobArn) lines.push(`    job    ${r.jobArn}${r.jobStatus ? `   ${r.jobStatus}` : ''}`);
+    if (r.jobStatusDetails) lines.push(`    phases ${r.jobStatusDetails}`);
+    if (r.jobFailureMessage) lines.push(`    bedrock ${r.jobFailureMessage}`);
     if (r.modelArn) lines.push(`    model  ${r.modelArn}`);
     if (r.error) lines.push(`    error  ${r.error}`);
   }

@@ -9,7 +9,7 @@ import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import { GetObjectCommand, GetObjectTaggingCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { run as remediateCli } from '../../cli/commands/remediate';
 import { field } from '../../cli/lib/run-view';
-import { type Harness, startHarness } from './support/embedded';
+import { chat, FILLER, type Harness, startHarness } from './support/embedded';
 
 let h: Harness;
 
@@ -104,18 +104,13 @@ describe('a finished model that is not encrypted with our key', () => {
 
 describe('tunevault remediate', () => {
   const PII_DATA = `${[
-    {
-      prompt: 'Customer: Where is my refund?\nAgent:',
-      completion: ' I emailed maria.gonzalez@contoso-mail.com and called +1 415 555 0199 about it.',
-    },
-    {
-      prompt: 'Customer: How do I reset my router?\nAgent:',
-      completion: ' Hold the reset button for ten seconds.',
-    },
-    {
-      prompt: 'Customer: My order arrived damaged.\nAgent:',
-      completion: ' Request a replacement from Orders.',
-    },
+    chat(
+      'Customer: Where is my refund?\nAgent:',
+      ' I emailed maria.gonzalez@contoso-mail.com and called +1 415 555 0199 about it.',
+    ),
+    chat('Customer: How do I reset my router?\nAgent:', ' Hold the reset button for ten seconds.'),
+    chat('Customer: My order arrived damaged.\nAgent:', ' Request a replacement from Orders.'),
+    ...FILLER,
   ]
     .map((r) => JSON.stringify(r))
     .join('\n')}\n`;
@@ -154,7 +149,7 @@ describe('tunevault remediate', () => {
         sidecarKey: `${h.stack.trainingPrefix}support with pii.redacted.job.json`,
         dataPolicy: 'redact',
         findingsRedacted: 2,
-        records: 3,
+        records: 8,
       },
     });
     expect(await modelExists(modelArn)).toBe(false);
