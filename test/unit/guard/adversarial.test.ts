@@ -48,10 +48,10 @@ const adversarial: Record<FindingType, string[]> = {
   IPV6: [fill(':'), fill('a:'), fill('::'), fill('f'), fill('1:2:')],
 };
 
-/** The faster of two runs, in ms: the less disturbed by whatever else the machine is doing. */
+/** The fastest of three runs, in ms: the least disturbed by whatever else the machine is doing. */
 function fastest(run: () => void): number {
   let best = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < 2; i++) {
+  for (let i = 0; i < 3; i++) {
     const started = performance.now();
     run();
     best = Math.min(best, performance.now() - started);
@@ -66,8 +66,15 @@ function fastest(run: () => void): number {
  * under 5 s in any case, five times the issue's one second.
  */
 function expectLinear(run: (text: string) => unknown, text: string): void {
-  const eighth = fastest(() => run(text.slice(0, text.length / 8)));
-  const whole = fastest(() => run(text));
+  // Measured again (up to three times) when a pause of the shared machine lands in one run: a
+  // quadratic pattern misses the bound every time, a disturbed measurement rarely twice.
+  let eighth = 0;
+  let whole = 0;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    eighth = fastest(() => run(text.slice(0, text.length / 8)));
+    whole = fastest(() => run(text));
+    if (whole < 24 * eighth + 50) break;
+  }
   expect(whole).toBeLessThan(24 * eighth + 50);
   expect(whole).toBeLessThan(5000);
 }
