@@ -32,9 +32,39 @@ export interface EmbeddedAwsOptions {
   jobDurationMs?: number;
   /** Powertools log level of the handlers (default WARN). */
   logLevel?: string;
+  /** Where the in-process functions' stdout and stderr go; this process's own by default. */
+  functionLogs?: NodeJS.WritableStream;
   /** Multiplies ASL Retry intervals (tests use a small value). */
   timeScale?: number;
   onHistoryEvent?: (executionArn: string, event: HistoryEvent) => void;
+}
+
+/** A --state-dir that cannot hold the state: a file, a path through a file, or not writable. */
+export class StateDirError extends Error {
+  override readonly name = 'StateDirError';
+}
+
+/** Creates the state directory when missing; throws StateDirError naming the problem and the fix. */
+export function ensureStateDir(dir: string): string {
+  const abs = path.resolve(dir);
+  try {
+    fs.mkdirSync(abs, { recursive: true });
+    fs.accessSync(abs, fs.constants.W_OK | fs.constants.R_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'EEXIST' || code === 'ENOTDIR'
+        ? fs.existsSync(abs) && !fs.statSync(abs).isDirectory()
+          ? 'is a file, not a directory'
+          : 'runs through a file, not a directory'
+        : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+          ? 'is not writable'
+          : `cannot be created (${code ?? (err as Error).message})`;
+    throw new StateDirError(
+      `state directory '${dir}' ${why}: give a directory (it is created when missing), e.g. .tunevault/state.`,
+    );
+  }
+  return abs;
 }
 
 export class EmbeddedAws {
@@ -56,6 +86,7 @@ export class EmbeddedAws {
 
   constructor(private readonly options: EmbeddedAwsOptions = {}) {
     const { accountId, region } = this;
+    if (options.functionLogs) this.lambda.setLogDestination(options.functionLogs);
     const invokeAsync = (functionArn: string, event: unknown) =>
       new Promise<unknown>((resolve) => {
         this.lambda.invokeAsync(functionArn, event, (err) => {
@@ -66,8 +97,7 @@ export class EmbeddedAws {
         });
         resolve(undefined);
       });
-    const stateDir = options.stateDir ? path.resolve(options.stateDir) : undefined;
-    if (stateDir) fs.mkdirSync(stateDir, { recursive: true });
+    const stateDir = options.stateDir ? ensureStateDir(options.stateDir) : undefined;
     this.kms = new KmsService({ accountId, region });
     this.s3 = new S3Service({
       accountId,

@@ -9,6 +9,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Context } from 'aws-lambda';
+import { Console } from 'node:console';
 import { build } from 'esbuild';
 import { PROJECT_ROOT } from './stack';
 
@@ -48,6 +49,27 @@ export class LocalLambda {
   private forcedEnv: Record<string, string> = {};
   readonly invocations: InvocationRecord[] = [];
   private inFlight = new Set<Promise<unknown>>();
+  /**
+   * Where the functions' stdout and stderr go (their CloudWatch log group on AWS). Each bundle
+   * reads `process.stdout`, `process.stderr` and `console` through globals of this runtime
+   * (esbuild `define`), so the CLI can send them to a file while it draws progress on the terminal.
+   */
+  private readonly io = `__tunevaultLambda_${randomUUID().replace(/-/g, '')}`;
+
+  constructor(logs?: NodeJS.WritableStream) {
+    this.setLogDestination(logs);
+  }
+
+  /** Sends the functions' output to `logs` (undefined: this process's stdout and stderr). Set it before the first invocation. */
+  setLogDestination(logs: NodeJS.WritableStream | undefined): void {
+    const stdout = logs ?? process.stdout;
+    const stderr = logs ?? process.stderr;
+    Object.assign(globalThis, {
+      [`${this.io}_stdout`]: stdout,
+      [`${this.io}_stderr`]: stderr,
+      [`${this.io}_console`]: logs ? new Console({ stdout, stderr }) : console,
+    });
+  }
 
   setBaseEnvironment(env: Record<string, string>, forced: Record<string, string> = {}): void {
     this.baseEnv = env;
@@ -97,6 +119,11 @@ export class LocalLambda {
       target: 'node20',
       minify: options.minify ?? false,
       external: options.external ?? [],
+      define: {
+        'process.stdout': `globalThis.${this.io}_stdout`,
+        'process.stderr': `globalThis.${this.io}_stderr`,
+        console: `globalThis.${this.io}_console`,
+      },
       logLevel: 'silent',
     });
     for (const key of Object.keys(entryPoints)) this.bundles.set(key, path.join(outdir, `${key}.js`));

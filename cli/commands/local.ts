@@ -2,13 +2,16 @@
  * `tunevault local`: the embedded AWS with the stack deployed, until Ctrl-C. Prints the
  * environment for the SDK, awscli and `serverless invoke local`.
  */
-import { parseArgs } from 'node:util';
 import { CONTROL_ROUTES } from '../../local/control';
-import { EmbeddedAws } from '../../local/embedded';
+import { EmbeddedAws, ensureStateDir, StateDirError } from '../../local/embedded';
 import { seedSampleEvents } from '../../local/seed';
+import { printable as p } from '../lib/text';
+import { integerOption, parseCommandArgs, UsageError } from '../lib/usage';
+
+const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'];
 
 export async function run(args: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseCommandArgs('local', {
     args,
     options: {
       port: { type: 'string', default: '4566' },
@@ -30,18 +33,27 @@ export async function run(args: string[]): Promise<number> {
     );
     return 0;
   }
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error(`tunevault local: --port '${values.port}' is not a port number (0–65535).`);
-    return 64;
+  const port = integerOption('--port', values.port, 0, 65535);
+  const jobSeconds = integerOption('--job-seconds', values['job-seconds'], 0, 86_400);
+  const logLevel = values['log-level'].toUpperCase();
+  if (!LOG_LEVELS.includes(logLevel))
+    throw new UsageError(`--log-level '${values['log-level']}' is not one of ${LOG_LEVELS.join(', ')}.`);
+  const stateDir = values['state-dir'];
+  if (stateDir !== undefined) {
+    try {
+      ensureStateDir(stateDir);
+    } catch (err) {
+      if (err instanceof StateDirError) throw new UsageError(`--state-dir: ${err.message}`);
+      throw err;
+    }
   }
   const aws = new EmbeddedAws({
     port,
     host: values.host,
     stage: values.stage,
-    jobDurationMs: Number(values['job-seconds']) * 1000,
-    logLevel: values['log-level'],
-    ...(values['state-dir'] ? { stateDir: values['state-dir'] } : {}),
+    jobDurationMs: jobSeconds * 1000,
+    logLevel,
+    ...(stateDir !== undefined ? { stateDir } : {}),
   });
   try {
     await aws.start();
@@ -53,20 +65,22 @@ export async function run(args: string[]): Promise<number> {
       );
       return 1;
     }
+    if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN')
+      throw new UsageError(`--host '${values.host}' is not an address of this machine (${e.code}).`);
     throw err;
   }
   const s = aws.stack;
   const env = aws.clientEnvironment();
   const seeded = values['no-seed'] ? [] : await seedSampleEvents(aws);
   console.log(
-    `Embedded AWS on ${aws.url} (stage ${s.stage}${values['state-dir'] ? `, state in ${values['state-dir']}` : ', in memory'})`,
+    `Embedded AWS on ${aws.url} (stage ${p(s.stage)}${stateDir !== undefined ? `, state in ${p(stateDir)}` : ', in memory'})`,
   );
   console.log(`  training data   s3://${s.trainingBucket}/${s.trainingPrefix}*.jsonl`);
   console.log(`  output          s3://${s.outputBucket}/${s.outputPrefix}`);
   console.log(`  state machine   ${s.stateMachineArn}`);
   for (const o of seeded) {
     const version = o.versionId ? ` (version ${o.versionId})` : '';
-    console.log(`  sample data     ${o.what}${version}${o.created ? '' : ', kept'}`);
+    console.log(`  sample data     ${p(o.what)}${p(version)}${o.created ? '' : ', kept'}`);
   }
   console.log('\nExport this environment in another shell:\n');
   for (const [k, v] of Object.entries(env)) console.log(`export ${k}=${JSON.stringify(v)}`);

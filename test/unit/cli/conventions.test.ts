@@ -1,0 +1,172 @@
+/**
+ * One convention for every command: a usage error exits 64 with `tunevault <command>: …` on
+ * stderr naming the bad input; an endpoint where nothing answers is named as such (exit 69);
+ * ARNs are checked before any call. Run in process through cli/main (as the bin does), plus
+ * one run of the bin itself for the exit code a shell sees.
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { main } from '../../../cli/main';
+
+const ROOT = path.join(__dirname, '..', '..', '..');
+let tmp: string;
+let closedPort: number;
+
+beforeAll(async () => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tunevault-cli-'));
+  fs.writeFileSync(path.join(tmp, 'a-file'), 'x');
+  fs.writeFileSync(path.join(tmp, 'data.jsonl'), '{}\n');
+  // A port that nothing listens on: bound, then released.
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  closedPort = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => server.close(() => r()));
+});
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  const error = jest
+    .spyOn(console, 'error')
+    .mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+  const write = jest.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => {
+    err.push(String(s));
+    return true;
+  });
+  const writeOut = jest.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
+    out.push(String(s));
+    return true;
+  });
+  try {
+    const code = await main(args);
+    return { code, stdout: out.join('\n'), stderr: err.join('\n') };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+    write.mockRestore();
+    writeOut.mockRestore();
+  }
+}
+
+const SM = 'arn:aws:states:us-east-1:000000000000:stateMachine:tunevault-dev-customization';
+const file = (name: string) => path.join(tmp, name);
+
+describe('usage errors: exit 64, `tunevault <command>: …` naming the bad input', () => {
+  it.each([
+    ['demo', ['--bogus'], "Unknown option '--bogus'"],
+    ['demo', ['--port', 'eighty'], "--port 'eighty' is not a whole number"],
+    ['local', ['--port', '70000'], "--port '70000' is not a whole number from 0 to 65535"],
+    ['local', ['--job-seconds=-1'], "--job-seconds '-1'"],
+    ['local', ['--log-level', 'LOUD'], "--log-level 'LOUD' is not one of"],
+    ['local', ['--state-dir', 'FILE:a-file'], 'is a file, not a directory: give a directory'],
+    ['local', ['--state-dir', 'FILE:a-file/sub'], 'runs through a file, not a directory'],
+    ['run', [], 'give exactly one FILE'],
+    ['run', ['FILE:missing.jsonl'], 'is not a readable file'],
+    ['run', ['FILE:data.jsonl', '--bucket', 'b'], 'with --bucket, also give --state-machine-arn'],
+    [
+      'run',
+      ['FILE:data.jsonl', '--state-machine-arn', 'sm'],
+      "--state-machine-arn 'sm' is not a state machine ARN",
+    ],
+    [
+      'run',
+      ['FILE:data.jsonl', '--endpoint', 'localhost:4566'],
+      "--endpoint 'localhost:4566' is not an http(s) URL",
+    ],
+    ['runs', ['--limit', '0'], "--limit '0' is not a whole number"],
+    ['runs', ['--state-machine-arn', 'arn:aws:s3:::bucket'], 'is not a state machine ARN'],
+    ['runs', ['extra'], "Unexpected argument 'extra'"],
+    ['report', [], 'give exactly one RUN'],
+    ['report', ['no such name!'], "RUN 'no such name!' is neither a run name"],
+    ['report', [SM], 'is not an execution ARN'],
+    ['report', ['tv-x'], 'a run name alone needs --state-machine-arn'],
+    ['scan', [], 'missing FILE'],
+    ['scan', ['--polcy', 'x'], "Unknown option '--polcy'"],
+    ['remediate', ['--reason', 'r'], 'give --model ARN'],
+    [
+      'remediate',
+      ['--model', 'not-an-arn', '--reason', 'r'],
+      "--model 'not-an-arn' is not a custom model ARN",
+    ],
+    ['remediate', ['--model', SM, '--reason', 'r'], 'is not a custom model ARN'],
+  ])('%s %j', async (command, args, message) => {
+    const saved = process.env.AWS_ENDPOINT_URL;
+    delete process.env.AWS_ENDPOINT_URL;
+    try {
+      const r = await cli(command, ...args.map((a) => (a.startsWith('FILE:') ? file(a.slice(5)) : a)));
+      expect(r.code).toBe(64);
+      expect(r.stderr).toMatch(new RegExp(`^tunevault ${command}: `));
+      expect(r.stderr).toContain(message);
+    } finally {
+      if (saved !== undefined) process.env.AWS_ENDPOINT_URL = saved;
+    }
+  });
+
+  it('no command, or an unknown one: exit 64 with the command list; --help exits 0', async () => {
+    expect(await cli()).toMatchObject({
+      code: 64,
+      stderr: expect.stringMatching(/^tunevault: give a command/),
+    });
+    expect(await cli('deploy')).toMatchObject({
+      code: 64,
+      stderr: expect.stringContaining("unknown command 'deploy'"),
+    });
+    for (const command of ['demo', 'local', 'run', 'runs', 'report', 'scan', 'remediate']) {
+      const r = await cli(command, '--help');
+      expect(r).toMatchObject({ code: 0, stdout: expect.stringContaining(`tunevault ${command}`) });
+    }
+  });
+
+  it('the bin exits 64 as a shell sees it', async () => {
+    const bin = path.join(ROOT, 'bin', 'tunevault.js');
+    const err = await promisify(execFile)(process.execPath, [bin, 'runs', '--bogus'], { cwd: ROOT }).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(err).toMatchObject({
+      code: 64,
+      stderr: expect.stringMatching(/^tunevault runs: Unknown option '--bogus'/),
+    });
+  });
+});
+
+describe('an endpoint where nothing answers is named as such (exit 69), not "give the execution ARN"', () => {
+  it.each([
+    ['runs', []],
+    ['report', ['tv-some-run']],
+    ['report', ['arn:aws:states:us-east-1:000000000000:execution:tunevault-dev-customization:tv-x']],
+    ['runs', ['--state-machine-arn', SM]],
+    ['run', ['FILE:data.jsonl']],
+  ])('%s %j with --endpoint', async (command, args) => {
+    const endpoint = `http://127.0.0.1:${closedPort}`;
+    const r = await cli(
+      command,
+      ...args.map((a) => (a.startsWith('FILE:') ? file(a.slice(5)) : a)),
+      '--endpoint',
+      endpoint,
+    );
+    expect(r.code).toBe(69);
+    expect(r.stderr).toContain(
+      `tunevault ${command}: cannot reach the endpoint ${endpoint} (connection refused`,
+    );
+    expect(r.stderr).toContain('npx tunevault local');
+  });
+
+  it('from AWS_ENDPOINT_URL, it says so', async () => {
+    const saved = process.env.AWS_ENDPOINT_URL;
+    process.env.AWS_ENDPOINT_URL = `http://localhost:${closedPort}`;
+    try {
+      const r = await cli('report', 'tv-some-run');
+      expect(r.code).toBe(69);
+      expect(r.stderr).toContain('connection refused: nothing listens there, from AWS_ENDPOINT_URL');
+    } finally {
+      if (saved === undefined) delete process.env.AWS_ENDPOINT_URL;
+      else process.env.AWS_ENDPOINT_URL = saved;
+    }
+  });
+});
