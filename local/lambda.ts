@@ -115,8 +115,8 @@ export class LocalLambda {
       bundle: true,
       platform: 'node',
       format: 'cjs',
-      // Node 20 runs these bundles locally even when serverless.yml targets a newer runtime.
-      target: 'node20',
+      // This process runs the bundles: its own Node is the target (serverless.yml's is for the zips).
+      target: `node${process.versions.node}`,
       minify: options.minify ?? false,
       external: options.external ?? [],
       define: {
