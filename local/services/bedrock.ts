@@ -7,6 +7,7 @@
  * CSVs land in the output location through the ObjectStore, and the custom model appears.
  * Loss curves are derived from the training bytes, so the same data always gives the same numbers.
  */
+import * as bedrockModel from '@aws-sdk/client-bedrock';
 import { createHash, randomBytes } from 'node:crypto';
 import {
   AwsError,
@@ -18,6 +19,8 @@ import {
   type PutEvents,
 } from '../core/types';
 import { seededRandom } from '../core/random';
+import { parseJsonBody } from '../core/json-protocol';
+import { checkInputShape } from '../core/json-shapes';
 
 export type JobStatus = 'InProgress' | 'Completed' | 'Failed' | 'Stopping' | 'Stopped';
 /**
@@ -484,7 +487,8 @@ export class BedrockService implements LocalService {
         404,
       );
     }
-    const body = this.parseBody(req);
+    const body = parseJsonBody<Body>(req);
+    checkInputShape(bedrockModel, route.operation, body);
     const id = route.id ?? '';
     switch (route.operation) {
       case 'CreateModelCustomizationJob':
@@ -591,19 +595,6 @@ export class BedrockService implements LocalService {
       if (root === 'listTagsForResource') return { operation: 'ListTagsForResource' };
     }
     return undefined;
-  }
-
-  private parseBody(req: LocalRequest): Body {
-    if (req.body.length === 0) return {};
-    try {
-      const parsed: unknown = JSON.parse(req.body.toString('utf8'));
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-        throw new Error('not an object');
-      }
-      return parsed as Body;
-    } catch {
-      throw new AwsError('SerializationException', 'Request body is not a valid JSON object');
-    }
   }
 
   private json(body: unknown, status = 200): LocalResponse {

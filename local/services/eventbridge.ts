@@ -6,16 +6,10 @@
  * No maintained npm package implements EventBridge pattern matching (the one candidate found,
  * `eb-patterns`, is not in the registry), so the content-filtering matcher is written here.
  */
+import * as eventsModel from '@aws-sdk/client-eventbridge';
 import { randomUUID } from 'node:crypto';
 import { isIPv4 } from 'node:net';
-import {
-  jsonResponse,
-  parseJsonBody,
-  AwsJsonService,
-  requireString,
-  optionalString,
-  paginate,
-} from '../core/json-protocol';
+import { jsonResponse, AwsJsonService, requireString, optionalString, paginate } from '../core/json-protocol';
 import {
   AwsError,
   type BusEntry,
@@ -110,12 +104,12 @@ export class EventBridgeService extends AwsJsonService {
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(private readonly options: EventBridgeOptions) {
-    super(CONTENT_TYPE);
+    super(CONTENT_TYPE, eventsModel);
   }
 
   async handle(req: LocalRequest): Promise<LocalResponse> {
     const op = this.operationOf(req);
-    const body = parseJsonBody<Body>(req);
+    const body = this.readInput<Body>(req);
     return jsonResponse(this.call(op, body), CONTENT_TYPE);
   }
 

@@ -6,8 +6,9 @@
  * ciphertext blob names its key, so Decrypt needs no KeyId, and a blob from one key can never open
  * under another. Asymmetric and HMAC keys exist for their metadata only.
  */
+import * as kmsModel from '@aws-sdk/client-kms';
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
-import { jsonResponse, parseJsonBody, AwsJsonService } from '../core/json-protocol';
+import { jsonResponse, AwsJsonService } from '../core/json-protocol';
 import { AwsError, type KeyStore, type LocalRequest, type LocalResponse } from '../core/types';
 
 type KeyState = 'Enabled' | 'Disabled' | 'PendingDeletion';
@@ -276,14 +277,14 @@ export class KmsService extends AwsJsonService implements KeyStore {
   private grants = new Map<string, GrantRecord>();
 
   constructor(options: { accountId: string; region: string }) {
-    super();
+    super('application/x-amz-json-1.1', kmsModel);
     this.accountId = options.accountId;
     this.region = options.region;
   }
 
   async handle(req: LocalRequest): Promise<LocalResponse> {
     const op = this.operationOf(req);
-    const body = parseJsonBody<Body>(req);
+    const body = this.readInput<Body>(req);
     this.purgeExpired();
     // Own properties only: a target such as `TrentService.constructor` must not reach Object.prototype.
     const handler = Object.hasOwn(this.operations, op) ? this.operations[op] : undefined;
