@@ -119,6 +119,18 @@ function parseCopySource(header: string): { bucket: string; key: string; version
 /** S3 canonical user ids are 64 hex digits; derive a stable one from the account. */
 const canonicalId = (accountId: string) => createHash('sha256').update(`s3:${accountId}`).digest('hex');
 
+/** "The object key name is a sequence of Unicode characters with UTF-8 encoding of up to 1,024 bytes" (S3 User Guide, object keys). */
+const MAX_KEY_BYTES = 1024;
+/** The operations that name a key to create; a longer key is S3's KeyTooLongError. */
+const KEY_WRITES = new Set([
+  'PutObject',
+  'CopyObject',
+  'CreateMultipartUpload',
+  'UploadPart',
+  'UploadPartCopy',
+  'CompleteMultipartUpload',
+]);
+
 export class S3Service implements LocalService, ObjectStore {
   readonly signingName = 's3';
   private readonly store: Store;
@@ -202,8 +214,14 @@ export class S3Service implements LocalService, ObjectStore {
       throw new AwsError('NotImplemented', `${operation} is not implemented by the embedded S3`, 501);
     const expectedOwner = req.headers['x-amz-expected-bucket-owner'];
     if (expectedOwner !== undefined && expectedOwner !== this.options.accountId) throw accessDenied();
+    const target = targetOf(pathStyle(req));
+    if (KEY_WRITES.has(operation) && Buffer.byteLength(target.key) > MAX_KEY_BYTES)
+      throw new AwsError('KeyTooLongError', 'Your key is too long', 400, {
+        Size: String(Buffer.byteLength(target.key)),
+        MaxSizeAllowed: String(MAX_KEY_BYTES),
+      });
     const requestId = newRequestId();
-    const response = await handler({ req, ...targetOf(pathStyle(req)), requestId });
+    const response = await handler({ req, ...target, requestId });
     return { ...response, headers: { ...requestIdHeaders(requestId), ...response.headers } };
   }
 
@@ -483,7 +501,13 @@ export class S3Service implements LocalService, ObjectStore {
   private async deleteObjects(call: Call): Promise<LocalResponse> {
     const { req, bucket } = call;
     const b = this.store.bucket(bucket);
-    const doc = parseXml(readPayload(req).data, 'Delete');
+    const payload = readPayload(req);
+    // S3 refuses a Multi-Object Delete whose body no checksum protects (API_DeleteObjects: "The
+    // Content-MD5 request header is required"; the SDKs' flexible checksums, x-amz-checksum-* as a
+    // header or trailer, stand in for it).
+    if (req.headers['content-md5'] === undefined && !payload.checksum)
+      throw invalidRequest('Missing required header for this request: Content-MD5.');
+    const doc = parseXml(payload.data, 'Delete');
     const quiet = childText(doc, 'Quiet')?.trim() === 'true';
     const objects = children(doc, 'Object').map((o) => {
       const key = childText(o, 'Key');
