@@ -34,6 +34,8 @@ export interface EmbeddedAwsOptions {
   logLevel?: string;
   /** Where the in-process functions' stdout and stderr go; this process's own by default. */
   functionLogs?: NodeJS.WritableStream;
+  /** Load every function's bundle before the endpoint is ready, so a broken one fails the start (tunevault local). */
+  warmFunctions?: boolean;
   /** Multiplies ASL Retry intervals (tests use a small value). */
   timeScale?: number;
   onHistoryEvent?: (executionArn: string, event: HistoryEvent) => void;
@@ -137,6 +139,7 @@ export class EmbeddedAws {
       faults: this.faults,
       host: options.host ?? '127.0.0.1',
       port: options.port ?? 4566,
+      holdUntilOpen: true,
       control: (req) => handleControl(this, req),
     });
   }
@@ -148,6 +151,11 @@ export class EmbeddedAws {
 
   get url(): string {
     return this.endpoint.url;
+  }
+
+  /** `starting` until the stack is deployed and every function can run, then `ready`. */
+  get readiness() {
+    return this.endpoint.readiness;
   }
 
   /** Async Lambda invocations that failed after their retries (S3 and EventBridge triggers). */
@@ -177,31 +185,44 @@ export class EmbeddedAws {
     return this.options.stateDir ? path.join(path.resolve(this.options.stateDir), 'state.json') : undefined;
   }
 
+  /**
+   * Binds the port (it answers `GET /_tunevault/health` with `starting` at once and holds every
+   * other request), deploys the stack through an internal listener, bundles every function (and
+   * with `warmFunctions` loads each one), then serves the held requests in arrival order.
+   */
   async start(): Promise<DeployedStack> {
     const file = this.statePath();
     if (file && fs.existsSync(file))
       this.restore(JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>);
     await this.endpoint.listen();
-    const stage = this.options.stage ?? 'dev';
-    const config = await printServerlessConfig(stage, this.options.params ?? {});
-    this.lambda.setBaseEnvironment(
-      {
-        ...this.clientEnvironment(),
-        POWERTOOLS_METRICS_NAMESPACE: 'TuneVault',
-        POWERTOOLS_METRICS_DISABLED: 'true',
-      },
-      { POWERTOOLS_LOG_LEVEL: this.options.logLevel ?? 'WARN' },
-    );
-    this.deployed = await deployStack({
-      endpoint: this.url,
-      accountId: this.accountId,
-      region: this.region,
-      stage,
-      config,
-      lambda: this.lambda,
-    });
-    const esbuild = (config.custom.esbuild ?? {}) as { minify?: boolean; external?: string[] };
-    await this.lambda.bundle({ ...(esbuild.external ? { external: esbuild.external } : {}) });
+    try {
+      const internal = await this.endpoint.listenInternal();
+      const stage = this.options.stage ?? 'dev';
+      const config = await printServerlessConfig(stage, this.options.params ?? {});
+      this.lambda.setBaseEnvironment(
+        {
+          ...this.clientEnvironment(),
+          POWERTOOLS_METRICS_NAMESPACE: 'TuneVault',
+          POWERTOOLS_METRICS_DISABLED: 'true',
+        },
+        { POWERTOOLS_LOG_LEVEL: this.options.logLevel ?? 'WARN' },
+      );
+      this.deployed = await deployStack({
+        endpoint: internal,
+        accountId: this.accountId,
+        region: this.region,
+        stage,
+        config,
+        lambda: this.lambda,
+      });
+      const esbuild = (config.custom.esbuild ?? {}) as { minify?: boolean; external?: string[] };
+      await this.lambda.bundle({ ...(esbuild.external ? { external: esbuild.external } : {}) });
+      if (this.options.warmFunctions) this.lambda.warm();
+      await this.endpoint.closeInternal();
+    } catch (err) {
+      this.endpoint.fail(err instanceof Error ? err.message : String(err));
+      throw err;
+    }
     // Handlers in this process reach the endpoint the same way a deployed function reaches AWS.
     Object.assign(process.env, this.clientEnvironment());
     // With a state dir, the state is also saved every few seconds, so a killed process loses little.
@@ -209,6 +230,7 @@ export class EmbeddedAws {
       this.saveTimer = setInterval(() => this.saveState(), 5000);
       this.saveTimer.unref();
     }
+    this.endpoint.open();
     return this.deployed;
   }
 

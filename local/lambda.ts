@@ -150,6 +150,11 @@ export class LocalLambda {
     return handler as Handler;
   }
 
+  /** Loads every function's bundle now (as a cold start would), so a bundle that cannot load fails here. */
+  warm(): void {
+    for (const fn of this.byArn.values()) this.load(fn);
+  }
+
   /** RequestResponse: resolves with the handler's result, rejects with its error (name kept). */
   async invoke(arnOrName: string, event: unknown): Promise<unknown> {
     const fn = this.find(arnOrName);

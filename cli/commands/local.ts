@@ -2,7 +2,9 @@
  * `tunevault local`: the embedded AWS with the stack deployed, until Ctrl-C. Prints the
  * environment for the SDK, awscli and `serverless invoke local`.
  */
+import os from 'node:os';
 import { CONTROL_ROUTES } from '../../local/control';
+import { isLoopback, isWildcard } from '../../local/core/host-origin';
 import { EmbeddedAws, ensureStateDir, StateDirError } from '../../local/embedded';
 import { seedSampleEvents } from '../../local/seed';
 import { printable as p } from '../lib/text';
@@ -21,13 +23,18 @@ export async function run(args: string[]): Promise<number> {
       'job-seconds': { type: 'string', default: '10' },
       'log-level': { type: 'string', default: 'INFO' },
       'no-seed': { type: 'boolean', default: false },
+      'allow-remote': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
     console.log(
-      'tunevault local [--port 4566] [--host 127.0.0.1] [--state-dir DIR] [--stage dev] [--job-seconds 10] [--log-level INFO] [--no-seed]\n' +
+      'tunevault local [--port 4566] [--host 127.0.0.1 [--allow-remote]] [--state-dir DIR] [--stage dev] [--job-seconds 10] [--log-level INFO] [--no-seed]\n' +
         '  Runs the embedded AWS with the stack until Ctrl-C. State is in memory unless --state-dir is given.\n' +
+        '  The port answers GET /_tunevault/health at once (status starting, then ready); every other\n' +
+        '  request waits until the stack is deployed and every function can run.\n' +
+        '  --host other than a loopback address needs --allow-remote: anyone who can reach the port could\n' +
+        '  then read and write the S3 data, use the KMS keys and drive the control API.\n' +
         '  Stores the object and creates the key the sample events in events/ name, so that\n' +
         '  `serverless invoke local -f <fn> -p events/<fn>.json` finds it; --no-seed leaves the buckets empty.',
     );
@@ -38,6 +45,12 @@ export async function run(args: string[]): Promise<number> {
   const logLevel = values['log-level'].toUpperCase();
   if (!LOG_LEVELS.includes(logLevel))
     throw new UsageError(`--log-level '${values['log-level']}' is not one of ${LOG_LEVELS.join(', ')}.`);
+  const host = values.host;
+  const remote = !isLoopback(host);
+  if (remote && !values['allow-remote'])
+    throw new UsageError(
+      `--host '${host}' is not a loopback address: other machines could reach the embedded AWS. Add --allow-remote to do that knowingly, or use --host 127.0.0.1.`,
+    );
   const stateDir = values['state-dir'];
   if (stateDir !== undefined) {
     try {
@@ -49,12 +62,22 @@ export async function run(args: string[]): Promise<number> {
   }
   const aws = new EmbeddedAws({
     port,
-    host: values.host,
+    host,
+    warmFunctions: true,
     stage: values.stage,
     jobDurationMs: jobSeconds * 1000,
     logLevel,
     ...(stateDir !== undefined ? { stateDir } : {}),
   });
+  if (remote)
+    console.error(
+      `WARNING: --host ${host} --allow-remote: the embedded AWS will answer every machine that can reach port ${port} of this one. ` +
+        'It has no real security: anyone there can read and write its S3 data (your training data), use its KMS keys, and drive ' +
+        'its control API (faults, redelivery) with the documented dummy credentials. Use it only on a network you trust.',
+    );
+  console.error(
+    `Starting the embedded AWS on ${host}:${port === 0 ? '<a free port>' : port}; requests wait until the stack is deployed (GET /_tunevault/health says ready then) …`,
+  );
   try {
     await aws.start();
   } catch (err) {
@@ -81,6 +104,15 @@ export async function run(args: string[]): Promise<number> {
   for (const o of seeded) {
     const version = o.versionId ? ` (version ${o.versionId})` : '';
     console.log(`  sample data     ${p(o.what)}${p(version)}${o.created ? '' : ', kept'}`);
+  }
+  if (isWildcard(aws.endpoint.bound.address)) {
+    const others = Object.values(os.networkInterfaces())
+      .flat()
+      .filter((i) => i && !i.internal && (aws.endpoint.bound.family === 'IPv6' || i.family === 'IPv4'))
+      .map(
+        (i) => `http://${i?.family === 'IPv6' ? `[${i.address}]` : i?.address}:${aws.endpoint.bound.port}`,
+      );
+    if (others.length > 0) console.log(`  other machines  ${others.join('  ')}`);
   }
   console.log('\nExport this environment in another shell:\n');
   for (const [k, v] of Object.entries(env)) console.log(`export ${k}=${JSON.stringify(v)}`);

@@ -65,6 +65,12 @@ describe('usage errors: exit 64, `tunevault <command>: …` naming the bad input
     ['local', ['--job-seconds=-1'], "--job-seconds '-1'"],
     ['local', ['--log-level', 'LOUD'], "--log-level 'LOUD' is not one of"],
     ['local', ['--state-dir', 'FILE:a-file'], 'is a file, not a directory: give a directory'],
+    [
+      'local',
+      ['--host', '0.0.0.0'],
+      "--host '0.0.0.0' is not a loopback address: other machines could reach",
+    ],
+    ['local', ['--host', '192.168.1.20'], 'Add --allow-remote to do that knowingly'],
     ['local', ['--state-dir', 'FILE:a-file/sub'], 'runs through a file, not a directory'],
     ['run', [], 'give exactly one FILE'],
     ['run', ['FILE:missing.jsonl'], 'is not a readable file'],
@@ -133,6 +139,24 @@ describe('usage errors: exit 64, `tunevault <command>: …` naming the bad input
       stderr: expect.stringMatching(/^tunevault runs: Unknown option '--bogus'/),
     });
   });
+});
+
+it('local --host 0.0.0.0 --allow-remote warns, naming the risk, before it starts', async () => {
+  // The port is taken, so the start fails at once, right after the warning.
+  const busy = net.createServer();
+  await new Promise<void>((r) => busy.listen(0, '0.0.0.0', r));
+  const port = (busy.address() as net.AddressInfo).port;
+  try {
+    const r = await cli('local', '--host', '0.0.0.0', '--allow-remote', '--port', String(port));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      `WARNING: --host 0.0.0.0 --allow-remote: the embedded AWS will answer every machine that can reach port ${port}`,
+    );
+    expect(r.stderr).toContain('read and write its S3 data');
+    expect(r.stderr).toContain(`port ${port} is in use`);
+  } finally {
+    await new Promise<void>((r) => busy.close(() => r()));
+  }
 });
 
 describe('an endpoint where nothing answers is named as such (exit 69), not "give the execution ARN"', () => {
