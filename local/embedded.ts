@@ -5,11 +5,15 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { handleControl } from './control';
 import { FaultInjector } from './core/faults';
 import { LocalEndpoint } from './core/server';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION, type LocalService } from './core/types';
 import { type DeployedStack, deployStack } from './deploy';
+import { type Authorizer as IamAuthorizer, Authorizer, type Caller } from './iam/authorizer';
+import { IamRegistry } from './iam/registry';
+import type { IamMode } from './iam/types';
 import { LocalLambda } from './lambda';
 import { BedrockService } from './services/bedrock';
 import { DynamoDbService } from './services/dynamodb';
@@ -18,7 +22,7 @@ import { KmsService } from './services/kms';
 import { S3Service } from './services/s3';
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { StepFunctionsService } from './services/stepfunctions';
-import { printServerlessConfig } from './stack';
+import { PROJECT_ROOT, packageTemplate } from './stack';
 
 export interface EmbeddedAwsOptions {
   port?: number;
@@ -39,6 +43,18 @@ export interface EmbeddedAwsOptions {
   /** Multiplies ASL Retry intervals (tests use a small value). */
   timeScale?: number;
   onHistoryEvent?: (executionArn: string, event: HistoryEvent) => void;
+  /** enforce (default): AWS's IAM decides every request; audit: decided and recorded, never refused; off. */
+  iam?: IamMode;
+}
+
+/** Who invokes a function: a role session (Step Functions) or a service with its source (S3, EventBridge). */
+export type Invoker =
+  | { roleArn: string; sessionName: string }
+  | { service: string; sourceArn: string; sourceAccount: string };
+
+/** The error Step Functions reports when Lambda refuses an invocation (Lambda.AWSLambdaException). */
+export class LambdaInvokeDeniedError extends Error {
+  override readonly name = 'Lambda.AWSLambdaException';
 }
 
 /** A --state-dir that cannot hold the state: a file, a path through a file, or not writable. */
@@ -81,6 +97,8 @@ export class EmbeddedAws {
   readonly sfn: StepFunctionsService;
   readonly dynamodb: DynamoDbService;
   readonly endpoint: LocalEndpoint;
+  readonly iam: IamRegistry;
+  readonly authorizer: IamAuthorizer;
   private deployed: DeployedStack | undefined;
   private readonly historyListeners = new Set<(executionArn: string, event: HistoryEvent) => void>();
   private readonly lambdaFailures: { functionArn: string; error: string }[] = [];
@@ -89,26 +107,38 @@ export class EmbeddedAws {
   constructor(private readonly options: EmbeddedAwsOptions = {}) {
     const { accountId, region } = this;
     if (options.functionLogs) this.lambda.setLogDestination(options.functionLogs);
-    const invokeAsync = (functionArn: string, event: unknown) =>
+    const stateDir = options.stateDir ? ensureStateDir(options.stateDir) : undefined;
+    this.iam = new IamRegistry(accountId, 'aws', this.savedSeed(stateDir));
+    this.authorizer = new Authorizer({ registry: this.iam, region, mode: options.iam ?? 'enforce' });
+    const asyncFailure = (functionArn: string, err: unknown) =>
+      this.lambdaFailures.push({
+        functionArn,
+        error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+      });
+    // S3 and EventBridge invoke asynchronously; the function's resource policy must allow the service.
+    const invokeAsyncAs = (service: string) => (functionArn: string, event: unknown, sourceArn?: string) =>
       new Promise<unknown>((resolve) => {
-        this.lambda.invokeAsync(functionArn, event, (err) => {
-          this.lambdaFailures.push({
-            functionArn,
-            error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
-          });
-        });
+        const invoker: Invoker = { service, sourceArn: sourceArn ?? '', sourceAccount: accountId };
+        this.authorizeInvoke(functionArn, invoker).then(
+          () => this.lambda.invokeAsync(functionArn, event, (err) => asyncFailure(functionArn, err)),
+          (err: unknown) => asyncFailure(functionArn, err),
+        );
         resolve(undefined);
       });
-    const stateDir = options.stateDir ? ensureStateDir(options.stateDir) : undefined;
-    this.kms = new KmsService({ accountId, region });
+    this.kms = new KmsService({ accountId, region, authorizer: this.authorizer });
     this.s3 = new S3Service({
       accountId,
       region,
       kms: this.kms,
-      invokeLambda: invokeAsync,
+      invokeLambda: invokeAsyncAs('s3.amazonaws.com'),
+      authorizer: this.authorizer,
       ...(stateDir ? { dataDir: path.join(stateDir, 's3') } : {}),
     });
-    this.events = new EventBridgeService({ accountId, region, invokeLambda: invokeAsync });
+    this.events = new EventBridgeService({
+      accountId,
+      region,
+      invokeLambda: invokeAsyncAs('events.amazonaws.com'),
+    });
     this.bedrock = new BedrockService({
       accountId,
       region,
@@ -116,11 +146,16 @@ export class EmbeddedAws {
       kms: this.kms,
       putEvents: (entries) => this.events.putEvents(entries),
       jobDurationMs: options.jobDurationMs ?? 3000,
+      iam: { authorizer: this.authorizer, registry: this.iam },
     });
     this.sfn = new StepFunctionsService({
       accountId,
       region,
-      invokeLambda: (arn, event) => this.lambda.invoke(arn, event),
+      invokeLambda: async (arn, event, roleArn?: string, sessionName?: string) => {
+        if (roleArn)
+          await this.authorizeInvoke(arn, { roleArn, sessionName: sessionName ?? 'StepFunctions' });
+        return this.lambda.invoke(arn, event);
+      },
       putEvents: (entries) => this.events.putEvents(entries),
       timeScale: options.timeScale ?? 1,
       onHistoryEvent: (arn, event) => {
@@ -141,7 +176,55 @@ export class EmbeddedAws {
       port: options.port ?? 4566,
       holdUntilOpen: true,
       control: (req) => handleControl(this, req),
+      authenticate: this.iam,
+      authorizer: this.authorizer,
     });
+  }
+
+  /** The seed of the role sessions' credentials: kept in the state dir so printed credentials stay valid. */
+  private savedSeed(stateDir: string | undefined): string | undefined {
+    if (!stateDir) return undefined;
+    const file = path.join(stateDir, 'iam-seed');
+    if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
+    const seed = IamRegistry.newSeed();
+    fs.writeFileSync(file, seed, { mode: 0o600 });
+    return seed;
+  }
+
+  /**
+   * lambda:InvokeFunction for INVOKER on FUNCTIONARN: a role session by its identity policies (and
+   * the function policy), a service principal by the function's resource policy with the source
+   * it names (aws:SourceArn / aws:SourceAccount), as Lambda decides it.
+   */
+  async authorizeInvoke(functionArn: string, invoker: Invoker): Promise<void> {
+    const caller: Caller =
+      'roleArn' in invoker
+        ? {
+            principal: this.iam.session(invoker.roleArn, invoker.sessionName).principal,
+            secureTransport: true,
+            sourceIp: '',
+          }
+        : { principal: this.iam.service(invoker.service), secureTransport: true, sourceIp: '' };
+    const policy = this.iam.lambdaPolicy(functionArn);
+    const context: Record<string, string> =
+      'service' in invoker
+        ? { 'aws:SourceArn': invoker.sourceArn, 'aws:SourceAccount': invoker.sourceAccount }
+        : {};
+    try {
+      await this.authorizer.require(caller, 'lambda', [
+        {
+          action: 'lambda:InvokeFunction',
+          resource: functionArn,
+          context,
+          ...(policy ? { resourcePolicy: policy } : {}),
+        },
+      ]);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      throw new LambdaInvokeDeniedError(
+        `${message} (Service: Lambda, Status Code: 403, Error Code: AccessDeniedException)`,
+      );
+    }
   }
 
   get stack(): DeployedStack {
@@ -196,9 +279,11 @@ export class EmbeddedAws {
       this.restore(JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>);
     await this.endpoint.listen();
     try {
+      // The deployment talks to an internal listener; the public port holds requests until open().
       const internal = await this.endpoint.listenInternal();
       const stage = this.options.stage ?? 'dev';
-      const config = await printServerlessConfig(stage, this.options.params ?? {});
+      const template = await packageTemplate(stage, this.options.params ?? {});
+      const service = serverlessYaml();
       this.lambda.setBaseEnvironment(
         {
           ...this.clientEnvironment(),
@@ -212,11 +297,13 @@ export class EmbeddedAws {
         accountId: this.accountId,
         region: this.region,
         stage,
-        config,
+        service: service.name,
+        template,
         lambda: this.lambda,
+        registry: this.iam,
+        authorizer: this.authorizer,
       });
-      const esbuild = (config.custom.esbuild ?? {}) as { minify?: boolean; external?: string[] };
-      await this.lambda.bundle({ ...(esbuild.external ? { external: esbuild.external } : {}) });
+      await this.lambda.bundle(service.external.length > 0 ? { external: service.external } : {});
       if (this.options.warmFunctions) this.lambda.warm();
       await this.endpoint.closeInternal();
     } catch (err) {
@@ -261,6 +348,20 @@ export class EmbeddedAws {
     if (state.events) this.events.restore(state.events);
   }
 
+  /** Credentials per function role, for `serverless invoke local` as that function (printed by `tunevault local`). */
+  functionCredentials(): { key: string; name: string; roleArn: string; env: Record<string, string> }[] {
+    return this.stack.functions.map((f) => ({
+      key: f.key,
+      name: f.name,
+      roleArn: f.roleArn ?? '',
+      env: {
+        AWS_ACCESS_KEY_ID: f.credentials?.accessKeyId ?? '',
+        AWS_SECRET_ACCESS_KEY: f.credentials?.secretAccessKey ?? '',
+        ...(f.credentials?.sessionToken ? { AWS_SESSION_TOKEN: f.credentials.sessionToken } : {}),
+      },
+    }));
+  }
+
   /** Writes the state (with --state-dir) and stops everything. */
   async stop(): Promise<void> {
     await this.lambda.idle();
@@ -272,4 +373,17 @@ export class EmbeddedAws {
     await this.dynamodb.close();
     this.lambda.dispose();
   }
+}
+
+/** The service name and esbuild externals of serverless.yml (plain values; no variables needed). */
+function serverlessYaml(): { name: string; external: string[] } {
+  const doc = parseYaml(fs.readFileSync(path.join(PROJECT_ROOT, 'serverless.yml'), 'utf8')) as {
+    service?: string;
+    custom?: { esbuild?: { external?: unknown } };
+  };
+  const external = doc.custom?.esbuild?.external;
+  return {
+    name: String(doc.service ?? 'tunevault'),
+    external: Array.isArray(external) ? external.map(String) : [],
+  };
 }

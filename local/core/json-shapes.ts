@@ -3,9 +3,9 @@
  * ships (each client exports its operations' schemas as `<Operation>$`). AWS's JSON frontends
  * refuse such a body before the operation runs, with `SerializationException` — a number where a
  * string belongs reads "NUMBER_VALUE cannot be converted to String" (DynamoDB's wording, which
- * dynalite reproduces) — so a service here never sees `KeyId: 123` or `Tags: {}` and cannot
- * mistake it for a missing or odd value. Unknown members and `null` members are ignored, as AWS
- * ignores them. Written by hand: the SDK's schema serde serializes and deserializes, it does not
+ * dynalite reproduces) — so a service here never sees `KeyId: 123`, `Tags: {}` or `Entries:
+ * [null]` and cannot mistake it for a missing or odd value. Unknown members and `null` members
+ * are ignored, as AWS ignores them; a null inside a list or map is refused unless it is @sparse. Written by hand: the SDK's schema serde serializes and deserializes, it does not
  * validate.
  */
 import { NormalizedSchema } from '@smithy/core/schema';
@@ -51,7 +51,12 @@ function check(value: unknown, schema: Schema): void {
         ? serializationError('Start of structure or map found where not expected')
         : serializationError(`Expected a list, found ${TOKEN(value)}`);
     const item = schema.getValueSchema();
-    for (const v of value) check(v, item);
+    const sparse = Boolean(schema.getMergedTraits().sparse);
+    for (const v of value) {
+      if (v === null && !sparse)
+        throw serializationError('Null value found in a list that does not allow nulls');
+      check(v, item);
+    }
     return;
   }
   if (schema.isMapSchema()) {
@@ -60,7 +65,12 @@ function check(value: unknown, schema: Schema): void {
         ? serializationError('Start of list found where not expected')
         : serializationError(`Expected a map, found ${TOKEN(value)}`);
     const item = schema.getValueSchema();
-    for (const v of Object.values(value)) check(v, item);
+    const sparse = Boolean(schema.getMergedTraits().sparse);
+    for (const v of Object.values(value)) {
+      if (v === null && !sparse)
+        throw serializationError('Null value found in a map that does not allow nulls');
+      check(v, item);
+    }
     return;
   }
   if (schema.isStringSchema() || schema.isBlobSchema()) {

@@ -21,6 +21,15 @@ import {
 import { seededRandom } from '../core/random';
 import { parseJsonBody } from '../core/json-protocol';
 import { checkInputShape } from '../core/json-shapes';
+import { asCaller, currentCaller } from '../iam/authorizer';
+import type { AccessRequest } from '../iam/types';
+import {
+  authorizeJobCreation,
+  type BedrockIam,
+  bedrockAccessRequests,
+  bedrockItself,
+  jobSession,
+} from './bedrock-access';
 
 export type JobStatus = 'InProgress' | 'Completed' | 'Failed' | 'Stopping' | 'Stopped';
 /**
@@ -39,6 +48,8 @@ export interface BedrockServiceOptions {
   putEvents: PutEvents;
   /** Simulated wall time from InProgress to Completed (default 3000 ms). */
   jobDurationMs?: number;
+  /** With it, jobs check PassRole, the role's trust and the model key, and run as the service role. */
+  iam?: BedrockIam;
 }
 
 interface Tag {
@@ -428,6 +439,41 @@ export class BedrockService implements LocalService {
     this.kms = options.kms;
     this.putEvents = options.putEvents;
     this.jobDurationMs = options.jobDurationMs ?? 3000;
+    this.iam = options.iam;
+  }
+
+  private readonly iam: BedrockIam | undefined;
+
+  accessRequests(req: LocalRequest): AccessRequest[] {
+    const route = this.route(req);
+    if (!route) return [];
+    const lookups = {
+      region: this.region,
+      accountId: this.accountId,
+      jobArn: (id: string) =>
+        id.startsWith('arn:')
+          ? id
+          : ([...this.jobs.values()].find((j) => j.jobName === id)?.jobArn ??
+            `arn:aws:bedrock:${this.region}:${this.accountId}:model-customization-job/${id}`),
+      modelArn: (id: string) =>
+        id.startsWith('arn:')
+          ? id
+          : ([...this.models.values()].find((m) => m.modelName === id)?.modelArn ??
+            `arn:aws:bedrock:${this.region}:${this.accountId}:custom-model/${id}`),
+      foundationArn: (id: string) => (id.startsWith('arn:') ? id : this.foundationArn(id)),
+    };
+    return bedrockAccessRequests(
+      route.operation,
+      route.id ?? '',
+      this.parseBody(req, route.operation),
+      lookups,
+    );
+  }
+
+  /** Runs FN as the job's service role (reads of training data, writes of output). */
+  private asJobRole<T>(job: JobRecord, fn: () => Promise<T>): Promise<T> {
+    const caller = this.iam ? jobSession(this.iam, job.roleArn, job.id) : undefined;
+    return caller ? asCaller(caller, fn) : fn();
   }
 
   // ---- in-process controls ----
@@ -487,8 +533,7 @@ export class BedrockService implements LocalService {
         404,
       );
     }
-    const body = parseJsonBody<Body>(req);
-    checkInputShape(bedrockModel, route.operation, body);
+    const body = this.parseBody(req, route.operation);
     const id = route.id ?? '';
     switch (route.operation) {
       case 'CreateModelCustomizationJob':
@@ -597,6 +642,13 @@ export class BedrockService implements LocalService {
     return undefined;
   }
 
+  /** The request's JSON object, its members of the types the model gives them (SerializationException otherwise). */
+  private parseBody(req: LocalRequest, operation: string): Body {
+    const body = parseJsonBody<Body>(req);
+    checkInputShape(bedrockModel, operation, body);
+    return body;
+  }
+
   private json(body: unknown, status = 200): LocalResponse {
     return {
       status,
@@ -701,17 +753,29 @@ export class BedrockService implements LocalService {
     const keyId = optionalString(b, 'customModelKmsKeyId');
     if (keyId !== undefined) outputModelKmsKeyArn = await this.resolveModelKey(keyId);
 
+    const id = newId();
+    const jobArn = `arn:aws:bedrock:${this.region}:${this.accountId}:model-customization-job/${baseModel.modelId}/${id}`;
+    const caller = currentCaller();
+    if (this.iam && caller) {
+      await authorizeJobCreation(this.iam, caller, this.kms, {
+        roleArn,
+        jobArn,
+        region: this.region,
+        accountId: this.accountId,
+        ...(outputModelKmsKeyArn !== undefined ? { modelKmsKeyId: outputModelKmsKeyArn } : {}),
+      });
+    }
+
     // Token may have been taken while we awaited KMS: re-check so concurrent retries stay idempotent.
     if (token !== undefined) {
       const existing = this.tokens.get(token);
       if (existing) return { jobArn: existing };
     }
 
-    const id = newId();
     const now = Date.now();
     const job: JobRecord = {
       id,
-      jobArn: `arn:aws:bedrock:${this.region}:${this.accountId}:model-customization-job/${baseModel.modelId}/${id}`,
+      jobArn,
       jobName,
       clientRequestToken: token,
       roleArn,
@@ -980,7 +1044,7 @@ export class BedrockService implements LocalService {
   private async endValidation(job: JobRecord): Promise<void> {
     let training: Buffer;
     try {
-      training = await this.read(job.trainingDataConfig.s3Uri);
+      training = await this.readAs(job, job.trainingDataConfig.s3Uri);
     } catch (err) {
       return this.fail(
         job,
@@ -990,7 +1054,7 @@ export class BedrockService implements LocalService {
     const validationData: Buffer[] = [];
     for (const v of job.validators) {
       try {
-        validationData.push(await this.read(v.s3Uri));
+        validationData.push(await this.readAs(job, v.s3Uri));
       } catch (err) {
         return this.fail(job, `Unable to read the validation data at ${v.s3Uri}: ${errorText(err)}`);
       }
@@ -1018,8 +1082,10 @@ export class BedrockService implements LocalService {
     // Bedrock encrypts the model artifacts with the caller's key at the end: a key disabled or
     // scheduled for deletion mid-job fails the job here.
     if (job.outputModelKmsKeyArn !== undefined) {
+      const keyArn = job.outputModelKmsKeyArn;
+      const encrypt = () => this.kms.generateDataKey(keyArn, { 'aws:bedrock:arn': modelArn }, 'bedrock');
       try {
-        await this.kms.generateDataKey(job.outputModelKmsKeyArn, { 'aws:bedrock:arn': modelArn });
+        await (this.iam ? asCaller(bedrockItself(this.iam), encrypt) : encrypt());
       } catch (err) {
         return this.fail(job, this.keyFailure(job.outputModelKmsKeyArn, err));
       }
@@ -1030,22 +1096,22 @@ export class BedrockService implements LocalService {
     const { bucket, key: prefix } = parseS3Uri(job.outputDataConfig.s3Uri);
     const base = joinKey(prefix, `model-customization-job-${job.id}/`);
     try {
-      await this.s3.putObject(
-        bucket,
-        `${base}training_artifacts/step_wise_training_metrics.csv`,
-        Buffer.from(metrics.trainingCsv),
-        {
-          contentType: 'text/csv',
-        },
-      );
-      if (metrics.validationCsv !== undefined) {
+      await this.asJobRole(job, async () => {
         await this.s3.putObject(
           bucket,
-          `${base}validation_artifacts/post_fine_tuning_validation/validation_metrics.csv`,
-          Buffer.from(metrics.validationCsv),
+          `${base}training_artifacts/step_wise_training_metrics.csv`,
+          Buffer.from(metrics.trainingCsv),
           { contentType: 'text/csv' },
         );
-      }
+        if (metrics.validationCsv !== undefined) {
+          await this.s3.putObject(
+            bucket,
+            `${base}validation_artifacts/post_fine_tuning_validation/validation_metrics.csv`,
+            Buffer.from(metrics.validationCsv),
+            { contentType: 'text/csv' },
+          );
+        }
+      });
     } catch (err) {
       return this.fail(
         job,
@@ -1092,6 +1158,10 @@ export class BedrockService implements LocalService {
     const { bucket, key } = parseS3Uri(uri);
     if (key === '' || key.endsWith('/')) throw new Error('the URI names a prefix, not an object');
     return this.s3.getObject(bucket, key);
+  }
+
+  private readAs(job: JobRecord, uri: string): Promise<Buffer> {
+    return this.asJobRole(job, () => this.read(uri));
   }
 
   /** Undefined when the job's model key is usable; otherwise the failure message. */

@@ -7,6 +7,8 @@
  * `eb-patterns`, is not in the registry), so the content-filtering matcher is written here.
  */
 import * as eventsModel from '@aws-sdk/client-eventbridge';
+import { eventBridgeAccess } from '../iam/json-access';
+import type { AccessRequest } from '../iam/types';
 import { randomUUID } from 'node:crypto';
 import { isIPv4 } from 'node:net';
 import { jsonResponse, AwsJsonService, requireString, optionalString, paginate } from '../core/json-protocol';
@@ -96,6 +98,18 @@ type Body = Record<string, unknown>;
 
 export class EventBridgeService extends AwsJsonService {
   override readonly signingName = 'events';
+
+  private where() {
+    return { region: this.options.region, accountId: this.options.accountId };
+  }
+
+  accessRequests(req: LocalRequest): Promise<AccessRequest[]> {
+    return eventBridgeAccess(
+      this.operationOf(req),
+      this.readInput<Record<string, unknown>>(req),
+      this.where(),
+    );
+  }
   private readonly rules = new Map<string, StoredRule>();
   private readonly log: PutEventRecord[] = [];
   private readonly deliveryLog: DeliveryRecord[] = [];
@@ -380,7 +394,7 @@ export class EventBridgeService extends AwsJsonService {
     const delivery = (async () => {
       await new Promise<void>((resolve) => setImmediate(resolve));
       try {
-        await this.options.invokeLambda(target.Arn, targetInput(target, envelope));
+        await this.options.invokeLambda(target.Arn, targetInput(target, envelope), rule.Arn);
         this.deliveryLog.push({ ...base, status: 'delivered' });
       } catch (err) {
         this.deliveryLog.push({

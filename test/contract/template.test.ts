@@ -46,6 +46,10 @@ interface Policy {
  */
 const UNSCOPABLE: Record<string, string> = {
   'kms:CreateKey': 'the key does not exist yet: CreateKey has no resource to scope to',
+  'states:SendTaskSuccess':
+    'no resource type (Service Authorization Reference, Step Functions): the task token is the capability',
+  'states:SendTaskFailure':
+    'no resource type (Service Authorization Reference, Step Functions): the task token is the capability',
   'xray:PutTraceSegments': 'X-Ray has no resource-level permissions (Lambda active tracing)',
   'xray:PutTelemetryRecords': 'X-Ray has no resource-level permissions (Lambda active tracing)',
   'xray:GetSamplingRules': 'X-Ray has no resource-level permissions (state machine tracing)',
@@ -180,7 +184,11 @@ describe('packaged CloudFormation: IAM', () => {
     const ownFunctionStars = starred.filter(
       (x) => x.where.includes('IamRoleLambdaExecution') && !x.action.startsWith('xray:'),
     );
-    expect(ownFunctionStars.map((x) => x.action)).toEqual(['kms:CreateKey']);
+    expect([...new Set(ownFunctionStars.map((x) => x.action))].sort()).toEqual([
+      'kms:CreateKey',
+      'states:SendTaskFailure',
+      'states:SendTaskSuccess',
+    ]);
   });
 
   it('scopes iam:PassRole to the Bedrock customization role, passed to bedrock.amazonaws.com only', () => {
