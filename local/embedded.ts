@@ -371,6 +371,8 @@ export class EmbeddedAws {
     this.sfn.close();
     await this.endpoint.close();
     await this.dynamodb.close();
+    // Without --state-dir, object bodies were in a temporary directory: it goes now.
+    await this.s3.close();
     this.lambda.dispose();
   }
 }

@@ -256,8 +256,6 @@ export class LocalEndpoint {
         return;
       }
     }
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
     // Split by hand: URL parsing would collapse `.` and `..` segments, which are legal in S3 keys.
     const raw = req.url ?? '/';
     const q = raw.indexOf('?');
@@ -274,12 +272,27 @@ export class LocalEndpoint {
       path: url.pathname,
       query: url.searchParams,
       headers,
-      body: Buffer.concat(chunks),
+      body: Buffer.alloc(0),
       // Unsigned requests (e.g. curl on /_tunevault) default to S3, as AWS's own endpoint would.
       service: scope?.service ?? 's3',
       region: scope?.region ?? LOCAL_REGION,
     };
+    // Object bodies stream to the service as they arrive (authentication and authorization need
+    // only the headers); every other body is read whole first.
+    const service = this.byName.get(request.service);
+    if (!request.path.startsWith('/_tunevault/') && service?.streamsBody?.(request)) request.bodyStream = req;
+    else {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      request.body = Buffer.concat(chunks);
+    }
     const answer = await this.dispatch(request, { remoteAddress: req.socket.remoteAddress });
+    if (request.bodyStream && !req.readableEnded) {
+      // Answered before the body was read (refused, or too large): do not read gigabytes to
+      // discard them — close the connection once the answer is out.
+      res.setHeader('connection', 'close');
+      res.once('finish', () => req.destroy());
+    }
     res.writeHead(answer.status, answer.headers ?? {});
     const body = answer.body;
     if (body === undefined || req.method === 'HEAD') res.end();
