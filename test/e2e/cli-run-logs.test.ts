@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { main } from '../../cli/main';
+import { capturedCli } from '../support/cli-output';
 import { LEAKY } from './support/embedded';
 
 jest.setTimeout(120_000);
@@ -31,25 +32,9 @@ it('a failed run: progress and summary on the terminal, function logs in .tuneva
   delete process.env.AWS_ENDPOINT_URL;
   const file = path.join(tmp, 'leaky.jsonl');
   fs.writeFileSync(file, LEAKY);
-  let terminal = '';
-  const capture = (s: string | Uint8Array) => {
-    terminal += typeof s === 'string' ? s : Buffer.from(s).toString();
-    return true;
-  };
-  const printLine = (...a: unknown[]) => void capture(`${a.join(' ')}\n`);
-  const spies = [
-    jest.spyOn(process.stdout, 'write').mockImplementation(capture),
-    jest.spyOn(process.stderr, 'write').mockImplementation(capture),
-    // Jest's own console does not write through process.stdout in a worker.
-    jest.spyOn(console, 'log').mockImplementation(printLine),
-    jest.spyOn(console, 'error').mockImplementation(printLine),
-  ];
-  let code: number;
-  try {
-    code = await main(['run', file]);
-  } finally {
-    for (const s of spies) s.mockRestore();
-  }
+  const printed = await capturedCli(() => main(['run', file]));
+  const { code } = printed;
+  const terminal = `${printed.stdout}\n${printed.stderr}`;
   expect(code).toBe(1);
   // The progress lines, then the summary: nothing else between them.
   expect(terminal).toContain('✖ ScanTrainingData');

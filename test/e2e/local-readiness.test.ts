@@ -83,13 +83,10 @@ it('an upload the moment the port answers is held until the stack is ready, then
   await portAnswers(port, 120_000);
   const endpoint = `http://127.0.0.1:${port}`;
 
+  const control = (path: string) =>
+    signedRequest(endpoint, { service: 's3', method: 'GET', path, unsigned: true });
   // At that moment the stack is still deploying: health says so (and is not 200).
-  const health = await signedRequest(endpoint, {
-    service: 's3',
-    method: 'GET',
-    path: '/_tunevault/health',
-    unsigned: true,
-  });
+  const health = await control('/_tunevault/health');
   expect(health.status).toBe(503);
   expect(JSON.parse(health.body)).toMatchObject({ status: 'starting', ready: false });
 
@@ -98,27 +95,13 @@ it('an upload the moment the port answers is held until the stack is ready, then
   const bucket = 'tunevault-dev-training-data';
   const key = 'training/uploaded at once.jsonl';
   await c.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: DATA }));
-  const ready = await signedRequest(endpoint, {
-    service: 's3',
-    method: 'GET',
-    path: '/_tunevault/health',
-    unsigned: true,
-  });
+  const ready = await control('/_tunevault/health');
   expect(ready.status).toBe(200);
   expect(JSON.parse(ready.body)).toMatchObject({ status: 'ready', ready: true, endpoint });
 
   // Its notification was not lost: the run starts and completes.
   const head = await c.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-  const stack = JSON.parse(
-    (
-      await signedRequest(endpoint, {
-        service: 's3',
-        method: 'GET',
-        path: '/_tunevault/stack',
-        unsigned: true,
-      })
-    ).body,
-  ) as { stateMachineArn: string };
+  const stack = JSON.parse((await control('/_tunevault/stack')).body) as { stateMachineArn: string };
   const executionArn = `${stack.stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionNameFor({ bucket, key, versionId: head.VersionId, etag: head.ETag })}`;
   const deadline = Date.now() + 90_000;
   let status = 'NOT STARTED';

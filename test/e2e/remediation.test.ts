@@ -8,6 +8,7 @@ import { GetCustomModelCommand } from '@aws-sdk/client-bedrock';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import { GetObjectCommand, GetObjectTaggingCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { main } from '../../cli/main';
+import { capturedCli } from '../support/cli-output';
 import { field } from '../../cli/lib/run-view';
 import { type Harness, startHarness } from './support/embedded';
 
@@ -38,21 +39,7 @@ async function tagsOf(bucket: string, key: string, versionId?: string) {
 }
 
 /** Runs the CLI command in-process; answers its exit code and what it printed. */
-async function cli(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = jest
-    .spyOn(console, 'error')
-    .mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  try {
-    const code = await main(['remediate', ...args, '--endpoint', h.aws.url]);
-    return { code, stdout: out.join('\n'), stderr: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
+const cli = (args: string[]) => capturedCli(() => main(['remediate', ...args, '--endpoint', h.aws.url]));
 
 describe('a finished model that is not encrypted with our key', () => {
   it.each([

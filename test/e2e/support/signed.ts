@@ -72,9 +72,19 @@ export async function signedRequest(endpoint: string, r: RawRequest): Promise<Ra
   const url = new URL(endpoint);
   const body = typeof r.body === 'string' ? Buffer.from(r.body) : (r.body ?? Buffer.alloc(0));
   const { path, headers } = await signedHead(endpoint, r);
+  return send(url, r.method ?? 'POST', path, headers, body);
+}
+
+function send(
+  url: URL,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body: Buffer,
+): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: url.hostname, port: url.port, method: r.method ?? 'POST', path, headers, setHost: false },
+      { host: url.hostname, port: url.port, method, path, headers, setHost: false },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -153,22 +163,5 @@ export async function signedChunkedPut(
   let body: Buffer = Buffer.concat(framed);
   if (body.length !== framedLength) throw new Error('framing length miscounted');
   if (options.tamper) body = options.tamper(body);
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: url.hostname, port: url.port, method: 'PUT', path, headers: signed.headers, setHost: false },
-      (res) => {
-        const out: Buffer[] = [];
-        res.on('data', (c: Buffer) => out.push(c));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: Buffer.concat(out).toString('utf8'),
-          }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
+  return send(url, 'PUT', path, signed.headers, body);
 }
