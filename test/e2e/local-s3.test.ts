@@ -151,6 +151,7 @@ beforeEach(() => {
 afterAll(async () => {
   client.destroy();
   await endpoint.close();
+  await s3.close();
 });
 
 let bucketCount = 0;

@@ -77,6 +77,9 @@ export class Checksummer {
   }
 
   update(data: Buffer): this {
+    // zlib's crc32() answers its initial value (0) for an empty buffer without backing memory
+    // (such as decipher.final() returns), whatever CRC it is given: skip empty input.
+    if (data.length === 0) return this;
     switch (this.algorithm) {
       case 'CRC32':
         this.crc = crc32(data, this.crc);
