@@ -9,7 +9,7 @@ import {
   EXIT_UNAVAILABLE,
   EXIT_USAGE,
   EndpointUnreachableError,
-  UsageError,
+  type UsageError,
   unreachableReason,
 } from './lib/usage';
 
@@ -36,7 +36,8 @@ Exit status: 0 success, 1 the run or the operation failed, 64 usage error, 69 en
 
 type Command = (args: string[]) => Promise<number>;
 
-// Loaded on demand (require, not import(): the bin runs TypeScript through tsx's CommonJS hook).
+// Loaded on demand, each from its own file (cli/build.js compiles one bundle per command), so
+// `tunevault --help` loads nothing but this file.
 
 const COMMANDS: Record<string, () => { run: Command }> = {
   demo: () => require('./commands/demo'),
@@ -72,8 +73,11 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`tunevault ${name}: ${printableLines(message)}`);
       return code;
     };
-    if (err instanceof UsageError) return fail(err.message, EXIT_USAGE);
-    if (err instanceof EndpointUnreachableError) return fail(err.message, EXIT_UNAVAILABLE);
+    // By name, not instanceof: each command is its own bundle (cli/build.js), with its own copy of the classes.
+    const kind = (err as Error | undefined)?.name;
+    if (kind === 'UsageError') return fail((err as UsageError).message, EXIT_USAGE);
+    if (kind === 'EndpointUnreachableError')
+      return fail((err as EndpointUnreachableError).message, EXIT_UNAVAILABLE);
     const endpoint = chosenEndpoint();
     const reason = unreachableReason(err);
     if (reason)

@@ -11,7 +11,7 @@ import { displayPath, openFunctionLog } from '../lib/function-logs';
 import { formatMs } from '../lib/progress';
 import { writeRunReport } from '../lib/report';
 import { printable as p } from '../lib/text';
-import { integerOption, parseCommandArgs } from '../lib/usage';
+import { integerOption, parseCommandArgs, UsageError } from '../lib/usage';
 
 const EXAMPLES = path.join(__dirname, '..', '..', 'examples', 'demo');
 
@@ -43,15 +43,16 @@ export async function run(args: string[]): Promise<number> {
     options: {
       port: { type: 'string', default: '0' },
       'job-seconds': { type: 'string', default: '3' },
+      iam: { type: 'string', default: 'enforce' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
     console.log(
-      'tunevault demo [--port N] [--job-seconds S] [--json]\n' +
-        '  One whole run on the embedded AWS with bundled sample data. The functions log to\n' +
-        '  .tunevault/logs/ (the path is printed when the run fails).',
+      'tunevault demo [--port N] [--job-seconds S] [--json] [--iam enforce|audit|off]\n' +
+        '  One whole run on the embedded AWS with bundled sample data (IAM enforced unless --iam says otherwise).\n' +
+        '  The functions log to .tunevault/logs/ (the path is printed when the run fails).',
     );
     return 0;
   }
@@ -60,8 +61,12 @@ export async function run(args: string[]): Promise<number> {
   const started = Date.now();
   const log = (m: string) => (values.json ? undefined : process.stderr.write(`${m}\n`));
   log('▶ Starting the embedded AWS and deploying the stack from serverless.yml …');
+  const iam = values.iam;
+  if (iam !== 'enforce' && iam !== 'audit' && iam !== 'off')
+    throw new UsageError(`--iam '${iam}' is not one of enforce, audit, off.`);
   const logs = openFunctionLog('demo');
   const aws = new EmbeddedAws({
+    iam,
     port,
     jobDurationMs: jobSeconds * 1000,
     logLevel: 'INFO',

@@ -1,5 +1,6 @@
 /** `tunevault scan FILE`: the training-data guard, offline, on a local file. */
-import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { printable as p, printableLines } from '../lib/text';
@@ -21,7 +22,7 @@ import {
 } from '../../functions/shared/guard';
 
 const HELP = `tunevault scan FILE [--json] [--policy block|redact|report] [--family F | --model ID]
-                    [--out SANITIZED.jsonl] [--allow VALUE]... [--block-at SEVERITY]
+                    [--out SANITIZED.jsonl] [--allow VALUE]... [--block-at SEVERITY] [--threads N]
   Checks a JSONL training file the way the ScanTrainingData step does: format per model family,
   dataset limits, secrets and PII (shown masked). Nothing leaves this machine.
 
@@ -32,6 +33,8 @@ const HELP = `tunevault scan FILE [--json] [--policy block|redact|report] [--fam
   --out         where --policy redact writes the sanitized copy (implies --policy redact)
   --allow       a value never to report; /regex/ for a pattern. Repeatable
   --block-at    lowest severity that blocks or is redacted: ${SEVERITIES.join(' | ')} (default high)
+  --threads     worker threads for the record checks: a number, or auto (one per core beyond the two
+                that read and hash, at most 3; the default for files over 16 MiB)
   --json        the full report as JSON (findings masked)
 
 Exit status: 0 pass, 1 sensitive data (verdict block or redact), 2 invalid data, 64 usage error.`;
@@ -40,6 +43,11 @@ const EXIT = { pass: 0, redact: 1, block: 1, invalid: 2, usage: EXIT_USAGE } as 
 const PROGRESS_MIN_BYTES = 8 * 1024 * 1024;
 /** Above this size the record checks also use spare cores. */
 const PARALLEL_MIN_BYTES = 16 * 1024 * 1024;
+/**
+ * The guard's worker thread as `npm run build` compiles it, beside this command's bundle. Run
+ * from the TypeScript sources the guard finds its own worker module instead.
+ */
+const BUNDLED_WORKER = path.join(path.dirname(__filename), 'guard-worker.js');
 
 export interface ScanCliIo {
   stdout: Pick<NodeJS.WritableStream, 'write'>;
@@ -62,6 +70,7 @@ interface ScanCommand {
   out: string | undefined;
   allowList: AllowList;
   blockAtOrAbove: Severity;
+  threads: number | 'auto' | undefined;
 }
 
 function parsePolicy(value: string | undefined, out: string | undefined): Policy {
@@ -113,6 +122,17 @@ function parseAllow(values: string[]): AllowList {
   return { values: exact, patterns };
 }
 
+function parseThreads(value: string | undefined): number | 'auto' | undefined {
+  if (value === undefined || value === 'auto') return value;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 16) {
+    throw new UsageError(
+      `--threads '${value}' is not a thread count: use auto or a whole number from 0 to 16.`,
+    );
+  }
+  return n;
+}
+
 function parseCommand(args: string[]): ScanCommand | 'help' {
   let parsed: ReturnType<typeof parseOptions>;
   try {
@@ -160,6 +180,7 @@ function parseCommand(args: string[]): ScanCommand | 'help' {
     out,
     allowList: parseAllow(values.allow ?? []),
     blockAtOrAbove,
+    threads: parseThreads(values.threads),
   };
 }
 
@@ -176,6 +197,7 @@ function parseOptions(args: string[]) {
       out: { type: 'string' },
       allow: { type: 'string', multiple: true },
       'block-at': { type: 'string' },
+      threads: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -284,7 +306,8 @@ export async function run(args: string[], io: ScanCliIo = processIo): Promise<nu
       allowList: command.allowList,
       ...(bar ? { onProgress: (n: number) => bar.update(n) } : {}),
       ...(sanitized ? { redactTo: sanitized } : {}),
-      ...(command.size > PARALLEL_MIN_BYTES ? { parallelism: 'auto' as const } : {}),
+      parallelism: command.threads ?? (command.size > PARALLEL_MIN_BYTES ? 'auto' : 0),
+      ...(existsSync(BUNDLED_WORKER) ? { workerFile: BUNDLED_WORKER } : {}),
     });
   } finally {
     bar?.done();

@@ -29,6 +29,7 @@ export function cliClients(endpoint = process.env.AWS_ENDPOINT_URL): CliClients 
         credentials: {
           accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'test',
           secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
+          ...(process.env.AWS_SESSION_TOKEN ? { sessionToken: process.env.AWS_SESSION_TOKEN } : {}),
         },
       }
     : {};
@@ -46,6 +47,19 @@ export interface StackInfo {
   trainingBucket: string;
   trainingPrefix: string;
   outputBucket: string;
+}
+
+/** Asynchronous invocations (the S3 trigger) the embedded AWS gave up on; [] when the endpoint is not one. */
+export async function embeddedTriggerFailures(
+  endpoint: string,
+): Promise<{ functionArn: string; error: string }[]> {
+  try {
+    const answer = await getText(new URL('/_tunevault/lambda/failures', endpoint));
+    if (answer.status !== 200) return [];
+    return (JSON.parse(answer.body) as { failures: { functionArn: string; error: string }[] }).failures;
+  } catch {
+    return [];
+  }
 }
 
 /** The endpoint a command talks to: --endpoint, else AWS_ENDPOINT_URL, else none (real AWS). */

@@ -29,15 +29,18 @@ export class EndpointUnreachableError extends Error {
   }
 }
 
-let chosen: { url: string; source: 'flag' | 'env' } | undefined;
+type Chosen = { url: string; source: 'flag' | 'env' };
+// On globalThis, not in this module: the dispatcher and each command are separate bundles
+// (cli/build.js), each with its own copy of this module.
+const CHOSEN = Symbol.for('tunevault.cli.endpoint');
 
 /** The endpoint this command was pointed at, to name it when it does not answer (one command per process). */
-export function chosenEndpoint() {
-  return chosen;
+export function chosenEndpoint(): Chosen | undefined {
+  return (globalThis as { [CHOSEN]?: Chosen })[CHOSEN];
 }
 
-export function rememberEndpoint(endpoint: { url: string; source: 'flag' | 'env' }): void {
-  chosen = endpoint;
+export function rememberEndpoint(endpoint: Chosen): void {
+  (globalThis as { [CHOSEN]?: Chosen })[CHOSEN] = endpoint;
 }
 
 const NETWORK_CODES: Record<string, string> = {

@@ -25,6 +25,31 @@ export interface ScanSettings {
   blockAtOrAbove: Severity;
   outputBucket: string;
   outputPrefix: string;
+  /** Worker threads for the training data's record checks (see scanWorkers); 0 by default. */
+  parallelism?: number;
+  /** The file those workers load: the handler's own bundle. */
+  workerFile?: string;
+  /** vCPUs the function has (see scanVcpus): the runtime reports more cores than it gives. */
+  cpus?: number;
+}
+
+/** Lambda gives one vCPU's worth of CPU at this memory size, in proportion below and above. */
+export const MB_PER_VCPU = 1769;
+
+/**
+ * Worker threads the guard may use in a function of `memoryMb`: one per whole vCPU beyond the
+ * first, at most 3. "At 1,769 MB, a function has the equivalent of one vCPU" (AWS Lambda
+ * developer guide, "Configure Lambda function memory"); the cores the runtime reports (2 or more
+ * at any size) are not what it may use, so a worker below 3,538 MB would only take CPU time
+ * from the thread reading the object.
+ */
+export function scanWorkers(memoryMb: number): number {
+  return Math.max(0, Math.min(3, scanVcpus(memoryMb) - 1));
+}
+
+/** Whole vCPUs of a function of `memoryMb` (at least one). */
+export function scanVcpus(memoryMb: number): number {
+  return Math.max(1, Math.floor(memoryMb / MB_PER_VCPU));
 }
 
 export interface ScanInput {
@@ -88,6 +113,8 @@ export async function scanTrainingDataStep(
       blockAtOrAbove: dataset.dataPolicy?.blockAtOrAbove ?? s.blockAtOrAbove,
       ...(dataset.dataPolicy?.allow ? { allowList: { values: dataset.dataPolicy.allow } } : {}),
       ...(redacted ? { redactTo: redacted } : {}),
+      ...(s.parallelism && s.workerFile ? { parallelism: s.parallelism, workerFile: s.workerFile } : {}),
+      ...(s.cpus ? { cpus: s.cpus } : {}),
     });
   } catch (err) {
     redacted?.end();

@@ -59,6 +59,8 @@ export const vars = {
   REQUIRED_ENCRYPTION: z.enum(['aws:kms', 'AES256']).default('aws:kms'),
   DATA_POLICY: z.enum(['block', 'redact', 'report']).default('block'),
   DATA_BLOCK_SEVERITY: z.enum(['low', 'medium', 'high', 'critical']).default('high'),
+  // Set by the Lambda runtime; 0 elsewhere (the embedded AWS runs handlers in its own process).
+  AWS_LAMBDA_FUNCTION_MEMORY_SIZE: z.coerce.number().int().min(0).default(0),
   TOKEN_TTL_SECONDS: z.coerce
     .number()
     .int()

@@ -38,6 +38,8 @@ function statements(doc: PolicyDocument): PolicyStatement[] {
 
 export class IamRegistry {
   private readonly roles = new Map<string, Role>();
+  /** Bumped by every change of a role or a function policy: cached decisions older than it are void. */
+  version = 0;
   private readonly sessionsByKey = new Map<string, Session>();
   private readonly lambdaPolicies = new Map<string, PolicyStatement[]>();
   readonly admin: Session;
@@ -64,16 +66,18 @@ export class IamRegistry {
     return randomBytes(32).toString('hex');
   }
 
+  /** LENGTH characters of ALPHABET from HMAC(seed, purpose, value) in counter mode (stable per seed). */
   private derive(
     purpose: string,
     value: string,
     length: number,
     alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567',
   ) {
-    const digest = createHmac('sha256', this.seed).update(`${purpose}\0${value}`).digest();
     let out = '';
-    for (let i = 0; out.length < length; i++)
-      out += alphabet[(digest[i % digest.length] ?? 0) % alphabet.length];
+    for (let block = 0; out.length < length; block++) {
+      const digest = createHmac('sha256', this.seed).update(`${purpose}\0${value}\0${block}`).digest();
+      for (const byte of digest) if (out.length < length) out += alphabet[byte % alphabet.length];
+    }
     return out;
   }
 
@@ -94,6 +98,7 @@ export class IamRegistry {
       policies: input.policies,
     };
     this.roles.set(role.arn, role);
+    this.version += 1;
     return role;
   }
 
@@ -160,6 +165,7 @@ export class IamRegistry {
     if (i >= 0) list[i] = statement;
     else list.push(statement);
     this.lambdaPolicies.set(functionArn, list);
+    this.version += 1;
   }
 
   lambdaPolicy(functionArn: string): PolicyDocument | undefined {
@@ -177,6 +183,7 @@ export class IamRegistry {
     const role = this.roles.get(roleArn);
     if (!role) throw new Error(`no role ${roleArn}`);
     const before = structuredClone(role.policies);
+    this.version += 1;
     role.policies = role.policies.map((p) => ({
       name: p.name,
       document: {
@@ -192,6 +199,7 @@ export class IamRegistry {
     }));
     return () => {
       role.policies = before;
+      this.version += 1;
     };
   }
 
@@ -199,8 +207,10 @@ export class IamRegistry {
   withoutLambdaPermissions(functionArn: string): () => void {
     const before = this.lambdaPolicies.get(functionArn);
     this.lambdaPolicies.delete(functionArn);
+    this.version += 1;
     return () => {
       if (before) this.lambdaPolicies.set(functionArn, before);
+      this.version += 1;
     };
   }
 
@@ -210,8 +220,10 @@ export class IamRegistry {
     if (!role) throw new Error(`no role ${roleArn}`);
     const before = role.trustPolicy;
     role.trustPolicy = trustPolicy;
+    this.version += 1;
     return () => {
       role.trustPolicy = before;
+      this.version += 1;
     };
   }
 }

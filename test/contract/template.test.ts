@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { isWildcardOnlyAction } from '@cloud-copilot/iam-simulate';
+import { readZip } from '../../bench/lib/zip';
 import { TRANSIENT_AWS_ERROR_NAMES } from '../../functions/shared/errors';
 
 jest.setTimeout(180_000);
@@ -72,6 +73,8 @@ const RETENTION_DAYS = new Set([
 
 let template: { Resources: Record<string, Resource> };
 let resources: Record<string, Resource>;
+/** Each function zip's JavaScript, concatenated (custom-resources.zip is serverless's own). */
+const bundles = new Map<string, string>();
 
 /** Environment for an offline package: no credentials, no endpoint, no local overrides. */
 function offlineEnv(): NodeJS.ProcessEnv {
@@ -103,6 +106,16 @@ beforeAll(async () => {
     template = JSON.parse(
       fs.readFileSync(path.join(out, 'cloudformation-template-update-stack.json'), 'utf8'),
     );
+    for (const zip of fs.readdirSync(out).filter((f) => f.endsWith('.zip') && f !== 'custom-resources.zip')) {
+      const entries = readZip(fs.readFileSync(path.join(out, zip)));
+      bundles.set(
+        zip,
+        entries
+          .filter((e) => e.name.endsWith('.js'))
+          .map((e) => e.data().toString('utf8'))
+          .join('\n'),
+      );
+    }
   } finally {
     fs.rmSync(out, { recursive: true, force: true });
   }
@@ -405,5 +418,32 @@ describe('packaged CloudFormation: the workflow is all there', () => {
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
       SSESpecification: { SSEEnabled: true },
     });
+  });
+});
+
+describe('licences: the AGPL IAM evaluator never ships', () => {
+  it('@cloud-copilot/iam-simulate and iam-policy are devDependencies, loaded by the embedded AWS and tests only', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+      devDependencies: Record<string, string>;
+    };
+    for (const name of ['@cloud-copilot/iam-simulate', '@cloud-copilot/iam-policy']) {
+      expect(Object.keys(pkg.dependencies)).not.toContain(name);
+    }
+    expect(Object.keys(pkg.devDependencies)).toContain('@cloud-copilot/iam-simulate');
+  });
+
+  it('no Lambda bundle carries the evaluator (its message ids and default RCP name are absent)', () => {
+    expect(bundles.size).toBeGreaterThanOrEqual(11);
+    for (const [zip, code] of bundles) {
+      expect({ zip, bytes: code.length > 1000 }).toEqual({ zip, bytes: true });
+      for (const marker of [
+        'must.use.wildcard',
+        'RCPFullAWSAccess',
+        '@cloud-copilot',
+        'anonymous.identityPolicies',
+      ])
+        expect({ zip, marker, found: code.includes(marker) }).toEqual({ zip, marker, found: false });
+    }
   });
 });

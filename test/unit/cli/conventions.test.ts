@@ -106,14 +106,27 @@ describe('usage errors: exit 64, `tunevault <command>: …` naming the bad input
     }
   });
 
-  it('the bin exits 64 as a shell sees it', async () => {
-    const bin = path.join(ROOT, 'bin', 'tunevault.js');
-    const err = await promisify(execFile)(process.execPath, [bin, 'runs', '--bogus'], { cwd: ROOT }).catch(
-      (e: { code: number; stderr: string }) => e,
-    );
-    expect(err).toMatchObject({
+  it('the compiled bin (one bundle per command) exits 64 and 69 as a shell sees it', async () => {
+    const bin = (...args: string[]) =>
+      promisify(execFile)(process.execPath, [path.join(ROOT, 'bin', 'tunevault.js'), ...args], {
+        cwd: ROOT,
+      }).catch((e: { code: number; stderr: string }) => e);
+    expect(await bin('runs', '--bogus')).toMatchObject({
       code: 64,
       stderr: expect.stringMatching(/^tunevault runs: Unknown option '--bogus'/),
+    });
+    // Through the SDK (an execution ARN needs no stack lookup): the endpoint is still named.
+    const endpoint = `http://127.0.0.1:${closedPort}`;
+    expect(
+      await bin(
+        'report',
+        'arn:aws:states:us-east-1:000000000000:execution:tunevault-dev-customization:tv-x',
+        '--endpoint',
+        endpoint,
+      ),
+    ).toMatchObject({
+      code: 69,
+      stderr: expect.stringContaining(`cannot reach the endpoint ${endpoint} (connection refused`),
     });
   });
 });
