@@ -28,8 +28,12 @@ Commands:
   scan FILE [--json] [--policy block|redact|report]
                             the training-data guard, offline
   remediate --model ARN --reason R [--retrain] [--json]
-                            delete a model trained on data it should not have seen, quarantine
-                            that dataset, and with --retrain start a new run on a redacted copy
+                            delete a model trained on data it should not have seen (its deployments
+                            first), quarantine that dataset, and with --retrain start a new run on a
+                            redacted copy
+  preflight [--stage S] [--param k=v]... [--json]
+                            read-only checks of Region, base model, quota, roles, buckets and key,
+                            with the fix for each failed line
 
 Run 'tunevault <command> --help' for a command's options.
 Exit status: 0 success, 1 the run or the operation failed, 64 usage error, 69 endpoint unreachable.`;
@@ -47,6 +51,7 @@ const COMMANDS: Record<string, () => { run: Command }> = {
   report: () => require('./commands/report'),
   scan: () => require('./commands/scan'),
   remediate: () => require('./commands/remediate'),
+  preflight: () => require('./commands/preflight'),
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -147,6 +147,12 @@ export class EmbeddedAws {
       putEvents: (entries) => this.events.putEvents(entries),
       jobDurationMs: options.jobDurationMs ?? 3000,
       iam: { authorizer: this.authorizer, registry: this.iam },
+      // An RFT job's grader: Bedrock invokes it as the job's service role (RequestResponse), so
+      // that role's lambda:InvokeFunction decides, as on AWS (rft-access-security).
+      invokeLambda: async (functionArn, payload, roleArn) => {
+        await this.authorizeInvoke(functionArn, { roleArn, sessionName: 'BedrockModelCustomization' });
+        return this.lambda.invoke(functionArn, payload);
+      },
     });
     this.sfn = new StepFunctionsService({
       accountId,
@@ -239,6 +245,24 @@ export class EmbeddedAws {
   /** `starting` until the stack is deployed and every function can run, then `ready`. */
   get readiness() {
     return this.endpoint.readiness;
+  }
+
+  /**
+   * Registers a project handler as a Lambda function (e.g. an RFT grader Bedrock invokes), as a
+   * deploy of another stack would: `handler` is `path/from/project/root.exportName`.
+   */
+  registerFunction(name: string, handler: string, environment: Record<string, string> = {}): string {
+    const file = handler.slice(0, handler.lastIndexOf('.'));
+    const resolved = path.resolve(PROJECT_ROOT, file);
+    if (
+      !resolved.startsWith(PROJECT_ROOT + path.sep) ||
+      !['.ts', '.js'].some((ext) => fs.existsSync(resolved + ext))
+    ) {
+      throw new Error(`handler '${handler}' is not a .ts or .js file of the project`);
+    }
+    const arn = `arn:aws:lambda:${this.region}:${this.accountId}:function:${name}`;
+    this.lambda.register({ key: name, name, arn, handler, environment, timeoutSeconds: 900 });
+    return arn;
   }
 
   /** Async Lambda invocations that failed after their retries (S3 and EventBridge triggers). */

@@ -21,7 +21,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { BedrockGateway } from '../../functions/shared/aws/bedrock';
 import { S3Gateway } from '../../functions/shared/aws/s3';
+import { deleteDeployments } from '../../functions/remediate/core';
 import { familyForModel, scanTrainingData } from '../../functions/shared/guard';
 import { executionNameFor, parseS3Uri, s3Uri, tagSafe, tagText } from '../../functions/shared/naming';
 import { type DatasetOptions, datasetOptionsSchema } from '../../functions/shared/types';
@@ -64,6 +66,8 @@ export interface DatasetRef {
 
 export interface RemediationReport {
   model: { arn: string; name: string; deleted: true; baseModelId: string };
+  /** On-demand deployments and Provisioned Throughputs deleted before the model. */
+  deploymentsDeleted: string[];
   reason: string;
   dataset: DatasetRef & { s3Uri: string; quarantined: boolean; note?: string };
   trainedOn: string;
@@ -218,7 +222,7 @@ async function retrain(
   try {
     const sink = fs.createWriteStream(file);
     const report = await scanTrainingData(body, {
-      family: familyForModel(baseModelId) ?? 'prompt-completion',
+      family: familyForModel(baseModelId, original.customizationType) ?? 'bedrock-conversation-2024',
       policy: 'redact',
       // Everything the guard can see goes, whatever its severity.
       blockAtOrAbove: 'low',
@@ -296,11 +300,15 @@ export async function remediateModel(c: CliClients, req: RemediateRequest): Prom
   const model = await describeModel(c.bedrock, req.model);
   const dataset = await findDataset(c, model);
 
+  // Deployments first: they serve the model (and bill for it) and must not outlive it.
+  const deploymentsDeleted = (await deleteDeployments(model.arn, new BedrockGateway(c.bedrock))).map(
+    (a) => a.target,
+  );
   try {
     await c.bedrock.send(new DeleteCustomModelCommand({ modelIdentifier: model.arn }));
   } catch (err) {
     throw new RemediateError(
-      `could not delete ${model.arn}: ${(err as Error).name}: ${(err as Error).message} (is it still used by provisioned throughput?). Nothing was changed.`,
+      `could not delete ${model.arn}: ${(err as Error).name}: ${(err as Error).message}${deploymentsDeleted.length > 0 ? ` (its deployments ${deploymentsDeleted.join(', ')} were deleted)` : ' (nothing was changed)'}.`,
     );
   }
 
@@ -324,6 +332,7 @@ export async function remediateModel(c: CliClients, req: RemediateRequest): Prom
 
   const report: RemediationReport = {
     model: { arn: model.arn, name: model.name, deleted: true, baseModelId: model.baseModelId },
+    deploymentsDeleted,
     reason: req.reason,
     dataset: {
       ...dataset,
@@ -342,6 +351,7 @@ export function formatRemediation(r: RemediationReport): string {
   const lines: string[] = [];
   const line = (label: string, value: string) => lines.push(`  ${label.padEnd(12)} ${value}`);
   lines.push(`Remediated custom model ${p(r.model.name)}`);
+  for (const d of r.deploymentsDeleted) line('Deployment', `${p(d)} — deleted first`);
   line('Model', `${p(r.model.arn)} — deleted`);
   line('Reason', p(r.reason));
   line(

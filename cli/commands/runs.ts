@@ -23,6 +23,10 @@ export interface RunRow {
   findings: number | null;
   jobArn: string | null;
   jobStatus: string | null;
+  /** Bedrock's statusDetails: `validation Completed · data processing Completed · training Failed`. */
+  jobStatusDetails: string | null;
+  /** Bedrock's failureMessage of the job. */
+  jobFailureMessage: string | null;
   modelArn: string | null;
   error: string | null;
   startDate: string;
@@ -69,6 +73,8 @@ export async function listRuns(c: CliClients, stateMachineArn: string, limit = 5
         findings: guardFindingsOf(r) ?? null,
         jobArn,
         jobStatus: job?.status ?? null,
+        jobStatusDetails: job?.statusDetails ?? null,
+        jobFailureMessage: job?.failureMessage ?? null,
         modelArn: field(r.state, 'model', 'modelArn') ?? null,
         error: r.error ?? null,
         startDate: new Date(r.startDate).toISOString(),
@@ -95,6 +101,8 @@ export function formatRuns(runs: RunRow[]): string {
       `    run    ${p(r.name)}${r.state ? `   (${r.status === 'RUNNING' ? 'in' : 'ended in'} ${p(r.state)})` : ''}`,
     );
     if (r.jobArn) lines.push(`    job    ${p(r.jobArn)}${r.jobStatus ? `   ${p(r.jobStatus)}` : ''}`);
+    if (r.jobStatusDetails) lines.push(`    phases ${p(r.jobStatusDetails)}`);
+    if (r.jobFailureMessage) lines.push(`    bedrock ${p(r.jobFailureMessage)}`);
     if (r.modelArn) lines.push(`    model  ${p(r.modelArn)}`);
     if (r.error) lines.push(`    error  ${p(r.error)}`);
   }

@@ -3,6 +3,7 @@ import { createReadStream, createWriteStream, existsSync, statSync } from 'node:
 import path from 'node:path';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
+import { CUSTOMIZATION_TYPES, type CustomizationTypeName } from '../../functions/shared/catalog';
 import { printable as p, printableLines } from '../lib/text';
 import { EXIT_USAGE, UsageError } from '../lib/usage';
 import {
@@ -21,7 +22,7 @@ import {
   scanTrainingData,
 } from '../../functions/shared/guard';
 
-const HELP = `tunevault scan FILE [--json] [--policy block|redact|report] [--family F | --model ID]
+const HELP = `tunevault scan FILE [--json] [--policy block|redact|report] [--family F | --model ID [--type T]]
                     [--out SANITIZED.jsonl] [--allow VALUE]... [--block-at SEVERITY] [--threads N]
   Checks a JSONL training file the way the ScanTrainingData step does: format per model family,
   dataset limits, secrets and PII (shown masked). Nothing leaves this machine.
@@ -30,6 +31,8 @@ const HELP = `tunevault scan FILE [--json] [--policy block|redact|report] [--fam
                 report: list findings, judge the format only
   --family      ${FAMILIES.join(' | ')} (default: from --model, else bedrock-conversation-2024)
   --model       a Bedrock base model id, e.g. amazon.nova-micro-v1:0 (picks family and limits)
+  --type        with --model, the customization type: ${CUSTOMIZATION_TYPES.join(' | ')}
+                (default: the model's fine-tuning format)
   --out         where --policy redact writes the sanitized copy (implies --policy redact)
   --allow       a value never to report; /regex/ for a pattern. Repeatable
   --block-at    lowest severity that blocks or is redacted: ${SEVERITIES.join(' | ')} (default high)
@@ -86,17 +89,27 @@ function parsePolicy(value: string | undefined, out: string | undefined): Policy
   return value;
 }
 
-function parseFamily(family: string | undefined, model: string | undefined): FamilyId {
+function parseFamily(
+  family: string | undefined,
+  model: string | undefined,
+  type: string | undefined,
+): FamilyId {
+  if (type !== undefined && !(CUSTOMIZATION_TYPES as readonly string[]).includes(type)) {
+    throw new UsageError(`--type '${type}' is unknown: use one of ${CUSTOMIZATION_TYPES.join(', ')}.`);
+  }
+  if (type !== undefined && model === undefined) throw new UsageError('--type goes with --model.');
   if (family !== undefined) {
     if (!isFamilyId(family))
       throw new UsageError(`--family '${family}' is unknown: use one of ${FAMILIES.join(', ')}.`);
     return family;
   }
   if (model !== undefined) {
-    const fromModel = familyForModel(model);
+    const fromModel = familyForModel(model, type as CustomizationTypeName | undefined);
     if (!fromModel) {
       throw new UsageError(
-        `--model '${model}' is not a model TuneVault knows how to fine-tune (known: ${knownModelPrefixes().join(', ')}); pass --family instead.`,
+        type
+          ? `--model '${model}' does not take ${type} in TuneVault's model catalog; pass another --type or --family.`
+          : `--model '${model}' is not a model TuneVault knows how to customize (known: ${knownModelPrefixes().join(', ')}); pass --family instead.`,
       );
     }
     return fromModel;
@@ -175,7 +188,7 @@ function parseCommand(args: string[]): ScanCommand | 'help' {
     size,
     json: values.json ?? false,
     policy: parsePolicy(values.policy, out),
-    family: parseFamily(values.family, values.model),
+    family: parseFamily(values.family, values.model, values.type),
     model: values.model,
     out,
     allowList: parseAllow(values.allow ?? []),
@@ -194,6 +207,7 @@ function parseOptions(args: string[]) {
       policy: { type: 'string' },
       family: { type: 'string' },
       model: { type: 'string' },
+      type: { type: 'string' },
       out: { type: 'string' },
       allow: { type: 'string', multiple: true },
       'block-at': { type: 'string' },

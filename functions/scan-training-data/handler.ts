@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { S3Gateway } from '../shared/aws/s3';
-import { loadConfig } from '../shared/config';
+import { JOB_VARS, jobDefaultsFrom, loadConfig } from '../shared/config';
 import { scanTrainingData } from '../shared/guard';
 import { makeHandler } from '../shared/handler';
 import { logger } from '../shared/logger';
@@ -9,7 +9,7 @@ import { datasetOptionsSchema, keyResultSchema, sourceObjectSchema } from '../sh
 import { scanTrainingDataStep, scanVcpus, scanWorkers } from './core';
 
 const config = loadConfig([
-  'BASE_MODEL_ID',
+  ...JOB_VARS,
   'DATA_POLICY',
   'DATA_BLOCK_SEVERITY',
   'OUTPUT_BUCKET',
@@ -34,7 +34,7 @@ export const handler = makeHandler(inputSchema, 'ScanTrainingData input', async 
   const summary = await scanTrainingDataStep(
     input,
     {
-      baseModelId: config.BASE_MODEL_ID,
+      job: jobDefaultsFrom(config),
       policy: config.DATA_POLICY,
       blockAtOrAbove: config.DATA_BLOCK_SEVERITY,
       outputBucket: config.OUTPUT_BUCKET,

@@ -46,7 +46,7 @@ function findAwsCli(): { bin: string; version: string } | undefined {
   return found.find((f) => f.version.startsWith('aws-cli/2')) ?? found[0];
 }
 
-/** A valid prompt/completion dataset of about `bytes` bytes: plain words, nothing the guard flags. */
+/** A valid dataset (the default model's conversation format) of about `bytes` bytes: plain words, nothing the guard flags. */
 function dataset(bytes: number): string {
   const words = (
     'lamp router headphones battery charger firmware screen cable speaker update settings network ' +
@@ -62,9 +62,15 @@ function dataset(bytes: number): string {
   const lines: string[] = [];
   let size = 0;
   while (size < bytes) {
-    const prompt = `Customer: ${Array.from({ length: 8 }, () => sentence(12)).join(' ')} What should I do?\nAgent:`;
-    const completion = ` ${Array.from({ length: 40 }, () => sentence(14)).join(' ')}`;
-    const line = `${JSON.stringify({ prompt, completion })}\n`;
+    const question = `${Array.from({ length: 8 }, () => sentence(12)).join(' ')} What should I do?`;
+    const answer = Array.from({ length: 40 }, () => sentence(14)).join(' ');
+    const line = `${JSON.stringify({
+      schemaVersion: 'bedrock-conversation-2024',
+      messages: [
+        { role: 'user', content: [{ text: question }] },
+        { role: 'assistant', content: [{ text: answer }] },
+      ],
+    })}\n`;
     lines.push(line);
     size += Buffer.byteLength(line);
   }

@@ -399,10 +399,10 @@ describe('Bedrock', () => {
       jobName: `fidelity-job-${seq}`,
       customModelName: `fidelity-model-${seq}`,
       roleArn: bedrockRole,
-      baseModelIdentifier: 'amazon.titan-text-express-v1',
+      baseModelIdentifier: 'amazon.nova-micro-v1:0:128k',
       trainingDataConfig: { s3Uri: `s3://${training}/data.jsonl` },
       outputDataConfig: { s3Uri: `s3://${output}/runs/` },
-      hyperParameters: { epochCount: '1', batchSize: '1', learningRate: '0.00001' },
+      hyperParameters: { epochCount: '1', learningRate: '0.00001' },
       customModelKmsKeyId: keyArn,
       ...overrides,
     };

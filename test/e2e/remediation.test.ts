@@ -10,7 +10,7 @@ import { GetObjectCommand, GetObjectTaggingCommand, HeadObjectCommand } from '@a
 import { main } from '../../cli/main';
 import { capturedCli } from '../support/cli-output';
 import { field } from '../../cli/lib/run-view';
-import { type Harness, startHarness } from './support/embedded';
+import { chat, FILLER, type Harness, startHarness } from './support/embedded';
 
 let h: Harness;
 
@@ -91,18 +91,13 @@ describe('a finished model that is not encrypted with our key', () => {
 
 describe('tunevault remediate', () => {
   const PII_DATA = `${[
-    {
-      prompt: 'Customer: Where is my refund?\nAgent:',
-      completion: ' I emailed maria.gonzalez@contoso-mail.com and called +1 415 555 0199 about it.',
-    },
-    {
-      prompt: 'Customer: How do I reset my router?\nAgent:',
-      completion: ' Hold the reset button for ten seconds.',
-    },
-    {
-      prompt: 'Customer: My order arrived damaged.\nAgent:',
-      completion: ' Request a replacement from Orders.',
-    },
+    chat(
+      'Customer: Where is my refund?\nAgent:',
+      ' I emailed maria.gonzalez@contoso-mail.com and called +1 415 555 0199 about it.',
+    ),
+    chat('Customer: How do I reset my router?\nAgent:', ' Hold the reset button for ten seconds.'),
+    chat('Customer: My order arrived damaged.\nAgent:', ' Request a replacement from Orders.'),
+    ...FILLER,
   ]
     .map((r) => JSON.stringify(r))
     .join('\n')}\n`;
@@ -141,7 +136,7 @@ describe('tunevault remediate', () => {
         sidecarKey: `${h.stack.trainingPrefix}support with pii.redacted.job.json`,
         dataPolicy: 'redact',
         findingsRedacted: 2,
-        records: 3,
+        records: 8,
       },
     });
     expect(await modelExists(modelArn)).toBe(false);

@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { summarizeRun } from '../../cli/lib/drop';
 import { writeRunReport } from '../../cli/lib/report';
 import type { RunView } from '../../cli/lib/run-view';
-import { DATA, type Harness, startHarness } from './support/embedded';
+import { chat, DATA, type Harness, startHarness } from './support/embedded';
 
 jest.setTimeout(90_000);
 
@@ -36,11 +36,7 @@ describeInBrowser(`the run report in headless Chromium${missing ? ` (skipped: ${
     const data =
       fs.readFileSync(path.join(EXAMPLES, 'support-chat.jsonl'), 'utf8') +
       DATA +
-      `${JSON.stringify({
-        prompt:
-          'Customer: I pasted AKIAZ7Q3XK2M4PLN8WRT by mistake, and mail me at jane.doe@acme-corp.io\nAgent:',
-        completion: ' Rotate that key now; I will write to you shortly.',
-      })}\n`;
+      `${JSON.stringify(chat('Customer: I pasted AKIAZ7Q3XK2M4PLN8WRT by mistake, and mail me at jane.doe@acme-corp.io\nAgent:', ' Rotate that key now; I will write to you shortly.'))}\n`;
     await h.put(
       'validation/browser report.jsonl',
       fs.readFileSync(path.join(EXAMPLES, 'support-chat.validation.jsonl')),

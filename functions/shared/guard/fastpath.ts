@@ -97,6 +97,13 @@ class PlainRecord {
         case 'prompt-completion':
           this.promptCompletion();
           break;
+        case 'continued-pretraining':
+          this.input();
+          break;
+        // Distillation and RFT prompts always take the full path (schemas.ts obviouslyValid).
+        case 'conversation-prompts':
+        case 'rft-chat':
+          return FALLBACK;
       }
     } catch (error) {
       if (error === LEAVE) return FALLBACK;
@@ -173,6 +180,14 @@ class PlainRecord {
     } while (this.skip(COMMA));
     this.expect(CLOSE_OBJECT);
     if (seen !== 3) throw LEAVE;
+  }
+
+  /** {"input": string}: continued pre-training text. */
+  private input(): void {
+    this.expect(OPEN_OBJECT);
+    if (!this.key('input', 0, 1)) throw LEAVE;
+    this.textString();
+    this.expect(CLOSE_OBJECT);
   }
 
   /**

@@ -64,7 +64,7 @@ const MAX_DEPTH = 64;
 /** Fields that hold labels, not content: left out of the token estimate. */
 const NON_TEXT_FIELDS = new Set(['role', 'schemaVersion', 'format', 'uri', 'bucketOwner']);
 /**
- * Field names and label values of the three formats. They occur several times in every record and
+ * Field names and label values of the formats. They occur several times in every record and
  * can hold nothing sensitive, so they skip the detectors; any other key or value is scanned.
  */
 const SCHEMA_KEYS = new Set([
@@ -85,8 +85,10 @@ const SCHEMA_KEYS = new Set([
   'bucketOwner',
   'reasoningContent',
   'reasoningText',
+  'input',
+  'reference_answer',
 ]);
-const LABEL_VALUES = new Set(['user', 'assistant', 'bedrock-conversation-2024']);
+const LABEL_VALUES = new Set(['user', 'assistant', 'system', 'bedrock-conversation-2024']);
 const SEVERITY_INDEX: Record<Severity, number> = { low: 0, medium: 1, high: 2, critical: 3 };
 
 /** Thousands separators without Intl: the first toLocaleString call costs milliseconds of ICU setup. */

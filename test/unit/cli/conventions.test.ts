@@ -72,6 +72,8 @@ describe('usage errors: exit 64, `tunevault <command>: …` naming the bad input
     ['scan', [], 'missing FILE'],
     ['scan', ['--polcy', 'x'], "Unknown option '--polcy'"],
     ['remediate', ['--reason', 'r'], 'give --model ARN'],
+    ['preflight', ['--param', 'no-equals'], "--param 'no-equals' is not name=value"],
+    ['preflight', ['--bogus'], "Unknown option '--bogus'"],
     [
       'remediate',
       ['--model', 'not-an-arn', '--reason', 'r'],
@@ -100,7 +102,7 @@ describe('usage errors: exit 64, `tunevault <command>: …` naming the bad input
       code: 64,
       stderr: expect.stringContaining("unknown command 'deploy'"),
     });
-    for (const command of ['demo', 'local', 'run', 'runs', 'report', 'scan', 'remediate']) {
+    for (const command of ['demo', 'local', 'run', 'runs', 'report', 'scan', 'remediate', 'preflight']) {
       const r = await cli(command, '--help');
       expect(r).toMatchObject({ code: 0, stdout: expect.stringContaining(`tunevault ${command}`) });
     }

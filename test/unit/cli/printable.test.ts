@@ -49,6 +49,8 @@ it('tunevault runs: a hostile key, name, state, job, model and error stay one in
     findings: 2,
     jobArn: `arn:job/${FAKE_OK}`,
     jobStatus: `Completed${TITLE}`,
+    jobStatusDetails: `training ${FAKE_OK}`,
+    jobFailureMessage: `failed\r\n${TITLE}`,
     modelArn: `arn:model/\n${FAKE_OK}`,
     error: `SensitiveDataError${FAKE_OK}`,
     startDate: '2026-01-01T00:00:00.000Z',
@@ -56,7 +58,7 @@ it('tunevault runs: a hostile key, name, state, job, model and error stay one in
     durationMs: 1200,
     jobDurationMs: null,
   };
-  expectInert(formatRuns([row]), 6);
+  expectInert(formatRuns([row]), 8);
 });
 
 it('the run summary of run and demo: values and model tags from data are escaped', () => {
@@ -95,6 +97,7 @@ it('live progress lines: a state name or error from the history is escaped', () 
 
 it('tunevault remediate: model name, reason, dataset key and finding types are escaped', () => {
   const report: RemediationReport = {
+    deploymentsDeleted: [`arn:deployment/${TITLE}`],
     model: {
       arn: `arn:model/${FAKE_OK}`,
       name: `m${TITLE}`,
@@ -120,7 +123,7 @@ it('tunevault remediate: model name, reason, dataset key and finding types are e
       records: 3,
     },
   };
-  expectInert(formatRemediation(report), 8);
+  expectInert(formatRemediation(report), 9);
 });
 
 it('tunevault scan: a file name with ESC sequences is printed escaped', async () => {

@@ -114,7 +114,7 @@ describe('tunevault scan', () => {
     [['FILE', '--family', 'gpt'], "--family 'gpt' is unknown"],
     [
       ['FILE', '--model', 'openai.gpt-4'],
-      "--model 'openai.gpt-4' is not a model TuneVault knows how to fine-tune",
+      "--model 'openai.gpt-4' is not a model TuneVault knows how to customize",
     ],
     [
       ['FILE', '--policy', 'block', '--out', 'x.jsonl'],
