@@ -82,7 +82,7 @@ function parse<S extends z.ZodType>(schema: S, req: LocalRequest): z.output<S> {
 class ControlError extends Error {}
 
 export const CONTROL_ROUTES = [
-  'GET  /_tunevault/health',
+  'GET  /_tunevault/health  (status: starting | ready | failed | stopping; 200 only when ready)',
   'GET  /_tunevault/stack',
   'GET  /_tunevault/faults · POST /_tunevault/faults {service, operation, count, error?, message?, status?, delayMs?} · DELETE /_tunevault/faults',
   'POST /_tunevault/s3/redeliver {bucket, key, times}',
@@ -116,8 +116,16 @@ export async function handleControl(aws: EmbeddedAws, req: LocalRequest): Promis
   }
   try {
     switch (route) {
-      case 'GET /_tunevault/health':
-        return json(200, { ok: true, endpoint: aws.url });
+      case 'GET /_tunevault/health': {
+        // Answered while the stack deploys (every other request waits until it is ready).
+        const status = aws.readiness;
+        return json(status === 'ready' ? 200 : 503, {
+          status,
+          ready: status === 'ready',
+          endpoint: aws.url,
+          ...(aws.endpoint.failureReason ? { reason: aws.endpoint.failureReason } : {}),
+        });
+      }
       case 'GET /_tunevault/stack': {
         const s = aws.stack;
         return json(200, {

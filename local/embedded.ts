@@ -36,6 +36,10 @@ export interface EmbeddedAwsOptions {
   jobDurationMs?: number;
   /** Powertools log level of the handlers (default WARN). */
   logLevel?: string;
+  /** Where the in-process functions' stdout and stderr go; this process's own by default. */
+  functionLogs?: NodeJS.WritableStream;
+  /** Load every function's bundle before the endpoint is ready, so a broken one fails the start (tunevault local). */
+  warmFunctions?: boolean;
   /** Multiplies ASL Retry intervals (tests use a small value). */
   timeScale?: number;
   onHistoryEvent?: (executionArn: string, event: HistoryEvent) => void;
@@ -51,6 +55,34 @@ export type Invoker =
 /** The error Step Functions reports when Lambda refuses an invocation (Lambda.AWSLambdaException). */
 export class LambdaInvokeDeniedError extends Error {
   override readonly name = 'Lambda.AWSLambdaException';
+}
+
+/** A --state-dir that cannot hold the state: a file, a path through a file, or not writable. */
+export class StateDirError extends Error {
+  override readonly name = 'StateDirError';
+}
+
+/** Creates the state directory when missing; throws StateDirError naming the problem and the fix. */
+export function ensureStateDir(dir: string): string {
+  const abs = path.resolve(dir);
+  try {
+    fs.mkdirSync(abs, { recursive: true });
+    fs.accessSync(abs, fs.constants.W_OK | fs.constants.R_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'EEXIST' || code === 'ENOTDIR'
+        ? fs.existsSync(abs) && !fs.statSync(abs).isDirectory()
+          ? 'is a file, not a directory'
+          : 'runs through a file, not a directory'
+        : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+          ? 'is not writable'
+          : `cannot be created (${code ?? (err as Error).message})`;
+    throw new StateDirError(
+      `state directory '${dir}' ${why}: give a directory (it is created when missing), e.g. .tunevault/state.`,
+    );
+  }
+  return abs;
 }
 
 export class EmbeddedAws {
@@ -74,8 +106,8 @@ export class EmbeddedAws {
 
   constructor(private readonly options: EmbeddedAwsOptions = {}) {
     const { accountId, region } = this;
-    const stateDir = options.stateDir ? path.resolve(options.stateDir) : undefined;
-    if (stateDir) fs.mkdirSync(stateDir, { recursive: true });
+    if (options.functionLogs) this.lambda.setLogDestination(options.functionLogs);
+    const stateDir = options.stateDir ? ensureStateDir(options.stateDir) : undefined;
     this.iam = new IamRegistry(accountId, 'aws', this.savedSeed(stateDir));
     this.authorizer = new Authorizer({ registry: this.iam, region, mode: options.iam ?? 'enforce' });
     const asyncFailure = (functionArn: string, err: unknown) =>
@@ -148,6 +180,7 @@ export class EmbeddedAws {
       faults: this.faults,
       host: options.host ?? '127.0.0.1',
       port: options.port ?? 4566,
+      holdUntilOpen: true,
       control: (req) => handleControl(this, req),
       authenticate: this.iam,
       authorizer: this.authorizer,
@@ -209,6 +242,11 @@ export class EmbeddedAws {
     return this.endpoint.url;
   }
 
+  /** `starting` until the stack is deployed and every function can run, then `ready`. */
+  get readiness() {
+    return this.endpoint.readiness;
+  }
+
   /**
    * Registers a project handler as a Lambda function (e.g. an RFT grader Bedrock invokes), as a
    * deploy of another stack would: `handler` is `path/from/project/root.exportName`.
@@ -254,34 +292,48 @@ export class EmbeddedAws {
     return this.options.stateDir ? path.join(path.resolve(this.options.stateDir), 'state.json') : undefined;
   }
 
+  /**
+   * Binds the port (it answers `GET /_tunevault/health` with `starting` at once and holds every
+   * other request), deploys the stack through an internal listener, bundles every function (and
+   * with `warmFunctions` loads each one), then serves the held requests in arrival order.
+   */
   async start(): Promise<DeployedStack> {
     const file = this.statePath();
     if (file && fs.existsSync(file))
       this.restore(JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>);
     await this.endpoint.listen();
-    const stage = this.options.stage ?? 'dev';
-    const template = await packageTemplate(stage, this.options.params ?? {});
-    const service = serverlessYaml();
-    this.lambda.setBaseEnvironment(
-      {
-        ...this.clientEnvironment(),
-        POWERTOOLS_METRICS_NAMESPACE: 'TuneVault',
-        POWERTOOLS_METRICS_DISABLED: 'true',
-      },
-      { POWERTOOLS_LOG_LEVEL: this.options.logLevel ?? 'WARN' },
-    );
-    this.deployed = await deployStack({
-      endpoint: this.url,
-      accountId: this.accountId,
-      region: this.region,
-      stage,
-      service: service.name,
-      template,
-      lambda: this.lambda,
-      registry: this.iam,
-      authorizer: this.authorizer,
-    });
-    await this.lambda.bundle(service.external.length > 0 ? { external: service.external } : {});
+    try {
+      // The deployment talks to an internal listener; the public port holds requests until open().
+      const internal = await this.endpoint.listenInternal();
+      const stage = this.options.stage ?? 'dev';
+      const template = await packageTemplate(stage, this.options.params ?? {});
+      const service = serverlessYaml();
+      this.lambda.setBaseEnvironment(
+        {
+          ...this.clientEnvironment(),
+          POWERTOOLS_METRICS_NAMESPACE: 'TuneVault',
+          POWERTOOLS_METRICS_DISABLED: 'true',
+        },
+        { POWERTOOLS_LOG_LEVEL: this.options.logLevel ?? 'WARN' },
+      );
+      this.deployed = await deployStack({
+        endpoint: internal,
+        accountId: this.accountId,
+        region: this.region,
+        stage,
+        service: service.name,
+        template,
+        lambda: this.lambda,
+        registry: this.iam,
+        authorizer: this.authorizer,
+      });
+      await this.lambda.bundle(service.external.length > 0 ? { external: service.external } : {});
+      if (this.options.warmFunctions) this.lambda.warm();
+      await this.endpoint.closeInternal();
+    } catch (err) {
+      this.endpoint.fail(err instanceof Error ? err.message : String(err));
+      throw err;
+    }
     // Handlers in this process reach the endpoint the same way a deployed function reaches AWS.
     Object.assign(process.env, this.clientEnvironment());
     // With a state dir, the state is also saved every few seconds, so a killed process loses little.
@@ -289,6 +341,7 @@ export class EmbeddedAws {
       this.saveTimer = setInterval(() => this.saveState(), 5000);
       this.saveTimer.unref();
     }
+    this.endpoint.open();
     return this.deployed;
   }
 
@@ -342,6 +395,8 @@ export class EmbeddedAws {
     this.sfn.close();
     await this.endpoint.close();
     await this.dynamodb.close();
+    // Without --state-dir, object bodies were in a temporary directory: it goes now.
+    await this.s3.close();
     this.lambda.dispose();
   }
 }

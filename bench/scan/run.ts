@@ -179,7 +179,7 @@ async function bundleChild(): Promise<string> {
     entryPoints: [join(__dirname, 'child.ts')],
     bundle: true,
     platform: 'node',
-    target: 'node20',
+    target: `node${process.versions.node}`,
     format: 'cjs',
     outfile,
     logLevel: 'warning',

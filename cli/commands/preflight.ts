@@ -14,7 +14,6 @@ import {
 } from '@aws-sdk/client-bedrock';
 import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { ListServiceQuotasCommand, ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
-import { parseArgs } from 'node:util';
 import { KmsGateway } from '../../functions/shared/aws/kms';
 import { S3Gateway } from '../../functions/shared/aws/s3';
 import {
@@ -28,7 +27,9 @@ import { DEPLOY_MODES, type DeployMode } from '../../functions/shared/types';
 import { unusableReason } from '../../functions/ensure-customer-managed-key/core';
 import { checkBucket, type RequiredEncryption } from '../../functions/validate-bucket-encryption/core';
 import { printServerlessConfig } from '../../local/stack';
-import { type CliClients, cliClients } from '../lib/clients';
+import { type CliClients, cliClients, endpointOption } from '../lib/clients';
+import { printableLines } from '../lib/text';
+import { parseCommandArgs, UsageError } from '../lib/usage';
 
 const HELP = `tunevault preflight [--stage dev] [--param name=value]... [--region R] [--endpoint URL] [--json]
   Read-only checks before deploying or dropping data: the Region and base model can be customized
@@ -435,36 +436,19 @@ export function formatChecks(checks: Check[]): string {
   return lines.join('\n');
 }
 
-class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
-
 export async function run(args: string[]): Promise<number> {
-  let values: {
-    stage?: string;
-    param?: string[];
-    region?: string;
-    endpoint?: string;
-    json?: boolean;
-    help?: boolean;
-  };
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      options: {
-        stage: { type: 'string', default: 'dev' },
-        param: { type: 'string', multiple: true },
-        region: { type: 'string' },
-        endpoint: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }));
-  } catch (err) {
-    console.error(`tunevault preflight: ${(err as Error).message}\n${HELP}`);
-    return 64;
-  }
+  const { values } = parseCommandArgs('preflight', {
+    args,
+    strict: true,
+    options: {
+      stage: { type: 'string', default: 'dev' },
+      param: { type: 'string', multiple: true },
+      region: { type: 'string' },
+      endpoint: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
   if (values.help) {
     console.log(HELP);
     return 0;
@@ -472,13 +456,10 @@ export async function run(args: string[]): Promise<number> {
   const params: Record<string, string> = {};
   for (const p of values.param ?? []) {
     const eq = p.indexOf('=');
-    if (eq < 1) {
-      console.error(`tunevault preflight: --param '${p}' is not name=value.`);
-      return 64;
-    }
+    if (eq < 1) throw new UsageError(`--param '${p}' is not name=value.`);
     params[p.slice(0, eq)] = p.slice(eq + 1);
   }
-  const endpoint = values.endpoint ?? process.env.AWS_ENDPOINT_URL;
+  const endpoint = endpointOption(values.endpoint);
   const region = values.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
   process.env.AWS_REGION = region;
   let settings: PreflightSettings;
@@ -488,8 +469,8 @@ export async function run(args: string[]): Promise<number> {
       {}) as Record<string, unknown>;
     settings = settingsFrom({ ...defaults, ...params }, region);
   } catch (err) {
-    console.error(`tunevault preflight: ${(err as Error).message}`);
-    return 64;
+    if (err instanceof UsageError) throw err;
+    throw new UsageError((err as Error).message);
   }
   const base = cliClients(endpoint);
   const cfg = endpoint
@@ -508,6 +489,9 @@ export async function run(args: string[]): Promise<number> {
     quotas: new ServiceQuotasClient(cfg),
   };
   const checks = await preflight(clients, settings);
-  console.log(values.json ? JSON.stringify({ region, checks }, null, 2) : formatChecks(checks));
+  // Names and AWS messages in the checks come from the account: shown with control characters escaped.
+  console.log(
+    values.json ? JSON.stringify({ region, checks }, null, 2) : printableLines(formatChecks(checks)),
+  );
   return checks.some((c) => c.status === 'fail') ? 1 : 0;
 }

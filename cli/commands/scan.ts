@@ -4,6 +4,8 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { CUSTOMIZATION_TYPES, type CustomizationTypeName } from '../../functions/shared/catalog';
+import { printable as p, printableLines } from '../lib/text';
+import { EXIT_USAGE, UsageError } from '../lib/usage';
 import {
   type AllowList,
   type FamilyId,
@@ -40,7 +42,7 @@ const HELP = `tunevault scan FILE [--json] [--policy block|redact|report] [--fam
 
 Exit status: 0 pass, 1 sensitive data (verdict block or redact), 2 invalid data, 64 usage error.`;
 
-const EXIT = { pass: 0, redact: 1, block: 1, invalid: 2, usage: 64 } as const;
+const EXIT = { pass: 0, redact: 1, block: 1, invalid: 2, usage: EXIT_USAGE } as const;
 const PROGRESS_MIN_BYTES = 8 * 1024 * 1024;
 /** Above this size the record checks also use spare cores. */
 const PARALLEL_MIN_BYTES = 16 * 1024 * 1024;
@@ -56,10 +58,6 @@ export interface ScanCliIo {
 }
 
 const processIo: ScanCliIo = { stdout: process.stdout, stderr: process.stderr };
-
-class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -154,7 +152,9 @@ function parseCommand(args: string[]): ScanCommand | 'help' {
     parsed = parseOptions(args);
   } catch (error) {
     // parseArgs names the offending option in its message ("Unknown option '--polcy'").
-    throw new UsageError(`${messageOf(error)}. Run 'tunevault scan --help' for the options.`);
+    throw new UsageError(
+      `${messageOf(error).replace(/\.$/, '')}. Run 'tunevault scan --help' for the options.`,
+    );
   }
   const { values, positionals } = parsed;
   if (values.help) return 'help';
@@ -260,7 +260,7 @@ function counts(entries: [string, number | undefined][]): string {
 function humanReport(report: ScanReport, command: ScanCommand): string {
   const limits = report.limits;
   const lines = [
-    `${command.file}`,
+    `${p(command.file)}`,
     `  verdict    ${report.verdict.toUpperCase()} (policy ${report.policy}, blocking at ${command.blockAtOrAbove} and above)`,
     `  family     ${report.family}${command.model ? ` for ${command.model}` : ''}: ${limits.minRecords.toLocaleString('en-US')}–${limits.maxRecords.toLocaleString('en-US')} records, ${limits.maxTokensPerRecord.toLocaleString('en-US')} tokens per record`,
     `  data       ${report.records.toLocaleString('en-US')} records (${report.validRecords.toLocaleString('en-US')} valid), ${size(report.bytes)}, ~${report.estimatedTokens.total.toLocaleString('en-US')} tokens, sha256 ${report.sha256}`,
@@ -272,7 +272,7 @@ function humanReport(report: ScanReport, command: ScanCommand): string {
   for (const f of report.findings.slice(0, 20)) {
     const where = `line ${f.line}${f.column ? `:${f.column}` : ''}${f.field ? ` ${f.field}` : ''}`;
     lines.push(
-      `    ${f.severity.padEnd(8)} ${f.type.padEnd(21)} ${f.preview}${f.example ? ' (example)' : ''}  ${where}`,
+      `    ${p(f.severity).padEnd(8)} ${p(f.type).padEnd(21)} ${p(f.preview)}${f.example ? ' (example)' : ''}  ${p(where)}`,
     );
   }
   if (report.totalFindings > 20)
@@ -280,14 +280,14 @@ function humanReport(report: ScanReport, command: ScanCommand): string {
       `    … and ${(report.totalFindings - 20).toLocaleString('en-US')} more (--json lists up to 100)`,
     );
   lines.push(`  problems   ${report.problemCounts.error} errors, ${report.problemCounts.warning} warnings`);
-  for (const p of report.problems.slice(0, 20))
-    lines.push(`    ${p.level === 'error' ? 'error  ' : 'warning'}  ${formatProblem(p)}`);
+  for (const problem of report.problems.slice(0, 20))
+    lines.push(`    ${problem.level === 'error' ? 'error  ' : 'warning'}  ${p(formatProblem(problem))}`);
   const moreProblems =
     report.problemCounts.error + report.problemCounts.warning - Math.min(20, report.problems.length);
   if (moreProblems > 0) lines.push(`    … and ${moreProblems.toLocaleString('en-US')} more`);
   if (command.out)
     lines.push(
-      `  sanitized  ${command.out}${report.verdict === 'invalid' ? ' (the data is invalid: fix it before training)' : ''}`,
+      `  sanitized  ${p(command.out)}${report.verdict === 'invalid' ? ' (the data is invalid: fix it before training)' : ''}`,
     );
   return `${lines.join('\n')}\n`;
 }
@@ -298,7 +298,7 @@ export async function run(args: string[], io: ScanCliIo = processIo): Promise<nu
     command = parseCommand(args);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    io.stderr.write(`tunevault scan: ${error.message}\n`);
+    io.stderr.write(`tunevault scan: ${printableLines(error.message)}\n`);
     return EXIT.usage;
   }
   if (command === 'help') {

@@ -12,6 +12,7 @@
  * customization type is simulated: a distillation job records its teacher, a reinforcement
  * fine-tuning job invokes its grader Lambda on a few records and records the rewards.
  */
+import * as bedrockModel from '@aws-sdk/client-bedrock';
 import { createHash, randomBytes } from 'node:crypto';
 import {
   AwsError,
@@ -23,6 +24,8 @@ import {
   type PutEvents,
 } from '../core/types';
 import { seededRandom } from '../core/random';
+import { parseJsonBody } from '../core/json-protocol';
+import { checkInputShape } from '../core/json-shapes';
 import { CUSTOMIZATION_TYPES, type CustomizationTypeName } from '../../functions/shared/catalog';
 import {
   type CustomizationConfig,
@@ -355,7 +358,12 @@ export class BedrockService implements LocalService {
       deploymentArn: (id: string) => this.deployments.arnOf('deployment', id),
       provisionedArn: (id: string) => this.deployments.arnOf('provisioned', id),
     };
-    return bedrockAccessRequests(route.operation, route.id ?? '', this.parseBody(req), lookups);
+    return bedrockAccessRequests(
+      route.operation,
+      route.id ?? '',
+      this.parseBody(req, route.operation),
+      lookups,
+    );
   }
 
   /** Runs FN as the job's service role (reads of training data, writes of output). */
@@ -469,7 +477,7 @@ export class BedrockService implements LocalService {
         404,
       );
     }
-    const body = this.parseBody(req);
+    const body = this.parseBody(req, route.operation);
     const id = route.id ?? '';
     switch (route.operation) {
       case 'CreateModelCustomizationJob':
@@ -580,17 +588,11 @@ export class BedrockService implements LocalService {
     return undefined;
   }
 
-  private parseBody(req: LocalRequest): Body {
-    if (req.body.length === 0) return {};
-    try {
-      const parsed: unknown = JSON.parse(req.body.toString('utf8'));
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-        throw new Error('not an object');
-      }
-      return parsed as Body;
-    } catch {
-      throw new AwsError('SerializationException', 'Request body is not a valid JSON object');
-    }
+  /** The request's JSON object, its members of the types the model gives them (SerializationException otherwise). */
+  private parseBody(req: LocalRequest, operation: string): Body {
+    const body = parseJsonBody<Body>(req);
+    checkInputShape(bedrockModel, operation, body);
+    return body;
   }
 
   private json(body: unknown, status = 200): LocalResponse {
