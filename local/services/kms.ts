@@ -6,7 +6,7 @@
  */
 import * as kmsModel from '@aws-sdk/client-kms';
 import { randomBytes } from 'node:crypto';
-import { type Body, requireString } from '../core/input';
+import type { Body } from '../core/input';
 import { AwsJsonService } from '../core/json-protocol';
 import type { OperationTable } from '../core/operations';
 import type { KeyStore, LocalRequest, LocalResponse } from '../core/types';
@@ -20,10 +20,10 @@ import { createGrant, grantAllows, listGrants, retireGrant, revokeGrant } from '
 import {
   cancelDeletion,
   createKey,
+  describeKey,
   getKeyPolicy,
   listKeys,
   listResourceTags,
-  metadata,
   putKeyPolicy,
   rotationStatus,
   scheduleDeletion,
@@ -48,7 +48,7 @@ export class KmsService extends AwsJsonService implements KeyStore {
 
   protected readonly operations: OperationTable<Body> = {
     CreateKey: (b) => createKey(this.ring, b),
-    DescribeKey: (b) => ({ KeyMetadata: metadata(this.ring, this.ring.resolve(requireString(b, 'KeyId'))) }),
+    DescribeKey: (b) => describeKey(this.ring, b),
     ListKeys: (b) => listKeys(this.ring, b),
     GetKeyPolicy: (b) => getKeyPolicy(this.ring, b),
     PutKeyPolicy: (b) => putKeyPolicy(this.ring, b),

@@ -1,8 +1,8 @@
 /**
  * Which IAM questions a KMS request asks. Every KMS operation authorizes as `kms:<Operation>`
- * (CreateAlias/DeleteAlias on the alias and the key), the key policy is the resource policy and must allow (KMS developer guide,
- * "Key policies": no IAM policy gives access unless the key policy allows it, directly or through
- * the account root statement), and the condition keys are the ones KMS sets: kms:CallerAccount,
+ * (CreateAlias/DeleteAlias on the alias and the key), the key policy is the resource policy and
+ * must allow (KMS developer guide, "Key policies": no IAM policy gives access unless the key
+ * policy allows it, directly or through the account root statement), and the condition keys are the ones KMS sets: kms:CallerAccount,
  * kms:ViaService (when S3 or Bedrock use the key for the caller), kms:RequestAlias,
  * kms:ResourceAliases, aws:ResourceTag/*, kms:KeySpec/KeyUsage/KeyOrigin, kms:EncryptionContext:*,
  * and the grant keys on CreateGrant.
@@ -157,16 +157,10 @@ export function kmsAccessRequests(operation: string, body: Body, lookups: KmsLoo
       if (retiring) grant['kms:RetiringPrincipal'] = retiring;
       return [onKey(action, key, lookups, grant, id)];
     }
-    case 'TagResource':
-    case 'UntagResource': {
+    case 'TagResource': {
       const id = str(body, 'KeyId');
       const key = id ? lookups.key(id) : undefined;
-      if (!key) return [];
-      const ctx =
-        operation === 'TagResource'
-          ? requestTags(tagsOf(body.Tags))
-          : { 'aws:TagKeys': Array.isArray(body.TagKeys) ? (body.TagKeys as string[]) : [] };
-      return [onKey(action, key, lookups, ctx, id)];
+      return key ? [onKey(action, key, lookups, requestTags(tagsOf(body.Tags)), id)] : [];
     }
     default: {
       const id = str(body, 'KeyId');

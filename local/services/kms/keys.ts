@@ -45,7 +45,7 @@ function signingAlgorithms(keySpec: string): string[] {
 }
 
 /** KeyMetadata as CreateKey and DescribeKey answer it. */
-export function metadata(ring: KeyRing, key: KeyRecord) {
+function metadata(ring: KeyRing, key: KeyRecord) {
   const spec = KEY_SPECS[key.keySpec];
   const md: Record<string, unknown> = {
     AWSAccountId: ring.accountId,
@@ -141,6 +141,10 @@ export function seedKey(ring: KeyRing, keyId: string, description: string) {
   key.rotationEnabled = true;
   key.rotationPeriodInDays = 365;
   return { keyArn: key.arn, created: true };
+}
+
+export function describeKey(ring: KeyRing, b: Body) {
+  return { KeyMetadata: metadata(ring, ring.resolve(requireString(b, 'KeyId'))) };
 }
 
 export function listKeys(ring: KeyRing, b: Body) {
