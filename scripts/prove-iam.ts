@@ -272,10 +272,10 @@ const PATHS: PathDef[] = [
       h.aws.bedrock.setJobDuration(0);
       // The job's events are lost: only WaitForJob itself, at registration, can answer the task.
       h.aws.events.dropNext(3, { source: 'aws.bedrock', detailType: 'Model Customization Job State Change' });
-      // A job of duration 0 still reads its data and writes its output (real work, on disk since the
-      // bodies stream): WaitForJob's look at the job waits until that is surely done, so the path
-      // proves the answer at registration instead of racing the simulation.
-      h.aws.faults.add({ service: 'bedrock', operation: 'GetModelCustomizationJob', count: 1, delayMs: 2000 });
+      // A job of duration 0 still reads its data and writes its output (~0.2 s of real work, on disk
+      // since the bodies stream): WaitForJob's look at the job waits 1 s so that it is surely done —
+      // well inside the 2 s poll interval, whose timeout would otherwise answer first.
+      h.aws.faults.add({ service: 'bedrock', operation: 'GetModelCustomizationJob', count: 1, delayMs: 1000 });
       try {
         const { run } = await h.drop(`prove-fast-${n}`);
         if (run.status === 'SUCCEEDED' && field(run.state, 'jobResult', 'resumedBy') !== 'register')
@@ -292,7 +292,7 @@ const PATHS: PathDef[] = [
       h.aws.bedrock.setJobDuration(0);
       h.aws.events.dropNext(3, { source: 'aws.bedrock', detailType: 'Model Customization Job State Change' });
       h.aws.bedrock.setNextOutcome({ status: 'Failed', failureMessage: 'prove:iam: simulated failure' });
-      h.aws.faults.add({ service: 'bedrock', operation: 'GetModelCustomizationJob', count: 1, delayMs: 2000 });
+      h.aws.faults.add({ service: 'bedrock', operation: 'GetModelCustomizationJob', count: 1, delayMs: 1000 });
       try {
         const { run } = await h.drop(`prove-fast-fail-${n}`);
         return expectRun(run, 'FAILED', 'CustomizationJobFailedError');
