@@ -195,4 +195,24 @@ export class S3Gateway {
       }),
     );
   }
+
+  /**
+   * mergeObjectTags for an object that may have been deleted since: false when the key (or the
+   * version) no longer exists. S3 says so (404) only to a caller that may s3:ListBucket; to
+   * others it answers 403 AccessDenied, which bubbles like any other error.
+   */
+  async mergeObjectTagsIfPresent(
+    bucket: string,
+    key: string,
+    tags: Record<string, string>,
+    versionId?: string,
+  ): Promise<boolean> {
+    try {
+      await this.mergeObjectTags(bucket, key, tags, versionId);
+      return true;
+    } catch (err) {
+      if (isAwsError(err, 'NoSuchKey', 'NoSuchVersion')) return false;
+      throw err;
+    }
+  }
 }

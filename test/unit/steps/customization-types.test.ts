@@ -302,7 +302,7 @@ describe('remediation with deployments', () => {
         order.push(`provisioned ${arn}`);
         return true;
       },
-      mergeObjectTags: async () => undefined,
+      mergeObjectTagsIfPresent: async () => true,
     };
   }
 
