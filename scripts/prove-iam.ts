@@ -277,7 +277,12 @@ const PATHS: PathDef[] = [
       // A job of duration 0 still reads its data and writes its output (real work, on disk since the
       // bodies stream): WaitForJob's look at the job waits until that is surely done, so the path
       // proves the answer at registration instead of racing the simulation.
-      h.aws.faults.add({ service: 'bedrock', operation: 'GetModelCustomizationJob', count: 1, delayMs: 2000 });
+      h.aws.faults.add({
+        service: 'bedrock',
+        operation: 'GetModelCustomizationJob',
+        count: 1,
+        delayMs: 2000,
+      });
       try {
         const { run } = await h.drop(`prove-fast-${n}`);
         if (run.status === 'SUCCEEDED' && field(run.state, 'jobResult', 'resumedBy') !== 'register')
@@ -294,7 +299,12 @@ const PATHS: PathDef[] = [
       h.aws.bedrock.setJobDuration(0);
       h.aws.events.dropNext(3, { source: 'aws.bedrock', detailType: 'Model Customization Job State Change' });
       h.aws.bedrock.setNextOutcome({ status: 'Failed', failureMessage: 'prove:iam: simulated failure' });
-      h.aws.faults.add({ service: 'bedrock', operation: 'GetModelCustomizationJob', count: 1, delayMs: 2000 });
+      h.aws.faults.add({
+        service: 'bedrock',
+        operation: 'GetModelCustomizationJob',
+        count: 1,
+        delayMs: 2000,
+      });
       try {
         const { run } = await h.drop(`prove-fast-fail-${n}`);
         return expectRun(run, 'FAILED', 'CustomizationJobFailedError');
