@@ -4,8 +4,10 @@
  */
 import {
   DescribeExecutionCommand,
+  type ExecutionListItem,
   GetExecutionHistoryCommand,
   type HistoryEvent,
+  ListExecutionsCommand,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import { guardDetailsOfFailure, type StepFailure, stepFailureOf } from '../../functions/shared/step-failure';
@@ -46,6 +48,28 @@ function parse(text: string | undefined): Record<string, unknown> {
   } catch {
     return {};
   }
+}
+
+/** The newest `limit` runs of a state machine. */
+export async function listExecutions(
+  sfn: SFNClient,
+  stateMachineArn: string,
+  limit: number,
+): Promise<ExecutionListItem[]> {
+  const items: ExecutionListItem[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(
+      new ListExecutionsCommand({
+        stateMachineArn,
+        maxResults: Math.min(limit - items.length, 1000),
+        nextToken,
+      }),
+    );
+    items.push(...(page.executions ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken && items.length < limit);
+  return items;
 }
 
 export async function historyOf(sfn: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
