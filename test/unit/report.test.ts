@@ -354,6 +354,33 @@ describe('the HTML', () => {
     expect(html).toContain('(hidden)');
   });
 
+  it('shows why remediation failed, as RemediationFailed recorded it', () => {
+    const run = runView({
+      status: 'FAILED',
+      error: 'InvalidInputError',
+      cause: 's3://b/training/x.jsonl no longer exists',
+      state: {
+        remediation: { outcome: 'failed', actions: [] },
+        remediationError: {
+          Error: 'AccessDenied',
+          Cause: JSON.stringify({
+            errorType: 'AccessDenied',
+            errorMessage:
+              'remediating InvalidInputError: could not tag s3://b/training/x.jsonl: Access Denied',
+            trace: [],
+          }),
+        },
+      },
+    });
+    const html = renderReport(data(run));
+    expect(html).toContain(
+      '<p class="fail" id="remediation-error"><strong>AccessDenied</strong> — remediating InvalidInputError: could not tag s3://b/training/x.jsonl: Access Denied</p>',
+    );
+    expect(renderReport(data(runView({ state: { remediation: { outcome: 'remediated' } } })))).not.toContain(
+      'remediation-error',
+    );
+  });
+
   it('needs no network, and the check for it catches each way a page could reach out', () => {
     const html = renderReport(
       data(runView(), {

@@ -118,7 +118,7 @@ function jobOutputBase(job: JobView | undefined, jobArn: string | undefined): st
   return `${base.endsWith('/') ? base : `${base}/`}model-customization-job-${id}/`;
 }
 
-const errorText = (err: unknown) => (err instanceof Error ? `${err.name}: ${err.message}` : `${String(err)}`);
+const errorText = (err: unknown) => (err instanceof Error ? `${err.name}: ${err.message}` : String(err));
 
 export async function collectReportData(c: CliClients, summary: RunSummary): Promise<ReportData> {
   const gaps: ReportGap[] = [];
