@@ -6,14 +6,14 @@ import type { DetectorMatch } from '../types';
 import { NONE } from './match';
 
 /**
- * The five digit detectors share their work. First a gate: nine digits with at most two
- * separators between neighbours (unrolled to keep the pattern flat), or a dotted quad. Dates,
- * times, versions and prices fail it, and it is one fast test where extracting the clusters
- * straight away would be a slow exec loop over every date in the data. Then, for the few strings
- * that pass, the digit clusters: maximal runs of digits and the separators numbers are written
- * with, at least seven characters. Every card, SSN, phone and IPv4 candidate lies inside one, so
- * the detectors' regexes run on those short windows instead of the whole string. Cached for the
- * string last asked about, since the detectors run one after the other on the same string.
+ * First a gate: nine digits with at most two separators between neighbours (unrolled to keep the
+ * pattern flat), or a dotted quad. Dates, times, versions and prices fail it, and it is one fast
+ * test where extracting the clusters straight away would be a slow exec loop over every date in
+ * the data. Then, for the few strings that pass, the digit clusters: maximal runs of digits and
+ * the separators numbers are written with, at least seven characters. Every card, SSN, phone and
+ * IPv4 candidate lies inside one, so the detectors' regexes run on those short windows instead of
+ * the whole string. Cached for the string last asked about, since the detectors run one after the
+ * other on the same string.
  *
  * The gate, in one pass: nine digits with at most two separators between neighbours, unrolled
  * (`\d(?:[ ().\-/]{0,2}\d){8}`), or a dotted quad (`\d\.\d{1,3}\.\d{1,3}\.\d`). The nine
