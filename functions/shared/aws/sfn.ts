@@ -7,6 +7,7 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { sfnClient } from './clients';
+import { executionArnFor } from '../naming';
 import { isAwsError, orUndefined } from './errors';
 
 /** 'closed' means the token was already answered or timed out: someone else resumed the task. */
@@ -31,7 +32,7 @@ export class SfnGateway {
       return { executionArn: out.executionArn ?? '', alreadyStarted: false };
     } catch (err) {
       if (!isAwsError(err, 'ExecutionAlreadyExists')) throw err;
-      const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+      const executionArn = executionArnFor(stateMachineArn, name);
       return { executionArn, alreadyStarted: true };
     }
   }

@@ -4,7 +4,7 @@ import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
 import { cliClients } from '../../../cli/lib/clients';
 import { loadRun } from '../../../cli/lib/run-view';
-import { executionNameFor } from '../../../functions/shared/naming';
+import { executionArnFor, executionNameFor } from '../../../functions/shared/naming';
 import { EmbeddedAws, type EmbeddedAwsOptions } from '../../../local/embedded';
 
 /**
@@ -98,7 +98,7 @@ export async function startHarness(options: EmbeddedAwsOptions = {}) {
     versionId?: string | undefined;
     etag?: string | undefined;
   }) {
-    return `${stack.stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionNameFor(o)}`;
+    return executionArnFor(stack.stateMachineArn, executionNameFor(o));
   }
 
   /** Waits for the execution to exist (the S3 trigger is asynchronous), then for it to close. */
