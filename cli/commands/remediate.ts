@@ -24,6 +24,7 @@ import {
   tagText,
 } from '../../functions/shared/naming';
 import { type DatasetOptions, datasetOptionsSchema } from '../../functions/shared/types';
+import { SIDECAR_SUFFIX } from '../../functions/start-customization/core';
 import { requireArn } from '../lib/arns';
 import { cliClients, embeddedStack, endpointOption } from '../lib/clients';
 import { printable as p } from '../lib/text';
@@ -37,7 +38,6 @@ const HELP = `tunevault remediate --model ARN --reason REASON [--retrain] [--jso
   prefix, which starts a new run.`;
 
 const SUFFIX = '.jsonl';
-const SIDECAR_SUFFIX = '.job.json';
 
 /** A problem with what was asked: the message names the bad input. */
 export class RemediateError extends Error {

@@ -7,6 +7,7 @@ import { GetObjectTaggingCommand, HeadObjectCommand, PutObjectCommand } from '@a
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import fs from 'node:fs';
 import { executionArnFor, executionNameFor } from '../../functions/shared/naming';
+import { sidecarKeyFor } from '../../functions/start-customization/core';
 import { type CliClients, embeddedTriggerFailures, type StackInfo } from './clients';
 import { followRun } from './progress';
 import { field, loadRun, type RunView } from './run-view';
@@ -94,7 +95,7 @@ export async function dropAndFollow(
     req.sidecar = { ...req.sidecar, validationKey };
   }
   if (req.sidecar) {
-    const sidecarKey = key.replace(/\.jsonl$/, '.job.json');
+    const sidecarKey = sidecarKeyFor(key, '.jsonl');
     await c.s3.send(
       new PutObjectCommand({ Bucket: bucket, Key: sidecarKey, Body: JSON.stringify(req.sidecar) }),
     );

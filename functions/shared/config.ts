@@ -6,6 +6,7 @@
 import * as z from 'zod';
 import { CUSTOMIZATION_TYPES, DEFAULT_BASE_MODEL_ID } from './catalog';
 import type { JobDefaults } from './catalog/job-spec';
+import { SEVERITIES } from './guard/types';
 import { DEPLOY_MODES } from './types';
 
 const csv = z
@@ -79,7 +80,7 @@ export const vars = {
   KEY_USER_ROLE_ARNS: roleArnList,
   REQUIRED_ENCRYPTION: z.enum(['aws:kms', 'AES256']).default('aws:kms'),
   DATA_POLICY: z.enum(['block', 'redact', 'report']).default('block'),
-  DATA_BLOCK_SEVERITY: z.enum(['low', 'medium', 'high', 'critical']).default('high'),
+  DATA_BLOCK_SEVERITY: z.enum(SEVERITIES).default('high'),
   // Set by the Lambda runtime; 0 elsewhere (the embedded AWS runs handlers in its own process).
   AWS_LAMBDA_FUNCTION_MEMORY_SIZE: z.coerce.number().int().min(0).default(0),
   TOKEN_TTL_SECONDS: z.coerce

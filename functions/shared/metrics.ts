@@ -8,7 +8,7 @@
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { MiddlewareObj } from '@middy/core';
-import type { FindingType, Severity, Verdict } from './guard/types';
+import { type FindingType, SEVERITIES, type Verdict } from './guard/types';
 import { logger } from './logger';
 
 export { Metrics };
@@ -45,7 +45,6 @@ const FINDING_TYPES: Record<FindingType, true> = {
   IPV4: true,
   IPV6: true,
 };
-const SEVERITIES: Record<Severity, true> = { low: true, medium: true, high: true, critical: true };
 const VERDICTS: Record<Verdict, true> = { pass: true, redact: true, block: true, invalid: true };
 const OUTCOMES: Record<RunOutcome, true> = { completed: true, failed: true, remediated: true };
 
@@ -53,7 +52,7 @@ const OUTCOMES: Record<RunOutcome, true> = { completed: true, failed: true, reme
 export const DIMENSION_VALUES = {
   outcome: Object.keys(OUTCOMES),
   findingType: Object.keys(FINDING_TYPES),
-  severity: Object.keys(SEVERITIES),
+  severity: [...SEVERITIES],
   verdict: Object.keys(VERDICTS),
 } as const;
 export type DimensionName = keyof typeof DIMENSION_VALUES;

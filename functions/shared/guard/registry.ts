@@ -28,7 +28,8 @@ import {
   usSsn,
 } from './detectors';
 import { hasPercentEscape, hasUnicodeTrigger, viewOf } from './normalize';
-import type { Detector, DetectorMatch, FindingType, Severity } from './types';
+import type { Detector, DetectorMatch, FindingType } from './types';
+import { SEVERITY_RANK } from './types';
 
 /** Specific detectors before generic ones: on overlapping matches the earlier one wins ties. */
 export const DETECTORS: readonly Detector[] = [
@@ -132,8 +133,6 @@ export interface TypedMatch extends DetectorMatch {
 
 const NO_MATCHES: TypedMatch[] = [];
 
-const SEVERITY_ORDER: Record<Severity, number> = { low: 0, medium: 1, high: 2, critical: 3 };
-
 /**
  * Runs the detectors selected by `mask` on the view of text and keeps one match per overlapping
  * span: one that holds the other whole, else the most severe, else the one listed first (a card
@@ -192,8 +191,8 @@ function resolveOverlaps(all: TypedMatch[]): TypedMatch[] {
     const better =
       contains !== contained
         ? contains
-        : SEVERITY_ORDER[m.severity] > SEVERITY_ORDER[last.severity] ||
-          (SEVERITY_ORDER[m.severity] === SEVERITY_ORDER[last.severity] && order(m.type) < order(last.type));
+        : SEVERITY_RANK[m.severity] > SEVERITY_RANK[last.severity] ||
+          (SEVERITY_RANK[m.severity] === SEVERITY_RANK[last.severity] && order(m.type) < order(last.type));
     if (better) {
       // The span kept covers both, so nothing of the weaker match is left unredacted.
       m.start = Math.min(m.start, last.start);
