@@ -4,7 +4,7 @@ import { EventsGateway } from '../shared/aws/events';
 import { makeHandler } from '../shared/handler';
 import { logger } from '../shared/logger';
 import { createMetrics, jobTimesOf, publishMetrics, recordRunEnd } from '../shared/metrics';
-import { sourceObjectSchema, stateErrorSchema } from '../shared/types';
+import { RUN_OUTCOMES, sourceObjectSchema, stateErrorSchema } from '../shared/types';
 import { notify } from './core';
 
 const events = new EventsGateway();
@@ -32,7 +32,7 @@ const runSchema = z.object({
     .optional(),
 });
 const inputSchema = z.object({
-  outcome: z.enum(['completed', 'failed', 'remediated']),
+  outcome: z.enum(RUN_OUTCOMES),
   executionArn: z.string().startsWith('arn:'),
   run: runSchema,
 });
