@@ -51,6 +51,7 @@ export interface DeployedStack {
   outputBucket: string;
   outputPrefix: string;
   taskTokenTable: string;
+  admissionTable: string;
   /** What `serverless invoke local` needs for the values it cannot resolve offline. */
   invokeLocalEnv: Record<string, string>;
   ctx: IntrinsicContext;
@@ -287,6 +288,19 @@ export async function deployStack(o: DeployOptions): Promise<DeployedStack> {
         });
         notifications.set(s3Event.bucket, list);
       }
+      // serverless: `schedule: rate(1 minute)` or `schedule: {rate: [..], enabled}` → a scheduled rule.
+      const schedule = ev.schedule as string | { rate: string | string[]; enabled?: boolean } | undefined;
+      if (schedule !== undefined) {
+        const rates = typeof schedule === 'string' ? [schedule] : [schedule.rate].flat();
+        const enabled = typeof schedule === 'string' || schedule.enabled !== false;
+        for (const [j, rate] of rates.entries()) {
+          const rule = `${config.service}-${stage}-${f.key}-schedule-${i + 1}${j ? `-${j}` : ''}`.slice(0, 64);
+          await events.send(
+            new PutRuleCommand({ Name: rule, ScheduleExpression: rate, State: enabled ? 'ENABLED' : 'DISABLED' }),
+          );
+          await events.send(new PutTargetsCommand({ Rule: rule, Targets: [{ Id: f.key, Arn: f.arn }] }));
+        }
+      }
       const eb = ev.eventBridge as { pattern: unknown } | undefined;
       if (eb) {
         const rule = `${config.service}-${stage}-${f.key}-rule-${i + 1}`.slice(0, 64);
@@ -334,6 +348,7 @@ export async function deployStack(o: DeployOptions): Promise<DeployedStack> {
     outputBucket: base.OUTPUT_BUCKET ?? '',
     outputPrefix: base.OUTPUT_PREFIX ?? '',
     taskTokenTable: env('waitForJob').TASK_TOKEN_TABLE ?? '',
+    admissionTable: env('admitJob').ADMISSION_TABLE ?? '',
     invokeLocalEnv,
     ctx,
   };

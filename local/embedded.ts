@@ -16,6 +16,7 @@ import { DynamoDbService } from './services/dynamodb';
 import { EventBridgeService } from './services/eventbridge';
 import { KmsService } from './services/kms';
 import { S3Service } from './services/s3';
+import { ServiceQuotasService } from './services/servicequotas';
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { StepFunctionsService } from './services/stepfunctions';
 import { printServerlessConfig } from './stack';
@@ -30,6 +31,8 @@ export interface EmbeddedAwsOptions {
   params?: Record<string, string>;
   /** Simulated Bedrock job duration. */
   jobDurationMs?: number;
+  /** Bedrock's concurrent customization job quota (also what Service Quotas answers). */
+  concurrentJobsQuota?: number;
   /** Powertools log level of the handlers (default WARN). */
   logLevel?: string;
   /** Multiplies ASL Retry intervals (tests use a small value). */
@@ -48,6 +51,7 @@ export class EmbeddedAws {
   readonly bedrock: BedrockService;
   readonly sfn: StepFunctionsService;
   readonly dynamodb: DynamoDbService;
+  readonly quotas: ServiceQuotasService;
   readonly endpoint: LocalEndpoint;
   private deployed: DeployedStack | undefined;
   private readonly historyListeners = new Set<(executionArn: string, event: HistoryEvent) => void>();
@@ -76,7 +80,13 @@ export class EmbeddedAws {
       invokeLambda: invokeAsync,
       ...(stateDir ? { dataDir: path.join(stateDir, 's3') } : {}),
     });
-    this.events = new EventBridgeService({ accountId, region, invokeLambda: invokeAsync });
+    this.events = new EventBridgeService({
+      accountId,
+      region,
+      invokeLambda: invokeAsync,
+      // Schedules (the admission sweep) run on the embedded AWS's time scale, as Retry intervals do.
+      scheduleScale: options.timeScale ?? 1,
+    });
     this.bedrock = new BedrockService({
       accountId,
       region,
@@ -84,6 +94,7 @@ export class EmbeddedAws {
       kms: this.kms,
       putEvents: (entries) => this.events.putEvents(entries),
       jobDurationMs: options.jobDurationMs ?? 3000,
+      ...(options.concurrentJobsQuota !== undefined ? { concurrentJobsQuota: options.concurrentJobsQuota } : {}),
     });
     this.sfn = new StepFunctionsService({
       accountId,
@@ -101,7 +112,29 @@ export class EmbeddedAws {
       region,
       ...(stateDir ? { path: path.join(stateDir, 'dynamodb') } : {}),
     });
-    const services: LocalService[] = [this.s3, this.kms, this.bedrock, this.sfn, this.events, this.dynamodb];
+    this.quotas = new ServiceQuotasService({
+      accountId,
+      region,
+      quotas: [
+        {
+          serviceCode: 'bedrock',
+          serviceName: 'Amazon Bedrock',
+          quotaCode: 'L-0406044C',
+          quotaName: '(Model customization) Scheduled customization jobs',
+          adjustable: true,
+          value: () => this.bedrock.concurrentJobsQuota,
+        },
+      ],
+    });
+    const services: LocalService[] = [
+      this.s3,
+      this.kms,
+      this.bedrock,
+      this.sfn,
+      this.events,
+      this.dynamodb,
+      this.quotas,
+    ];
     this.endpoint = new LocalEndpoint({
       services,
       faults: this.faults,
@@ -211,6 +244,7 @@ export class EmbeddedAws {
 
   /** Writes the state (with --state-dir) and stops everything. */
   async stop(): Promise<void> {
+    this.events.close();
     await this.lambda.idle();
     clearInterval(this.saveTimer);
     this.saveState();

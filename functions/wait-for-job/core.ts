@@ -9,6 +9,8 @@ import { type ResumeOutcome, type ResumePorts, resumeWaitingTask } from '../shar
 
 export interface WaitPorts extends ResumePorts {
   putToken(task: WaitingTask): Promise<void>;
+  /** The job has ended: its admission slot goes to the next waiting run (idempotent). */
+  jobEnded(jobName: string): Promise<unknown>;
   getJob(jobIdentifier: string): Promise<JobInfo | undefined>;
   now(): number;
 }
@@ -33,5 +35,7 @@ export async function registerWait(
   });
   const job = await ports.getJob(input.jobArn);
   if (!job || !TERMINAL_STATUSES.has(job.status)) return { registered: true, answeredAtOnce: false };
-  return { registered: true, answeredAtOnce: await resumeWaitingTask(input, job, 'register', ports) };
+  const answeredAtOnce = await resumeWaitingTask(input, job, 'register', ports);
+  await ports.jobEnded(input.jobName);
+  return { registered: true, answeredAtOnce };
 }

@@ -36,7 +36,18 @@ export interface BedrockServiceOptions {
   putEvents: PutEvents;
   /** Simulated wall time from InProgress to Completed (default 3000 ms). */
   jobDurationMs?: number;
+  /** Jobs that may be InProgress or Stopping at once (default DEFAULT_CONCURRENT_JOBS_QUOTA). */
+  concurrentJobsQuota?: number;
 }
+
+/**
+ * The account's "(Model customization) Scheduled customization jobs" quota (Service Quotas
+ * L-0406044C) as the embedded account has it: CreateModelCustomizationJob beyond it answers
+ * ServiceQuotaExceededException (HTTP 400 in the Bedrock model). AWS sets each account's value
+ * (the Bedrock guide warns it may be lower than the default); 10 here is an assumption, settable
+ * through the control API.
+ */
+export const DEFAULT_CONCURRENT_JOBS_QUOTA = 10;
 
 interface Tag {
   key: string;
@@ -120,6 +131,7 @@ interface BedrockSnapshot {
   tags: Array<[string, Tag[]]>;
   tokens: Array<[string, string]>;
   pendingOutcomes: JobOutcome[];
+  concurrentJobsQuota?: number;
 }
 
 interface FoundationModel {
@@ -408,6 +420,7 @@ export class BedrockService implements LocalService {
   private readonly kms: KeyStore;
   private readonly putEvents: PutEvents;
   private jobDurationMs: number;
+  private jobsQuota: number;
   private jobs = new Map<string, JobRecord>();
   private models = new Map<string, ModelRecord>();
   private tags = new Map<string, Tag[]>();
@@ -425,6 +438,17 @@ export class BedrockService implements LocalService {
     this.kms = options.kms;
     this.putEvents = options.putEvents;
     this.jobDurationMs = options.jobDurationMs ?? 3000;
+    this.jobsQuota = options.concurrentJobsQuota ?? DEFAULT_CONCURRENT_JOBS_QUOTA;
+  }
+
+  /** The concurrent-job quota; jobs already running keep running when it is lowered. */
+  setConcurrentJobsQuota(n: number): void {
+    if (!Number.isInteger(n) || n < 1) throw new Error('the concurrent job quota must be a whole number ≥ 1');
+    this.jobsQuota = n;
+  }
+
+  get concurrentJobsQuota(): number {
+    return this.jobsQuota;
   }
 
   // ---- in-process controls ----
@@ -538,6 +562,7 @@ export class BedrockService implements LocalService {
       tags: [...this.tags.entries()].map(([arn, t]) => [arn, t.map((x) => ({ ...x }))]),
       tokens: [...this.tokens.entries()],
       pendingOutcomes: this.pendingOutcomes.map((o) => ({ ...o })),
+      concurrentJobsQuota: this.jobsQuota,
     };
   }
 
@@ -553,6 +578,7 @@ export class BedrockService implements LocalService {
     this.tags = new Map(snap.tags ?? []);
     this.tokens = new Map(snap.tokens ?? []);
     this.pendingOutcomes = [...(snap.pendingOutcomes ?? [])];
+    this.jobsQuota = snap.concurrentJobsQuota ?? this.jobsQuota;
     // Jobs that were running keep running; their phase deadlines are wall-clock, so overdue ones run now.
     for (const job of this.jobs.values()) this.schedule(job);
   }
@@ -714,6 +740,16 @@ export class BedrockService implements LocalService {
     if (token !== undefined) {
       const existing = this.tokens.get(token);
       if (existing) return { jobArn: existing };
+    }
+
+    // Counted as Bedrock counts them: jobs that have not ended (a stopping job still trains).
+    const running = [...this.jobs.values()].filter((j) => j.status === 'InProgress' || j.status === 'Stopping');
+    if (running.length >= this.jobsQuota) {
+      // The message is the one Bedrock's API model documents for this error.
+      throw new AwsError(
+        'ServiceQuotaExceededException',
+        'The number of requests exceeds the service quota. Resubmit your request later.',
+      );
     }
 
     const id = newId();

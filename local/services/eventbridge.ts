@@ -34,6 +34,22 @@ export interface EventBridgeOptions {
   accountId: string;
   region: string;
   invokeLambda: InvokeLambda;
+  /** Multiplies the period of `rate(...)` schedules (tests use a small value); 0 stops schedules. */
+  scheduleScale?: number;
+}
+
+const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
+const UNIT_MS: Record<string, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
+
+/** The period of a `rate(value unit)` expression; cron() schedules are stored but not run here. */
+export function ratePeriodMs(expression: string): number | undefined {
+  const m = RATE.exec(expression);
+  if (!m) return undefined;
+  const value = Number(m[1]);
+  const unit = (m[2] as string).replace(/s$/, '');
+  // AWS: a value of 1 takes the singular unit, larger values the plural.
+  if (value < 1 || (value === 1) !== !(m[2] as string).endsWith('s')) return undefined;
+  return value * (UNIT_MS[unit] as number);
 }
 
 /** The event as EventBridge hands it to targets. */
@@ -108,6 +124,7 @@ export class EventBridgeService extends AwsJsonService {
   private readonly drops: Mishap[] = [];
   private readonly duplicates: Mishap[] = [];
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly schedules = new Map<string, NodeJS.Timeout>();
 
   constructor(private readonly options: EventBridgeOptions) {
     super(CONTENT_TYPE);
@@ -183,7 +200,45 @@ export class EventBridgeService extends AwsJsonService {
       ...(typeof body.RoleArn === 'string' ? { RoleArn: body.RoleArn } : {}),
     };
     this.rules.set(key, rule);
+    this.schedule(key, rule);
     return { RuleArn: rule.Arn };
+  }
+
+  /**
+   * Runs a `rate(...)` rule's targets every period (scaled), with AWS's "Scheduled Event". The
+   * rule is looked up at each tick, so disabling, re-putting or deleting it takes effect.
+   */
+  private schedule(key: string, rule: StoredRule): void {
+    const old = this.schedules.get(key);
+    if (old) clearInterval(old);
+    this.schedules.delete(key);
+    const period = rule.ScheduleExpression ? ratePeriodMs(rule.ScheduleExpression) : undefined;
+    const scale = this.options.scheduleScale ?? 1;
+    if (period === undefined || !(scale > 0)) return;
+    const timer = setInterval(() => {
+      const current = this.rules.get(key);
+      if (!current?.ScheduleExpression || current.State !== 'ENABLED') return;
+      const envelope: EventEnvelope = {
+        version: '0',
+        id: randomUUID(),
+        'detail-type': 'Scheduled Event',
+        source: 'aws.events',
+        account: this.options.accountId,
+        time: isoSeconds(new Date()),
+        region: this.options.region,
+        resources: [current.Arn],
+        detail: {},
+      };
+      for (const target of current.targets) this.dispatch(envelope, current, target);
+    }, Math.max(10, Math.round(period * scale)));
+    timer.unref();
+    this.schedules.set(key, timer);
+  }
+
+  /** Stops every schedule (in-flight deliveries finish). */
+  close(): void {
+    for (const t of this.schedules.values()) clearInterval(t);
+    this.schedules.clear();
   }
 
   private describeRule(rule: StoredRule) {
@@ -210,6 +265,9 @@ export class EventBridgeService extends AwsJsonService {
     if (rule.targets.length > 0)
       throw new AwsError('ValidationException', "Rule can't be deleted since it has targets.");
     this.rules.delete(ruleKey(bus, name));
+    const timer = this.schedules.get(ruleKey(bus, name));
+    if (timer) clearInterval(timer);
+    this.schedules.delete(ruleKey(bus, name));
     return {};
   }
 
@@ -446,6 +504,7 @@ export class EventBridgeService extends AwsJsonService {
       if (!r || typeof r.Name !== 'string' || typeof r.EventBusName !== 'string') continue;
       const rule = { ...r, targets: Array.isArray(r.targets) ? r.targets : [] } as unknown as StoredRule;
       this.rules.set(ruleKey(rule.EventBusName, rule.Name), rule);
+      this.schedule(ruleKey(rule.EventBusName, rule.Name), rule);
     }
   }
 

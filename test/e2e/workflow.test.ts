@@ -38,6 +38,7 @@ describe('the customization workflow on the embedded AWS', () => {
       'ValidateBucketEncryption',
       'EnsureCustomerManagedKey',
       'ScanTrainingData',
+      'AdmitJob',
       'SubmitCustomizationJob',
       'WaitForJob',
       'JobFinished',
@@ -46,6 +47,8 @@ describe('the customization workflow on the embedded AWS', () => {
       'Succeeded',
     ]);
     expect(field(run.state, 'jobResult', 'resumedBy')).toBe('event');
+    // A free slot: admitted on arrival, without waiting.
+    expect(run.state.admission).toMatchObject({ admitted: true, by: 'arrival', waitedMs: 0 });
     keyArn = field(run.state, 'key', 'keyArn') as string;
     expect(field(run.state, 'key', 'created')).toBe(true);
 

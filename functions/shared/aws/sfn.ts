@@ -1,5 +1,6 @@
 /** Step Functions: start runs idempotently and answer waiting task tokens. */
 import {
+  DescribeExecutionCommand,
   SendTaskFailureCommand,
   SendTaskSuccessCommand,
   type SFNClient,
@@ -32,6 +33,17 @@ export class SfnGateway {
       if (!isAwsError(err, 'ExecutionAlreadyExists')) throw err;
       const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
       return { executionArn, alreadyStarted: true };
+    }
+  }
+
+  /** RUNNING, a closed status, or `missing` when no such execution exists (any more). */
+  async executionStatus(executionArn: string): Promise<string> {
+    try {
+      const out = await this.sfn.send(new DescribeExecutionCommand({ executionArn }));
+      return out.status ?? 'missing';
+    } catch (err) {
+      if (isAwsError(err, 'ExecutionDoesNotExist')) return 'missing';
+      throw err;
     }
   }
 

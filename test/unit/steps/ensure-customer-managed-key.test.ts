@@ -82,6 +82,7 @@ function fakePorts(key: KeyInfo | undefined, policy: object) {
     scheduleDeletion: async (id) => {
       calls.scheduleDeletion.push(id);
     },
+    findKeysTagged: async () => [],
   };
   return { ports, calls };
 }

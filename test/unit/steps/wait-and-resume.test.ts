@@ -30,7 +30,9 @@ function tokenTable() {
 function waitPorts(job: JobInfo | undefined) {
   const table = tokenTable();
   const sent: { kind: string; token: string; payload: unknown }[] = [];
+  const ended: string[] = [];
   const ports: WaitPorts = {
+    jobEnded: async (jobName) => ended.push(jobName),
     putToken: table.put,
     getJob: async () => job,
     claim: table.claim,
@@ -44,20 +46,21 @@ function waitPorts(job: JobInfo | undefined) {
     },
     now: () => 1_700_000_000_000,
   };
-  return { ports, sent, table };
+  return { ports, sent, table, ended };
 }
 
 describe('WaitForJob registration', () => {
   it('parks the token when the job is still running', async () => {
-    const { ports, sent, table } = waitPorts({ jobArn: JOB_ARN, jobName: 'job-1', status: 'InProgress' });
+    const { ports, sent, table, ended } = waitPorts({ jobArn: JOB_ARN, jobName: 'job-1', status: 'InProgress' });
     const result = await registerWait(input, 3600, ports);
     expect(result.answeredAtOnce).toBe(false);
     expect(sent).toHaveLength(0);
+    expect(ended).toEqual([]);
     expect(table.rows.get('job-1')).toMatchObject({ taskToken: 'token-1', expiresAt: 1_700_000_000 + 3600 });
   });
 
-  it('answers at once when the job is already Completed', async () => {
-    const { ports, sent, table } = waitPorts({
+  it('answers at once when the job is already Completed, and frees its job slot', async () => {
+    const { ports, sent, table, ended } = waitPorts({
       jobArn: JOB_ARN,
       jobName: 'job-1',
       status: 'Completed',
@@ -73,6 +76,7 @@ describe('WaitForJob registration', () => {
       },
     ]);
     expect(table.rows.size).toBe(0);
+    expect(ended).toEqual(['job-1']);
   });
 
   it('fails the task at once with CustomizationJobFailedError when the job already Failed', async () => {
@@ -103,7 +107,9 @@ describe('onJobStateChange', () => {
   function eventPorts() {
     const table = tokenTable();
     const sent: string[] = [];
+    const ended: string[] = [];
     const ports: EventPorts = {
+      jobEnded: async (jobName) => ended.push(jobName),
       getToken: table.get,
       claim: table.claim,
       sendTaskSuccess: async (t) => {
@@ -115,11 +121,11 @@ describe('onJobStateChange', () => {
         return 'sent';
       },
     };
-    return { ports, sent, table };
+    return { ports, sent, table, ended };
   }
 
   it('resumes once when the Completed event is delivered twice, and ignores a late InProgress', async () => {
-    const { ports, sent, table } = eventPorts();
+    const { ports, sent, table, ended } = eventPorts();
     await table.put({ jobName: 'job-1', taskToken: 'token-1', expiresAt: 0 });
     const outcomes = await Promise.all([
       onJobStateChange(event('Completed'), ports),
@@ -130,34 +136,45 @@ describe('onJobStateChange', () => {
     expect(['already-claimed', 'no-waiting-task']).toContain(outcomes.find((o) => o !== 'resumed'));
     expect(late).toBe('ignored-non-terminal');
     expect(sent).toEqual(['success:token-1']);
+    // Each delivery frees the slot (idempotent); the InProgress event does not.
+    expect(ended).toEqual(['job-1', 'job-1']);
   });
 
-  it('does nothing when no run waits (the poll covers it)', async () => {
-    const { ports, sent } = eventPorts();
+  it('resumes nobody when no run waits (the poll covers it), but still frees the job slot', async () => {
+    const { ports, sent, ended } = eventPorts();
     await expect(onJobStateChange(event('Completed'), ports)).resolves.toBe('no-waiting-task');
     expect(sent).toHaveLength(0);
+    expect(ended).toEqual(['job-1']);
   });
 });
 
 describe('checkCustomizationJob', () => {
-  it('returns the running status for the Choice', async () => {
-    await expect(
-      checkCustomizationJob(JOB_ARN, async () => ({ jobArn: JOB_ARN, jobName: 'j', status: 'InProgress' })),
-    ).resolves.toEqual({
+  const checkPorts = (job: JobInfo) => {
+    const ended: string[] = [];
+    return { ended, ports: { getJob: async () => job, jobEnded: async (j: string) => ended.push(j) } };
+  };
+
+  it('returns the running status for the Choice, keeping the job slot', async () => {
+    const { ports, ended } = checkPorts({ jobArn: JOB_ARN, jobName: 'j', status: 'InProgress' });
+    await expect(checkCustomizationJob(JOB_ARN, ports)).resolves.toEqual({
       status: 'InProgress',
       jobArn: JOB_ARN,
       resumedBy: 'poll',
     });
+    expect(ended).toEqual([]);
   });
 
-  it.each(['Failed', 'Stopped'])('raises CustomizationJobFailedError for %s', async (status) => {
-    const attempt = checkCustomizationJob(JOB_ARN, async () => ({
-      jobArn: JOB_ARN,
-      jobName: 'j',
-      status,
-      failureMessage: 'boom',
-    }));
+  it('frees the job slot of a job the poll finds Completed (its event was lost)', async () => {
+    const { ports, ended } = checkPorts({ jobArn: JOB_ARN, jobName: 'j', status: 'Completed' });
+    await expect(checkCustomizationJob(JOB_ARN, ports)).resolves.toMatchObject({ status: 'Completed' });
+    expect(ended).toEqual(['j']);
+  });
+
+  it.each(['Failed', 'Stopped'])('raises CustomizationJobFailedError for %s, after freeing the slot', async (status) => {
+    const { ports, ended } = checkPorts({ jobArn: JOB_ARN, jobName: 'j', status, failureMessage: 'boom' });
+    const attempt = checkCustomizationJob(JOB_ARN, ports);
     await expect(attempt).rejects.toBeInstanceOf(CustomizationJobFailedError);
     await expect(attempt).rejects.toThrow(`Job j ended ${status}: boom`);
+    expect(ended).toEqual(['j']);
   });
 });

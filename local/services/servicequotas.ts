@@ -1,0 +1,75 @@
+/**
+ * Service Quotas (awsJson1_1, `X-Amz-Target: ServiceQuotasV20190624.<Op>`): GetServiceQuota and
+ * GetAWSDefaultServiceQuota for the quotas the embedded services enforce — today Bedrock's
+ * concurrent customization jobs, whose value is the embedded Bedrock's own. Any other quota is
+ * NoSuchResourceException, as AWS answers a quota code it does not know.
+ */
+import { AwsJsonService, jsonResponse, parseJsonBody, requireString } from '../core/json-protocol';
+import { AwsError, type LocalRequest, type LocalResponse } from '../core/types';
+
+export interface LocalQuota {
+  serviceCode: string;
+  serviceName: string;
+  quotaCode: string;
+  quotaName: string;
+  adjustable: boolean;
+  /** The value that applies now (read at each request, so it follows the service's setting). */
+  value: () => number;
+}
+
+export interface ServiceQuotasOptions {
+  accountId: string;
+  region: string;
+  quotas: LocalQuota[];
+}
+
+type Body = Record<string, unknown>;
+
+export class ServiceQuotasService extends AwsJsonService {
+  override readonly signingName = 'servicequotas';
+
+  constructor(private readonly options: ServiceQuotasOptions) {
+    super('application/x-amz-json-1.1');
+  }
+
+  async handle(req: LocalRequest): Promise<LocalResponse> {
+    const op = this.operationOf(req);
+    const body = parseJsonBody<Body>(req);
+    switch (op) {
+      // Without an applied (changed) value AWS answers GetServiceQuota with the default anyway
+      // for most quotas; the embedded account has no history of increases, so both agree.
+      case 'GetServiceQuota':
+      case 'GetAWSDefaultServiceQuota':
+        return jsonResponse({ Quota: this.view(this.find(body)) });
+      default:
+        throw new AwsError('UnknownOperationException', `The embedded Service Quotas does not support ${op}`);
+    }
+  }
+
+  private find(body: Body): LocalQuota {
+    const serviceCode = requireString(body, 'ServiceCode');
+    const quotaCode = requireString(body, 'QuotaCode');
+    const quota = this.options.quotas.find((q) => q.serviceCode === serviceCode && q.quotaCode === quotaCode);
+    if (!quota)
+      throw new AwsError(
+        'NoSuchResourceException',
+        `The request failed because the specified quota ${quotaCode} for service ${serviceCode} does not exist.`,
+      );
+    return quota;
+  }
+
+  private view(q: LocalQuota) {
+    const { region, accountId } = this.options;
+    return {
+      ServiceCode: q.serviceCode,
+      ServiceName: q.serviceName,
+      QuotaArn: `arn:aws:servicequotas:${region}:${accountId}:${q.serviceCode}/${q.quotaCode}`,
+      QuotaCode: q.quotaCode,
+      QuotaName: q.quotaName,
+      Value: q.value(),
+      Unit: 'None',
+      Adjustable: q.adjustable,
+      GlobalQuota: false,
+    };
+  }
+}
