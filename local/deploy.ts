@@ -294,9 +294,16 @@ export async function deployStack(o: DeployOptions): Promise<DeployedStack> {
         const rates = typeof schedule === 'string' ? [schedule] : [schedule.rate].flat();
         const enabled = typeof schedule === 'string' || schedule.enabled !== false;
         for (const [j, rate] of rates.entries()) {
-          const rule = `${config.service}-${stage}-${f.key}-schedule-${i + 1}${j ? `-${j}` : ''}`.slice(0, 64);
+          const rule = `${config.service}-${stage}-${f.key}-schedule-${i + 1}${j ? `-${j}` : ''}`.slice(
+            0,
+            64,
+          );
           await events.send(
-            new PutRuleCommand({ Name: rule, ScheduleExpression: rate, State: enabled ? 'ENABLED' : 'DISABLED' }),
+            new PutRuleCommand({
+              Name: rule,
+              ScheduleExpression: rate,
+              State: enabled ? 'ENABLED' : 'DISABLED',
+            }),
           );
           await events.send(new PutTargetsCommand({ Rule: rule, Targets: [{ Id: f.key, Arn: f.arn }] }));
         }

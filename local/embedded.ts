@@ -86,6 +86,7 @@ export class EmbeddedAws {
       invokeLambda: invokeAsync,
       // Schedules (the admission sweep) run on the embedded AWS's time scale, as Retry intervals do.
       scheduleScale: options.timeScale ?? 1,
+      schedulesPaused: true,
     });
     this.bedrock = new BedrockService({
       accountId,
@@ -94,7 +95,9 @@ export class EmbeddedAws {
       kms: this.kms,
       putEvents: (entries) => this.events.putEvents(entries),
       jobDurationMs: options.jobDurationMs ?? 3000,
-      ...(options.concurrentJobsQuota !== undefined ? { concurrentJobsQuota: options.concurrentJobsQuota } : {}),
+      ...(options.concurrentJobsQuota !== undefined
+        ? { concurrentJobsQuota: options.concurrentJobsQuota }
+        : {}),
     });
     this.sfn = new StepFunctionsService({
       accountId,
@@ -205,6 +208,7 @@ export class EmbeddedAws {
     });
     const esbuild = (config.custom.esbuild ?? {}) as { minify?: boolean; external?: string[] };
     await this.lambda.bundle({ ...(esbuild.external ? { external: esbuild.external } : {}) });
+    this.events.resumeSchedules();
     // Handlers in this process reach the endpoint the same way a deployed function reaches AWS.
     Object.assign(process.env, this.clientEnvironment());
     // With a state dir, the state is also saved every few seconds, so a killed process loses little.

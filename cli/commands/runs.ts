@@ -1,13 +1,17 @@
 /** `tunevault runs`: the runs of the state machine, newest first. */
 import { type ExecutionListItem, ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { parseArgs } from 'node:util';
+import { queuePositions } from '../../functions/shared/admission';
+import { AdmissionTable } from '../../functions/shared/aws/admission';
+import { jobNameFor } from '../../functions/shared/naming';
 import { type CliClients, cliClients, embeddedStack } from '../lib/clients';
 import { formatMs } from '../lib/progress';
 import { describeJob } from '../lib/report';
 import { currentState, field, guardFindingsOf, guardVerdictOf, jobWaitMs, loadRun } from '../lib/run-view';
 
-const HELP = `tunevault runs [--json] [--limit 50] [--endpoint URL | --state-machine-arn ARN]
-  Lists runs newest first: source object, state, data-guard verdict, job, model, durations.`;
+const HELP = `tunevault runs [--json] [--limit 50] [--endpoint URL | --state-machine-arn ARN] [--admission-table NAME]
+  Lists runs newest first: source object, state, data-guard verdict, job, model, durations;
+  runs waiting for a Bedrock job slot show QUEUED with their place in the wait list.`;
 
 export interface RunRow {
   name: string;
@@ -28,7 +32,16 @@ export interface RunRow {
   durationMs: number;
   /** Bedrock's creation-to-end time of the job; while it runs (or unreadable), the time the run waited on it. */
   jobDurationMs: number | null;
+  /** Waiting for a job slot: its place in the FIFO list (1 = next) and since when it waits. */
+  queue: { position: number; of: number; waitingMs: number } | null;
 }
+
+/** The stack's admission table, by the naming serverless.yml uses (tunevault-<stage>-…). */
+export function admissionTableFor(stateMachineArn: string): string {
+  return (stateMachineArn.split(':').pop() ?? '').replace(/-customization$/, '-admission');
+}
+
+const WAITING_STATES = new Set(['AdmitJob', 'RequeueJob']);
 
 async function listExecutions(c: CliClients, stateMachineArn: string, limit: number) {
   const items: ExecutionListItem[] = [];
@@ -47,8 +60,14 @@ async function listExecutions(c: CliClients, stateMachineArn: string, limit: num
   return items;
 }
 
-export async function listRuns(c: CliClients, stateMachineArn: string, limit = 50): Promise<RunRow[]> {
+export async function listRuns(
+  c: CliClients,
+  stateMachineArn: string,
+  limit = 50,
+  admissionTable = admissionTableFor(stateMachineArn),
+): Promise<RunRow[]> {
   const executions = await listExecutions(c, stateMachineArn, limit);
+  const jobNames = new Map<string, string>();
   const rows = await Promise.all(
     executions.map(async (e): Promise<RunRow> => {
       const r = await loadRun(c.sfn, e.executionArn ?? '');
@@ -56,6 +75,11 @@ export async function listRuns(c: CliClients, stateMachineArn: string, limit = 5
       const job = jobArn ? await describeJob(c, jobArn) : undefined;
       const bucket = field(r.input, 'source', 'bucket');
       const key = field(r.input, 'source', 'key');
+      if (bucket && key) {
+        const versionId = field(r.input, 'source', 'versionId');
+        const etag = field(r.input, 'source', 'etag');
+        jobNames.set(r.executionArn, jobNameFor({ bucket, key, versionId, etag }));
+      }
       return {
         name: r.name,
         executionArn: r.executionArn,
@@ -73,9 +97,24 @@ export async function listRuns(c: CliClients, stateMachineArn: string, limit = 5
         stopDate: r.stopDate ? new Date(r.stopDate).toISOString() : null,
         durationMs: r.durationMs ?? Date.now() - r.startDate,
         jobDurationMs: job?.durationMs ?? jobWaitMs(r) ?? null,
+        queue: null,
       };
     }),
   );
+  const waiting = rows.filter(
+    (r) => r.status === 'RUNNING' && r.state !== null && WAITING_STATES.has(r.state),
+  );
+  if (waiting.length > 0) {
+    // Unreadable (no permission, another naming): the runs show without their place.
+    const list = await new AdmissionTable(admissionTable, c.dynamo).queue().catch(() => undefined);
+    const places = list ? queuePositions(list) : new Map();
+    const now = Date.now();
+    for (const r of waiting) {
+      const place = places.get(jobNames.get(r.executionArn) ?? '');
+      if (place)
+        r.queue = { position: place.position, of: place.of, waitingMs: Math.max(0, now - place.since) };
+    }
+  }
   return rows.sort((a, b) => b.startDate.localeCompare(a.startDate) || b.name.localeCompare(a.name));
 }
 
@@ -85,12 +124,17 @@ export function formatRuns(runs: RunRow[]): string {
   lines.push(header);
   for (const r of runs) {
     const guard = r.verdict ? `${r.verdict}${r.findings !== null ? ` (${r.findings})` : ''}` : '—';
+    const status = r.queue ? 'QUEUED' : r.status;
     lines.push(
-      `${r.startDate.replace('T', ' ').slice(0, 19).padEnd(20)} ${r.status.padEnd(9)} ${formatMs(r.durationMs).padStart(9)} ${(r.jobDurationMs !== null ? formatMs(r.jobDurationMs) : '—').padStart(9)}  ${guard.padEnd(13)} ${r.source}`,
+      `${r.startDate.replace('T', ' ').slice(0, 19).padEnd(20)} ${status.padEnd(9)} ${formatMs(r.durationMs).padStart(9)} ${(r.jobDurationMs !== null ? formatMs(r.jobDurationMs) : '—').padStart(9)}  ${guard.padEnd(13)} ${r.source}`,
     );
     lines.push(
       `    run    ${r.name}${r.state ? `   (${r.status === 'RUNNING' ? 'in' : 'ended in'} ${r.state})` : ''}`,
     );
+    if (r.queue)
+      lines.push(
+        `    queue  waiting for a Bedrock job slot: position ${r.queue.position} of ${r.queue.of}, for ${formatMs(r.queue.waitingMs)}`,
+      );
     if (r.jobArn) lines.push(`    job    ${r.jobArn}${r.jobStatus ? `   ${r.jobStatus}` : ''}`);
     if (r.modelArn) lines.push(`    model  ${r.modelArn}`);
     if (r.error) lines.push(`    error  ${r.error}`);
@@ -105,6 +149,7 @@ export async function run(args: string[]): Promise<number> {
       json: { type: 'boolean', default: false },
       endpoint: { type: 'string' },
       'state-machine-arn': { type: 'string' },
+      'admission-table': { type: 'string' },
       limit: { type: 'string', default: '50' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -119,15 +164,20 @@ export async function run(args: string[]): Promise<number> {
     return 64;
   }
   const endpoint = values.endpoint ?? process.env.AWS_ENDPOINT_URL;
-  const stateMachineArn =
-    values['state-machine-arn'] ?? (endpoint ? (await embeddedStack(endpoint))?.stateMachineArn : undefined);
+  const stack = endpoint && !values['state-machine-arn'] ? await embeddedStack(endpoint) : undefined;
+  const stateMachineArn = values['state-machine-arn'] ?? stack?.stateMachineArn;
   if (!stateMachineArn) {
     console.error(
       'tunevault runs: no state machine to list. Start `npx tunevault local` and export the environment it prints, or give --state-machine-arn.',
     );
     return 64;
   }
-  const runs = await listRuns(cliClients(endpoint), stateMachineArn, limit);
+  const runs = await listRuns(
+    cliClients(endpoint),
+    stateMachineArn,
+    limit,
+    values['admission-table'] ?? stack?.admissionTable ?? admissionTableFor(stateMachineArn),
+  );
   if (values.json) {
     console.log(JSON.stringify(runs, null, 2));
     return 0;

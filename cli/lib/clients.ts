@@ -1,8 +1,10 @@
 /** SDK clients for the CLI: the embedded AWS by endpoint, or real AWS by the usual credentials. */
 import { BedrockClient } from '@aws-sdk/client-bedrock';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 export interface CliClients {
   endpoint?: string;
@@ -10,6 +12,7 @@ export interface CliClients {
   sfn: SFNClient;
   bedrock: BedrockClient;
   kms: KMSClient;
+  dynamo: DynamoDBDocumentClient;
 }
 
 export function cliClients(endpoint = process.env.AWS_ENDPOINT_URL): CliClients {
@@ -29,6 +32,7 @@ export function cliClients(endpoint = process.env.AWS_ENDPOINT_URL): CliClients 
     sfn: new SFNClient(base),
     bedrock: new BedrockClient(base),
     kms: new KMSClient(base),
+    dynamo: DynamoDBDocumentClient.from(new DynamoDBClient(base)),
   };
 }
 
@@ -37,6 +41,7 @@ export interface StackInfo {
   trainingBucket: string;
   trainingPrefix: string;
   outputBucket: string;
+  admissionTable?: string;
 }
 
 /** The embedded AWS describes its stack at /_tunevault/stack; undefined when the endpoint is not one. */

@@ -106,7 +106,11 @@ async function resolveOrCreate(s: KeySettings, ports: KeyPorts, lease?: LeasePor
 }
 
 function keyTags(s: KeySettings, holder?: string): Record<string, string> {
-  return { 'tunevault:stage': s.stage, 'tunevault:alias': s.alias, ...(holder ? { [LEASE_TAG]: holder } : {}) };
+  return {
+    'tunevault:stage': s.stage,
+    'tunevault:alias': s.alias,
+    ...(holder ? { [LEASE_TAG]: holder } : {}),
+  };
 }
 
 /** Creates, rotates and aliases a key; on a lost alias race uses the winner and retires its own. */
@@ -136,7 +140,8 @@ async function createAndAlias(
 
 async function retire(key: KeyInfo, reason: string, ports: KeyPorts): Promise<void> {
   await ports.tagKey(key.keyId, { 'tunevault:orphan': 'true', 'tunevault:orphan-reason': reason });
-  if (key.keyState !== 'PendingDeletion') await ports.scheduleDeletion(key.keyId, ORPHAN_DELETION_WINDOW_DAYS);
+  if (key.keyState !== 'PendingDeletion')
+    await ports.scheduleDeletion(key.keyId, ORPHAN_DELETION_WINDOW_DAYS);
 }
 
 async function bootstrapUnderLease(s: KeySettings, ports: KeyPorts, lease: LeasePorts): Promise<Resolved> {
@@ -214,7 +219,8 @@ async function adoptFromDeadHolder(
   }
   if (!adopted) return undefined;
   await ports.enableRotation(adopted.keyId);
-  if ((await ports.createAlias(s.alias, adopted.keyId)) === 'created') return { key: adopted, created: true, adopted: true };
+  if ((await ports.createAlias(s.alias, adopted.keyId)) === 'created')
+    return { key: adopted, created: true, adopted: true };
   const winner = await ports.describeKey(s.alias);
   if (!winner) throw new KeyNotUsableError(`Alias ${s.alias} exists but resolves to no key.`);
   if (winner.keyId !== adopted.keyId) await retire(adopted, 'lost alias race', ports);

@@ -2,16 +2,18 @@
  * Admission of Bedrock customization jobs under the account's concurrent-job quota.
  *
  * A run that passed its checks takes one of `capacity` slots, or parks its task token in a FIFO
- * wait list (ordered by the run's start). Whoever frees a slot — a job's end seen by the event or
- * the poll, a run that failed, the sweeper reclaiming a dead holder's slot — then "pumps": it
- * hands free slots to the oldest waiters and answers their tokens. Nothing polls per waiting run,
- * and a waiting run spends no state transitions: it sits in one Task until its token is answered.
+ * wait list (ordered by the run's start). A job's end — seen by the event, the poll or the
+ * registration — hands its slot straight to the oldest waiter in one conditional write and
+ * answers that waiter's token; a failed run, the sweeper reclaiming a dead holder's slot and a
+ * run that parks "fill" free slots the same way. Nothing polls per waiting run, and a waiting run
+ * spends no state transitions: it sits in one Task until its token is answered.
  *
- * Every change is a conditional write; the pump re-reads after any write that lost a race. A run
- * that parks pumps right after parking, so a slot freed between its failed take and its park is
- * never lost (whichever of the two writes lands last, its writer's pump sees both).
+ * Every change is one conditional write, so concurrent writers cannot overfill the slots or give
+ * one slot twice. No wake-up is lost: a run that parks fills right after parking, and a release
+ * that found nobody to hand its slot to looks at the list again after freeing it — of a park and
+ * a release racing, whichever write lands last has its writer see both.
  */
-import type { SlotHolder, Slots, TakeOutcome, Waiter } from './aws/admission';
+import type { SlotHolder, Slots, Waiter } from './aws/admission';
 import type { TaskAnswer } from './aws/sfn';
 
 export type { SlotHolder, Slots, Waiter };
@@ -19,10 +21,11 @@ export type { SlotHolder, Slots, Waiter };
 export interface AdmissionStore {
   readSlots(): Promise<Slots>;
   configureSlots(maxSlots: number, slotLeaseMs: number): Promise<void>;
-  takeSlot(holder: SlotHolder, capacity: number): Promise<TakeOutcome>;
+  takeSlot(holder: SlotHolder, capacity: number, now: number): Promise<boolean>;
+  handOffSlot(from: string, to: SlotHolder): Promise<boolean>;
   releaseSlot(jobName: string, since?: number): Promise<boolean>;
   setQuotaCeiling(value: number, until: number): Promise<void>;
-  raiseQuotaCeiling(seen: number): Promise<boolean>;
+  raiseQuotaCeiling(): Promise<boolean>;
   clearQuotaCeiling(seen: number): Promise<boolean>;
   queue(limit?: number): Promise<Waiter[]>;
   putWaiter(w: Waiter): Promise<void>;
@@ -59,9 +62,14 @@ export const BEDROCK_JOB_QUOTA = { serviceCode: 'bedrock', quotaCode: 'L-0406044
 export const DEFAULT_MAX_CONCURRENT_JOBS = 2;
 
 const DEFAULT_SLOT_LEASE_MS = 30 * 60_000;
-/** Waiters handled per read of the list; the pump reads again while it makes progress. */
-const PUMP_BATCH = 10;
-const PUMP_ROUNDS = 25;
+/** Waiters looked at per read of the list. */
+const FILL_BATCH = 10;
+const HANDOFF_TRIES = 3;
+/**
+ * A waiter that holds a slot but was not answered this long after it got it: whoever gave it the
+ * slot died before answering. The sweep (or its own retried attempt) answers it.
+ */
+export const REPAIR_AFTER_MS = 10_000;
 
 export type CapacitySource = 'maxConcurrentJobs' | 'service-quota' | 'default';
 
@@ -82,7 +90,10 @@ export async function resolveCapacity(
 }
 
 /** The configured slots, lowered while Bedrock has said its quota leaves room for fewer. */
-export function effectiveCapacity(slots: Pick<Slots, 'maxSlots' | 'quotaCeiling' | 'quotaCeilingUntil'>, now: number) {
+export function effectiveCapacity(
+  slots: Pick<Slots, 'maxSlots' | 'quotaCeiling' | 'quotaCeilingUntil'>,
+  now: number,
+) {
   const max = slots.maxSlots ?? DEFAULT_MAX_CONCURRENT_JOBS;
   const ceilingActive = slots.quotaCeiling !== undefined && (slots.quotaCeilingUntil ?? 0) > now;
   return ceilingActive ? Math.max(0, Math.min(max, slots.quotaCeiling as number)) : max;
@@ -103,48 +114,61 @@ export interface AdmitInput {
 export interface AdmitSettings {
   capacity: number;
   slotLeaseMs: number;
+  /** Write capacity and lease to the slot record (the first admission of a container, or a change). */
+  configure?: boolean;
 }
 
 export interface AdmitOutcome {
   admitted: boolean;
   queued: boolean;
-  /** Waiters the pump resumed while this run parked (this run among them if a slot came free). */
+  /** Waiters resumed while this run parked (this run among them if a slot came free). */
   resumed: number;
 }
 
-function holderOf(w: Pick<Waiter, 'jobName' | 'executionArn'>, now: number, leaseMs: number): SlotHolder {
-  return { jobName: w.jobName, executionArn: w.executionArn, since: now, leaseUntil: now + leaseMs };
+function holderOf(w: Pick<Waiter, 'jobName' | 'executionArn'>, now: number): SlotHolder {
+  return { jobName: w.jobName, executionArn: w.executionArn, since: now };
 }
 
 /** A run asks for a slot: taken at once when nobody is ahead of it, else it waits in the list. */
-export async function admitJob(input: AdmitInput, s: AdmitSettings, ports: AdmissionPorts): Promise<AdmitOutcome> {
+export async function admitJob(
+  input: AdmitInput,
+  s: AdmitSettings,
+  ports: AdmissionPorts,
+): Promise<AdmitOutcome> {
+  if (s.configure) await ports.configureSlots(s.capacity, s.slotLeaseMs);
   const now = ports.now();
-  const [slots, head] = await Promise.all([ports.readSlots(), ports.queue(1)]);
-  if (slots.maxSlots !== s.capacity || slots.slotLeaseMs !== s.slotLeaseMs) {
-    await ports.configureSlots(s.capacity, s.slotLeaseMs);
-  }
-  const first = head[0];
+  const [first] = await ports.queue(1);
   // Only when nobody waits (or the one waiting is this run, parked by an earlier attempt): a new
   // arrival must not overtake the list.
   if (!first || first.jobName === input.jobName) {
-    const capacity = effectiveCapacity({ ...slots, maxSlots: s.capacity }, now);
-    const outcome = await ports.takeSlot(holderOf(input, now, s.slotLeaseMs), capacity);
-    if (outcome !== 'full') {
-      const admission: Admission = { admitted: true, jobName: input.jobName, capacity, waitedMs: 0, by: 'arrival' };
+    if (await ports.takeSlot(holderOf(input, now), s.capacity, now)) {
+      const admission: Admission = {
+        admitted: true,
+        jobName: input.jobName,
+        capacity: s.capacity,
+        waitedMs: 0,
+        by: 'arrival',
+      };
       await ports.sendTaskSuccess(input.taskToken, admission);
       if (first) await ports.removeWaiter(first.ticket, first.taskToken);
       return { admitted: true, queued: false, resumed: 0 };
     }
   }
-  await ports.putWaiter({ ticket: input.ticket, jobName: input.jobName, executionArn: input.executionArn, taskToken: input.taskToken, enqueuedAt: now });
-  const resumed = await pump(ports);
+  await ports.putWaiter({
+    ticket: input.ticket,
+    jobName: input.jobName,
+    executionArn: input.executionArn,
+    taskToken: input.taskToken,
+    enqueuedAt: now,
+  });
+  const resumed = await fill(ports, { self: input.jobName });
   return { admitted: false, queued: true, resumed };
 }
 
 /**
  * Bedrock refused the job for its quota although a slot was free to us (jobs outside this stack
  * count too): the run gives its slot back, goes back to its place in the list, and the slots are
- * capped at what is running now until a job ends or `quotaRetryMs` passes.
+ * capped at what runs now until a job outside this stack ends or `quotaRetryMs` passes.
  */
 export async function requeueJob(
   input: AdmitInput,
@@ -163,71 +187,86 @@ export async function requeueJob(
     enqueuedAt: now,
     requeued: true,
   });
-  const resumed = await pump(ports);
+  const resumed = await fill(ports);
   return { admitted: false, queued: true, resumed };
 }
 
 /**
- * A job ended (event or poll) or a run failed: its slot goes to the next waiter. Idempotent — the
- * event and the poll may both report one end. Bedrock's events report every job of the account:
- * with `anyJob`, the end of a job that held no slot here (another stack's, someone's by hand)
- * raises a quota ceiling by one, since that job's room in the quota is free now.
+ * A job ended (event, poll or registration) or a run failed: its slot goes straight to the oldest
+ * waiter, else it is freed. Idempotent — the event and the poll may both report one end. Bedrock's
+ * events report every job of the account: with `anyJob`, the end of a job that held no slot here
+ * (another stack's, one started by hand) raises a quota ceiling by one.
  */
 export async function releaseJobSlot(
   jobName: string,
   ports: AdmissionPorts,
   opts: { anyJob?: boolean } = {},
-): Promise<{ released: boolean; resumed: number }> {
+): Promise<{ released: boolean; handedTo?: string; resumed: number }> {
+  const [head, slots] = await Promise.all([ports.queue(HANDOFF_TRIES + 1), ports.readSlots()]);
+  if (!slots.holders.some((h) => h.jobName === jobName)) {
+    // A repeated report of the same end, or a job that held no slot here.
+    const raised =
+      opts.anyJob === true && slots.quotaCeiling !== undefined && (await ports.raiseQuotaCeiling());
+    return { released: false, resumed: raised ? await fill(ports) : 0 };
+  }
+  // Hand the slot over unless there are more holders than slots (the slots were lowered).
+  if (slots.holders.length <= (slots.maxSlots ?? 0)) {
+    const holding = new Set(slots.holders.map((h) => h.jobName));
+    const candidates = head.filter((w) => !holding.has(w.jobName)).slice(0, HANDOFF_TRIES);
+    for (const w of candidates) {
+      const now = ports.now();
+      // Refused: the waiter got a slot from someone else meanwhile, or ours went (a concurrent
+      // report of the same end released it): try the next, then fall back to freeing.
+      if (!(await ports.handOffSlot(jobName, holderOf(w, now)))) continue;
+      const answer = await resume(w, ports, now, effectiveCapacity(slots, now));
+      return { released: true, handedTo: w.jobName, resumed: answer === 'sent' ? 1 : 0 };
+    }
+  }
   const released = await ports.releaseSlot(jobName);
-  const resumed = await pump(ports, { outsideJobEnded: opts.anyJob === true && !released });
-  return { released, resumed };
+  // A run may have parked between our look at the list and the release: look again.
+  return { released, resumed: released ? await fill(ports) : 0 };
 }
 
-/** Hands free slots to the oldest waiters and answers their tokens; returns how many it resumed. */
-export async function pump(ports: AdmissionPorts, opts: { outsideJobEnded?: boolean } = {}): Promise<number> {
+/**
+ * Gives free slots to the oldest waiters and answers their tokens; returns how many it resumed.
+ * A waiter already holding a slot is left to whoever gave it (it is answering now), unless that
+ * is `self` or it has waited unanswered longer than REPAIR_AFTER_MS.
+ */
+export async function fill(ports: AdmissionPorts, opts: { self?: string } = {}): Promise<number> {
+  const head = await ports.queue(FILL_BATCH);
+  if (head.length === 0) return 0;
+  const slots = await ports.readSlots();
+  const now = ports.now();
+  const ceiling = slots.quotaCeiling;
+  if (ceiling !== undefined && ((slots.quotaCeilingUntil ?? 0) <= now || ceiling >= (slots.maxSlots ?? 0))) {
+    // Lapsed, or risen back to all the slots: no ceiling any more.
+    if (await ports.clearQuotaCeiling(ceiling)) delete slots.quotaCeiling;
+  }
+  const capacity = effectiveCapacity(slots, now);
+  const holding = new Map(slots.holders.map((h) => [h.jobName, h]));
+  let free = capacity - slots.holders.length;
   let resumed = 0;
-  let raise = opts.outsideJobEnded === true;
-  for (let round = 0; round < PUMP_ROUNDS; round++) {
-    const [slots, head] = await Promise.all([ports.readSlots(), ports.queue(PUMP_BATCH)]);
-    const now = ports.now();
-    if (slots.quotaCeiling !== undefined) {
-      if (raise && (await ports.raiseQuotaCeiling(slots.quotaCeiling))) slots.quotaCeiling += 1;
-      raise = false;
-      const expired = (slots.quotaCeilingUntil ?? 0) <= now;
-      if (expired || slots.quotaCeiling >= (slots.maxSlots ?? Number.POSITIVE_INFINITY)) {
-        await ports.clearQuotaCeiling(slots.quotaCeiling);
-        delete slots.quotaCeiling;
+  for (const w of head) {
+    const held = holding.get(w.jobName);
+    if (held) {
+      if (w.jobName === opts.self || now - held.since > REPAIR_AFTER_MS) {
+        if ((await resume(w, ports, now, capacity)) === 'sent') resumed += 1;
       }
+      continue;
     }
-    if (head.length === 0) return resumed;
-    const capacity = effectiveCapacity(slots, now);
-    const holding = new Set(slots.holders.map((h) => h.jobName));
-    let held = slots.holders.length;
-    let progress = false;
-    for (const w of head) {
-      if (holding.has(w.jobName)) {
-        // Admitted by an earlier pump (or by itself) that has not answered yet, or crashed before.
-        if ((await resume(w, capacity, ports, now)) === 'sent') resumed += 1;
-        progress = true;
-        continue;
-      }
-      if (held >= capacity) break;
-      const holder = holderOf(w, now, slots.slotLeaseMs ?? DEFAULT_SLOT_LEASE_MS);
-      const outcome = await ports.takeSlot(holder, capacity);
-      progress = true;
-      if (outcome === 'full') break;
-      held += 1;
-      holding.add(w.jobName);
-      // 'closed' is ambiguous — another pump answered first, or the run was stopped while it
-      // waited — so the slot is not given back here: the sweep reclaims it if the run is dead.
-      if ((await resume(w, capacity, ports, now)) === 'sent') resumed += 1;
-    }
-    if (!progress) return resumed;
+    if (free <= 0) break;
+    // Refused: another writer changed the slots since our read, and goes on filling itself (the
+    // sweep is the backstop if it dies): no re-read here, which would only make a herd.
+    if (!(await ports.takeSlot(holderOf(w, now), capacity, now))) break;
+    free -= 1;
+    // 'closed' — another writer answered first, or the run was stopped while it waited — is
+    // not a reason to give the slot back here: the sweep reclaims it if the run is dead.
+    if ((await resume(w, ports, now, capacity)) === 'sent') resumed += 1;
   }
   return resumed;
 }
 
-async function resume(w: Waiter, capacity: number, ports: AdmissionPorts, now: number): Promise<TaskAnswer> {
+async function resume(w: Waiter, ports: AdmissionPorts, now: number, capacity: number): Promise<TaskAnswer> {
   const admission: Admission = {
     admitted: true,
     jobName: w.jobName,
@@ -259,30 +298,37 @@ export interface Reclaimed {
  * and its end releases the slot); one whose job ended, whose run closed before it had a job, or
  * whose lease ran out before a job existed, is.
  */
-export async function sweepAdmission(ports: SweepPorts): Promise<{ reclaimed: Reclaimed[]; resumed: number }> {
-  const [slots, head] = await Promise.all([ports.readSlots(), ports.queue(1)]);
+export async function sweepAdmission(
+  ports: SweepPorts,
+): Promise<{ reclaimed: Reclaimed[]; resumed: number }> {
+  // Nobody waits: a dead holder blocks nobody now (the next run to park triggers the next sweep's work).
+  if ((await ports.queue(1)).length === 0) return { reclaimed: [], resumed: 0 };
+  const slots = await ports.readSlots();
   const now = ports.now();
-  const someoneWaits = head.length > 0;
+  const leaseMs = slots.slotLeaseMs ?? DEFAULT_SLOT_LEASE_MS;
   const reclaimed: Reclaimed[] = [];
   for (const h of slots.holders) {
-    const expired = h.leaseUntil <= now;
-    if (!someoneWaits && !expired) continue;
     const job = await ports.jobStatus(h.jobName);
     if (job === 'InProgress' || job === 'Stopping') continue;
     let reason: string | undefined;
     if (job) reason = `its job ended (${job})`;
-    else if (expired) reason = 'its lease ran out before it had a job';
+    else if (h.since + leaseMs <= now) reason = 'its lease ran out before it had a job';
     else {
       const run = await ports.executionStatus(h.executionArn);
       if (run !== 'RUNNING') reason = `its run is ${run.toLowerCase()} and never had a job`;
     }
-    if (reason && (await ports.releaseSlot(h.jobName, h.since))) reclaimed.push({ jobName: h.jobName, reason });
+    if (reason && (await ports.releaseSlot(h.jobName, h.since)))
+      reclaimed.push({ jobName: h.jobName, reason });
   }
-  const resumed = await pump(ports);
+  const resumed = await fill(ports);
   return { reclaimed, resumed };
 }
 
 /** 1-based places of each queued job, oldest first. */
-export function queuePositions(waiters: Waiter[]): Map<string, { position: number; of: number; since: number }> {
-  return new Map(waiters.map((w, i) => [w.jobName, { position: i + 1, of: waiters.length, since: w.enqueuedAt }]));
+export function queuePositions(
+  waiters: Waiter[],
+): Map<string, { position: number; of: number; since: number }> {
+  return new Map(
+    waiters.map((w, i) => [w.jobName, { position: i + 1, of: waiters.length, since: w.enqueuedAt }]),
+  );
 }

@@ -64,7 +64,10 @@ export const vars = {
   MAX_CONCURRENT_JOBS: z
     .string()
     .default('auto')
-    .refine((s) => s === 'auto' || /^[1-9]\d{0,3}$/.test(s), "must be 'auto' or a whole number from 1 to 9999")
+    .refine(
+      (s) => s === 'auto' || /^[1-9]\d{0,3}$/.test(s),
+      "must be 'auto' or a whole number from 1 to 9999",
+    )
     .transform((s) => (s === 'auto' ? ('auto' as const) : Number(s))),
   KEY_BOOTSTRAP: z.enum(['lease', 'alias-race']).default('lease'),
   KEY_LEASE_SECONDS: z.coerce.number().int().min(1).max(900).default(60),

@@ -743,7 +743,9 @@ export class BedrockService implements LocalService {
     }
 
     // Counted as Bedrock counts them: jobs that have not ended (a stopping job still trains).
-    const running = [...this.jobs.values()].filter((j) => j.status === 'InProgress' || j.status === 'Stopping');
+    const running = [...this.jobs.values()].filter(
+      (j) => j.status === 'InProgress' || j.status === 'Stopping',
+    );
     if (running.length >= this.jobsQuota) {
       // The message is the one Bedrock's API model documents for this error.
       throw new AwsError(

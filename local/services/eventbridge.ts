@@ -36,6 +36,8 @@ export interface EventBridgeOptions {
   invokeLambda: InvokeLambda;
   /** Multiplies the period of `rate(...)` schedules (tests use a small value); 0 stops schedules. */
   scheduleScale?: number;
+  /** Schedules do not fire until resumeSchedules() (the stack's functions are not built yet). */
+  schedulesPaused?: boolean;
 }
 
 const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
@@ -125,9 +127,15 @@ export class EventBridgeService extends AwsJsonService {
   private readonly duplicates: Mishap[] = [];
   private readonly inFlight = new Set<Promise<void>>();
   private readonly schedules = new Map<string, NodeJS.Timeout>();
+  private schedulesPaused: boolean;
 
   constructor(private readonly options: EventBridgeOptions) {
     super(CONTENT_TYPE);
+    this.schedulesPaused = options.schedulesPaused === true;
+  }
+
+  resumeSchedules(): void {
+    this.schedulesPaused = false;
   }
 
   async handle(req: LocalRequest): Promise<LocalResponse> {
@@ -215,22 +223,25 @@ export class EventBridgeService extends AwsJsonService {
     const period = rule.ScheduleExpression ? ratePeriodMs(rule.ScheduleExpression) : undefined;
     const scale = this.options.scheduleScale ?? 1;
     if (period === undefined || !(scale > 0)) return;
-    const timer = setInterval(() => {
-      const current = this.rules.get(key);
-      if (!current?.ScheduleExpression || current.State !== 'ENABLED') return;
-      const envelope: EventEnvelope = {
-        version: '0',
-        id: randomUUID(),
-        'detail-type': 'Scheduled Event',
-        source: 'aws.events',
-        account: this.options.accountId,
-        time: isoSeconds(new Date()),
-        region: this.options.region,
-        resources: [current.Arn],
-        detail: {},
-      };
-      for (const target of current.targets) this.dispatch(envelope, current, target);
-    }, Math.max(10, Math.round(period * scale)));
+    const timer = setInterval(
+      () => {
+        const current = this.rules.get(key);
+        if (this.schedulesPaused || !current?.ScheduleExpression || current.State !== 'ENABLED') return;
+        const envelope: EventEnvelope = {
+          version: '0',
+          id: randomUUID(),
+          'detail-type': 'Scheduled Event',
+          source: 'aws.events',
+          account: this.options.accountId,
+          time: isoSeconds(new Date()),
+          region: this.options.region,
+          resources: [current.Arn],
+          detail: {},
+        };
+        for (const target of current.targets) this.dispatch(envelope, current, target);
+      },
+      Math.max(10, Math.round(period * scale)),
+    );
     timer.unref();
     this.schedules.set(key, timer);
   }

@@ -87,9 +87,12 @@ describe('ASL ↔ code contract', () => {
     });
   });
 
-  it("puts a run Bedrock refuses for its quota back in the wait list instead of retrying or failing it", () => {
+  it('puts a run Bedrock refuses for its quota back in the wait list instead of retrying or failing it', () => {
     const states = asl as {
-      States: Record<string, { Retry?: { ErrorEquals: string[] }[]; Catch?: { ErrorEquals: string[]; Next: string }[] }>;
+      States: Record<
+        string,
+        { Retry?: { ErrorEquals: string[] }[]; Catch?: { ErrorEquals: string[]; Next: string }[] }
+      >;
     };
     const submit = states.States.SubmitCustomizationJob;
     expect(submit?.Retry?.flatMap((r) => r.ErrorEquals)).not.toContain('ServiceQuotaExceededException');

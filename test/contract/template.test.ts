@@ -46,9 +46,10 @@ interface Policy {
  */
 const UNSCOPABLE: Record<string, string> = {
   'kms:CreateKey': 'the key does not exist yet: CreateKey has no resource to scope to',
-  'kms:ListKeys': 'lists the account\'s keys (finding the key of a bootstrap holder that died): no resource type',
+  'kms:ListKeys':
+    "lists the account's keys (finding the key of a bootstrap holder that died): no resource type",
   'states:SendTaskSuccess': 'answers a waiting run by its task token, which is not an ARN: no resource type',
-  'servicequotas:GetAWSDefaultServiceQuota': 'reads AWS\'s default value of a quota: no resource type',
+  'servicequotas:GetAWSDefaultServiceQuota': "reads AWS's default value of a quota: no resource type",
   'xray:PutTraceSegments': 'X-Ray has no resource-level permissions (Lambda active tracing)',
   'xray:PutTelemetryRecords': 'X-Ray has no resource-level permissions (Lambda active tracing)',
   'xray:GetSamplingRules': 'X-Ray has no resource-level permissions (state machine tracing)',

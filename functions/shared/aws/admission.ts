@@ -4,7 +4,7 @@
  * lock service; reads are strongly consistent because a decision follows each of them.
  *
  *   pk=lease  sk=kms-key:<alias>    {holder, leaseUntil, keyId?, abandoned?}
- *   pk=slots  sk=bedrock-jobs       {holders: {<jobName>: {executionArn, since, leaseUntil}}, maxSlots, slotLeaseMs, quotaCeiling?}
+ *   pk=slots  sk=bedrock-jobs       {holders: {<jobName>: {executionArn, since}}, maxSlots, slotLeaseMs, quotaCeiling?}
  *   pk=queue  sk=<ticket>           {jobName, executionArn, taskToken, enqueuedAt, requeued?}
  *
  * Times are epoch milliseconds; `expiresAt` (epoch seconds) is the table's TTL attribute and only
@@ -37,8 +37,8 @@ export type LeaseAcquisition =
 export interface SlotHolder {
   jobName: string;
   executionArn: string;
+  /** When it got the slot; its lease runs `slotLeaseMs` from then while it has no job. */
   since: number;
-  leaseUntil: number;
 }
 
 export interface Slots {
@@ -59,8 +59,6 @@ export interface Waiter {
   /** Back in the list after Bedrock refused the job for its quota. */
   requeued?: boolean;
 }
-
-export type TakeOutcome = 'taken' | 'held' | 'full';
 
 const SLOTS_KEY = { pk: 'slots', sk: 'bedrock-jobs' };
 const QUEUE = 'queue';
@@ -85,10 +83,17 @@ function toLease(item: Record<string, unknown> | undefined): KeyLease | undefine
   };
 }
 
+function holderItem(h: SlotHolder) {
+  return { executionArn: h.executionArn, since: h.since };
+}
+
 function toWaiter(item: Record<string, unknown>): Waiter | undefined {
-  const [ticket, jobName, executionArn, taskToken] = [item.sk, item.jobName, item.executionArn, item.taskToken].map(
-    str,
-  );
+  const [ticket, jobName, executionArn, taskToken] = [
+    item.sk,
+    item.jobName,
+    item.executionArn,
+    item.taskToken,
+  ].map(str);
   if (!ticket || !jobName || !executionArn || !taskToken) return undefined;
   return {
     ticket,
@@ -109,12 +114,24 @@ export class AdmissionTable {
   // ---- the key-bootstrap lease
 
   /** Takes the lease if nobody holds it or its holder's time is up; `previous` is that holder's record. */
-  async acquireLease(name: string, holder: string, leaseUntil: number, now: number): Promise<LeaseAcquisition> {
+  async acquireLease(
+    name: string,
+    holder: string,
+    leaseUntil: number,
+    now: number,
+  ): Promise<LeaseAcquisition> {
     try {
       const out = await this.db.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { pk: LEASE, sk: name, holder, leaseUntil, acquiredAt: now, expiresAt: seconds(leaseUntil) + DAY_S },
+          Item: {
+            pk: LEASE,
+            sk: name,
+            holder,
+            leaseUntil,
+            acquiredAt: now,
+            expiresAt: seconds(leaseUntil) + DAY_S,
+          },
           ConditionExpression: 'attribute_not_exists(pk) OR leaseUntil < :now',
           ExpressionAttributeValues: { ':now': now },
           ReturnValues: 'ALL_OLD',
@@ -143,7 +160,10 @@ export class AdmissionTable {
 
   /** Gives the lease up at once (the holder failed) and keeps its record for the next holder. */
   async abandonLease(name: string, holder: string): Promise<boolean> {
-    return this.ifHolder(name, holder, 'SET leaseUntil = :zero, abandoned = :yes', { ':zero': 0, ':yes': true });
+    return this.ifHolder(name, holder, 'SET leaseUntil = :zero, abandoned = :yes', {
+      ':zero': 0,
+      ':yes': true,
+    });
   }
 
   async releaseLease(name: string, holder: string): Promise<boolean> {
@@ -192,7 +212,6 @@ export class AdmissionTable {
       jobName,
       executionArn: str(h.executionArn) ?? '',
       since: num(h.since) ?? 0,
-      leaseUntil: num(h.leaseUntil) ?? 0,
     }));
     const optional = (k: string) => (num(item[k]) !== undefined ? { [k]: num(item[k]) } : {});
     return {
@@ -216,24 +235,41 @@ export class AdmissionTable {
     );
   }
 
-  /** One conditional write: a free slot (fewer than `capacity` holders) becomes this job's. */
-  async takeSlot(holder: SlotHolder, capacity: number): Promise<TakeOutcome> {
-    const taken = await this.conditional(
+  /**
+   * One conditional write: a free slot becomes this job's — fewer than `capacity` holders, the job
+   * not holding one yet, and under a quota ceiling while one is in force. False when refused.
+   */
+  async takeSlot(holder: SlotHolder, capacity: number, now: number): Promise<boolean> {
+    return this.conditional(
       new UpdateCommand({
         TableName: this.tableName,
         Key: SLOTS_KEY,
         UpdateExpression: 'SET holders.#j = :h',
-        ConditionExpression: 'size(holders) < :cap AND attribute_not_exists(holders.#j)',
+        ConditionExpression:
+          'size(holders) < :cap AND attribute_not_exists(holders.#j) AND ' +
+          '(attribute_not_exists(quotaCeiling) OR quotaCeilingUntil <= :now OR size(holders) < quotaCeiling)',
         ExpressionAttributeNames: { '#j': holder.jobName },
-        ExpressionAttributeValues: {
-          ':cap': capacity,
-          ':h': { executionArn: holder.executionArn, since: holder.since, leaseUntil: holder.leaseUntil },
-        },
+        ExpressionAttributeValues: { ':cap': capacity, ':now': now, ':h': holderItem(holder) },
       }),
     );
-    if (taken) return 'taken';
-    const slots = await this.readSlots();
-    return slots.holders.some((h) => h.jobName === holder.jobName) ? 'held' : 'full';
+  }
+
+  /**
+   * One conditional write: the slot of `from` becomes `to`'s — only while `from` holds one, `to`
+   * does not, and the holders are not more than the slots (after the slots were lowered).
+   */
+  async handOffSlot(from: string, to: SlotHolder): Promise<boolean> {
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: SLOTS_KEY,
+        UpdateExpression: 'REMOVE holders.#f SET holders.#t = :h',
+        ConditionExpression:
+          'attribute_exists(holders.#f) AND attribute_not_exists(holders.#t) AND size(holders) <= maxSlots',
+        ExpressionAttributeNames: { '#f': from, '#t': to.jobName },
+        ExpressionAttributeValues: { ':h': holderItem(to) },
+      }),
+    );
   }
 
   /** Frees the job's slot; with `since`, only the holding that started then (not a later re-take). */
@@ -262,15 +298,15 @@ export class AdmissionTable {
     );
   }
 
-  /** A job ended somewhere in the account: one more may fit. Only if the ceiling is still the one read. */
-  async raiseQuotaCeiling(seen: number): Promise<boolean> {
+  /** A job outside this stack ended: one more of ours may fit. Only while a ceiling is set. */
+  async raiseQuotaCeiling(): Promise<boolean> {
     return this.conditional(
       new UpdateCommand({
         TableName: this.tableName,
         Key: SLOTS_KEY,
         UpdateExpression: 'SET quotaCeiling = quotaCeiling + :one',
-        ConditionExpression: 'quotaCeiling = :seen',
-        ExpressionAttributeValues: { ':one': 1, ':seen': seen },
+        ConditionExpression: 'attribute_exists(quotaCeiling)',
+        ExpressionAttributeValues: { ':one': 1 },
       }),
     );
   }

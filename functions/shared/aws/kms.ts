@@ -118,7 +118,9 @@ export class KmsGateway {
     let marker: string | undefined;
     let seen = 0;
     do {
-      const page = await this.kms.send(new ListKeysCommand({ Limit: 1000, ...(marker ? { Marker: marker } : {}) }));
+      const page = await this.kms.send(
+        new ListKeysCommand({ Limit: 1000, ...(marker ? { Marker: marker } : {}) }),
+      );
       for (const k of page.Keys ?? []) {
         if (!k.KeyId || ++seen > maxKeys) continue;
         const tags = await orUndefined(

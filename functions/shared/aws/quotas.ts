@@ -17,7 +17,9 @@ export class QuotasGateway {
    */
   async quotaValue(serviceCode: string, quotaCode: string): Promise<number | undefined> {
     try {
-      const out = await this.quotas.send(new GetServiceQuotaCommand({ ServiceCode: serviceCode, QuotaCode: quotaCode }));
+      const out = await this.quotas.send(
+        new GetServiceQuotaCommand({ ServiceCode: serviceCode, QuotaCode: quotaCode }),
+      );
       return out.Quota?.Value;
     } catch (err) {
       if (!isAwsError(err, 'NoSuchResourceException')) throw err;

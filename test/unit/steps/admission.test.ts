@@ -2,8 +2,9 @@ import {
   admitJob,
   DEFAULT_MAX_CONCURRENT_JOBS,
   effectiveCapacity,
-  pump,
+  fill,
   queuePositions,
+  REPAIR_AFTER_MS,
   releaseJobSlot,
   requeueJob,
   resolveCapacity,
@@ -13,7 +14,7 @@ import {
 import { seededRandom } from '../../../local/core/random';
 import { MemoryAdmission } from '../support/memory-admission';
 
-const SETTINGS = { capacity: 2, slotLeaseMs: 60_000 };
+const SETTINGS = { capacity: 2, slotLeaseMs: 60_000, configure: true };
 const run = (i: number) => ({
   jobName: `tunevault-job-${i}`,
   executionArn: `arn:aws:states:us-east-1:111122223333:execution:sm:run-${i}`,
@@ -28,7 +29,12 @@ describe('admission: slots and the wait list', () => {
     for (const i of [1, 2, 3, 4]) outcomes.push(await admitJob(run(i), SETTINGS, m));
     expect(outcomes.map((o) => o.admitted)).toEqual([true, true, false, false]);
     expect([...m.answered.keys()]).toEqual(['token-1', 'token-2']);
-    expect(m.answered.get('token-1')).toMatchObject({ admitted: true, by: 'arrival', waitedMs: 0, capacity: 2 });
+    expect(m.answered.get('token-1')).toMatchObject({
+      admitted: true,
+      by: 'arrival',
+      waitedMs: 0,
+      capacity: 2,
+    });
     expect([...m.waiters.values()].map((w) => w.jobName)).toEqual(['tunevault-job-3', 'tunevault-job-4']);
     expect(queuePositions(await m.queue()).get('tunevault-job-4')).toMatchObject({ position: 2, of: 2 });
   });
@@ -40,7 +46,7 @@ describe('admission: slots and the wait list', () => {
     m.clock += 5_000;
     const first = await releaseJobSlot('tunevault-job-1', m);
     const again = await releaseJobSlot('tunevault-job-1', m);
-    expect(first).toEqual({ released: true, resumed: 1 });
+    expect(first).toEqual({ released: true, handedTo: 'tunevault-job-3', resumed: 1 });
     expect(again).toEqual({ released: false, resumed: 0 });
     expect(m.answered.get('token-3')).toMatchObject({ admitted: true, by: 'queue', waitedMs: 5_000 });
     expect(m.answered.has('token-4')).toBe(false);
@@ -50,12 +56,29 @@ describe('admission: slots and the wait list', () => {
   it('a new arrival does not overtake waiting runs even when a slot is free for a moment', async () => {
     const m = new MemoryAdmission();
     for (const i of [1, 2, 3]) await admitJob(run(i), SETTINGS, m);
-    await m.releaseSlot('tunevault-job-1'); // freed, but nobody has pumped yet
+    await m.releaseSlot('tunevault-job-1'); // freed, but nobody has looked at the list yet
     const late = await admitJob(run(9), SETTINGS, m);
     expect(late.admitted).toBe(false);
-    // The late run's own pump gave the free slot to the oldest waiter.
+    // The late run's own fill gave the free slot to the oldest waiter.
     expect(m.answered.has('token-3')).toBe(true);
     expect(m.answered.has('token-9')).toBe(false);
+  });
+
+  it('a slot handed to a waiter by a run that died before answering it is answered by the sweep later', async () => {
+    const m = new MemoryAdmission();
+    for (const i of [1, 2, 3]) await admitJob(run(i), SETTINGS, m);
+    // Job 1's slot was handed to run 3, and then the releasing function died.
+    await m.handOffSlot('tunevault-job-1', {
+      jobName: 'tunevault-job-3',
+      executionArn: run(3).executionArn,
+      since: m.clock,
+    });
+    await fill(m);
+    expect(m.answered.has('token-3')).toBe(false); // maybe still being answered: left alone
+    m.clock += REPAIR_AFTER_MS + 1;
+    await fill(m);
+    expect(m.answered.get('token-3')).toMatchObject({ admitted: true, by: 'queue' });
+    expect(m.waiters.size).toBe(0);
   });
 
   it('no lost wake-up: a slot freed between a failed take and the park goes to the parked run', async () => {
@@ -64,7 +87,8 @@ describe('admission: slots and the wait list', () => {
     const realPut = m.putWaiter.bind(m);
     // Between run 3's failed take and its park, job 1 ends and its release finds nobody waiting.
     m.putWaiter = async (w) => {
-      await releaseJobSlot('tunevault-job-1', m);
+      const released = await releaseJobSlot('tunevault-job-1', m);
+      expect(released).toEqual({ released: true, resumed: 0 });
       await realPut(w);
     };
     const outcome = await admitJob(run(3), SETTINGS, m);
@@ -117,7 +141,7 @@ describe('admission: slots and the wait list', () => {
       await Promise.all(
         runs.map(async (r, i) => {
           for (let n = i % 7; n > 0; n--) await new Promise((res) => setImmediate(res));
-          await admitJob(r, { capacity: 3, slotLeaseMs: 60_000 }, m);
+          await admitJob(r, { capacity: 3, slotLeaseMs: 60_000, configure: true }, m);
           while (!m.answered.has(r.taskToken)) await new Promise((res) => setTimeout(res, 1));
           expect(m.holders.has(r.jobName)).toBe(true);
           await new Promise((res) => setTimeout(res, Math.floor(random() * 3)));
@@ -138,8 +162,9 @@ describe('admission: slots and the wait list', () => {
 describe('admission: a quota refusal puts the run back', () => {
   it('caps slots at what runs, keeps the run at its place, and lets it go when a job ends', async () => {
     const m = new MemoryAdmission();
-    for (const i of [1, 2, 3]) await admitJob(run(i), { capacity: 3, slotLeaseMs: 60_000 }, m);
-    await admitJob(run(4), { capacity: 3, slotLeaseMs: 60_000 }, m);
+    for (const i of [1, 2, 3])
+      await admitJob(run(i), { capacity: 3, slotLeaseMs: 60_000, configure: true }, m);
+    await admitJob(run(4), { capacity: 3, slotLeaseMs: 60_000, configure: true }, m);
     // Run 3 got a slot but Bedrock refused its job (jobs outside this stack use the quota).
     const refused = { ...run(3), taskToken: 'token-3-requeue' };
     await requeueJob(refused, { quotaRetryMs: 900_000 }, m);
@@ -166,10 +191,10 @@ describe('admission: a quota refusal puts the run back', () => {
     await admitJob(run(1), SETTINGS, m);
     await requeueJob({ ...run(1), taskToken: 't-1b' }, { quotaRetryMs: 60_000 }, m);
     expect(m.quotaCeiling).toBe(0);
-    await pump(m);
+    await fill(m);
     expect(m.answered.has('t-1b')).toBe(false);
     m.clock += 60_001;
-    await pump(m);
+    await fill(m);
     expect(m.answered.has('t-1b')).toBe(true);
     expect(m.quotaCeiling).toBeUndefined();
   });
@@ -178,8 +203,9 @@ describe('admission: a quota refusal puts the run back', () => {
 describe('admission: the sweep reclaims slots of dead runs', () => {
   it('keeps a slot whose job runs; reclaims one whose run ended without a job, one whose job ended, and an expired lease', async () => {
     const m = new MemoryAdmission();
-    for (const i of [1, 2, 3, 4]) await admitJob(run(i), { capacity: 4, slotLeaseMs: 60_000 }, m);
-    await admitJob(run(5), { capacity: 4, slotLeaseMs: 60_000 }, m); // waits
+    for (const i of [1, 2, 3, 4])
+      await admitJob(run(i), { capacity: 4, slotLeaseMs: 60_000, configure: true }, m);
+    await admitJob(run(5), { capacity: 4, slotLeaseMs: 60_000, configure: true }, m); // waits
     const jobs: Record<string, string> = { 'tunevault-job-1': 'InProgress', 'tunevault-job-3': 'Completed' };
     const runs: Record<string, string> = { [run(2).executionArn]: 'ABORTED' };
     const result = await sweepAdmission(
@@ -194,9 +220,13 @@ describe('admission: the sweep reclaims slots of dead runs', () => {
     ]);
     expect(result.resumed).toBe(1);
     expect(m.answered.has('token-5')).toBe(true);
-    // Job 4 has no job yet but its run is alive and its lease is valid: kept. Past its lease: reclaimed.
+    // Job 4 has no job yet but its run is alive and its lease is valid: kept. Past its lease, and
+    // with a run waiting (while nobody waits the sweep looks at nothing): reclaimed.
+    for (const i of [6, 7]) await admitJob(run(i), { capacity: 4, slotLeaseMs: 60_000 }, m);
+    expect(m.answered.has('token-7')).toBe(false);
     m.clock += 60_001;
     jobs['tunevault-job-5'] = 'InProgress';
+    jobs['tunevault-job-6'] = 'InProgress';
     const later = await sweepAdmission(
       m.sweepPorts(
         (jobName) => jobs[jobName],
@@ -204,14 +234,25 @@ describe('admission: the sweep reclaims slots of dead runs', () => {
       ),
     );
     expect(later.reclaimed.map((r) => r.jobName)).toEqual(['tunevault-job-4']);
-    expect([...m.holders.keys()].sort()).toEqual(['tunevault-job-1', 'tunevault-job-5']);
+    expect([...m.holders.keys()].sort()).toEqual([
+      'tunevault-job-1',
+      'tunevault-job-5',
+      'tunevault-job-6',
+      'tunevault-job-7',
+    ]);
   });
 });
 
 describe('admission: capacity', () => {
   it('takes maxConcurrentJobs as given, the account quota for auto, and the documented default when unreadable', async () => {
-    await expect(resolveCapacity(7, async () => 99)).resolves.toEqual({ capacity: 7, source: 'maxConcurrentJobs' });
-    await expect(resolveCapacity('auto', async () => 3)).resolves.toEqual({ capacity: 3, source: 'service-quota' });
+    await expect(resolveCapacity(7, async () => 99)).resolves.toEqual({
+      capacity: 7,
+      source: 'maxConcurrentJobs',
+    });
+    await expect(resolveCapacity('auto', async () => 3)).resolves.toEqual({
+      capacity: 3,
+      source: 'service-quota',
+    });
     const denied = await resolveCapacity('auto', async () => {
       throw Object.assign(new Error('not allowed'), { name: 'AccessDeniedException' });
     });

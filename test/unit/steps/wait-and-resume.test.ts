@@ -51,7 +51,11 @@ function waitPorts(job: JobInfo | undefined) {
 
 describe('WaitForJob registration', () => {
   it('parks the token when the job is still running', async () => {
-    const { ports, sent, table, ended } = waitPorts({ jobArn: JOB_ARN, jobName: 'job-1', status: 'InProgress' });
+    const { ports, sent, table, ended } = waitPorts({
+      jobArn: JOB_ARN,
+      jobName: 'job-1',
+      status: 'InProgress',
+    });
     const result = await registerWait(input, 3600, ports);
     expect(result.answeredAtOnce).toBe(false);
     expect(sent).toHaveLength(0);
@@ -170,11 +174,14 @@ describe('checkCustomizationJob', () => {
     expect(ended).toEqual(['j']);
   });
 
-  it.each(['Failed', 'Stopped'])('raises CustomizationJobFailedError for %s, after freeing the slot', async (status) => {
-    const { ports, ended } = checkPorts({ jobArn: JOB_ARN, jobName: 'j', status, failureMessage: 'boom' });
-    const attempt = checkCustomizationJob(JOB_ARN, ports);
-    await expect(attempt).rejects.toBeInstanceOf(CustomizationJobFailedError);
-    await expect(attempt).rejects.toThrow(`Job j ended ${status}: boom`);
-    expect(ended).toEqual(['j']);
-  });
+  it.each(['Failed', 'Stopped'])(
+    'raises CustomizationJobFailedError for %s, after freeing the slot',
+    async (status) => {
+      const { ports, ended } = checkPorts({ jobArn: JOB_ARN, jobName: 'j', status, failureMessage: 'boom' });
+      const attempt = checkCustomizationJob(JOB_ARN, ports);
+      await expect(attempt).rejects.toBeInstanceOf(CustomizationJobFailedError);
+      await expect(attempt).rejects.toThrow(`Job j ended ${status}: boom`);
+      expect(ended).toEqual(['j']);
+    },
+  );
 });

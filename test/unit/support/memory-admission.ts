@@ -3,8 +3,13 @@
  * condition expressions), plus Step Functions' answer to a task token: first answer wins, a
  * closed token answers 'closed'. Each call yields first, so concurrent callers interleave.
  */
-import type { AdmissionPorts, SlotHolder, Slots, SweepPorts, Waiter } from '../../../functions/shared/admission';
-import type { TakeOutcome } from '../../../functions/shared/aws/admission';
+import type {
+  AdmissionPorts,
+  SlotHolder,
+  Slots,
+  SweepPorts,
+  Waiter,
+} from '../../../functions/shared/admission';
 import type { TaskAnswer } from '../../../functions/shared/aws/sfn';
 
 export class MemoryAdmission implements AdmissionPorts {
@@ -48,14 +53,29 @@ export class MemoryAdmission implements AdmissionPorts {
     this.slotLeaseMs = slotLeaseMs;
   }
 
-  async takeSlot(holder: SlotHolder, capacity: number): Promise<TakeOutcome> {
+  private ceilingBlocks(now: number, size: number) {
+    return (
+      this.quotaCeiling !== undefined && (this.quotaCeilingUntil ?? 0) > now && size >= this.quotaCeiling
+    );
+  }
+
+  async takeSlot(holder: SlotHolder, capacity: number, now: number) {
     await this.tick();
-    if (this.holders.has(holder.jobName)) return 'held';
     // size(holders) < :cap fails when the record does not exist yet.
-    if (!this.exists || this.holders.size >= capacity) return 'full';
+    if (!this.exists || this.holders.has(holder.jobName) || this.holders.size >= capacity) return false;
+    if (this.ceilingBlocks(now, this.holders.size)) return false;
     this.holders.set(holder.jobName, { ...holder });
     this.peak = Math.max(this.peak, this.holders.size);
-    return 'taken';
+    return true;
+  }
+
+  async handOffSlot(from: string, to: SlotHolder) {
+    await this.tick();
+    if (!this.holders.has(from) || this.holders.has(to.jobName)) return false;
+    if (this.holders.size > (this.maxSlots ?? 0)) return false;
+    this.holders.delete(from);
+    this.holders.set(to.jobName, { ...to });
+    return true;
   }
 
   async releaseSlot(jobName: string, since?: number) {
@@ -72,10 +92,10 @@ export class MemoryAdmission implements AdmissionPorts {
     this.quotaCeilingUntil = until;
   }
 
-  async raiseQuotaCeiling(seen: number) {
+  async raiseQuotaCeiling() {
     await this.tick();
-    if (this.quotaCeiling !== seen) return false;
-    this.quotaCeiling = seen + 1;
+    if (this.quotaCeiling === undefined) return false;
+    this.quotaCeiling += 1;
     return true;
   }
 
