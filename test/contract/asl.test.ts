@@ -100,6 +100,7 @@ describe('ASL ↔ code contract', () => {
     expect(caught?.Next).toBe('RequeueJob');
     expect(states.States.RequeueJob).toMatchObject({
       Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: an ASL placeholder, not a template
       Parameters: { FunctionName: '${AdmitJobArn}', Payload: { mode: 'requeue' } },
       Next: 'SubmitCustomizationJob',
     });
