@@ -258,6 +258,7 @@ export async function deployStack(o: DeployOptions): Promise<DeployedStack> {
       handler: fn.handler,
       environment: functionEnvironment(config, key, ctx),
       timeoutSeconds: fn.timeout ?? config.provider.timeout ?? 6,
+      memoryMb: fn.memorySize ?? config.provider.memorySize ?? 1024,
     };
     o.lambda.register(local);
     functions.push(local);

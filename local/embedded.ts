@@ -35,8 +35,10 @@ export interface EmbeddedAwsOptions {
   concurrentJobsQuota?: number;
   /** Powertools log level of the handlers (default WARN). */
   logLevel?: string;
-  /** Multiplies ASL Retry intervals (tests use a small value). */
+  /** Multiplies ASL Retry intervals and EventBridge schedules (tests use a small value). */
   timeScale?: number;
+  /** Multiplies EventBridge schedules only (default: timeScale); 1 runs the admission sweep each minute. */
+  scheduleScale?: number;
   onHistoryEvent?: (executionArn: string, event: HistoryEvent) => void;
 }
 
@@ -85,7 +87,7 @@ export class EmbeddedAws {
       region,
       invokeLambda: invokeAsync,
       // Schedules (the admission sweep) run on the embedded AWS's time scale, as Retry intervals do.
-      scheduleScale: options.timeScale ?? 1,
+      scheduleScale: options.scheduleScale ?? options.timeScale ?? 1,
       schedulesPaused: true,
     });
     this.bedrock = new BedrockService({

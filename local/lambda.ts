@@ -26,12 +26,15 @@ export interface LocalFunction {
   handler: string;
   environment: Record<string, string>;
   timeoutSeconds: number;
+  /** serverless.yml memorySize (what Lambda bills GB-seconds by). */
+  memoryMb?: number;
 }
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
 export interface InvocationRecord {
   functionName: string;
+  memoryMb?: number;
   startedAt: number;
   durationMs: number;
   errorName?: string;
@@ -150,7 +153,12 @@ export class LocalLambda {
     } satisfies Context;
     // JSON in, JSON out, as across the real Lambda boundary: no shared object references.
     const payload = JSON.parse(JSON.stringify(event ?? {})) as unknown;
-    const record: InvocationRecord = { functionName: fn.name, startedAt: started, durationMs: 0 };
+    const record: InvocationRecord = {
+      functionName: fn.name,
+      ...(fn.memoryMb ? { memoryMb: fn.memoryMb } : {}),
+      startedAt: started,
+      durationMs: 0,
+    };
     const run = (async () => {
       try {
         const result = await handler(payload, context);

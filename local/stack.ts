@@ -26,7 +26,13 @@ export interface PrintedFunction {
 
 export interface PrintedConfig {
   service: string;
-  provider: { region?: string; stage?: string; environment?: Record<string, Json>; timeout?: number };
+  provider: {
+    region?: string;
+    stage?: string;
+    environment?: Record<string, Json>;
+    timeout?: number;
+    memorySize?: number;
+  };
   custom: JsonObject;
   params?: JsonObject;
   functions: Record<string, PrintedFunction>;
