@@ -37,8 +37,8 @@ export type EventOutcome =
 export async function onJobStateChange(event: JobStateEvent, ports: EventPorts): Promise<EventOutcome> {
   const d = event.detail;
   if (!TERMINAL_STATUSES.has(d.jobStatus)) return 'ignored-non-terminal';
-  const outcome = await resumeRun(d, ports);
-  await ports.jobEnded(d.jobName);
+  // Independent: the finished run goes on while its slot goes to the next waiting run.
+  const [outcome] = await Promise.all([resumeRun(d, ports), ports.jobEnded(d.jobName)]);
   return outcome;
 }
 

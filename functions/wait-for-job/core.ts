@@ -35,7 +35,9 @@ export async function registerWait(
   });
   const job = await ports.getJob(input.jobArn);
   if (!job || !TERMINAL_STATUSES.has(job.status)) return { registered: true, answeredAtOnce: false };
-  const answeredAtOnce = await resumeWaitingTask(input, job, 'register', ports);
-  await ports.jobEnded(input.jobName);
+  const [answeredAtOnce] = await Promise.all([
+    resumeWaitingTask(input, job, 'register', ports),
+    ports.jobEnded(input.jobName),
+  ]);
   return { registered: true, answeredAtOnce };
 }
