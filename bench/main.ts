@@ -3,17 +3,18 @@
  * its target beside it. Times are shown as indicative (the machines are shared and noisy); only
  * correctness — counts, runs that must succeed, bundles that must load — sets the exit code.
  *
- *   npm run bench [-- --only transitions,bundles,throughput,admission,scan] [--files 100] [--scan-args "--runs 1"]
+ *   npm run bench [-- --only transitions,bundles,throughput,admission,iam,scan] [--files 100] [--scan-args "--runs 1"]
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { bundles } from './bundles';
 import { dataGuard } from './data-guard';
+import { iam } from './iam';
 import { capturingOutput, Report } from './lib/report';
 import { admission, throughput } from './throughput';
 import { transitions } from './transitions';
 
-const SECTIONS = ['transitions', 'bundles', 'throughput', 'admission', 'scan'] as const;
+const SECTIONS = ['transitions', 'bundles', 'throughput', 'admission', 'iam', 'scan'] as const;
 type Section = (typeof SECTIONS)[number];
 
 export async function main(argv: string[]): Promise<number> {
@@ -28,7 +29,7 @@ export async function main(argv: string[]): Promise<number> {
   });
   if (values.help) {
     console.log(
-      'npm run bench [-- --only transitions,bundles,throughput,admission,scan] [--files N] [--scan-args "..."]',
+      'npm run bench [-- --only transitions,bundles,throughput,admission,iam,scan] [--files N] [--scan-args "..."]',
     );
     return 0;
   }
@@ -53,6 +54,7 @@ export async function main(argv: string[]): Promise<number> {
   if (only.includes('bundles')) await embedded(() => bundles(report, env));
   if (only.includes('throughput')) await embedded(() => throughput(report, files));
   if (only.includes('admission')) await embedded(() => admission(report));
+  if (only.includes('iam')) await embedded(() => iam(report, env, files));
   if (only.includes('scan')) await dataGuard(report, env, values['scan-args'].split(' ').filter(Boolean));
 
   report.summary();

@@ -91,7 +91,11 @@ export const CONTROL_ROUTES = [
   'POST /_tunevault/s3/objects {bucket, key, versionId, body, encoding?: utf8|base64, contentType?} (a fixture version, no notification)',
   'POST /_tunevault/events/drop {count, source?, detailType?}',
   'POST /_tunevault/bedrock {jobDurationMs?, nextOutcome?: {status: Completed|Failed, failureMessage?, modelKmsKeyArn?: ARN|null}, count?, concurrentJobsQuota?}',
+  'GET  /_tunevault/iam (mode, roles, decision counts) · POST /_tunevault/iam {mode: enforce|audit|off}',
+  'GET  /_tunevault/iam/decisions[?denied=true][&limit=N][&principal=ARN-fragment]',
 ];
+
+const iamSchema = z.object({ mode: z.enum(['enforce', 'audit', 'off']) }).strict();
 
 export async function handleControl(aws: EmbeddedAws, req: LocalRequest): Promise<LocalResponse | undefined> {
   const route = `${req.method} ${req.path.replace(/\/+$/, '')}`;
@@ -112,6 +116,25 @@ export async function handleControl(aws: EmbeddedAws, req: LocalRequest): Promis
           environment: aws.clientEnvironment(),
           routes: CONTROL_ROUTES,
         });
+      }
+      case 'GET /_tunevault/iam':
+        return json(200, {
+          mode: aws.authorizer.mode,
+          roles: aws.iam.listRoles().map((r) => ({ name: r.name, arn: r.arn })),
+          decisions: aws.authorizer.summary(),
+        });
+      case 'POST /_tunevault/iam': {
+        aws.authorizer.mode = parse(iamSchema, req).mode;
+        return json(200, { mode: aws.authorizer.mode });
+      }
+      case 'GET /_tunevault/iam/decisions': {
+        const limit = Number(req.query.get('limit') ?? '1000');
+        if (!Number.isInteger(limit) || limit < 1) throw new ControlError('limit: a whole number ≥ 1');
+        const principal = req.query.get('principal');
+        const decisions = aws.authorizer
+          .recent({ limit: 1_000_000, deniedOnly: req.query.get('denied') === 'true' })
+          .filter((d) => principal === null || d.principal.includes(principal));
+        return json(200, { mode: aws.authorizer.mode, decisions: decisions.slice(-limit) });
       }
       case 'GET /_tunevault/faults':
         return json(200, { pending: aws.faults.list() });

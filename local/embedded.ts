@@ -5,11 +5,15 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { handleControl } from './control';
 import { FaultInjector } from './core/faults';
 import { LocalEndpoint } from './core/server';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION, type LocalService } from './core/types';
 import { type DeployedStack, deployStack } from './deploy';
+import { type Authorizer as IamAuthorizer, Authorizer, type Caller } from './iam/authorizer';
+import { IamRegistry } from './iam/registry';
+import type { IamMode } from './iam/types';
 import { LocalLambda } from './lambda';
 import { BedrockService } from './services/bedrock';
 import { DynamoDbService } from './services/dynamodb';
@@ -19,7 +23,7 @@ import { S3Service } from './services/s3';
 import { ServiceQuotasService } from './services/servicequotas';
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { StepFunctionsService } from './services/stepfunctions';
-import { printServerlessConfig } from './stack';
+import { PROJECT_ROOT, packageTemplate } from './stack';
 
 export interface EmbeddedAwsOptions {
   port?: number;
@@ -40,6 +44,18 @@ export interface EmbeddedAwsOptions {
   /** Multiplies EventBridge schedules only (default: timeScale); 1 runs the admission sweep each minute. */
   scheduleScale?: number;
   onHistoryEvent?: (executionArn: string, event: HistoryEvent) => void;
+  /** enforce (default): AWS's IAM decides every request; audit: decided and recorded, never refused; off. */
+  iam?: IamMode;
+}
+
+/** Who invokes a function: a role session (Step Functions) or a service with its source (S3, EventBridge). */
+export type Invoker =
+  | { roleArn: string; sessionName: string }
+  | { service: string; sourceArn: string; sourceAccount: string };
+
+/** The error Step Functions reports when Lambda refuses an invocation (Lambda.AWSLambdaException). */
+export class LambdaInvokeDeniedError extends Error {
+  override readonly name = 'Lambda.AWSLambdaException';
 }
 
 export class EmbeddedAws {
@@ -55,6 +71,8 @@ export class EmbeddedAws {
   readonly dynamodb: DynamoDbService;
   readonly quotas: ServiceQuotasService;
   readonly endpoint: LocalEndpoint;
+  readonly iam: IamRegistry;
+  readonly authorizer: IamAuthorizer;
   private deployed: DeployedStack | undefined;
   private readonly historyListeners = new Set<(executionArn: string, event: HistoryEvent) => void>();
   private readonly lambdaFailures: { functionArn: string; error: string }[] = [];
@@ -62,30 +80,38 @@ export class EmbeddedAws {
 
   constructor(private readonly options: EmbeddedAwsOptions = {}) {
     const { accountId, region } = this;
-    const invokeAsync = (functionArn: string, event: unknown) =>
-      new Promise<unknown>((resolve) => {
-        this.lambda.invokeAsync(functionArn, event, (err) => {
-          this.lambdaFailures.push({
-            functionArn,
-            error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
-          });
-        });
-        resolve(undefined);
-      });
     const stateDir = options.stateDir ? path.resolve(options.stateDir) : undefined;
     if (stateDir) fs.mkdirSync(stateDir, { recursive: true });
-    this.kms = new KmsService({ accountId, region });
+    this.iam = new IamRegistry(accountId, 'aws', this.savedSeed(stateDir));
+    this.authorizer = new Authorizer({ registry: this.iam, region, mode: options.iam ?? 'enforce' });
+    const asyncFailure = (functionArn: string, err: unknown) =>
+      this.lambdaFailures.push({
+        functionArn,
+        error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+      });
+    // S3 and EventBridge invoke asynchronously; the function's resource policy must allow the service.
+    const invokeAsyncAs = (service: string) => (functionArn: string, event: unknown, sourceArn?: string) =>
+      new Promise<unknown>((resolve) => {
+        const invoker: Invoker = { service, sourceArn: sourceArn ?? '', sourceAccount: accountId };
+        this.authorizeInvoke(functionArn, invoker).then(
+          () => this.lambda.invokeAsync(functionArn, event, (err) => asyncFailure(functionArn, err)),
+          (err: unknown) => asyncFailure(functionArn, err),
+        );
+        resolve(undefined);
+      });
+    this.kms = new KmsService({ accountId, region, authorizer: this.authorizer });
     this.s3 = new S3Service({
       accountId,
       region,
       kms: this.kms,
-      invokeLambda: invokeAsync,
+      invokeLambda: invokeAsyncAs('s3.amazonaws.com'),
+      authorizer: this.authorizer,
       ...(stateDir ? { dataDir: path.join(stateDir, 's3') } : {}),
     });
     this.events = new EventBridgeService({
       accountId,
       region,
-      invokeLambda: invokeAsync,
+      invokeLambda: invokeAsyncAs('events.amazonaws.com'),
       // Schedules (the admission sweep) run on the embedded AWS's time scale, as Retry intervals do.
       scheduleScale: options.scheduleScale ?? options.timeScale ?? 1,
       schedulesPaused: true,
@@ -97,6 +123,7 @@ export class EmbeddedAws {
       kms: this.kms,
       putEvents: (entries) => this.events.putEvents(entries),
       jobDurationMs: options.jobDurationMs ?? 3000,
+      iam: { authorizer: this.authorizer, registry: this.iam },
       ...(options.concurrentJobsQuota !== undefined
         ? { concurrentJobsQuota: options.concurrentJobsQuota }
         : {}),
@@ -104,7 +131,11 @@ export class EmbeddedAws {
     this.sfn = new StepFunctionsService({
       accountId,
       region,
-      invokeLambda: (arn, event) => this.lambda.invoke(arn, event),
+      invokeLambda: async (arn, event, roleArn?: string, sessionName?: string) => {
+        if (roleArn)
+          await this.authorizeInvoke(arn, { roleArn, sessionName: sessionName ?? 'StepFunctions' });
+        return this.lambda.invoke(arn, event);
+      },
       putEvents: (entries) => this.events.putEvents(entries),
       timeScale: options.timeScale ?? 1,
       onHistoryEvent: (arn, event) => {
@@ -146,7 +177,55 @@ export class EmbeddedAws {
       host: options.host ?? '127.0.0.1',
       port: options.port ?? 4566,
       control: (req) => handleControl(this, req),
+      authenticate: this.iam,
+      authorizer: this.authorizer,
     });
+  }
+
+  /** The seed of the role sessions' credentials: kept in the state dir so printed credentials stay valid. */
+  private savedSeed(stateDir: string | undefined): string | undefined {
+    if (!stateDir) return undefined;
+    const file = path.join(stateDir, 'iam-seed');
+    if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
+    const seed = IamRegistry.newSeed();
+    fs.writeFileSync(file, seed, { mode: 0o600 });
+    return seed;
+  }
+
+  /**
+   * lambda:InvokeFunction for INVOKER on FUNCTIONARN: a role session by its identity policies (and
+   * the function policy), a service principal by the function's resource policy with the source
+   * it names (aws:SourceArn / aws:SourceAccount), as Lambda decides it.
+   */
+  async authorizeInvoke(functionArn: string, invoker: Invoker): Promise<void> {
+    const caller: Caller =
+      'roleArn' in invoker
+        ? {
+            principal: this.iam.session(invoker.roleArn, invoker.sessionName).principal,
+            secureTransport: true,
+            sourceIp: '',
+          }
+        : { principal: this.iam.service(invoker.service), secureTransport: true, sourceIp: '' };
+    const policy = this.iam.lambdaPolicy(functionArn);
+    const context: Record<string, string> =
+      'service' in invoker
+        ? { 'aws:SourceArn': invoker.sourceArn, 'aws:SourceAccount': invoker.sourceAccount }
+        : {};
+    try {
+      await this.authorizer.require(caller, 'lambda', [
+        {
+          action: 'lambda:InvokeFunction',
+          resource: functionArn,
+          context,
+          ...(policy ? { resourcePolicy: policy } : {}),
+        },
+      ]);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      throw new LambdaInvokeDeniedError(
+        `${message} (Service: Lambda, Status Code: 403, Error Code: AccessDeniedException)`,
+      );
+    }
   }
 
   get stack(): DeployedStack {
@@ -191,7 +270,8 @@ export class EmbeddedAws {
       this.restore(JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>);
     await this.endpoint.listen();
     const stage = this.options.stage ?? 'dev';
-    const config = await printServerlessConfig(stage, this.options.params ?? {});
+    const template = await packageTemplate(stage, this.options.params ?? {});
+    const service = serverlessYaml();
     this.lambda.setBaseEnvironment(
       {
         ...this.clientEnvironment(),
@@ -205,11 +285,13 @@ export class EmbeddedAws {
       accountId: this.accountId,
       region: this.region,
       stage,
-      config,
+      service: service.name,
+      template,
       lambda: this.lambda,
+      registry: this.iam,
+      authorizer: this.authorizer,
     });
-    const esbuild = (config.custom.esbuild ?? {}) as { minify?: boolean; external?: string[] };
-    await this.lambda.bundle({ ...(esbuild.external ? { external: esbuild.external } : {}) });
+    await this.lambda.bundle(service.external.length > 0 ? { external: service.external } : {});
     this.events.resumeSchedules();
     // Handlers in this process reach the endpoint the same way a deployed function reaches AWS.
     Object.assign(process.env, this.clientEnvironment());
@@ -248,6 +330,20 @@ export class EmbeddedAws {
     if (state.events) this.events.restore(state.events);
   }
 
+  /** Credentials per function role, for `serverless invoke local` as that function (printed by `tunevault local`). */
+  functionCredentials(): { key: string; name: string; roleArn: string; env: Record<string, string> }[] {
+    return this.stack.functions.map((f) => ({
+      key: f.key,
+      name: f.name,
+      roleArn: f.roleArn ?? '',
+      env: {
+        AWS_ACCESS_KEY_ID: f.credentials?.accessKeyId ?? '',
+        AWS_SECRET_ACCESS_KEY: f.credentials?.secretAccessKey ?? '',
+        ...(f.credentials?.sessionToken ? { AWS_SESSION_TOKEN: f.credentials.sessionToken } : {}),
+      },
+    }));
+  }
+
   /** Writes the state (with --state-dir) and stops everything. */
   async stop(): Promise<void> {
     this.events.close();
@@ -260,4 +356,17 @@ export class EmbeddedAws {
     await this.dynamodb.close();
     this.lambda.dispose();
   }
+}
+
+/** The service name and esbuild externals of serverless.yml (plain values; no variables needed). */
+function serverlessYaml(): { name: string; external: string[] } {
+  const doc = parseYaml(fs.readFileSync(path.join(PROJECT_ROOT, 'serverless.yml'), 'utf8')) as {
+    service?: string;
+    custom?: { esbuild?: { external?: unknown } };
+  };
+  const external = doc.custom?.esbuild?.external;
+  return {
+    name: String(doc.service ?? 'tunevault'),
+    external: Array.isArray(external) ? external.map(String) : [],
+  };
 }

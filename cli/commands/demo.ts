@@ -41,20 +41,27 @@ export async function run(args: string[]): Promise<number> {
     options: {
       port: { type: 'string', default: '0' },
       'job-seconds': { type: 'string', default: '3' },
+      iam: { type: 'string', default: 'enforce' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
     console.log(
-      'tunevault demo [--port N] [--job-seconds S] [--json]\n  One whole run on the embedded AWS with bundled sample data.',
+      'tunevault demo [--port N] [--job-seconds S] [--json] [--iam enforce|audit|off]\n  One whole run on the embedded AWS with bundled sample data (IAM enforced unless --iam says otherwise).',
     );
     return 0;
   }
   const started = Date.now();
   const log = (m: string) => (values.json ? undefined : process.stderr.write(`${m}\n`));
   log('▶ Starting the embedded AWS and deploying the stack from serverless.yml …');
+  const iam = values.iam;
+  if (iam !== 'enforce' && iam !== 'audit' && iam !== 'off') {
+    console.error(`tunevault demo: --iam '${iam}' is not one of enforce, audit, off.`);
+    return 64;
+  }
   const aws = new EmbeddedAws({
+    iam,
     port: Number(values.port),
     jobDurationMs: Number(values['job-seconds']) * 1000,
   });

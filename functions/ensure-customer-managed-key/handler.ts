@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parse as parseArn } from '@aws-sdk/util-arn-parser';
 import * as z from 'zod';
 import { AdmissionTable } from '../shared/aws/admission';
 import { KmsGateway } from '../shared/aws/kms';
@@ -26,7 +27,7 @@ const table = new AdmissionTable(config.ADMISSION_TABLE);
 export const handler = makeHandler(
   z.object({}).passthrough(),
   'EnsureCustomerManagedKey input',
-  async (_input, context) => {
+  async (_, context) => {
     const lease: LeasePorts = {
       acquireLease: (n, h, u, now) => table.acquireLease(n, h, u, now),
       recordLeaseKey: (n, h, k) => table.recordLeaseKey(n, h, k),
@@ -34,11 +35,14 @@ export const handler = makeHandler(
       releaseLease: (n, h) => table.releaseLease(n, h),
       now: () => Date.now(),
       sleep: (ms) => sleep(ms),
-      newHolderToken: () => `${context.awsRequestId || randomUUID()}`,
+      // Unique per attempt (a retried step is a new holder): the lease's owner and the key's tag.
+      newHolderToken: () => randomUUID(),
       remainingMs: () => context.getRemainingTimeInMillis(),
     };
     const result = await ensureCustomerManagedKey(
       {
+        // The partition of the deployment (aws, aws-cn, aws-us-gov), for the key policy's root ARN.
+        partition: parseArn(context.invokedFunctionArn).partition,
         alias: config.KEY_ALIAS,
         ...(config.KEY_ARN ? { keyArn: config.KEY_ARN } : {}),
         stage: config.STAGE,

@@ -5,8 +5,18 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
+import { asCaller, Authorizer, type Caller } from '../iam/authorizer';
+import { IamRegistry } from '../iam/registry';
 import { FaultInjector } from './faults';
-import { AwsError, LOCAL_REGION, type LocalRequest, type LocalResponse, type LocalService } from './types';
+import { authenticate, authErrorFor } from './sigv4';
+import {
+  AwsError,
+  LOCAL_ACCOUNT_ID,
+  LOCAL_REGION,
+  type LocalRequest,
+  type LocalResponse,
+  type LocalService,
+} from './types';
 
 export type ControlHandler = (req: LocalRequest) => Promise<LocalResponse | undefined>;
 
@@ -17,7 +27,14 @@ export interface EndpointOptions {
   faults?: FaultInjector;
   /** Serves `/_tunevault/*`; answers undefined for unknown paths. */
   control?: ControlHandler;
+  /** The identities SigV4 is verified against (default: the documented administrator only). */
+  authenticate?: IamRegistry;
+  /** Decides every request (default: a fresh authorizer over `authenticate`, enforcing). */
+  authorizer?: Authorizer;
 }
+
+const isLoopback = (address: string | undefined) =>
+  address === undefined || /^(127\.|::1$|::ffff:127\.)/.test(address);
 
 const SCOPE = /Credential=[^/,\s]+\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/;
 
@@ -32,9 +49,13 @@ export class LocalEndpoint {
   readonly faults: FaultInjector;
   private readonly server: http.Server;
   private readonly byName = new Map<string, LocalService>();
+  readonly registry: IamRegistry;
+  readonly authorizer: Authorizer;
 
   constructor(private readonly options: EndpointOptions) {
     this.faults = options.faults ?? new FaultInjector();
+    this.registry = options.authenticate ?? new IamRegistry(LOCAL_ACCOUNT_ID);
+    this.authorizer = options.authorizer ?? new Authorizer({ registry: this.registry, region: LOCAL_REGION });
     for (const s of options.services) this.byName.set(s.signingName, s);
     this.server = http.createServer((req, res) => {
       this.onRequest(req, res).catch((err: unknown) => {
@@ -70,8 +91,16 @@ export class LocalEndpoint {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  /** Dispatch an already-read request (also used by in-process callers and tests). */
-  async dispatch(req: LocalRequest): Promise<LocalResponse> {
+  /**
+   * Serves an already-read request through the whole pipeline: SigV4 authentication against the
+   * known identities, authorization of every question the request asks (service.accessRequests)
+   * by the IAM evaluator, injected faults, then the service. The caller is kept for the request's
+   * duration (services acting for it, such as S3 using KMS, read it). TRANSPORT says whether the
+   * request came over loopback: `aws:SecureTransport` is true for loopback requests — they never
+   * leave the machine, so a TLS-only bucket policy is satisfied there — and false for a request
+   * from another host to a plain-HTTP non-loopback bind (README, "aws:SecureTransport").
+   */
+  async dispatch(req: LocalRequest, transport: { remoteAddress?: string } = {}): Promise<LocalResponse> {
     if (req.path.startsWith('/_tunevault/')) {
       const answer = await this.options.control?.(req);
       return (
@@ -94,9 +123,29 @@ export class LocalEndpoint {
     }
     let operation = 'Unknown';
     try {
-      operation = service.operationOf(req);
-      await this.faults.apply(req.service, operation);
-      return await service.handle(req);
+      const auth = await authenticate(req, (id) => this.registry.lookup(id)?.credential);
+      if (!auth) throw authErrorFor(req.service, 'MissingAuthentication');
+      const session = this.registry.lookup(auth.accessKeyId);
+      if (!session) throw authErrorFor(req.service, 'UnknownAccessKey', { accessKeyId: auth.accessKeyId });
+      req.auth = auth;
+      const caller: Caller = {
+        principal: session.principal,
+        secureTransport: isLoopback(transport.remoteAddress),
+        sourceIp: transport.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
+      };
+      return await asCaller(caller, async () => {
+        operation = service.operationOf(req);
+        if (this.authorizer.mode !== 'off') {
+          if (!service.accessRequests)
+            throw new AwsError(
+              'AccessDeniedException',
+              `${req.service} has no IAM action map in the embedded AWS`,
+            );
+          await this.authorizer.require(caller, service.signingName, await service.accessRequests(req));
+        }
+        await this.faults.apply(req.service, operation);
+        return await service.handle(req);
+      });
     } catch (err) {
       if (err instanceof AwsError) return service.errorResponse(err);
       const message = err instanceof Error ? err.message : String(err);
@@ -128,7 +177,7 @@ export class LocalEndpoint {
       service: scope?.service ?? 's3',
       region: scope?.region ?? LOCAL_REGION,
     };
-    const answer = await this.dispatch(request);
+    const answer = await this.dispatch(request, { remoteAddress: req.socket.remoteAddress });
     res.writeHead(answer.status, answer.headers ?? {});
     const body = answer.body;
     if (body === undefined || req.method === 'HEAD') res.end();

@@ -18,6 +18,15 @@ import {
   type PutEvents,
 } from '../core/types';
 import { seededRandom } from '../core/random';
+import { asCaller, currentCaller } from '../iam/authorizer';
+import type { AccessRequest } from '../iam/types';
+import {
+  authorizeJobCreation,
+  type BedrockIam,
+  bedrockAccessRequests,
+  bedrockItself,
+  jobSession,
+} from './bedrock-access';
 
 export type JobStatus = 'InProgress' | 'Completed' | 'Failed' | 'Stopping' | 'Stopped';
 /**
@@ -38,6 +47,8 @@ export interface BedrockServiceOptions {
   jobDurationMs?: number;
   /** Jobs that may be InProgress or Stopping at once (default DEFAULT_CONCURRENT_JOBS_QUOTA). */
   concurrentJobsQuota?: number;
+  /** With it, jobs check PassRole, the role's trust and the model key, and run as the service role. */
+  iam?: BedrockIam;
 }
 
 /**
@@ -439,6 +450,7 @@ export class BedrockService implements LocalService {
     this.putEvents = options.putEvents;
     this.jobDurationMs = options.jobDurationMs ?? 3000;
     this.jobsQuota = options.concurrentJobsQuota ?? DEFAULT_CONCURRENT_JOBS_QUOTA;
+    this.iam = options.iam;
   }
 
   /** The concurrent-job quota; jobs already running keep running when it is lowered. */
@@ -449,6 +461,35 @@ export class BedrockService implements LocalService {
 
   get concurrentJobsQuota(): number {
     return this.jobsQuota;
+  }
+
+  private readonly iam: BedrockIam | undefined;
+
+  accessRequests(req: LocalRequest): AccessRequest[] {
+    const route = this.route(req);
+    if (!route) return [];
+    const lookups = {
+      region: this.region,
+      accountId: this.accountId,
+      jobArn: (id: string) =>
+        id.startsWith('arn:')
+          ? id
+          : ([...this.jobs.values()].find((j) => j.jobName === id)?.jobArn ??
+            `arn:aws:bedrock:${this.region}:${this.accountId}:model-customization-job/${id}`),
+      modelArn: (id: string) =>
+        id.startsWith('arn:')
+          ? id
+          : ([...this.models.values()].find((m) => m.modelName === id)?.modelArn ??
+            `arn:aws:bedrock:${this.region}:${this.accountId}:custom-model/${id}`),
+      foundationArn: (id: string) => (id.startsWith('arn:') ? id : this.foundationArn(id)),
+    };
+    return bedrockAccessRequests(route.operation, route.id ?? '', this.parseBody(req), lookups);
+  }
+
+  /** Runs FN as the job's service role (reads of training data, writes of output). */
+  private asJobRole<T>(job: JobRecord, fn: () => Promise<T>): Promise<T> {
+    const caller = this.iam ? jobSession(this.iam, job.roleArn, job.id) : undefined;
+    return caller ? asCaller(caller, fn) : fn();
   }
 
   // ---- in-process controls ----
@@ -736,6 +777,19 @@ export class BedrockService implements LocalService {
     const keyId = optionalString(b, 'customModelKmsKeyId');
     if (keyId !== undefined) outputModelKmsKeyArn = await this.resolveModelKey(keyId);
 
+    const id = newId();
+    const jobArn = `arn:aws:bedrock:${this.region}:${this.accountId}:model-customization-job/${baseModel.modelId}/${id}`;
+    const caller = currentCaller();
+    if (this.iam && caller) {
+      await authorizeJobCreation(this.iam, caller, this.kms, {
+        roleArn,
+        jobArn,
+        region: this.region,
+        accountId: this.accountId,
+        ...(outputModelKmsKeyArn !== undefined ? { modelKmsKeyId: outputModelKmsKeyArn } : {}),
+      });
+    }
+
     // Token may have been taken while we awaited KMS: re-check so concurrent retries stay idempotent.
     if (token !== undefined) {
       const existing = this.tokens.get(token);
@@ -754,11 +808,10 @@ export class BedrockService implements LocalService {
       );
     }
 
-    const id = newId();
     const now = Date.now();
     const job: JobRecord = {
       id,
-      jobArn: `arn:aws:bedrock:${this.region}:${this.accountId}:model-customization-job/${baseModel.modelId}/${id}`,
+      jobArn,
       jobName,
       clientRequestToken: token,
       roleArn,
@@ -1027,7 +1080,7 @@ export class BedrockService implements LocalService {
   private async endValidation(job: JobRecord): Promise<void> {
     let training: Buffer;
     try {
-      training = await this.read(job.trainingDataConfig.s3Uri);
+      training = await this.readAs(job, job.trainingDataConfig.s3Uri);
     } catch (err) {
       return this.fail(
         job,
@@ -1037,7 +1090,7 @@ export class BedrockService implements LocalService {
     const validationData: Buffer[] = [];
     for (const v of job.validators) {
       try {
-        validationData.push(await this.read(v.s3Uri));
+        validationData.push(await this.readAs(job, v.s3Uri));
       } catch (err) {
         return this.fail(job, `Unable to read the validation data at ${v.s3Uri}: ${errorText(err)}`);
       }
@@ -1065,8 +1118,10 @@ export class BedrockService implements LocalService {
     // Bedrock encrypts the model artifacts with the caller's key at the end: a key disabled or
     // scheduled for deletion mid-job fails the job here.
     if (job.outputModelKmsKeyArn !== undefined) {
+      const keyArn = job.outputModelKmsKeyArn;
+      const encrypt = () => this.kms.generateDataKey(keyArn, { 'aws:bedrock:arn': modelArn }, 'bedrock');
       try {
-        await this.kms.generateDataKey(job.outputModelKmsKeyArn, { 'aws:bedrock:arn': modelArn });
+        await (this.iam ? asCaller(bedrockItself(this.iam), encrypt) : encrypt());
       } catch (err) {
         return this.fail(job, this.keyFailure(job.outputModelKmsKeyArn, err));
       }
@@ -1077,22 +1132,22 @@ export class BedrockService implements LocalService {
     const { bucket, key: prefix } = parseS3Uri(job.outputDataConfig.s3Uri);
     const base = joinKey(prefix, `model-customization-job-${job.id}/`);
     try {
-      await this.s3.putObject(
-        bucket,
-        `${base}training_artifacts/step_wise_training_metrics.csv`,
-        Buffer.from(metrics.trainingCsv),
-        {
-          contentType: 'text/csv',
-        },
-      );
-      if (metrics.validationCsv !== undefined) {
+      await this.asJobRole(job, async () => {
         await this.s3.putObject(
           bucket,
-          `${base}validation_artifacts/post_fine_tuning_validation/validation_metrics.csv`,
-          Buffer.from(metrics.validationCsv),
+          `${base}training_artifacts/step_wise_training_metrics.csv`,
+          Buffer.from(metrics.trainingCsv),
           { contentType: 'text/csv' },
         );
-      }
+        if (metrics.validationCsv !== undefined) {
+          await this.s3.putObject(
+            bucket,
+            `${base}validation_artifacts/post_fine_tuning_validation/validation_metrics.csv`,
+            Buffer.from(metrics.validationCsv),
+            { contentType: 'text/csv' },
+          );
+        }
+      });
     } catch (err) {
       return this.fail(
         job,
@@ -1139,6 +1194,10 @@ export class BedrockService implements LocalService {
     const { bucket, key } = parseS3Uri(uri);
     if (key === '' || key.endsWith('/')) throw new Error('the URI names a prefix, not an object');
     return this.s3.getObject(bucket, key);
+  }
+
+  private readAs(job: JobRecord, uri: string): Promise<Buffer> {
+    return this.asJobRole(job, () => this.read(uri));
   }
 
   /** Undefined when the job's model key is usable; otherwise the failure message. */

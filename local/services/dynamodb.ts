@@ -6,6 +6,8 @@
  * dynalite has no UpdateTimeToLive and answers DescribeTimeToLive with a constant DISABLED, so this
  * module answers both and deletes expired items itself (AWS does so in the background, too).
  */
+import { dynamoDbAccess } from '../iam/json-access';
+import type { AccessRequest } from '../iam/types';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseJsonBody, AwsJsonService, requireString } from '../core/json-protocol';
@@ -59,6 +61,17 @@ type AttributeValue = Record<string, unknown>;
 
 export class DynamoDbService extends AwsJsonService {
   override readonly signingName = 'dynamodb';
+
+  private where() {
+    return {
+      region: this.options.region ?? LOCAL_REGION,
+      accountId: this.options.accountId ?? LOCAL_ACCOUNT_ID,
+    };
+  }
+
+  accessRequests(req: LocalRequest): Promise<AccessRequest[]> {
+    return dynamoDbAccess(this.operationOf(req), parseJsonBody<Record<string, unknown>>(req), this.where());
+  }
   private running?: Promise<Running>;
   private readonly agent = new http.Agent({ keepAlive: true });
   private readonly ttl = new Map<string, TtlSpec>();

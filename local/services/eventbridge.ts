@@ -6,6 +6,8 @@
  * No maintained npm package implements EventBridge pattern matching (the one candidate found,
  * `eb-patterns`, is not in the registry), so the content-filtering matcher is written here.
  */
+import { eventBridgeAccess } from '../iam/json-access';
+import type { AccessRequest } from '../iam/types';
 import { randomUUID } from 'node:crypto';
 import { isIPv4 } from 'node:net';
 import {
@@ -120,6 +122,18 @@ type Body = Record<string, unknown>;
 
 export class EventBridgeService extends AwsJsonService {
   override readonly signingName = 'events';
+
+  private where() {
+    return { region: this.options.region, accountId: this.options.accountId };
+  }
+
+  accessRequests(req: LocalRequest): Promise<AccessRequest[]> {
+    return eventBridgeAccess(
+      this.operationOf(req),
+      parseJsonBody<Record<string, unknown>>(req),
+      this.where(),
+    );
+  }
   private readonly rules = new Map<string, StoredRule>();
   private readonly log: PutEventRecord[] = [];
   private readonly deliveryLog: DeliveryRecord[] = [];
@@ -455,7 +469,7 @@ export class EventBridgeService extends AwsJsonService {
     const delivery = (async () => {
       await new Promise<void>((resolve) => setImmediate(resolve));
       try {
-        await this.options.invokeLambda(target.Arn, targetInput(target, envelope));
+        await this.options.invokeLambda(target.Arn, targetInput(target, envelope), rule.Arn);
         this.deliveryLog.push({ ...base, status: 'delivered' });
       } catch (err) {
         this.deliveryLog.push({

@@ -14,6 +14,9 @@ import {
   type LocalService,
   type ObjectStore,
 } from '../core/types';
+import { type Authorizer, currentCaller } from '../iam/authorizer';
+import type { AccessRequest } from '../iam/types';
+import { bucketArnOf, objectArnOf, s3AccessRequests } from './s3/access';
 import { FileBlobs, MemoryBlobs } from './s3/blobs';
 import {
   BUCKET_DOCUMENTS,
@@ -84,6 +87,8 @@ export interface S3ServiceOptions {
   dataDir?: string;
   kms?: KeyStore;
   invokeLambda?: InvokeLambda;
+  /** Decides the questions an in-process caller (Bedrock as its role) and S3's own probes ask. */
+  authorizer?: Authorizer;
 }
 
 /** One request, with its bucket and key already taken from the path. */
@@ -184,6 +189,48 @@ export class S3Service implements LocalService, ObjectStore {
     return operationOf(req);
   }
 
+  accessRequests(req: LocalRequest): AccessRequest[] {
+    return s3AccessRequests(req, operationOf(req), {
+      bucketPolicy: (bucket) => this.store.buckets.get(bucket)?.policy,
+      objectTags: (bucket, key, versionId) => {
+        const versions = this.store.buckets.get(bucket)?.objects.get(key);
+        const v = versionId ? versions?.find((x) => x.versionId === versionId) : versions?.[0];
+        return v && !v.isDeleteMarker ? v.tags : undefined;
+      },
+    });
+  }
+
+  /** Asks the authorizer for the current caller (none outside a request: the embedded AWS itself). */
+  private async require(reqs: AccessRequest[]): Promise<void> {
+    const caller = currentCaller();
+    if (caller && this.options.authorizer) await this.options.authorizer.require(caller, 's3', reqs);
+  }
+
+  /**
+   * S3 answers 404 NoSuchKey only to a caller that may list the bucket; to others, 403 AccessDenied
+   * (S3 API reference, GetObject and HeadObject, "Permissions": "If you don't have the s3:ListBucket
+   * permission, Amazon S3 returns an HTTP status code 403 Access Denied error").
+   */
+  private async hideMissing<T>(bucket: string, read: () => Promise<T> | T): Promise<T> {
+    try {
+      return await read();
+    } catch (err) {
+      const missing = err instanceof AwsError && (err.code === 'NoSuchKey' || err.code === 'NoSuchVersion');
+      const caller = currentCaller();
+      const authorizer = this.options.authorizer;
+      if (!missing || !caller || !authorizer) throw err;
+      const policy = this.store.buckets.get(bucket)?.policy;
+      const listing: AccessRequest = {
+        action: 's3:ListBucket',
+        resource: bucketArnOf(bucket),
+        // No s3:prefix: S3 asks whether the caller may list the bucket, not a particular prefix.
+        ...(policy ? { resourcePolicy: policy } : {}),
+      };
+      if (await authorizer.allows(caller, listing, { probe: true })) throw err;
+      throw accessDenied();
+    }
+  }
+
   async handle(req: LocalRequest): Promise<LocalResponse> {
     const operation = operationOf(req);
     if (operation === 'Unknown') {
@@ -231,6 +278,13 @@ export class S3Service implements LocalService, ObjectStore {
     opts: { contentType?: string } = {},
   ): Promise<{ etag: string; versionId?: string }> {
     const b = this.store.bucket(bucket);
+    await this.require([
+      {
+        action: 's3:PutObject',
+        resource: objectArnOf(bucket, key),
+        ...(b.policy ? { resourcePolicy: b.policy } : {}),
+      },
+    ]);
     const attributes: ObjectAttributes = {
       contentType: opts.contentType ?? 'binary/octet-stream',
       headers: {},
@@ -243,7 +297,15 @@ export class S3Service implements LocalService, ObjectStore {
   }
 
   async getObject(bucket: string, key: string, versionId?: string): Promise<Buffer> {
-    return this.store.read(this.store.version(this.store.bucket(bucket), key, versionId));
+    const b = this.store.bucket(bucket);
+    await this.require([
+      {
+        action: versionId ? 's3:GetObjectVersion' : 's3:GetObject',
+        resource: objectArnOf(bucket, key),
+        ...(b.policy ? { resourcePolicy: b.policy } : {}),
+      },
+    ]);
+    return this.store.read(await this.hideMissing(bucket, () => this.store.version(b, key, versionId)));
   }
 
   async headObject(
@@ -436,7 +498,7 @@ export class S3Service implements LocalService, ObjectStore {
         `${operationOf(req)} with partNumber is not implemented by the embedded S3`,
         501,
       );
-    const v = this.store.version(b, key, req.query.get('versionId'));
+    const v = await this.hideMissing(bucket, () => this.store.version(b, key, req.query.get('versionId')));
     const headers = objectHeaders(b, v, req);
     if (checkConditions(v, req.headers) === 'not-modified') {
       return { status: 304, headers: { etag: v.etag, 'last-modified': headers['last-modified'] ?? '' } };
@@ -495,6 +557,15 @@ export class S3Service implements LocalService, ObjectStore {
     const errors: XmlFields[] = [];
     for (const { key, versionId } of objects) {
       try {
+        const policy = b.policy;
+        await this.require([
+          {
+            action: versionId === null ? 's3:DeleteObject' : 's3:DeleteObjectVersion',
+            resource: objectArnOf(bucket, key),
+            ...(versionId === null ? {} : { context: { 's3:versionid': versionId } }),
+            ...(policy ? { resourcePolicy: policy } : {}),
+          },
+        ]);
         const result = await this.deleteOne(call, b, key, versionId);
         if (quiet) continue;
         const entry: XmlFields = { Key: key, VersionId: versionId ?? undefined };

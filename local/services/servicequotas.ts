@@ -6,6 +6,7 @@
  */
 import { AwsJsonService, jsonResponse, parseJsonBody, requireString } from '../core/json-protocol';
 import { AwsError, type LocalRequest, type LocalResponse } from '../core/types';
+import type { AccessRequest } from '../iam/types';
 
 export interface LocalQuota {
   serviceCode: string;
@@ -30,6 +31,28 @@ export class ServiceQuotasService extends AwsJsonService {
 
   constructor(private readonly options: ServiceQuotasOptions) {
     super('application/x-amz-json-1.1');
+  }
+
+  /**
+   * Service Authorization Reference (Service Quotas): GetServiceQuota on the `quota` resource
+   * (`arn:${Partition}:servicequotas:${Region}:${Account}:${ServiceCode}/${QuotaCode}`, condition
+   * key servicequotas:service); GetAWSDefaultServiceQuota has no resource type.
+   */
+  accessRequests(req: LocalRequest): AccessRequest[] {
+    const op = this.operationOf(req);
+    const body = parseJsonBody<Body>(req);
+    const serviceCode = typeof body.ServiceCode === 'string' ? body.ServiceCode : '';
+    const quotaCode = typeof body.QuotaCode === 'string' ? body.QuotaCode : '';
+    const { region, accountId } = this.options;
+    if (op === 'GetServiceQuota')
+      return [
+        {
+          action: 'servicequotas:GetServiceQuota',
+          resource: `arn:aws:servicequotas:${region}:${accountId}:${serviceCode}/${quotaCode}`,
+          context: { 'servicequotas:service': serviceCode },
+        },
+      ];
+    return [{ action: `servicequotas:${op}`, resource: '*' }];
   }
 
   async handle(req: LocalRequest): Promise<LocalResponse> {

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { isWildcardOnlyAction } from '@cloud-copilot/iam-simulate';
+import { readZip } from '../../bench/lib/zip';
 import { TRANSIENT_AWS_ERROR_NAMES } from '../../functions/shared/errors';
 
 jest.setTimeout(180_000);
@@ -48,7 +49,10 @@ const UNSCOPABLE: Record<string, string> = {
   'kms:CreateKey': 'the key does not exist yet: CreateKey has no resource to scope to',
   'kms:ListKeys':
     "lists the account's keys (finding the key of a bootstrap holder that died): no resource type",
-  'states:SendTaskSuccess': 'answers a waiting run by its task token, which is not an ARN: no resource type',
+  'states:SendTaskSuccess':
+    'no resource type (Service Authorization Reference, Step Functions): the task token is the capability',
+  'states:SendTaskFailure':
+    'no resource type (Service Authorization Reference, Step Functions): the task token is the capability',
   'servicequotas:GetAWSDefaultServiceQuota': "reads AWS's default value of a quota: no resource type",
   'xray:PutTraceSegments': 'X-Ray has no resource-level permissions (Lambda active tracing)',
   'xray:PutTelemetryRecords': 'X-Ray has no resource-level permissions (Lambda active tracing)',
@@ -72,6 +76,8 @@ const RETENTION_DAYS = new Set([
 
 let template: { Resources: Record<string, Resource> };
 let resources: Record<string, Resource>;
+/** Each function zip's JavaScript, concatenated (custom-resources.zip is serverless's own). */
+const bundles = new Map<string, string>();
 
 /** Environment for an offline package: no credentials, no endpoint, no local overrides. */
 function offlineEnv(): NodeJS.ProcessEnv {
@@ -103,6 +109,16 @@ beforeAll(async () => {
     template = JSON.parse(
       fs.readFileSync(path.join(out, 'cloudformation-template-update-stack.json'), 'utf8'),
     );
+    for (const zip of fs.readdirSync(out).filter((f) => f.endsWith('.zip') && f !== 'custom-resources.zip')) {
+      const entries = readZip(fs.readFileSync(path.join(out, zip)));
+      bundles.set(
+        zip,
+        entries
+          .filter((e) => e.name.endsWith('.js'))
+          .map((e) => e.data().toString('utf8'))
+          .join('\n'),
+      );
+    }
   } finally {
     fs.rmSync(out, { recursive: true, force: true });
   }
@@ -191,6 +207,7 @@ describe('packaged CloudFormation: IAM', () => {
       'kms:CreateKey': ['EnsureCustomerManagedKey'],
       'kms:ListKeys': ['EnsureCustomerManagedKey'],
       'servicequotas:GetAWSDefaultServiceQuota': ['AdmitJob'],
+      'states:SendTaskFailure': expect.arrayContaining(['WaitForJob', 'OnJobStateChange']),
       // Every function that frees a job slot resumes the next waiting run.
       'states:SendTaskSuccess': expect.arrayContaining([
         'AdmitJob',
@@ -202,6 +219,7 @@ describe('packaged CloudFormation: IAM', () => {
       ]),
     });
     expect(byAction.get('states:SendTaskSuccess')).toHaveLength(6);
+    expect(byAction.get('states:SendTaskFailure')).toHaveLength(2);
   });
 
   it('scopes iam:PassRole to the Bedrock customization role, passed to bedrock.amazonaws.com only', () => {
@@ -418,5 +436,32 @@ describe('packaged CloudFormation: the workflow is all there', () => {
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
       SSESpecification: { SSEEnabled: true },
     });
+  });
+});
+
+describe('licences: the AGPL IAM evaluator never ships', () => {
+  it('@cloud-copilot/iam-simulate and iam-policy are devDependencies, loaded by the embedded AWS and tests only', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+      devDependencies: Record<string, string>;
+    };
+    for (const name of ['@cloud-copilot/iam-simulate', '@cloud-copilot/iam-policy']) {
+      expect(Object.keys(pkg.dependencies)).not.toContain(name);
+    }
+    expect(Object.keys(pkg.devDependencies)).toContain('@cloud-copilot/iam-simulate');
+  });
+
+  it('no Lambda bundle carries the evaluator (its message ids and default RCP name are absent)', () => {
+    expect(bundles.size).toBeGreaterThanOrEqual(11);
+    for (const [zip, code] of bundles) {
+      expect({ zip, bytes: code.length > 1000 }).toEqual({ zip, bytes: true });
+      for (const marker of [
+        'must.use.wildcard',
+        'RCPFullAWSAccess',
+        '@cloud-copilot',
+        'anonymous.identityPolicies',
+      ])
+        expect({ zip, marker, found: code.includes(marker) }).toEqual({ zip, marker, found: false });
+    }
   });
 });

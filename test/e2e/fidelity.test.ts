@@ -347,10 +347,39 @@ describe('Step Functions', () => {
 describe('Bedrock', () => {
   const training = 'fidelity-training';
   const output = 'fidelity-output';
+  let bedrockRole: string;
   let keyArn: string;
   let seq = 0;
 
   beforeAll(async () => {
+    // Jobs run as a service role Bedrock may assume (trust guarded as the stack's is) that reads
+    // the training bucket and writes the output bucket.
+    bedrockRole = aws.iam.putRole({
+      name: 'fidelity-bedrock',
+      trustPolicy: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { Service: 'bedrock.amazonaws.com' },
+            Action: 'sts:AssumeRole',
+            Condition: { StringEquals: { 'aws:SourceAccount': aws.accountId } },
+          },
+        ],
+      },
+      policies: [
+        {
+          name: 'data',
+          document: {
+            Version: '2012-10-17',
+            Statement: [
+              { Effect: 'Allow', Action: 's3:GetObject', Resource: `arn:aws:s3:::${training}/*` },
+              { Effect: 'Allow', Action: 's3:PutObject', Resource: `arn:aws:s3:::${output}/*` },
+            ],
+          },
+        },
+      ],
+    }).arn;
     await s3.send(new CreateBucketCommand({ Bucket: training }));
     await s3.send(new CreateBucketCommand({ Bucket: output }));
     const rows = Array.from({ length: 8 }, (_, i) =>
@@ -367,7 +396,7 @@ describe('Bedrock', () => {
     return {
       jobName: `fidelity-job-${seq}`,
       customModelName: `fidelity-model-${seq}`,
-      roleArn: `arn:aws:iam::${aws.accountId}:role/fidelity-bedrock`,
+      roleArn: bedrockRole,
       baseModelIdentifier: 'amazon.titan-text-express-v1',
       trainingDataConfig: { s3Uri: `s3://${training}/data.jsonl` },
       outputDataConfig: { s3Uri: `s3://${output}/runs/` },

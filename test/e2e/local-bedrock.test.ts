@@ -16,6 +16,13 @@ import {
   TagResourceCommand,
   UntagResourceCommand,
 } from '@aws-sdk/client-bedrock';
+import {
+  CreateAliasCommand,
+  CreateKeyCommand,
+  DisableKeyCommand,
+  KMSClient,
+  ScheduleKeyDeletionCommand,
+} from '@aws-sdk/client-kms';
 import type { LocalEndpoint } from '../../local/core/server';
 import { localClientConfig, startTestEndpoint } from '../../local/core/test-endpoint';
 import {
@@ -126,32 +133,28 @@ function jobInput(
   };
 }
 
-/** KMS setup goes through the endpoint in-process: the KMS wire format has its own test. */
+/** KMS setup through the SDK client, signed like every request the endpoint serves. */
 async function createKey(): Promise<{ keyId: string; keyArn: string }> {
-  const res = await endpoint.dispatch({
-    method: 'POST',
-    path: '/',
-    query: new URLSearchParams(),
-    headers: { 'x-amz-target': 'TrentService.CreateKey' },
-    body: Buffer.from('{}'),
-    service: 'kms',
-    region: LOCAL_REGION,
-  });
-  const md = JSON.parse(String(res.body)).KeyMetadata as { KeyId: string; Arn: string };
-  return { keyId: md.KeyId, keyArn: md.Arn };
+  const kmsClient = new KMSClient(localClientConfig(endpoint.url));
+  const md = (await kmsClient.send(new CreateKeyCommand({}))).KeyMetadata;
+  return { keyId: md?.KeyId ?? '', keyArn: md?.Arn ?? '' };
 }
 
-async function kmsCall(op: string, body: Record<string, unknown>): Promise<void> {
-  const res = await endpoint.dispatch({
-    method: 'POST',
-    path: '/',
-    query: new URLSearchParams(),
-    headers: { 'x-amz-target': `TrentService.${op}` },
-    body: Buffer.from(JSON.stringify(body)),
-    service: 'kms',
-    region: LOCAL_REGION,
-  });
-  if (res.status !== 200) throw new Error(`${op}: ${String(res.body)}`);
+async function kmsCall(
+  op: 'CreateAlias' | 'DisableKey' | 'ScheduleKeyDeletion',
+  body: { KeyId?: string; AliasName?: string; TargetKeyId?: string; PendingWindowInDays?: number },
+): Promise<void> {
+  const kmsClient = new KMSClient(localClientConfig(endpoint.url));
+  const keyId = body.KeyId ?? '';
+  if (op === 'CreateAlias')
+    await kmsClient.send(
+      new CreateAliasCommand({ AliasName: body.AliasName ?? '', TargetKeyId: body.TargetKeyId ?? '' }),
+    );
+  else if (op === 'DisableKey') await kmsClient.send(new DisableKeyCommand({ KeyId: keyId }));
+  else
+    await kmsClient.send(
+      new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: body.PendingWindowInDays }),
+    );
 }
 
 async function waitForTerminal(

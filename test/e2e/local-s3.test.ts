@@ -48,7 +48,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { LocalEndpoint } from '../../local/core/server';
-import { localClientConfig, startTestEndpoint } from '../../local/core/test-endpoint';
+import { localClientConfig, signedFetch, startTestEndpoint } from '../../local/core/test-endpoint';
 import { AwsError, type KeyStore, LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../../local/core/types';
 import { S3Service } from '../../local/services/s3';
 
@@ -65,6 +65,10 @@ class FakeKeyStore implements KeyStore {
 
   private check(arn: string): void {
     if (this.disabled.has(arn)) throw new AwsError('DisabledException', `${arn} is disabled.`);
+  }
+
+  async createGrantVia(): Promise<{ grantId: string }> {
+    throw new Error('S3 never creates grants');
   }
 
   async describe(keyIdOrAlias: string) {
@@ -229,9 +233,7 @@ describe('buckets', () => {
 
   it('answers NotImplemented (501) naming the operation it does not emulate', async () => {
     const bucket = await newBucket();
-    const res = await fetch(`${endpoint.url}/${bucket}?cors`, {
-      headers: { authorization: 'AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/s3/aws4_request' },
-    });
+    const res = await signedFetch(`${endpoint.url}/${bucket}?cors`);
     expect(res.status).toBe(501);
     const body = await res.text();
     expect(body).toContain('<Code>NotImplemented</Code>');
@@ -406,10 +408,9 @@ describe('objects', () => {
   it('rejects a body whose trailing checksum does not match', async () => {
     const bucket = await newBucket();
     const framed = '5\r\nhello\r\n0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n';
-    const res = await fetch(`${endpoint.url}/${bucket}/bad.txt`, {
+    const res = await signedFetch(`${endpoint.url}/${bucket}/bad.txt`, {
       method: 'PUT',
       headers: {
-        authorization: 'AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/s3/aws4_request',
         'x-amz-content-sha256': 'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
         'content-encoding': 'aws-chunked',
         'x-amz-decoded-content-length': '5',

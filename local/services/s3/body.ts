@@ -3,6 +3,7 @@
  * checksums), Content-MD5, x-amz-content-sha256 and the flexible checksums (x-amz-checksum-*),
  * all verified the way S3 verifies them.
  */
+import { type ChunkVerifier, chunkVerifier } from '../../core/sigv4';
 import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { AwsError, type LocalRequest } from '../../core/types';
@@ -117,8 +118,14 @@ function isChunked(req: LocalRequest): boolean {
   return sha.startsWith('STREAMING-') || encoding.split(',').some((e) => e.trim() === 'aws-chunked');
 }
 
-/** Strips `aws-chunked` framing; chunk and trailer signatures are not checked (no secrets here). */
-function decodeChunks(raw: Buffer): { data: Buffer; trailers: Record<string, string> } {
+/**
+ * Strips `aws-chunked` framing, verifying each chunk's and the trailer's signature when the request
+ * was signed with STREAMING-AWS4-HMAC-SHA256-PAYLOAD(-TRAILER) (S3 API reference, "sigv4-streaming").
+ */
+function decodeChunks(
+  raw: Buffer,
+  verifier?: ChunkVerifier,
+): { data: Buffer; trailers: Record<string, string> } {
   const parts: Buffer[] = [];
   const trailers: Record<string, string> = {};
   let at = 0;
@@ -133,6 +140,8 @@ function decodeChunks(raw: Buffer): { data: Buffer; trailers: Record<string, str
     const header = line();
     const size = Number.parseInt(header.split(';')[0] ?? '', 16);
     if (!Number.isFinite(size) || size < 0) throw incompleteBody();
+    if (at + size > raw.length) throw incompleteBody();
+    verifier?.chunk(header, raw.subarray(at, at + size));
     if (size === 0) break;
     if (at + size + 2 > raw.length) throw incompleteBody();
     parts.push(raw.subarray(at, at + size));
@@ -146,6 +155,7 @@ function decodeChunks(raw: Buffer): { data: Buffer; trailers: Record<string, str
     const colon = text.indexOf(':');
     if (colon > 0) trailers[text.slice(0, colon).trim().toLowerCase()] = text.slice(colon + 1).trim();
   }
+  verifier?.end(trailers);
   return { data: Buffer.concat(parts), trailers };
 }
 
@@ -167,10 +177,11 @@ export function readPayload(req: LocalRequest, checksumIsOfBody = true): Request
   let data = req.body;
   let trailers: Record<string, string> = {};
   if (isChunked(req)) {
-    ({ data, trailers } = decodeChunks(req.body));
+    ({ data, trailers } = decodeChunks(req.body, chunkVerifier(req.auth)));
     const declared = req.headers['x-amz-decoded-content-length'];
     if (declared !== undefined && Number(declared) !== data.length) throw incompleteBody();
-  } else {
+  } else if (!req.auth) {
+    // Authentication (sigv4.ts) has compared the body with x-amz-content-sha256 already.
     const sha = req.headers['x-amz-content-sha256'];
     if (sha && /^[0-9a-f]{64}$/.test(sha) && createHash('sha256').update(data).digest('hex') !== sha) {
       throw new AwsError(

@@ -124,7 +124,7 @@ export async function generateKey(
 ): Promise<{ sse: Sse; key?: { plaintext: Buffer; pending: PendingKey } }> {
   if (!usesKms(sse) || !kms) return { sse };
   const context = { 'aws:s3:arn': sse.bucketKeyEnabled ? arns.bucket : arns.object };
-  const key = await viaKms(() => kms.generateDataKey(sse.kmsKeyId ?? DEFAULT_S3_KMS_KEY, context));
+  const key = await viaKms(() => kms.generateDataKey(sse.kmsKeyId ?? DEFAULT_S3_KMS_KEY, context, 's3'));
   return {
     sse: { ...sse, kmsKeyId: key.keyArn },
     key: { plaintext: key.plaintext, pending: { dataKey: key.ciphertextBlob.toString('base64'), context } },
@@ -138,7 +138,7 @@ export async function openKey(kms: KeyStore | undefined, pending: PendingKey): P
       'This object is KMS-encrypted but no KMS is attached to the embedded S3',
       500,
     );
-  const key = await viaKms(() => kms.decrypt(Buffer.from(pending.dataKey, 'base64'), pending.context));
+  const key = await viaKms(() => kms.decrypt(Buffer.from(pending.dataKey, 'base64'), pending.context, 's3'));
   return key.plaintext;
 }
 

@@ -1,0 +1,389 @@
+/**
+ * `npm run prove:iam`: least privilege, proven both ways on the embedded AWS (IAM enforced).
+ *
+ * 1. Every workflow path runs on the untouched stack and must end as it should (clean run with key
+ *    bootstrap, key race, key policy drift, validation data, blocked, redacted, a non-compliant
+ *    model, a failed job, a stopped job, the poll fallback). Every decision is recorded.
+ * 2. Each action of each role the packaged template creates (the functions', the state machine's,
+ *    Bedrock's service role) is removed, one at a time, and the paths that used it run again: the
+ *    removal must be refused somewhere (a denial of exactly that action for that role). An action no
+ *    path used is removed and every path runs: then it is not needed — unless it is on the KEEP list
+ *    below with the reason it must stay although the embedded AWS cannot exercise it.
+ *
+ * Prints the matrix and a verdict; exits 1 when an action is granted but never needed, or a path
+ * fails on the untouched stack. Run by .ci/run (not part of `npm test`: a few minutes).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { GetModelCustomizationJobCommand } from '@aws-sdk/client-bedrock';
+import {
+  DeleteAliasCommand,
+  DescribeKeyCommand,
+  DisableKeyRotationCommand,
+  GetKeyPolicyCommand,
+  ListAliasesCommand,
+  PutKeyPolicyCommand,
+} from '@aws-sdk/client-kms';
+import { GetObjectTaggingCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { field } from '../cli/lib/run-view';
+import type { Decision } from '../local/iam/types';
+import { policyStatements } from '../local/iam/registry';
+import { DATA, type Harness, LEAKY, startHarness } from '../test/e2e/support/embedded';
+
+/** Granted, but not exercisable on the embedded AWS — each with why it must stay. */
+const KEEP: Record<string, string> = {
+  'logs:CreateLogGroup': 'Lambda writes its own logs to CloudWatch Logs (not emulated)',
+  'logs:CreateLogStream': 'Lambda writes its own logs to CloudWatch Logs (not emulated)',
+  'logs:PutLogEvents': 'Lambda writes its own logs to CloudWatch Logs (not emulated)',
+  'xray:PutTraceSegments': 'active tracing (Lambda and the state machine); X-Ray is not emulated',
+  'xray:PutTelemetryRecords': 'active tracing (Lambda and the state machine); X-Ray is not emulated',
+  'xray:GetSamplingRules': 'state machine tracing; X-Ray is not emulated',
+  'xray:GetSamplingTargets': 'state machine tracing; X-Ray is not emulated',
+  'logs:CreateLogDelivery': 'state machine logging (loggingConfig) to CloudWatch Logs, not emulated',
+  'logs:GetLogDelivery': 'state machine logging (loggingConfig) to CloudWatch Logs, not emulated',
+  'logs:UpdateLogDelivery': 'state machine logging (loggingConfig) to CloudWatch Logs, not emulated',
+  'logs:DeleteLogDelivery': 'state machine logging (loggingConfig) to CloudWatch Logs, not emulated',
+  'logs:ListLogDeliveries': 'state machine logging (loggingConfig) to CloudWatch Logs, not emulated',
+  'logs:PutResourcePolicy': 'state machine logging (loggingConfig) to CloudWatch Logs, not emulated',
+  'logs:DescribeResourcePolicies': 'state machine logging (loggingConfig) to CloudWatch Logs, not emulated',
+  'logs:DescribeLogGroups': 'state machine logging (loggingConfig) to CloudWatch Logs, not emulated',
+};
+
+/** Role-specific keeps: `<role name fragment> <action>`. */
+const KEEP_FOR: Record<string, string> = {
+  'submitCustomizationJob kms:Decrypt':
+    'the Bedrock guide\'s "custom model builders" statement lists kms:Decrypt for the role that creates jobs; the embedded Bedrock checks DescribeKey, GenerateDataKey and CreateGrant',
+  'bedrock-customization kms:Decrypt':
+    'the key policy names the service role a model builder (Bedrock guide); AWS does not say which principal uses the model key when a job ends — the embedded Bedrock uses the grant the caller made',
+  'bedrock-customization kms:DescribeKey': 'as kms:Decrypt above (model key through Bedrock)',
+  'bedrock-customization kms:CreateGrant': 'as kms:Decrypt above (model key through Bedrock)',
+  'bedrock-customization s3:ListBucket':
+    'a job reading a missing training or validation object gets 404 (a failureMessage naming the object) instead of 403 only with it; every path here reads existing objects',
+};
+
+interface Outcome {
+  ok: boolean;
+  detail: string;
+}
+
+interface PathDef {
+  name: string;
+  run(h: Harness, n: number): Promise<Outcome>;
+}
+
+const ok = (detail: string): Outcome => ({ ok: true, detail });
+const bad = (detail: string): Outcome => ({ ok: false, detail });
+const expectRun = (
+  run: { status?: string; error?: string; cause?: string },
+  status: string,
+  error?: string,
+) =>
+  run.status === status && (error === undefined || run.error === error)
+    ? ok(`${status}${error ? ` ${error}` : ''}`)
+    : bad(
+        `expected ${status}${error ? ` ${error}` : ''}, got ${run.status} ${run.error ?? ''} ${(run.cause ?? '').slice(0, 200)}`,
+      );
+
+async function aliasOf(h: Harness): Promise<string> {
+  return h.stack.functions.find((f) => f.key === 'ensureCustomerManagedKey')?.environment.KEY_ALIAS ?? '';
+}
+
+async function dropAlias(h: Harness): Promise<void> {
+  const alias = await aliasOf(h);
+  const aliases = (await h.c.kms.send(new ListAliasesCommand({}))).Aliases ?? [];
+  if (aliases.some((a) => a.AliasName === alias))
+    await h.c.kms.send(new DeleteAliasCommand({ AliasName: alias }));
+}
+
+const PATHS: PathDef[] = [
+  {
+    name: 'key bootstrap (no key yet)',
+    async run(h, n) {
+      await dropAlias(h);
+      const { run } = await h.drop(`prove-bootstrap-${n}`);
+      if (run.status === 'SUCCEEDED' && field<boolean>(run.state, 'key', 'created') !== true)
+        return bad('the run did not create the key');
+      return expectRun(run, 'SUCCEEDED');
+    },
+  },
+  {
+    name: 'key race (two first runs)',
+    async run(h, n) {
+      await dropAlias(h);
+      h.aws.faults.add({ service: 'kms', operation: 'CreateKey', count: 2, delayMs: 300 });
+      const [a, b] = await Promise.all([h.drop(`prove-race-a-${n}`), h.drop(`prove-race-b-${n}`)]);
+      const ra = expectRun(a.run, 'SUCCEEDED');
+      return ra.ok ? expectRun(b.run, 'SUCCEEDED') : ra;
+    },
+  },
+  {
+    name: 'key policy drift (statements and rotation restored)',
+    async run(h, n) {
+      const alias = (await h.c.kms.send(new DescribeKeyCommand({ KeyId: await aliasOf(h) }))).KeyMetadata
+        ?.Arn;
+      const root = { AWS: `arn:aws:iam::${h.aws.accountId}:root` };
+      await h.c.kms.send(
+        new PutKeyPolicyCommand({
+          KeyId: alias,
+          PolicyName: 'default',
+          Policy: JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [{ Sid: 'Root', Effect: 'Allow', Principal: root, Action: 'kms:*', Resource: '*' }],
+          }),
+        }),
+      );
+      await h.c.kms.send(new DisableKeyRotationCommand({ KeyId: alias }));
+      const { run } = await h.drop(`prove-drift-${n}`);
+      const policy = (await h.c.kms.send(new GetKeyPolicyCommand({ KeyId: alias, PolicyName: 'default' })))
+        .Policy;
+      if (run.status === 'SUCCEEDED' && !policy?.includes('TuneVaultBuildersEncryptViaBedrock'))
+        return bad('the builders statement was not restored');
+      return expectRun(run, 'SUCCEEDED');
+    },
+  },
+  {
+    name: 'clean run with validation data and a sidecar',
+    async run(h, n) {
+      await h.c.s3.send(
+        new PutObjectCommand({
+          Bucket: h.stack.trainingBucket,
+          Key: `validation/prove-${n}.jsonl`,
+          Body: DATA,
+        }),
+      );
+      const { run } = await h.drop(`prove-validation-${n}`, DATA, {
+        validationKey: `validation/prove-${n}.jsonl`,
+      });
+      return expectRun(run, 'SUCCEEDED');
+    },
+  },
+  {
+    name: 'blocked data (quarantined)',
+    async run(h, n) {
+      const { run, object } = await h.drop(`prove-blocked-${n}`, LEAKY);
+      const tags = await h.c.s3.send(
+        new GetObjectTaggingCommand({ Bucket: object.bucket, Key: object.key, VersionId: object.versionId }),
+      );
+      if (tags.TagSet?.find((t) => t.Key === 'tunevault:status')?.Value !== 'quarantined')
+        return bad('the object was not tagged quarantined');
+      return expectRun(run, 'FAILED', 'SensitiveDataError');
+    },
+  },
+  {
+    name: 'redacted data (trains on a sanitized copy)',
+    async run(h, n) {
+      const { run } = await h.drop(`prove-redacted-${n}`, LEAKY, { dataPolicy: { policy: 'redact' } });
+      return expectRun(run, 'SUCCEEDED');
+    },
+  },
+  {
+    name: 'non-compliant model (remediation deletes it)',
+    async run(h, n) {
+      h.aws.bedrock.setNextOutcome({ status: 'Completed', modelKmsKeyArn: null });
+      const { run } = await h.drop(`prove-noncompliant-${n}`);
+      return expectRun(run, 'FAILED', 'ModelNotCompliantError');
+    },
+  },
+  {
+    name: 'failed job (remediated, notified)',
+    async run(h, n) {
+      h.aws.bedrock.setNextOutcome({ status: 'Failed', failureMessage: 'prove:iam: simulated failure' });
+      const { run } = await h.drop(`prove-failed-${n}`);
+      return expectRun(run, 'FAILED', 'CustomizationJobFailedError');
+    },
+  },
+  {
+    name: 'a running job stopped by remediation',
+    async run(h, n) {
+      h.aws.faults.add({ service: 'dynamodb', operation: 'PutItem', count: 1, error: 'ValidationException' });
+      const { run } = await h.drop(`prove-stop-${n}`);
+      const jobArn = field(run.state, 'job', 'jobArn') as string | undefined;
+      if (!jobArn) return bad('no job was submitted');
+      await sleep(300);
+      const job = await h.c.bedrock.send(new GetModelCustomizationJobCommand({ jobIdentifier: jobArn }));
+      if (job.status !== 'Stopped' && job.status !== 'Stopping')
+        return bad(`the job is ${job.status}, not stopped`);
+      return expectRun(run, 'FAILED');
+    },
+  },
+  {
+    name: 'poll fallback (job-state events lost)',
+    async run(h, n) {
+      h.aws.events.dropNext(2, { source: 'aws.bedrock', detailType: 'Model Customization Job State Change' });
+      const { run } = await h.drop(`prove-poll-${n}`);
+      if (run.status === 'SUCCEEDED' && field(run.state, 'jobResult', 'resumedBy') !== 'poll')
+        return bad('resumed by the event, not the poll');
+      return expectRun(run, 'SUCCEEDED');
+    },
+  },
+];
+
+const roleNameOf = (principal: string) => /:assumed-role\/([^/]+)\//.exec(principal)?.[1];
+
+interface PathRun {
+  outcome: Outcome;
+  decisions: Decision[];
+}
+
+async function runPath(h: Harness, p: PathDef, n: number): Promise<PathRun> {
+  const decisions: Decision[] = [];
+  const stop = h.aws.authorizer.onDecision((d) => decisions.push(d));
+  try {
+    const outcome = await p.run(h, n).catch((err: unknown) => bad(`threw ${String(err)}`));
+    await h.aws.s3.notificationsSettled();
+    await h.aws.lambda.idle();
+    return { outcome, decisions };
+  } finally {
+    stop();
+    h.aws.faults.clear();
+  }
+}
+
+interface Row {
+  role: string;
+  action: string;
+  usedBy: string[];
+  verdict: 'needed' | 'kept' | 'UNNEEDED' | 'NOT REFUSED';
+  proof: string;
+}
+
+export async function main(): Promise<number> {
+  const started = Date.now();
+  const h = await startHarness({ params: { pollIntervalSeconds: '2' } });
+  let n = 0;
+  try {
+    console.log(`prove:iam — IAM ${h.aws.authorizer.mode}; ${PATHS.length} workflow paths\n`);
+    // 1. The untouched stack passes every path.
+    const baseline = new Map<string, PathRun>();
+    let failures = 0;
+    for (const p of PATHS) {
+      const r = await runPath(h, p, ++n);
+      baseline.set(p.name, r);
+      const denied = r.decisions.filter((d) => d.result !== 'Allowed' && !d.probe);
+      const good = r.outcome.ok && denied.length === 0;
+      if (!good) failures += 1;
+      console.log(
+        `  ${good ? 'ok  ' : 'FAIL'} ${p.name.padEnd(48)} ${r.outcome.detail}${denied.length ? ` — refused: ${denied.map((d) => d.action).join(', ')}` : ''}`,
+      );
+    }
+    if (failures > 0) {
+      console.log(`\nverdict: FAIL — ${failures} path(s) fail on the untouched stack`);
+      return 1;
+    }
+
+    // 2. Each action of each role, removed one at a time.
+    const rows: Row[] = [];
+    const assumed = new Set([
+      ...h.stack.functions.map((f) => f.roleArn),
+      h.stack.stateMachineRoleArn,
+      h.stack.functions.find((f) => f.key === 'submitCustomizationJob')?.environment.BEDROCK_ROLE_ARN,
+    ]);
+    for (const role of h.aws.iam.listRoles()) {
+      if (!assumed.has(role.arn)) {
+        // serverless's default role (no function uses it with serverless-iam-roles-per-function) and
+        // its custom-resource role (runs at deploy time; the embedded deployer applies its effect).
+        rows.push({
+          role: role.name,
+          action: '(whole role)',
+          usedBy: [],
+          verdict: 'kept',
+          proof: 'not assumed at run time (serverless default or deploy-time custom-resource role)',
+        });
+        continue;
+      }
+      const actions = [
+        ...new Set(
+          role.policies.flatMap((p) =>
+            policyStatements(p.document).flatMap((s) => (s.Action === undefined ? [] : [s.Action].flat())),
+          ),
+        ),
+      ];
+      for (const action of actions) {
+        const usedBy = [...baseline.entries()]
+          .filter(([, r]) =>
+            r.decisions.some(
+              (d) => roleNameOf(d.principal) === role.name && d.action.toLowerCase() === action.toLowerCase(),
+            ),
+          )
+          .map(([name]) => name);
+        const keep =
+          KEEP[action] ??
+          Object.entries(KEEP_FOR).find(([k]) => {
+            const [fragment, a] = k.split(' ');
+            return a === action && role.name.includes(fragment ?? '');
+          })?.[1];
+        if (usedBy.length === 0 && keep) {
+          rows.push({ role: role.name, action, usedBy, verdict: 'kept', proof: keep });
+          continue;
+        }
+        const undo = h.aws.iam.withoutAction(role.arn, action);
+        try {
+          const toRun = usedBy.length > 0 ? PATHS.filter((p) => p.name === usedBy[0]) : PATHS;
+          let refusal: Decision | undefined;
+          let broke: string | undefined;
+          for (const p of toRun) {
+            const r = await runPath(h, p, ++n);
+            refusal ??= r.decisions.find(
+              (d) =>
+                d.result !== 'Allowed' &&
+                roleNameOf(d.principal) === role.name &&
+                d.action.toLowerCase() === action.toLowerCase(),
+            );
+            if (!r.outcome.ok) broke ??= `${p.name}: ${r.outcome.detail}`;
+          }
+          if (refusal)
+            rows.push({
+              role: role.name,
+              action,
+              usedBy,
+              verdict: 'needed',
+              proof: `${broke ? 'breaks' : 'refused in'} "${usedBy[0]}"${broke ? ` (${broke.slice(0, 90)})` : ''}`,
+            });
+          else
+            rows.push({
+              role: role.name,
+              action,
+              usedBy,
+              verdict: usedBy.length === 0 ? 'UNNEEDED' : 'NOT REFUSED',
+              proof: usedBy.length === 0 ? 'no path asks for it' : 'removed, yet nothing was refused',
+            });
+        } finally {
+          undo();
+        }
+      }
+    }
+
+    // The matrix.
+    const short = (r: string) =>
+      r.replace(/^tunevault-[a-z0-9]+-/, '').replace(/-us-[a-z]+-\d-lambdaRole$/, '');
+    console.log(`\n${'role'.padEnd(34)} ${'action'.padEnd(36)} ${'verdict'.padEnd(11)} proof / reason`);
+    for (const r of rows)
+      console.log(`${short(r.role).padEnd(34)} ${r.action.padEnd(36)} ${r.verdict.padEnd(11)} ${r.proof}`);
+    const needed = rows.filter((r) => r.verdict === 'needed').length;
+    const kept = rows.filter((r) => r.verdict === 'kept').length;
+    const wrong = rows.filter((r) => r.verdict === 'UNNEEDED' || r.verdict === 'NOT REFUSED');
+    console.log(
+      `\n${rows.length} granted actions over ${h.aws.iam.listRoles().length} roles: ${needed} needed (refused when removed), ${kept} kept with a reason, ${wrong.length} not needed.`,
+    );
+    console.log(`${n} path runs in ${((Date.now() - started) / 1000).toFixed(0)} s.`);
+    console.log(
+      wrong.length === 0
+        ? 'verdict: PASS — every path passes untouched, every granted action is needed or kept with a reason'
+        : `verdict: FAIL — not needed: ${wrong.map((r) => `${short(r.role)} ${r.action}`).join(', ')}`,
+    );
+    return wrong.length === 0 ? 0 : 1;
+  } finally {
+    await h.stop();
+  }
+}
+
+if (require.main === module) {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      console.error(`prove:iam: ${err instanceof Error ? err.stack : String(err)}`);
+      process.exitCode = 1;
+    },
+  );
+}
