@@ -142,7 +142,8 @@ describe('admission under a concurrent-job quota of 3, read from Service Quotas 
   });
 
   it('tunevault runs shows the queued runs and their places in the list', async () => {
-    h.aws.bedrock.setJobDuration(2_500);
+    // Jobs long enough that the listing (a history read per run) sees the waiting runs.
+    h.aws.bedrock.setJobDuration(8_000);
     try {
       const drops = await Promise.all(Array.from({ length: 5 }, (_, i) => dropOnly(h, `listed-${i}`)));
       const arns = new Set(drops.map((d) => d.executionArn));
@@ -161,12 +162,12 @@ describe('admission under a concurrent-job quota of 3, read from Service Quotas 
       expect(text).toMatch(/QUEUED/);
       expect(text).toMatch(/waiting for a Bedrock job slot: position 1 of 2/);
       expect(queued.every((r) => r.status === 'RUNNING' && r.state === 'AdmitJob')).toBe(true);
-      const runs = await Promise.all(drops.map((d) => h.finished(d.executionArn, 60_000)));
+      const runs = await Promise.all(drops.map((d) => h.finished(d.executionArn, 90_000)));
       expect(runs.map((r) => r.status)).toEqual(Array(5).fill('SUCCEEDED'));
     } finally {
       h.aws.bedrock.setJobDuration(1_500);
     }
-  });
+  }, 120_000);
 });
 
 describe('job-slot holders that die (quota 1, slot lease 2 s)', () => {
@@ -268,7 +269,8 @@ describe('job-slot holders that die (quota 1, slot lease 2 s)', () => {
       new CreateModelCustomizationJobCommand({
         jobName: `quota-probe-${i}`,
         customModelName: `quota-probe-model-${i}`,
-        roleArn: `arn:aws:iam::${h.aws.accountId}:role/probe`,
+        // The stack's Bedrock service role: the embedded Bedrock checks PassRole and its trust.
+        roleArn: h.stack.functions.find((f) => f.key === 'submitCustomizationJob')?.environment.BEDROCK_ROLE_ARN,
         baseModelIdentifier: 'amazon.titan-text-express-v1',
         trainingDataConfig: { s3Uri: `s3://${h.stack.outputBucket}/probe.jsonl` },
         outputDataConfig: { s3Uri: `s3://${h.stack.outputBucket}/probe/` },
