@@ -2,8 +2,8 @@
  * Admission of Bedrock customization jobs under the account's concurrent-job quota.
  *
  * A run that passed its checks takes one of `capacity` slots, or parks its task token in a FIFO
- * wait list (ordered by the run's start). A job's end — seen by the event, the poll or the
- * registration — hands its slot straight to the oldest waiter in one conditional write and
+ * wait list (ordered by the run's start). A job's end — seen by the event or the poll — hands
+ * its slot straight to the oldest waiter in one conditional write and
  * answers that waiter's token; a failed run, the sweeper reclaiming a dead holder's slot and a
  * run that parks "fill" free slots the same way. Nothing polls per waiting run, and a waiting run
  * spends no state transitions: it sits in one Task until its token is answered.
@@ -192,7 +192,7 @@ export async function requeueJob(
 }
 
 /**
- * A job ended (event, poll or registration) or a run failed: its slot goes straight to the oldest
+ * A job ended (event or poll) or a run failed: its slot goes straight to the oldest
  * waiter, else it is freed. Idempotent — the event and the poll may both report one end. Bedrock's
  * events report every job of the account: with `anyJob`, the end of a job that held no slot here
  * (another stack's, one started by hand) raises a quota ceiling by one.

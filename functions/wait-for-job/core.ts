@@ -9,8 +9,6 @@ import { type ResumeOutcome, type ResumePorts, resumeWaitingTask } from '../shar
 
 export interface WaitPorts extends ResumePorts {
   putToken(task: WaitingTask): Promise<void>;
-  /** The job has ended: its admission slot goes to the next waiting run (idempotent). */
-  jobEnded(jobName: string): Promise<unknown>;
   getJob(jobIdentifier: string): Promise<JobInfo | undefined>;
   now(): number;
 }
@@ -35,9 +33,5 @@ export async function registerWait(
   });
   const job = await ports.getJob(input.jobArn);
   if (!job || !TERMINAL_STATUSES.has(job.status)) return { registered: true, answeredAtOnce: false };
-  const [answeredAtOnce] = await Promise.all([
-    resumeWaitingTask(input, job, 'register', ports),
-    ports.jobEnded(input.jobName),
-  ]);
-  return { registered: true, answeredAtOnce };
+  return { registered: true, answeredAtOnce: await resumeWaitingTask(input, job, 'register', ports) };
 }

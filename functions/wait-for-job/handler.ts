@@ -1,7 +1,4 @@
 import * as z from 'zod';
-import { releaseJobSlot } from '../shared/admission';
-import { admissionPorts } from '../shared/admission-ports';
-import { AdmissionTable } from '../shared/aws/admission';
 import { BedrockGateway } from '../shared/aws/bedrock';
 import { SfnGateway } from '../shared/aws/sfn';
 import { TaskTokenStore } from '../shared/aws/task-tokens';
@@ -10,11 +7,10 @@ import { makeHandler } from '../shared/handler';
 import { logger } from '../shared/logger';
 import { registerWait } from './core';
 
-const config = loadConfig(['TASK_TOKEN_TABLE', 'TOKEN_TTL_SECONDS', 'ADMISSION_TABLE']);
+const config = loadConfig(['TASK_TOKEN_TABLE', 'TOKEN_TTL_SECONDS']);
 const tokens = new TaskTokenStore(config.TASK_TOKEN_TABLE);
 const bedrock = new BedrockGateway();
 const sfn = new SfnGateway();
-const admission = admissionPorts(new AdmissionTable(config.ADMISSION_TABLE), sfn);
 
 const inputSchema = z.object({
   jobName: z.string().min(1),
@@ -32,7 +28,6 @@ export const handler = makeHandler(inputSchema, 'WaitForJob input', async (input
     sendTaskSuccess: (t, o) => sfn.sendTaskSuccess(t, o),
     sendTaskFailure: (t, e, c) => sfn.sendTaskFailure(t, e, c),
     now: () => Date.now(),
-    jobEnded: (jobName) => releaseJobSlot(jobName, admission),
   });
   logger.info('waiting for job', { answeredAtOnce: result.answeredAtOnce });
   return result;

@@ -15,7 +15,7 @@ import { formatRuns, listRuns } from '../../cli/commands/runs';
 import { field, type RunView } from '../../cli/lib/run-view';
 import { LEASE_TAG } from '../../functions/ensure-customer-managed-key/core';
 import { jobSpans, maxRunningAtOnce, runKeys } from './support/admission';
-import { DATA, type Harness, startHarness, startWarmHarness } from './support/embedded';
+import { DATA, type Harness, startHarness, startWarmHarness, TEST_PARAMS } from './support/embedded';
 
 const calls = (h: Harness, id: string) => h.aws.faults.calls.get(id) ?? 0;
 
@@ -41,8 +41,7 @@ const polls = (run: RunView) => run.timeline.filter((s) => s.name === 'CheckCust
 
 describe('key bootstrap under the lease (a fresh stack each)', () => {
   it('100 first runs at once: 100/100 succeed, exactly one CreateKey, no orphan key', async () => {
-    // A 900 s poll, as in production: every run is resumed by its job's event.
-    const h = await startHarness({ jobDurationMs: 0, params: { pollIntervalSeconds: '900' } });
+    const h = await startHarness({ jobDurationMs: 0 });
     try {
       const before = calls(h, 'kms:CreateKey');
       const drops = await Promise.all(
@@ -69,8 +68,8 @@ describe('key bootstrap under the lease (a fresh stack each)', () => {
   ])(
     'a lease holder stuck past its TTL %s blocks the next run no longer than the TTL; its key is adopted, none is left untagged',
     async (_when, service, operation) => {
-      const TTL_MS = 2_000;
-      const h = await startHarness({ params: { keyLeaseSeconds: String(TTL_MS / 1000) } });
+      const TTL_MS = Number(TEST_PARAMS.shortLeases.keyLeaseSeconds) * 1000;
+      const h = await startHarness({ params: TEST_PARAMS.shortLeases });
       try {
         const before = calls(h, 'kms:CreateKey');
         // The holder's call hangs for 5 s (longer than its lease): as good as dead to the others.
@@ -171,13 +170,13 @@ describe('admission under a concurrent-job quota of 3, read from Service Quotas 
 });
 
 describe('job-slot holders that die (quota 1, slot lease 2 s)', () => {
-  const LEASE_MS = 2_000;
+  const LEASE_MS = Number(TEST_PARAMS.shortLeases.slotLeaseSeconds) * 1000;
   let h: Harness;
   beforeAll(async () => {
     h = await startWarmHarness({
       concurrentJobsQuota: 1,
       jobDurationMs: 300,
-      params: { slotLeaseSeconds: String(LEASE_MS / 1000) },
+      params: TEST_PARAMS.shortLeases,
     });
   });
   afterAll(async () => {
@@ -270,7 +269,8 @@ describe('job-slot holders that die (quota 1, slot lease 2 s)', () => {
         jobName: `quota-probe-${i}`,
         customModelName: `quota-probe-model-${i}`,
         // The stack's Bedrock service role: the embedded Bedrock checks PassRole and its trust.
-        roleArn: h.stack.functions.find((f) => f.key === 'submitCustomizationJob')?.environment.BEDROCK_ROLE_ARN,
+        roleArn: h.stack.functions.find((f) => f.key === 'submitCustomizationJob')?.environment
+          .BEDROCK_ROLE_ARN,
         baseModelIdentifier: 'amazon.titan-text-express-v1',
         trainingDataConfig: { s3Uri: `s3://${h.stack.outputBucket}/probe.jsonl` },
         outputDataConfig: { s3Uri: `s3://${h.stack.outputBucket}/probe/` },

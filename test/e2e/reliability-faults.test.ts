@@ -4,14 +4,14 @@
  * capped, jittered Retry covers what the SDK gives up on. Calls are counted at the endpoint.
  */
 import { GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
-import { type Harness, startWarmHarness } from './support/embedded';
+import { type Harness, startWarmHarness, TEST_PARAMS } from './support/embedded';
 
 let h: Harness;
 
 beforeAll(async () => {
   // The first run creates the key and loads every function, so the cases below are quick.
   // A quota refusal caps the job slots for quotaRetrySeconds: 1 s here.
-  h = await startWarmHarness({ params: { quotaRetrySeconds: '1' } });
+  h = await startWarmHarness({ params: TEST_PARAMS.shortLeases });
 });
 afterAll(async () => {
   h?.aws.faults.clear();

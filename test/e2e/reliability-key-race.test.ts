@@ -14,12 +14,12 @@ import {
   ListResourceTagsCommand,
 } from '@aws-sdk/client-kms';
 import { field } from '../../cli/lib/run-view';
-import { type Harness, startHarness } from './support/embedded';
+import { type Harness, startHarness, TEST_PARAMS } from './support/embedded';
 
 let h: Harness;
 
 beforeAll(async () => {
-  h = await startHarness({ params: { keyBootstrap: 'alias-race' } });
+  h = await startHarness({ params: TEST_PARAMS.aliasRace });
 });
 afterAll(async () => {
   await h?.stop();
