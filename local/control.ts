@@ -93,6 +93,7 @@ export const CONTROL_ROUTES = [
   'POST /_tunevault/bedrock {jobDurationMs?, nextOutcome?: {status: Completed|Failed, failureMessage?, modelKmsKeyArn?: ARN|null}, count?, concurrentJobsQuota?}',
   'GET  /_tunevault/iam (mode, roles, decision counts) · POST /_tunevault/iam {mode: enforce|audit|off}',
   'GET  /_tunevault/iam/decisions[?denied=true][&limit=N][&principal=ARN-fragment]',
+  'GET  /_tunevault/lambda/failures (asynchronous invocations dropped after their retries)',
 ];
 
 const iamSchema = z.object({ mode: z.enum(['enforce', 'audit', 'off']) }).strict();
@@ -136,6 +137,8 @@ export async function handleControl(aws: EmbeddedAws, req: LocalRequest): Promis
           .filter((d) => principal === null || d.principal.includes(principal));
         return json(200, { mode: aws.authorizer.mode, decisions: decisions.slice(-limit) });
       }
+      case 'GET /_tunevault/lambda/failures':
+        return json(200, { failures: aws.failedAsyncInvocations() });
       case 'GET /_tunevault/faults':
         return json(200, { pending: aws.faults.list() });
       case 'POST /_tunevault/faults': {

@@ -150,6 +150,8 @@ export async function packageTemplate(
     return JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as CfnTemplate;
   }
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tunevault-package-'));
+  // serverless-esbuild resolves its work folder against the project: a folder of our own there.
+  const esbuildWork = path.join('.tunevault', `esbuild-package-${process.pid}-${path.basename(work)}`);
   try {
     const out = path.join(work, 'package');
     await promisify(execFile)(
@@ -158,7 +160,7 @@ export async function packageTemplate(
       {
         cwd: PROJECT_ROOT,
         env: serverlessEnv({
-          TUNEVAULT_ESBUILD_WORK_FOLDER: path.join(work, 'esbuild'),
+          TUNEVAULT_ESBUILD_WORK_FOLDER: esbuildWork,
           // Offline and without credentials, as CI packages it.
           AWS_ACCESS_KEY_ID: '',
           AWS_SECRET_ACCESS_KEY: '',
@@ -173,10 +175,11 @@ export async function packageTemplate(
   } catch (err) {
     const e = err as { stderr?: string; stdout?: string; message: string };
     throw new Error(
-      `serverless package failed — is serverless.yml valid?\n${e.stderr || e.stdout || e.message}`,
+      `serverless package failed — is serverless.yml valid?\n${[e.stdout, e.stderr].filter(Boolean).join('\n') || e.message}`,
     );
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
+    fs.rmSync(path.join(PROJECT_ROOT, esbuildWork), { recursive: true, force: true });
     fs.rmSync(lock, { force: true });
   }
 }

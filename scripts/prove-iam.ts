@@ -25,8 +25,9 @@ import {
   ListAliasesCommand,
   PutKeyPolicyCommand,
 } from '@aws-sdk/client-kms';
-import { GetObjectTaggingCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectTaggingCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { DeleteCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { currentState, field, loadRun } from '../cli/lib/run-view';
 import type { Decision } from '../local/iam/types';
 import { policyStatements } from '../local/iam/registry';
@@ -53,19 +54,20 @@ const KEEP: Record<string, string> = {
 
 /** Role-specific keeps: `<role name fragment> <action>`. */
 const KEEP_FOR: Record<string, string> = {
-  'submitCustomizationJob kms:Decrypt':
-    'the Bedrock guide\'s "custom model builders" statement lists kms:Decrypt for the role that creates jobs; the embedded Bedrock checks DescribeKey, GenerateDataKey and CreateGrant',
-  'bedrock-customization kms:Decrypt':
-    'the key policy names the service role a model builder (Bedrock guide); AWS does not say which principal uses the model key when a job ends — the embedded Bedrock uses the grant the caller made',
-  'bedrock-customization kms:DescribeKey': 'as kms:Decrypt above (model key through Bedrock)',
-  'bedrock-customization kms:CreateGrant': 'as kms:Decrypt above (model key through Bedrock)',
   'admitJob servicequotas:GetAWSDefaultServiceQuota':
     'read only when the account has no applied value for the quota (GetServiceQuota answers NoSuchResourceException); the embedded account always has one',
   'admitJob dynamodb:DeleteItem':
     'a run that parks just as a slot comes free (between its refused take and its park) gives that slot to the oldest waiter and removes it from the list: the lost-wake-up window, not reproducible on demand (test/unit/steps/admission.test.ts covers it)',
   'bedrock-customization s3:ListBucket':
-    'a job reading a missing training or validation object gets 404 (a failureMessage naming the object) instead of 403 only with it; every path here reads existing objects',
+    'a job reading a missing training or validation object gets 404 (a failureMessage naming the object) instead of 403 only with it; the guard copies every object the job reads first, so no path here can miss one',
+  'scanTrainingData s3:AbortMultipartUpload':
+    'a sanitized copy above the multipart threshold (lib-storage Upload) is aborted on failure; the paths here write small copies',
 };
+/** Object tagging without a version: the training bucket may be an existing, unversioned one. */
+const UNVERSIONED =
+  'an existing training bucket without versioning (createTrainingBucket=false) tags objects without a version id; the stack-made bucket is versioned';
+for (const fn of ['startCustomization', 'scanTrainingData', 'finalizeCustomModel', 'remediate'])
+  for (const a of ['s3:GetObjectTagging', 's3:PutObjectTagging']) KEEP_FOR[`${fn} ${a}`] = UNVERSIONED;
 
 interface Outcome {
   ok: boolean;
@@ -139,6 +141,18 @@ const PATHS: PathDef[] = [
       const [a, b] = await Promise.all([h.drop(`prove-race-a-${n}`), h.drop(`prove-race-b-${n}`)]);
       const ra = expectRun(a.run, 'SUCCEEDED');
       return ra.ok ? expectRun(b.run, 'SUCCEEDED') : ra;
+    },
+  },
+  {
+    name: 'poll fallback (job-state events lost)',
+    async run(h, n) {
+      h.aws.events.dropNext(2, { source: 'aws.bedrock', detailType: 'Model Customization Job State Change' });
+      const object = await h.put(`${h.stack.trainingPrefix}prove-poll-${n}.jsonl`, DATA);
+      // Two poll intervals at least: on a loaded machine the default 30 s wait is short.
+      const run = await h.finished(h.executionArnOf(object), 120_000);
+      if (run.status === 'SUCCEEDED' && field(run.state, 'jobResult', 'resumedBy') !== 'poll')
+        return bad('resumed by the event, not the poll');
+      return expectRun(run, 'SUCCEEDED');
     },
   },
   {
@@ -221,7 +235,9 @@ const PATHS: PathDef[] = [
     name: 'a running job stopped by remediation',
     async run(h, n) {
       h.aws.faults.add({ service: 'dynamodb', operation: 'PutItem', count: 1, error: 'ValidationException' });
-      const { run } = await h.drop(`prove-stop-${n}`);
+      // A long job: it is certainly still running when Remediate looks at it.
+      h.aws.bedrock.setJobDuration(60_000);
+      const { run } = await h.drop(`prove-stop-${n}`).finally(() => h.aws.bedrock.setJobDuration(JOB_MS));
       const jobArn = field(run.state, 'job', 'jobArn') as string | undefined;
       if (!jobArn) return bad('no job was submitted');
       await sleep(300);
@@ -229,6 +245,71 @@ const PATHS: PathDef[] = [
       if (job.status !== 'Stopped' && job.status !== 'Stopping')
         return bad(`the job is ${job.status}, not stopped`);
       return expectRun(run, 'FAILED');
+    },
+  },
+  {
+    name: 'object deleted before the run reads it',
+    async run(h, n) {
+      const object = await h.put(`${h.stack.trainingPrefix}prove-deleted-${n}.jsonl`, DATA);
+      await h.c.s3.send(
+        new DeleteObjectCommand({ Bucket: object.bucket, Key: object.key, VersionId: object.versionId }),
+      );
+      return expectRun(await h.finished(h.executionArnOf(object)), 'FAILED', 'InvalidInputError');
+    },
+  },
+  {
+    name: 'sidecar names a validation key that does not exist',
+    async run(h, n) {
+      const { run } = await h.drop(`prove-novalidation-${n}`, DATA, {
+        validationKey: `validation/none-${n}.jsonl`,
+      });
+      return expectRun(run, 'FAILED', 'InvalidInputError');
+    },
+  },
+  {
+    name: 'rejected upload (a sidecar with unknown fields)',
+    async run(h, n) {
+      const key = `${h.stack.trainingPrefix}prove-rejected-${n}.jsonl`;
+      await h.put(key.replace(/\.jsonl$/, '.job.json'), JSON.stringify({ notAField: true }));
+      const object = await h.put(key, DATA);
+      for (const deadline = Date.now() + 20_000; Date.now() < deadline; await sleep(100)) {
+        const tags = await h.c.s3.send(
+          new GetObjectTaggingCommand({ Bucket: object.bucket, Key: key, VersionId: object.versionId }),
+        );
+        if (tags.TagSet?.find((t) => t.Key === 'tunevault:status')?.Value === 'rejected')
+          return ok('rejected, tagged');
+      }
+      return bad('the object was not tagged rejected');
+    },
+  },
+  {
+    name: 'job already ended when the run starts waiting (answered at once)',
+    async run(h, n) {
+      h.aws.bedrock.setJobDuration(0);
+      // The job's events are lost: only WaitForJob itself, at registration, can answer the task.
+      h.aws.events.dropNext(3, { source: 'aws.bedrock', detailType: 'Model Customization Job State Change' });
+      try {
+        const { run } = await h.drop(`prove-fast-${n}`);
+        if (run.status === 'SUCCEEDED' && field(run.state, 'jobResult', 'resumedBy') !== 'register')
+          return bad(`resumed by ${field(run.state, 'jobResult', 'resumedBy')}, not at registration`);
+        return expectRun(run, 'SUCCEEDED');
+      } finally {
+        h.aws.bedrock.setJobDuration(JOB_MS);
+      }
+    },
+  },
+  {
+    name: 'failed job, ended when the run starts waiting (failure answered at once)',
+    async run(h, n) {
+      h.aws.bedrock.setJobDuration(0);
+      h.aws.events.dropNext(3, { source: 'aws.bedrock', detailType: 'Model Customization Job State Change' });
+      h.aws.bedrock.setNextOutcome({ status: 'Failed', failureMessage: 'prove:iam: simulated failure' });
+      try {
+        const { run } = await h.drop(`prove-fast-fail-${n}`);
+        return expectRun(run, 'FAILED', 'CustomizationJobFailedError');
+      } finally {
+        h.aws.bedrock.setJobDuration(JOB_MS);
+      }
     },
   },
   {
@@ -324,17 +405,9 @@ const PATHS: PathDef[] = [
       return r.ok ? expectRun(run, 'SUCCEEDED') : r;
     },
   },
-  {
-    name: 'poll fallback (job-state events lost)',
-    async run(h, n) {
-      h.aws.events.dropNext(2, { source: 'aws.bedrock', detailType: 'Model Customization Job State Change' });
-      const { run } = await h.drop(`prove-poll-${n}`);
-      if (run.status === 'SUCCEEDED' && field(run.state, 'jobResult', 'resumedBy') !== 'poll')
-        return bad('resumed by the event, not the poll');
-      return expectRun(run, 'SUCCEEDED');
-    },
-  },
 ];
+
+const JOB_MS = 300;
 
 const roleNameOf = (principal: string) => /:assumed-role\/([^/]+)\//.exec(principal)?.[1];
 
@@ -343,7 +416,39 @@ interface PathRun {
   decisions: Decision[];
 }
 
+/**
+ * Each path starts with every Bedrock job slot free and nobody waiting, as an idle stack has: a
+ * path run with a permission removed may leave a slot taken (the sweep would reclaim it only once
+ * someone waits), which would make the next path's first run wait.
+ */
+async function resetAdmission(h: Harness): Promise<void> {
+  const TableName = h.stack.admissionTable;
+  await h.c.dynamo
+    .send(
+      new UpdateCommand({
+        TableName,
+        Key: { pk: 'slots', sk: 'bedrock-jobs' },
+        UpdateExpression: 'SET holders = :none REMOVE quotaCeiling, quotaCeilingUntil',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':none': {} },
+      }),
+    )
+    .catch((err: unknown) => {
+      if (!(err instanceof Error && err.name === 'ConditionalCheckFailedException')) throw err;
+    });
+  const waiting = await h.c.dynamo.send(
+    new QueryCommand({
+      TableName,
+      KeyConditionExpression: 'pk = :q',
+      ExpressionAttributeValues: { ':q': 'queue' },
+    }),
+  );
+  for (const item of waiting.Items ?? [])
+    await h.c.dynamo.send(new DeleteCommand({ TableName, Key: { pk: 'queue', sk: item.sk } }));
+}
+
 async function runPath(h: Harness, p: PathDef, n: number): Promise<PathRun> {
+  await resetAdmission(h);
   const decisions: Decision[] = [];
   const stop = h.aws.authorizer.onDecision((d) => decisions.push(d));
   try {
@@ -354,6 +459,7 @@ async function runPath(h: Harness, p: PathDef, n: number): Promise<PathRun> {
   } finally {
     stop();
     h.aws.faults.clear();
+    h.aws.events.clearDrops();
   }
 }
 
@@ -367,15 +473,17 @@ interface Row {
 
 export async function main(): Promise<number> {
   const started = Date.now();
-  // One Bedrock job at a time (read from Service Quotas), so two runs at once make one wait; short
-  // leases and quota cap so the dead-holder and quota-refusal paths end quickly.
+  // One Bedrock job at a time (read from Service Quotas), so two runs at once make one wait; a short
+  // key lease and quota cap so the dead-holder and quota-refusal paths end quickly.
   const h = await startHarness({
+    jobDurationMs: JOB_MS,
     concurrentJobsQuota: 1,
     params: { pollIntervalSeconds: '2', keyLeaseSeconds: '2', quotaRetrySeconds: '1' },
   });
   let n = 0;
   try {
     console.log(`prove:iam — IAM ${h.aws.authorizer.mode}; ${PATHS.length} workflow paths\n`);
+    const progress = (m: string) => process.stderr.write(m);
     // 1. The untouched stack passes every path.
     const baseline = new Map<string, PathRun>();
     let failures = 0;
@@ -395,6 +503,7 @@ export async function main(): Promise<number> {
     }
 
     // 2. Each action of each role, removed one at a time.
+    const alias = await aliasOf(h);
     const rows: Row[] = [];
     const assumed = new Set([
       ...h.stack.functions.map((f) => f.roleArn),
@@ -421,6 +530,7 @@ export async function main(): Promise<number> {
           ),
         ),
       ];
+      progress(`  removing each action of ${role.name} …\n`);
       for (const action of actions) {
         const usedBy = [...baseline.entries()]
           .filter(([, r]) =>
@@ -441,18 +551,24 @@ export async function main(): Promise<number> {
         }
         const undo = h.aws.iam.withoutAction(role.arn, action);
         try {
-          const toRun = usedBy.length > 0 ? PATHS.filter((p) => p.name === usedBy[0]) : PATHS;
+          const toRun = usedBy.length > 0 ? PATHS.filter((p) => usedBy.includes(p.name)) : PATHS;
           let refusal: Decision | undefined;
+          let refusedIn: string | undefined;
           let broke: string | undefined;
           for (const p of toRun) {
             const r = await runPath(h, p, ++n);
-            refusal ??= r.decisions.find(
+            const found = r.decisions.find(
               (d) =>
                 d.result !== 'Allowed' &&
                 roleNameOf(d.principal) === role.name &&
                 d.action.toLowerCase() === action.toLowerCase(),
             );
-            if (!r.outcome.ok) broke ??= `${p.name}: ${r.outcome.detail}`;
+            if (!r.outcome.ok && found) broke ??= r.outcome.detail;
+            if (found && !refusal) {
+              refusal = found;
+              refusedIn = p.name;
+              break;
+            }
           }
           if (refusal)
             rows.push({
@@ -460,7 +576,7 @@ export async function main(): Promise<number> {
               action,
               usedBy,
               verdict: 'needed',
-              proof: `${broke ? 'breaks' : 'refused in'} "${usedBy[0]}"${broke ? ` (${broke.slice(0, 90)})` : ''}`,
+              proof: `${broke ? 'breaks' : 'refused in'} "${refusedIn}"${broke ? ` (${broke.slice(0, 90)})` : ''}`,
             });
           else
             rows.push({
@@ -473,6 +589,10 @@ export async function main(): Promise<number> {
         } finally {
           undo();
         }
+        // A key bootstrap that failed for the missing action leaves no alias: make the key again,
+        // with every permission back, so the next paths start from a deployed account.
+        const aliases = (await h.c.kms.send(new ListAliasesCommand({}))).Aliases ?? [];
+        if (!aliases.some((a) => a.AliasName === alias)) await h.drop(`prove-restore-${++n}`);
       }
     }
 

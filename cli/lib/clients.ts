@@ -23,6 +23,7 @@ export function cliClients(endpoint = process.env.AWS_ENDPOINT_URL): CliClients 
         credentials: {
           accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'test',
           secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
+          ...(process.env.AWS_SESSION_TOKEN ? { sessionToken: process.env.AWS_SESSION_TOKEN } : {}),
         },
       }
     : {};
@@ -42,6 +43,19 @@ export interface StackInfo {
   trainingPrefix: string;
   outputBucket: string;
   admissionTable?: string;
+}
+
+/** Asynchronous invocations (the S3 trigger) the embedded AWS gave up on; [] when the endpoint is not one. */
+export async function embeddedTriggerFailures(
+  endpoint: string,
+): Promise<{ functionArn: string; error: string }[]> {
+  try {
+    const res = await fetch(new URL('/_tunevault/lambda/failures', endpoint));
+    if (!res.ok) return [];
+    return ((await res.json()) as { failures: { functionArn: string; error: string }[] }).failures;
+  } catch {
+    return [];
+  }
 }
 
 /** The embedded AWS describes its stack at /_tunevault/stack; undefined when the endpoint is not one. */

@@ -141,7 +141,8 @@ export async function admitJob(
   // Only when nobody waits (or the one waiting is this run, parked by an earlier attempt): a new
   // arrival must not overtake the list.
   if (!first || first.jobName === input.jobName) {
-    if (await ports.takeSlot(holderOf(input, now), s.capacity, now)) {
+    const take = () => ports.takeSlot(holderOf(input, now), s.capacity, now);
+    if ((await take()) || ((await reconfigured(s, ports)) && (await take()))) {
       const admission: Admission = {
         admitted: true,
         jobName: input.jobName,
@@ -163,6 +164,17 @@ export async function admitJob(
   });
   const resumed = await fill(ports, { self: input.jobName });
   return { admitted: false, queued: true, resumed };
+}
+
+/**
+ * A refused take on a slot record that lost its configuration (deleted by hand, restored from an
+ * old backup) would leave every run waiting: write it again, whatever the container remembers.
+ */
+async function reconfigured(s: AdmitSettings, ports: AdmissionPorts): Promise<boolean> {
+  const slots = await ports.readSlots();
+  if (slots.maxSlots === s.capacity && slots.slotLeaseMs === s.slotLeaseMs) return false;
+  await ports.configureSlots(s.capacity, s.slotLeaseMs);
+  return true;
 }
 
 /**

@@ -429,34 +429,18 @@ function parseHeaderAuth(req: LocalRequest, authorization: string): Parsed {
       CREDENTIAL_SHAPE,
       `Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '${credentialText}'`,
     );
-  if (dateValue === undefined) {
-    if (protocolOf(service) === 's3')
-      throw new AwsError(
-        'AccessDenied',
-        'AWS authentication requires a valid Date or x-amz-date header',
-        403,
-      );
-    throw jsonError(
+  if (dateValue === undefined)
+    throw badDate(
       service,
-      'IncompleteSignatureException',
       `Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. Authorization=${authorization}`,
     );
-  }
   const amzHeader = req.headers['x-amz-date'];
   const signingDate = amzHeader !== undefined ? parseAmzDate(amzHeader) : parseHttpDate(dateValue);
-  if (!signingDate) {
-    if (protocolOf(service) === 's3')
-      throw new AwsError(
-        'AccessDenied',
-        'AWS authentication requires a valid Date or x-amz-date header',
-        403,
-      );
-    throw jsonError(
+  if (!signingDate)
+    throw badDate(
       service,
-      'IncompleteSignatureException',
       `Date must be in ISO-8601 'basic format'. Got '${dateValue}'. See http://en.wikipedia.org/wiki/ISO_8601`,
     );
-  }
   return {
     presigned: false,
     accessKeyId: credential.accessKeyId,
@@ -776,6 +760,13 @@ function toHttpRequest(
 }
 
 // ---------------------------------------------------------------------------------------------------
+
+/** A missing or unreadable request date: S3's AccessDenied, the JSON services' IncompleteSignatureException. */
+function badDate(service: string, jsonMessage: string): AwsError {
+  return protocolOf(service) === 's3'
+    ? new AwsError('AccessDenied', 'AWS authentication requires a valid Date or x-amz-date header', 403)
+    : jsonError(service, 'IncompleteSignatureException', jsonMessage);
+}
 
 /**
  * Verifies the request's SigV4 signature. Returns undefined for a request with no authentication at

@@ -66,16 +66,18 @@ export class IamRegistry {
     return randomBytes(32).toString('hex');
   }
 
+  /** LENGTH characters of ALPHABET from HMAC(seed, purpose, value) in counter mode (stable per seed). */
   private derive(
     purpose: string,
     value: string,
     length: number,
     alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567',
   ) {
-    const digest = createHmac('sha256', this.seed).update(`${purpose}\0${value}`).digest();
     let out = '';
-    for (let i = 0; out.length < length; i++)
-      out += alphabet[(digest[i % digest.length] ?? 0) % alphabet.length];
+    for (let block = 0; out.length < length; block++) {
+      const digest = createHmac('sha256', this.seed).update(`${purpose}\0${value}\0${block}`).digest();
+      for (const byte of digest) if (out.length < length) out += alphabet[byte % alphabet.length];
+    }
     return out;
   }
 

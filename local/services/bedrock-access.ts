@@ -16,6 +16,7 @@
  */
 import type { Authorizer, Caller } from '../iam/authorizer';
 import type { IamRegistry, Session } from '../iam/registry';
+import { requestTagContext } from '../iam/request-tags';
 import type { AccessRequest } from '../iam/types';
 import { AwsError, type KeyStore } from '../core/types';
 
@@ -43,12 +44,7 @@ function tagContext(tags: unknown): Record<string, string | string[]> {
     (t): t is { key: string; value: string } =>
       typeof t === 'object' && t !== null && typeof t.key === 'string',
   );
-  if (list.length === 0) return {};
-  const ctx: Record<string, string | string[]> = Object.fromEntries(
-    list.map((t) => [`aws:RequestTag/${t.key}`, String(t.value ?? '')]),
-  );
-  ctx['aws:TagKeys'] = list.map((t) => t.key);
-  return ctx;
+  return requestTagContext(list);
 }
 
 /** The questions a Bedrock API request asks, before the operation runs. */

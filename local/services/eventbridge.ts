@@ -491,6 +491,12 @@ export class EventBridgeService extends AwsJsonService {
     this.drops.push({ remaining: count, filter });
   }
 
+  /** Forgets pending dropNext / duplicateNext requests. */
+  clearDrops(): void {
+    this.drops.length = 0;
+    this.duplicates.length = 0;
+  }
+
   /** The next `count` events matching `filter` reach their targets twice (at-least-once delivery). */
   duplicateNext(count: number, filter: EventFilter = {}): void {
     if (!(count > 0)) throw new Error('count must be a positive number');

@@ -8,6 +8,7 @@
  * kms:ResourceAliases, aws:ResourceTag/*, kms:KeySpec/KeyUsage/KeyOrigin, kms:EncryptionContext:*,
  * and the grant keys on CreateGrant.
  */
+import { requestTagContext } from '../iam/request-tags';
 import type { AccessRequest } from '../iam/types';
 
 export interface KeyFacts {
@@ -69,14 +70,8 @@ function tagsOf(value: unknown): { TagKey: string; TagValue: string }[] {
     : [];
 }
 
-function requestTags(tags: { TagKey: string; TagValue: string }[]): Ctx {
-  if (tags.length === 0) return {};
-  const ctx: Ctx = Object.fromEntries(
-    tags.map((t) => [`aws:RequestTag/${t.TagKey}`, String(t.TagValue ?? '')]),
-  );
-  ctx['aws:TagKeys'] = tags.map((t) => t.TagKey);
-  return ctx;
-}
+const requestTags = (tags: { TagKey: string; TagValue: string }[]): Ctx =>
+  requestTagContext(tags.map((t) => ({ key: t.TagKey, value: t.TagValue })));
 
 /** One question on KEY, with its key policy as the resource policy. */
 export function onKey(

@@ -119,6 +119,13 @@ describe('admission: slots and the wait list', () => {
     expect(m.waiters.size).toBe(0);
   });
 
+  it('writes the slot record again when it lost its configuration (a container remembers writing it)', async () => {
+    const m = new MemoryAdmission();
+    const outcome = await admitJob(run(1), { ...SETTINGS, configure: false }, m);
+    expect(outcome.admitted).toBe(true);
+    expect(m.maxSlots).toBe(2);
+  });
+
   it('a run re-parked by a retried attempt keeps its place and is answered on its new token', async () => {
     const m = new MemoryAdmission();
     for (const i of [1, 2, 3]) await admitJob(run(i), SETTINGS, m);
