@@ -178,6 +178,15 @@ export class LocalLambda {
     this.bundleDir = undefined;
   }
 
+  /**
+   * Every function starts in a new container at its next invocation, as after a deploy or idle
+   * time: module state (clients, configuration, caches such as the admission's quota) starts over.
+   */
+  recycle(): void {
+    for (const file of this.bundles.values()) delete require.cache[file];
+    this.loaded.clear();
+  }
+
   private load(fn: LocalFunction): Handler {
     const cached = this.loaded.get(fn.arn);
     if (cached) return cached;

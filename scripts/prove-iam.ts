@@ -18,8 +18,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GetModelCustomizationJobCommand } from '@aws-sdk/client-bedrock';
 import {
+  CreateKeyCommand,
   DeleteAliasCommand,
   DescribeKeyCommand,
+  DisableKeyCommand,
   DisableKeyRotationCommand,
   GetKeyPolicyCommand,
   ListAliasesCommand,
@@ -27,7 +29,7 @@ import {
 } from '@aws-sdk/client-kms';
 import { DeleteObjectCommand, GetObjectTaggingCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
-import { DeleteCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { currentState, field, loadRun } from '../cli/lib/run-view';
 import type { Decision } from '../local/iam/types';
 import { policyStatements } from '../local/iam/registry';
@@ -313,7 +315,7 @@ const PATHS: PathDef[] = [
     },
   },
   {
-    name: 'a run waits for the job slot while another poll-completes (the poll hands the slot on)',
+    name: 'a run waits while the job before it loses its events (the sweep hands the slot on)',
     async run(h, n) {
       h.aws.events.dropNext(4, BEDROCK_EVENTS);
       const [a, b] = await twoAtOnce(h, `prove-pollq-${n}`);
@@ -389,6 +391,36 @@ const PATHS: PathDef[] = [
     },
   },
   {
+    name: 'a dead key-bootstrap holder left an unusable key (retired, and a new one made)',
+    async run(h, n) {
+      await dropAlias(h);
+      const alias = await aliasOf(h);
+      // What a holder that died leaves: its lease, run out, naming a key it made (since disabled).
+      const made = await h.c.kms.send(
+        new CreateKeyCommand({
+          Description: "prove:iam: a dead bootstrap holder's key",
+          Tags: [
+            { TagKey: 'tunevault:stage', TagValue: h.stack.stage },
+            { TagKey: 'tunevault:alias', TagValue: alias },
+          ],
+        }),
+      );
+      const keyId = made.KeyMetadata?.KeyId ?? '';
+      await h.c.kms.send(new DisableKeyCommand({ KeyId: keyId }));
+      await h.c.dynamo.send(
+        new PutCommand({
+          TableName: h.stack.admissionTable,
+          Item: { pk: 'lease', sk: `kms-key:${alias}`, holder: `dead-${n}`, leaseUntil: 1, keyId },
+        }),
+      );
+      const { run } = await h.drop(`prove-retire-${n}`);
+      const left = (await h.c.kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata;
+      if (run.status === 'SUCCEEDED' && left?.KeyState !== 'PendingDeletion')
+        return bad(`the dead holder's key is ${left?.KeyState}, not scheduled for deletion`);
+      return expectRun(run, 'SUCCEEDED');
+    },
+  },
+  {
     name: 'a key-bootstrap holder dies before recording its key (adopted by its tag)',
     async run(h, n) {
       await dropAlias(h);
@@ -460,6 +492,7 @@ async function runPath(h: Harness, p: PathDef, n: number): Promise<PathRun> {
     stop();
     h.aws.faults.clear();
     h.aws.events.clearDrops();
+    h.aws.bedrock.clearNextOutcomes();
   }
 }
 
@@ -556,6 +589,8 @@ export async function main(): Promise<number> {
           let refusedIn: string | undefined;
           let broke: string | undefined;
           for (const p of toRun) {
+            // Fresh containers: what a function caches per container (the admission's quota) is asked again.
+            h.aws.lambda.recycle();
             const r = await runPath(h, p, ++n);
             const found = r.decisions.find(
               (d) =>

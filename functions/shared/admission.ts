@@ -2,9 +2,9 @@
  * Admission of Bedrock customization jobs under the account's concurrent-job quota.
  *
  * A run that passed its checks takes one of `capacity` slots, or parks its task token in a FIFO
- * wait list (ordered by the run's start). A job's end — seen by the event or the poll — hands
- * its slot straight to the oldest waiter in one conditional write and
- * answers that waiter's token; a failed run, the sweeper reclaiming a dead holder's slot and a
+ * wait list (ordered by the run's start). A job's end, seen by Bedrock's event, hands its slot
+ * straight to the oldest waiter in one conditional write and answers that waiter's token; a
+ * failed run, the sweeper reclaiming a dead holder's slot (a lost event's job among them) and a
  * run that parks "fill" free slots the same way. Nothing polls per waiting run, and a waiting run
  * spends no state transitions: it sits in one Task until its token is answered.
  *
@@ -204,8 +204,8 @@ export async function requeueJob(
 }
 
 /**
- * A job ended (event or poll) or a run failed: its slot goes straight to the oldest
- * waiter, else it is freed. Idempotent — the event and the poll may both report one end. Bedrock's
+ * A job ended (Bedrock's event) or a run failed: its slot goes straight to the oldest
+ * waiter, else it is freed. Idempotent — an event may be delivered twice. Bedrock's
  * events report every job of the account: with `anyJob`, the end of a job that held no slot here
  * (another stack's, one started by hand) raises a quota ceiling by one.
  */

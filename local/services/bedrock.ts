@@ -505,6 +505,11 @@ export class BedrockService implements LocalService {
     for (let i = 0; i < count; i++) this.pendingOutcomes.push({ ...outcome });
   }
 
+  /** Forgets outcomes set for jobs not created yet. */
+  clearNextOutcomes(): void {
+    this.pendingOutcomes = [];
+  }
+
   /** Runs the rest of a job's timeline at once; resolves when it is terminal. */
   async completeNow(jobIdentifier: string): Promise<void> {
     const job = this.findJob(jobIdentifier);

@@ -214,11 +214,10 @@ describe('packaged CloudFormation: IAM', () => {
         'SweepAdmission',
         'WaitForJob',
         'OnJobStateChange',
-        'CheckCustomizationJob',
         'Remediate',
       ]),
     });
-    expect(byAction.get('states:SendTaskSuccess')).toHaveLength(6);
+    expect(byAction.get('states:SendTaskSuccess')).toHaveLength(5);
     expect(byAction.get('states:SendTaskFailure')).toHaveLength(2);
   });
 
