@@ -179,12 +179,16 @@ export class LocalLambda {
   }
 
   /**
-   * Every function starts in a new container at its next invocation, as after a deploy or idle
-   * time: module state (clients, configuration, caches such as the admission's quota) starts over.
+   * The function starts in a new container at its next invocation, as after a deploy or idle
+   * time: its module state (clients, configuration, caches such as the admission's quota) starts
+   * over. The old module stays in memory until nothing holds it: recycle sparingly.
    */
-  recycle(): void {
-    for (const file of this.bundles.values()) delete require.cache[file];
-    this.loaded.clear();
+  recycle(key: string): void {
+    const fn = this.find(key);
+    const file = fn ? this.bundles.get(fn.key) : undefined;
+    if (!fn || !file) throw new Error(`no bundled function '${key}' to recycle`);
+    delete require.cache[file];
+    this.loaded.delete(fn.arn);
   }
 
   private load(fn: LocalFunction): Handler {

@@ -588,9 +588,12 @@ export async function main(): Promise<number> {
           let refusal: Decision | undefined;
           let refusedIn: string | undefined;
           let broke: string | undefined;
+          // admitJob reads the account's quota once per container (then every 15 minutes): in a
+          // fresh container for each path, it asks again. (No other function caches what a
+          // permission reads; recycling all of them would only pile up module instances.)
+          const recycled = h.stack.functions.find((f) => f.roleArn === role.arn && f.key === 'admitJob');
           for (const p of toRun) {
-            // Fresh containers: what a function caches per container (the admission's quota) is asked again.
-            h.aws.lambda.recycle();
+            if (recycled) h.aws.lambda.recycle(recycled.key);
             const r = await runPath(h, p, ++n);
             const found = r.decisions.find(
               (d) =>

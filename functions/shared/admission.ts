@@ -305,7 +305,7 @@ export interface Reclaimed {
 }
 
 /**
- * The scheduled sweep: slots whose holder died are reclaimed, then the list is pumped. A slot
+ * The scheduled sweep: slots whose holder died are reclaimed, then free slots are filled. A slot
  * whose job still runs is never taken away (the job counts against Bedrock's quota until it ends,
  * and its end releases the slot); one whose job ended, whose run closed before it had a job, or
  * whose lease ran out before a job existed, is.
