@@ -124,6 +124,18 @@ async function twoAtOnce(h: Harness, name: string) {
 
 const waited = (run: { state: Record<string, unknown> }) => field(run.state, 'admission', 'by') === 'queue';
 
+/** The runs waiting for a job slot (the admission table's list). */
+async function queued(h: Harness) {
+  const out = await h.c.dynamo.send(
+    new QueryCommand({
+      TableName: h.stack.admissionTable,
+      KeyConditionExpression: 'pk = :q',
+      ExpressionAttributeValues: { ':q': 'queue' },
+    }),
+  );
+  return out.Items ?? [];
+}
+
 const PATHS: PathDef[] = [
   {
     name: 'key bootstrap (no key yet)',
@@ -327,19 +339,21 @@ const PATHS: PathDef[] = [
   {
     name: 'a run fails before its job while another waits (remediation hands the slot on)',
     async run(h, n) {
-      // Whichever run is admitted first has its submission refused (after the other has parked).
+      const before = calls(h, 'bedrock:CreateModelCustomizationJob');
+      // The first submission hangs, then is refused for good: its run fails while the other waits.
       h.aws.faults.add({
         service: 'bedrock',
         operation: 'CreateModelCustomizationJob',
         count: 1,
-        delayMs: 3_000,
+        delayMs: 8_000,
         error: 'ValidationException',
       });
-      const runs = (await twoAtOnce(h, `prove-failq-${n}`)).map((x) => x.run);
-      const failed = runs.find((r) => r.status === 'FAILED');
-      const other = runs.find((r) => r !== failed);
-      if (!failed || !other)
-        return bad(`expected one failed run, got ${runs.map((r) => r.status).join(', ')}`);
+      const first = await h.put(`${h.stack.trainingPrefix}prove-failq-${n}-a.jsonl`, DATA);
+      await until('the first submission', () => calls(h, 'bedrock:CreateModelCustomizationJob') > before);
+      const second = await h.put(`${h.stack.trainingPrefix}prove-failq-${n}-b.jsonl`, DATA);
+      await until('the second run to wait', async () => (await queued(h)).length > 0, 7_000);
+      const failed = await h.finished(h.executionArnOf(first), 60_000);
+      const other = await h.finished(h.executionArnOf(second), 60_000);
       if (!waited(other)) return bad('the other run did not wait for the slot');
       const rf = expectRun(failed, 'FAILED', 'JobSubmissionError');
       return rf.ok ? expectRun(other, 'SUCCEEDED') : rf;
@@ -565,6 +579,9 @@ export async function main(): Promise<number> {
       ];
       progress(`  removing each action of ${role.name} …\n`);
       for (const action of actions) {
+        // PROVE_IAM_ONLY="remediate bedrock:GetCustomModel,…": only those (role fragment, action) rows.
+        const only = process.env.PROVE_IAM_ONLY?.split(',').map((x) => x.trim().split(' '));
+        if (only && !only.some(([f, a]) => role.name.includes(f ?? '') && a === action)) continue;
         const usedBy = [...baseline.entries()]
           .filter(([, r]) =>
             r.decisions.some(
@@ -588,6 +605,7 @@ export async function main(): Promise<number> {
           let refusal: Decision | undefined;
           let refusedIn: string | undefined;
           let broke: string | undefined;
+          const reruns: string[] = [];
           // admitJob reads the account's quota once per container (then every 15 minutes): in a
           // fresh container for each path, it asks again. (No other function caches what a
           // permission reads; recycling all of them would only pile up module instances.)
@@ -595,6 +613,8 @@ export async function main(): Promise<number> {
           for (const p of toRun) {
             if (recycled) h.aws.lambda.recycle(recycled.key);
             const r = await runPath(h, p, ++n);
+            if (only) progress(`    ${action} removed: "${p.name}" → ${r.outcome.detail}\n`);
+            reruns.push(`"${p.name}" → ${r.outcome.detail.slice(0, 80)}`);
             const found = r.decisions.find(
               (d) =>
                 d.result !== 'Allowed' &&
@@ -622,7 +642,10 @@ export async function main(): Promise<number> {
               action,
               usedBy,
               verdict: usedBy.length === 0 ? 'UNNEEDED' : 'NOT REFUSED',
-              proof: usedBy.length === 0 ? 'no path asks for it' : 'removed, yet nothing was refused',
+              proof:
+                usedBy.length === 0
+                  ? 'no path asks for it'
+                  : `removed, yet nothing was refused (${reruns.join('; ')})`,
             });
         } finally {
           undo();
