@@ -30,7 +30,7 @@ import {
 import { DeleteObjectCommand, GetObjectTaggingCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { currentState, field, loadRun } from '../cli/lib/run-view';
+import { field } from '../cli/lib/run-view';
 import type { Decision } from '../local/iam/types';
 import { policyStatements } from '../local/iam/registry';
 import { DATA, type Harness, LEAKY, startHarness } from '../test/e2e/support/embedded';
@@ -345,15 +345,19 @@ const PATHS: PathDef[] = [
         service: 'bedrock',
         operation: 'CreateModelCustomizationJob',
         count: 1,
-        delayMs: 8_000,
+        delayMs: 20_000,
         error: 'ValidationException',
       });
       const first = await h.put(`${h.stack.trainingPrefix}prove-failq-${n}-a.jsonl`, DATA);
-      await until('the first submission', () => calls(h, 'bedrock:CreateModelCustomizationJob') > before);
+      await until(
+        'the first submission',
+        () => calls(h, 'bedrock:CreateModelCustomizationJob') > before,
+        60_000,
+      );
       const second = await h.put(`${h.stack.trainingPrefix}prove-failq-${n}-b.jsonl`, DATA);
-      await until('the second run to wait', async () => (await queued(h)).length > 0, 7_000);
-      const failed = await h.finished(h.executionArnOf(first), 60_000);
-      const other = await h.finished(h.executionArnOf(second), 60_000);
+      await until('the second run to wait', async () => (await queued(h)).length > 0, 18_000);
+      const failed = await h.finished(h.executionArnOf(first), 120_000);
+      const other = await h.finished(h.executionArnOf(second), 120_000);
       if (!waited(other)) return bad('the other run did not wait for the slot');
       const rf = expectRun(failed, 'FAILED', 'JobSubmissionError');
       return rf.ok ? expectRun(other, 'SUCCEEDED') : rf;
@@ -363,29 +367,24 @@ const PATHS: PathDef[] = [
     name: 'a run stopped while it holds the job slot (the sweep reclaims it)',
     async run(h, n) {
       const before = calls(h, 'bedrock:CreateModelCustomizationJob');
-      // The first submission hangs, then fails: its run is stopped meanwhile, holding the slot.
+      // The first submission hangs (and then fails): its run is stopped meanwhile, holding the slot.
       h.aws.faults.add({
         service: 'bedrock',
         operation: 'CreateModelCustomizationJob',
         count: 1,
-        delayMs: 3_000,
+        delayMs: 20_000,
         error: 'AccessDeniedException',
       });
-      const objects = await Promise.all(
-        ['a', 'b'].map((x) => h.put(`${h.stack.trainingPrefix}prove-stopq-${n}-${x}.jsonl`, DATA)),
+      const holder = await h.put(`${h.stack.trainingPrefix}prove-stopq-${n}-a.jsonl`, DATA);
+      await until(
+        'the first submission',
+        () => calls(h, 'bedrock:CreateModelCustomizationJob') > before,
+        60_000,
       );
-      const arns = objects.map((o) => h.executionArnOf(o));
-      await until('a submission', () => calls(h, 'bedrock:CreateModelCustomizationJob') > before);
-      let holder: string | undefined;
-      await until('the slot holder', async () => {
-        for (const arn of arns) {
-          const run = await loadRun(h.c.sfn, arn).catch(() => undefined);
-          if (run && currentState(run) === 'SubmitCustomizationJob') holder = arn;
-        }
-        return holder !== undefined;
-      });
-      await h.c.sfn.send(new StopExecutionCommand({ executionArn: holder }));
-      const run = await h.finished(arns.find((a) => a !== holder) ?? '', 60_000);
+      const waiter = await h.put(`${h.stack.trainingPrefix}prove-stopq-${n}-b.jsonl`, DATA);
+      await until('the second run to wait', async () => (await queued(h)).length > 0, 18_000);
+      await h.c.sfn.send(new StopExecutionCommand({ executionArn: h.executionArnOf(holder) }));
+      const run = await h.finished(h.executionArnOf(waiter), 120_000);
       if (!waited(run)) return bad('the other run did not wait for the slot');
       return expectRun(run, 'SUCCEEDED');
     },
@@ -614,7 +613,7 @@ export async function main(): Promise<number> {
             if (recycled) h.aws.lambda.recycle(recycled.key);
             const r = await runPath(h, p, ++n);
             if (only) progress(`    ${action} removed: "${p.name}" → ${r.outcome.detail}\n`);
-            reruns.push(`"${p.name}" → ${r.outcome.detail.slice(0, 80)}`);
+            reruns.push(`"${p.name}" → ${r.outcome.detail.slice(0, 240)}`);
             const found = r.decisions.find(
               (d) =>
                 d.result !== 'Allowed' &&
