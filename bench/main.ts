@@ -3,18 +3,19 @@
  * its target beside it. Times are shown as indicative (the machines are shared and noisy); only
  * correctness — counts, runs that must succeed, bundles that must load — sets the exit code.
  *
- *   npm run bench [-- --only transitions,bundles,throughput,admission,iam,scan] [--files 100] [--scan-args "--runs 1"]
+ *   npm run bench [-- --only transitions,bundles,throughput,admission,iam,scan,memory] [--files 100] [--scan-args "--runs 1"]
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { bundles } from './bundles';
 import { dataGuard } from './data-guard';
 import { iam } from './iam';
+import { memory } from './memory';
 import { capturingOutput, Report } from './lib/report';
 import { admission, throughput } from './throughput';
 import { transitions } from './transitions';
 
-const SECTIONS = ['transitions', 'bundles', 'throughput', 'admission', 'iam', 'scan'] as const;
+const SECTIONS = ['transitions', 'bundles', 'throughput', 'admission', 'iam', 'scan', 'memory'] as const;
 type Section = (typeof SECTIONS)[number];
 
 export async function main(argv: string[]): Promise<number> {
@@ -29,7 +30,7 @@ export async function main(argv: string[]): Promise<number> {
   });
   if (values.help) {
     console.log(
-      'npm run bench [-- --only transitions,bundles,throughput,admission,iam,scan] [--files N] [--scan-args "..."]',
+      'npm run bench [-- --only transitions,bundles,throughput,admission,iam,scan,memory] [--files N] [--scan-args "..."]',
     );
     return 0;
   }
@@ -56,6 +57,7 @@ export async function main(argv: string[]): Promise<number> {
   if (only.includes('admission')) await embedded(() => admission(report));
   if (only.includes('iam')) await embedded(() => iam(report, env, files));
   if (only.includes('scan')) await dataGuard(report, env, values['scan-args'].split(' ').filter(Boolean));
+  if (only.includes('memory')) await memory(report, env);
 
   report.summary();
   report.print(`  Total ${((Date.now() - started) / 1000).toFixed(0)} s.`);

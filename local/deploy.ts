@@ -510,6 +510,7 @@ export async function deployStack(o: DeployOptions): Promise<DeployedStack> {
     TUNEVAULT_ACCOUNT_ID: accountId,
     TUNEVAULT_STATE_MACHINE_ARN: stateMachine.arn,
     TUNEVAULT_KEY_BUILDER_ROLE_ARNS: env('ensureCustomerManagedKey').KEY_BUILDER_ROLE_ARNS ?? '',
+    TUNEVAULT_KEY_USER_ROLE_ARNS: env('ensureCustomerManagedKey').KEY_USER_ROLE_ARNS ?? '',
     TUNEVAULT_BEDROCK_ROLE_ARN: env('submitCustomizationJob').BEDROCK_ROLE_ARN ?? '',
   };
   const base = env('startCustomization');

@@ -39,6 +39,10 @@ export interface EmbeddedAwsOptions {
   concurrentJobsQuota?: number;
   /** Powertools log level of the handlers (default WARN). */
   logLevel?: string;
+  /** Where the in-process functions' stdout and stderr go; this process's own by default. */
+  functionLogs?: NodeJS.WritableStream;
+  /** Load every function's bundle before the endpoint is ready, so a broken one fails the start (tunevault local). */
+  warmFunctions?: boolean;
   /** Multiplies ASL Retry intervals and EventBridge schedules (tests use a small value). */
   timeScale?: number;
   /** Multiplies EventBridge schedules only (default: timeScale); 1 runs the admission sweep each minute. */
@@ -56,6 +60,34 @@ export type Invoker =
 /** The error Step Functions reports when Lambda refuses an invocation (Lambda.AWSLambdaException). */
 export class LambdaInvokeDeniedError extends Error {
   override readonly name = 'Lambda.AWSLambdaException';
+}
+
+/** A --state-dir that cannot hold the state: a file, a path through a file, or not writable. */
+export class StateDirError extends Error {
+  override readonly name = 'StateDirError';
+}
+
+/** Creates the state directory when missing; throws StateDirError naming the problem and the fix. */
+export function ensureStateDir(dir: string): string {
+  const abs = path.resolve(dir);
+  try {
+    fs.mkdirSync(abs, { recursive: true });
+    fs.accessSync(abs, fs.constants.W_OK | fs.constants.R_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'EEXIST' || code === 'ENOTDIR'
+        ? fs.existsSync(abs) && !fs.statSync(abs).isDirectory()
+          ? 'is a file, not a directory'
+          : 'runs through a file, not a directory'
+        : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+          ? 'is not writable'
+          : `cannot be created (${code ?? (err as Error).message})`;
+    throw new StateDirError(
+      `state directory '${dir}' ${why}: give a directory (it is created when missing), e.g. .tunevault/state.`,
+    );
+  }
+  return abs;
 }
 
 export class EmbeddedAws {
@@ -80,8 +112,8 @@ export class EmbeddedAws {
 
   constructor(private readonly options: EmbeddedAwsOptions = {}) {
     const { accountId, region } = this;
-    const stateDir = options.stateDir ? path.resolve(options.stateDir) : undefined;
-    if (stateDir) fs.mkdirSync(stateDir, { recursive: true });
+    if (options.functionLogs) this.lambda.setLogDestination(options.functionLogs);
+    const stateDir = options.stateDir ? ensureStateDir(options.stateDir) : undefined;
     this.iam = new IamRegistry(accountId, 'aws', this.savedSeed(stateDir));
     this.authorizer = new Authorizer({ registry: this.iam, region, mode: options.iam ?? 'enforce' });
     const asyncFailure = (functionArn: string, err: unknown) =>
@@ -127,6 +159,12 @@ export class EmbeddedAws {
       ...(options.concurrentJobsQuota !== undefined
         ? { concurrentJobsQuota: options.concurrentJobsQuota }
         : {}),
+      // An RFT job's grader: Bedrock invokes it as the job's service role (RequestResponse), so
+      // that role's lambda:InvokeFunction decides, as on AWS (rft-access-security).
+      invokeLambda: async (functionArn, payload, roleArn) => {
+        await this.authorizeInvoke(functionArn, { roleArn, sessionName: 'BedrockModelCustomization' });
+        return this.lambda.invoke(functionArn, payload);
+      },
     });
     this.sfn = new StepFunctionsService({
       accountId,
@@ -176,6 +214,7 @@ export class EmbeddedAws {
       faults: this.faults,
       host: options.host ?? '127.0.0.1',
       port: options.port ?? 4566,
+      holdUntilOpen: true,
       control: (req) => handleControl(this, req),
       authenticate: this.iam,
       authorizer: this.authorizer,
@@ -237,6 +276,29 @@ export class EmbeddedAws {
     return this.endpoint.url;
   }
 
+  /** `starting` until the stack is deployed and every function can run, then `ready`. */
+  get readiness() {
+    return this.endpoint.readiness;
+  }
+
+  /**
+   * Registers a project handler as a Lambda function (e.g. an RFT grader Bedrock invokes), as a
+   * deploy of another stack would: `handler` is `path/from/project/root.exportName`.
+   */
+  registerFunction(name: string, handler: string, environment: Record<string, string> = {}): string {
+    const file = handler.slice(0, handler.lastIndexOf('.'));
+    const resolved = path.resolve(PROJECT_ROOT, file);
+    if (
+      !resolved.startsWith(PROJECT_ROOT + path.sep) ||
+      !['.ts', '.js'].some((ext) => fs.existsSync(resolved + ext))
+    ) {
+      throw new Error(`handler '${handler}' is not a .ts or .js file of the project`);
+    }
+    const arn = `arn:aws:lambda:${this.region}:${this.accountId}:function:${name}`;
+    this.lambda.register({ key: name, name, arn, handler, environment, timeoutSeconds: 900 });
+    return arn;
+  }
+
   /** Async Lambda invocations that failed after their retries (S3 and EventBridge triggers). */
   failedAsyncInvocations() {
     return [...this.lambdaFailures];
@@ -264,35 +326,48 @@ export class EmbeddedAws {
     return this.options.stateDir ? path.join(path.resolve(this.options.stateDir), 'state.json') : undefined;
   }
 
+  /**
+   * Binds the port (it answers `GET /_tunevault/health` with `starting` at once and holds every
+   * other request), deploys the stack through an internal listener, bundles every function (and
+   * with `warmFunctions` loads each one), then serves the held requests in arrival order.
+   */
   async start(): Promise<DeployedStack> {
     const file = this.statePath();
     if (file && fs.existsSync(file))
       this.restore(JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>);
     await this.endpoint.listen();
-    const stage = this.options.stage ?? 'dev';
-    const template = await packageTemplate(stage, this.options.params ?? {});
-    const service = serverlessYaml();
-    this.lambda.setBaseEnvironment(
-      {
-        ...this.clientEnvironment(),
-        POWERTOOLS_METRICS_NAMESPACE: 'TuneVault',
-        POWERTOOLS_METRICS_DISABLED: 'true',
-      },
-      { POWERTOOLS_LOG_LEVEL: this.options.logLevel ?? 'WARN' },
-    );
-    this.deployed = await deployStack({
-      endpoint: this.url,
-      accountId: this.accountId,
-      region: this.region,
-      stage,
-      service: service.name,
-      template,
-      lambda: this.lambda,
-      registry: this.iam,
-      authorizer: this.authorizer,
-    });
-    await this.lambda.bundle(service.external.length > 0 ? { external: service.external } : {});
-    this.events.resumeSchedules();
+    try {
+      // The deployment talks to an internal listener; the public port holds requests until open().
+      const internal = await this.endpoint.listenInternal();
+      const stage = this.options.stage ?? 'dev';
+      const template = await packageTemplate(stage, this.options.params ?? {});
+      const service = serverlessYaml();
+      this.lambda.setBaseEnvironment(
+        {
+          ...this.clientEnvironment(),
+          POWERTOOLS_METRICS_NAMESPACE: 'TuneVault',
+          POWERTOOLS_METRICS_DISABLED: 'true',
+        },
+        { POWERTOOLS_LOG_LEVEL: this.options.logLevel ?? 'WARN' },
+      );
+      this.deployed = await deployStack({
+        endpoint: internal,
+        accountId: this.accountId,
+        region: this.region,
+        stage,
+        service: service.name,
+        template,
+        lambda: this.lambda,
+        registry: this.iam,
+        authorizer: this.authorizer,
+      });
+      await this.lambda.bundle(service.external.length > 0 ? { external: service.external } : {});
+      if (this.options.warmFunctions) this.lambda.warm();
+      await this.endpoint.closeInternal();
+    } catch (err) {
+      this.endpoint.fail(err instanceof Error ? err.message : String(err));
+      throw err;
+    }
     // Handlers in this process reach the endpoint the same way a deployed function reaches AWS.
     Object.assign(process.env, this.clientEnvironment());
     // With a state dir, the state is also saved every few seconds, so a killed process loses little.
@@ -300,6 +375,9 @@ export class EmbeddedAws {
       this.saveTimer = setInterval(() => this.saveState(), 5000);
       this.saveTimer.unref();
     }
+    this.endpoint.open();
+    // Scheduled rules (the admission sweep) fire only once the stack's functions and the endpoint are ready.
+    this.events.resumeSchedules();
     return this.deployed;
   }
 
@@ -354,6 +432,8 @@ export class EmbeddedAws {
     this.sfn.close();
     await this.endpoint.close();
     await this.dynamodb.close();
+    // Without --state-dir, object bodies were in a temporary directory: it goes now.
+    await this.s3.close();
     this.lambda.dispose();
   }
 }

@@ -9,6 +9,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Context } from 'aws-lambda';
+import { Console } from 'node:console';
 import { build } from 'esbuild';
 import type { Credential } from './iam/types';
 import { PROJECT_ROOT } from './stack';
@@ -88,6 +89,27 @@ export class LocalLambda {
   private forcedEnv: Record<string, string> = {};
   readonly invocations: InvocationRecord[] = [];
   private inFlight = new Set<Promise<unknown>>();
+  /**
+   * Where the functions' stdout and stderr go (their CloudWatch log group on AWS). Each bundle
+   * reads `process.stdout`, `process.stderr` and `console` through globals of this runtime
+   * (esbuild `define`), so the CLI can send them to a file while it draws progress on the terminal.
+   */
+  private readonly io = `__tunevaultLambda_${randomUUID().replace(/-/g, '')}`;
+
+  constructor(logs?: NodeJS.WritableStream) {
+    this.setLogDestination(logs);
+  }
+
+  /** Sends the functions' output to `logs` (undefined: this process's stdout and stderr). Set it before the first invocation. */
+  setLogDestination(logs: NodeJS.WritableStream | undefined): void {
+    const stdout = logs ?? process.stdout;
+    const stderr = logs ?? process.stderr;
+    Object.assign(globalThis, {
+      [`${this.io}_stdout`]: stdout,
+      [`${this.io}_stderr`]: stderr,
+      [`${this.io}_console`]: logs ? new Console({ stdout, stderr }) : console,
+    });
+  }
 
   setBaseEnvironment(env: Record<string, string>, forced: Record<string, string> = {}): void {
     this.baseEnv = env;
@@ -159,10 +181,15 @@ export class LocalLambda {
       bundle: true,
       platform: 'node',
       format: 'cjs',
-      // Node 20 runs these bundles locally even when serverless.yml targets a newer runtime.
-      target: 'node20',
+      // This process runs the bundles: its own Node is the target (serverless.yml's is for the zips).
+      target: `node${process.versions.node}`,
       minify: options.minify ?? false,
       external: options.external ?? [],
+      define: {
+        'process.stdout': `globalThis.${this.io}_stdout`,
+        'process.stderr': `globalThis.${this.io}_stderr`,
+        console: `globalThis.${this.io}_console`,
+      },
       banner: { js: BANNER },
       logLevel: 'silent',
     });
@@ -202,6 +229,11 @@ export class LocalLambda {
     if (typeof handler !== 'function') throw new Error(`${fn.handler}: no exported function '${exportName}'`);
     this.loaded.set(fn.arn, handler as Handler);
     return handler as Handler;
+  }
+
+  /** Loads every function's bundle now (as a cold start would), so a bundle that cannot load fails here. */
+  warm(): void {
+    for (const fn of this.byArn.values()) this.load(fn);
   }
 
   /** RequestResponse: resolves with the handler's result, rejects with its error (name kept). */

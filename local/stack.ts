@@ -38,7 +38,13 @@ export interface PrintedConfig {
   };
 }
 
-const INPUTS = ['serverless.yml', 'resources/stack.yml', 'statemachines/loader.js', 'package-lock.json'];
+const INPUTS = [
+  'serverless.yml',
+  'resources/stack.yml',
+  'resources/bedrock-role.js',
+  'statemachines/loader.js',
+  'package-lock.json',
+];
 
 function inputsDigest(stage: string, params: Record<string, string>): string {
   const h = createHash('sha256').update(JSON.stringify({ stage, params }));

@@ -3,9 +3,11 @@
  *
  * 1. Every workflow path runs on the untouched stack and must end as it should (clean run with key
  *    bootstrap, key race, key policy drift, validation data, blocked, redacted, a non-compliant
- *    model, a failed job, a stopped job, the poll fallback; and admission under a quota of one job:
- *    a waiting run handed the slot by the poll and by remediation, a slot reclaimed by the sweep, a
- *    quota refusal, a key-bootstrap holder that died). Every decision is recorded.
+ *    model, a failed job, a stopped job, the poll fallback, reinforcement fine-tuning with its
+ *    grader, on-demand and provisioned deploys with their remediation and expiry cleanup; and
+ *    admission under a quota of one job: a waiting run handed the slot by the poll and by
+ *    remediation, a slot reclaimed by the sweep, a quota refusal, a key-bootstrap holder that
+ *    died). Every decision is recorded.
  * 2. Each action of each role the packaged template creates (the functions', the state machine's,
  *    Bedrock's service role) is removed, one at a time, and the paths that used it run again: the
  *    removal must be refused somewhere (a denial of exactly that action for that role). An action no
@@ -15,6 +17,8 @@
  * Prints the matrix and a verdict; exits 1 when an action is granted but never needed, or a path
  * fails on the untouched stack. Run by .ci/run (not part of `npm test`: a few minutes).
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GetModelCustomizationJobCommand } from '@aws-sdk/client-bedrock';
 import {
@@ -54,6 +58,10 @@ const KEEP: Record<string, string> = {
   'logs:DescribeLogGroups': 'state machine logging (loggingConfig) to CloudWatch Logs, not emulated',
 };
 
+/** Deploying a model encrypted with a customer managed key (custom-model-inference-prerequisites). */
+const FINALIZE_KEY =
+  'deploying a model encrypted with a customer managed key needs the caller to be allowed to use the key (Bedrock guide, custom-model-inference-prerequisites); which KMS calls Bedrock makes as the caller is not documented, so the embedded Bedrock does not make them';
+
 /** Role-specific keeps: `<role name fragment> <action>`. */
 const KEEP_FOR: Record<string, string> = {
   'admitJob servicequotas:GetAWSDefaultServiceQuota':
@@ -62,6 +70,9 @@ const KEEP_FOR: Record<string, string> = {
     'a run that parks just as a slot comes free (between its refused take and its park) gives that slot to the oldest waiter and removes it from the list: the lost-wake-up window, not reproducible on demand (test/unit/steps/admission.test.ts covers it)',
   'bedrock-customization s3:ListBucket':
     'a job reading a missing training or validation object gets 404 (a failureMessage naming the object) instead of 403 only with it; the guard copies every object the job reads first, so no path here can miss one',
+  'finalizeCustomModel kms:Decrypt': FINALIZE_KEY,
+  'finalizeCustomModel kms:DescribeKey': FINALIZE_KEY,
+  'finalizeCustomModel kms:CreateGrant': FINALIZE_KEY,
   'scanTrainingData s3:AbortMultipartUpload':
     'a sanitized copy above the multipart threshold (lib-storage Upload) is aborted on failure; the paths here write small copies',
 };
@@ -302,6 +313,15 @@ const PATHS: PathDef[] = [
       h.aws.bedrock.setJobDuration(0);
       // The job's events are lost: only WaitForJob itself, at registration, can answer the task.
       h.aws.events.dropNext(3, { source: 'aws.bedrock', detailType: 'Model Customization Job State Change' });
+      // A job of duration 0 still reads its data and writes its output (real work, on disk since the
+      // bodies stream): WaitForJob's look at the job waits until that is surely done, so the path
+      // proves the answer at registration instead of racing the simulation.
+      h.aws.faults.add({
+        service: 'bedrock',
+        operation: 'GetModelCustomizationJob',
+        count: 1,
+        delayMs: 2000,
+      });
       try {
         const { run } = await h.drop(`prove-fast-${n}`);
         if (run.status === 'SUCCEEDED' && field(run.state, 'jobResult', 'resumedBy') !== 'register')
@@ -318,6 +338,12 @@ const PATHS: PathDef[] = [
       h.aws.bedrock.setJobDuration(0);
       h.aws.events.dropNext(3, { source: 'aws.bedrock', detailType: 'Model Customization Job State Change' });
       h.aws.bedrock.setNextOutcome({ status: 'Failed', failureMessage: 'prove:iam: simulated failure' });
+      h.aws.faults.add({
+        service: 'bedrock',
+        operation: 'GetModelCustomizationJob',
+        count: 1,
+        delayMs: 2000,
+      });
       try {
         const { run } = await h.drop(`prove-fast-fail-${n}`);
         return expectRun(run, 'FAILED', 'CustomizationJobFailedError');
@@ -450,9 +476,90 @@ const PATHS: PathDef[] = [
       return r.ok ? expectRun(run, 'SUCCEEDED') : r;
     },
   },
+  {
+    name: 'reinforcement fine-tuning (Bedrock invokes the grader)',
+    async run(h, n) {
+      const sidecar = JSON.parse(example('rft/chargers.job.json')) as {
+        customizationConfig: { rftConfig: { graderConfig: { lambdaGrader: { lambdaArn: string } } } };
+      };
+      sidecar.customizationConfig.rftConfig.graderConfig.lambdaGrader.lambdaArn = GRADER;
+      const { run } = await h.drop(`prove-rft-${n}`, example('rft/chargers.jsonl'), sidecar);
+      if (run.status === 'SUCCEEDED' && !h.aws.bedrock.rewards(field(run.state, 'job', 'jobArn') as string))
+        return bad('the grader was not called');
+      return expectRun(run, 'SUCCEEDED');
+    },
+  },
+  {
+    name: 'on-demand deploy, taken down by remediation',
+    async run(h, n) {
+      const { run, executionArn } = await h.drop(`prove-deploy-${n}`, DATA, { deploy: 'on-demand' });
+      if (run.status !== 'SUCCEEDED') return expectRun(run, 'SUCCEEDED');
+      if (!field(run.state, 'model', 'deployment', 'arn')) return bad('no deployment was made');
+      // The remediation a DeploymentError runs, on a model whose deployment exists (as when a
+      // deployment was made but its answer lost): the remediate function as its own role.
+      const result = await remediationOf(h, executionArn, run);
+      return result.includes('deleted-deployment') ? ok('deployed, then taken down') : bad(result);
+    },
+  },
+  {
+    name: 'provisioned deploy, taken down by remediation',
+    async run(h, n) {
+      const { run, executionArn } = await h.drop(`prove-provisioned-${n}`, DATA, {
+        deploy: 'provisioned',
+        provisioned: { expiresInHours: 1 },
+      });
+      if (run.status !== 'SUCCEEDED') return expectRun(run, 'SUCCEEDED');
+      const result = await remediationOf(h, executionArn, run);
+      return result.includes('deleted-provisioned-throughput')
+        ? ok('provisioned, then taken down')
+        : bad(result);
+    },
+  },
+  {
+    name: 'provisioned deploy, deleted by the expiry cleanup',
+    async run(h, n) {
+      const { run } = await h.drop(`prove-expiry-${n}`, DATA, {
+        deploy: 'provisioned',
+        provisioned: { expiresInHours: 1 / 3600 },
+      });
+      if (run.status !== 'SUCCEEDED') return expectRun(run, 'SUCCEEDED');
+      const arn = field(run.state, 'model', 'deployment', 'arn');
+      await sleep(1100);
+      const cleanup = h.stack.functions.find((f) => f.key === 'expireDeployments')?.arn ?? '';
+      const out = (await h.aws.lambda
+        .invoke(cleanup, { 'detail-type': 'Scheduled Event' })
+        .catch((err: unknown) => ({ error: String(err) }))) as { deleted?: { arn: string }[] };
+      return out.deleted?.some((d) => d.arn === arn)
+        ? ok('expired, deleted')
+        : bad(`not deleted: ${JSON.stringify(out).slice(0, 200)}`);
+    },
+  },
 ];
 
 const JOB_MS = 300;
+const GRADER_NAME = 'tunevault-example-grader';
+const GRADER = `arn:aws:lambda:us-east-1:000000000000:function:${GRADER_NAME}`;
+const example = (file: string) => fs.readFileSync(path.join(__dirname, '..', 'examples', file), 'utf8');
+
+/** Runs the remediate function on RUN's model as after a DeploymentError; the actions it took. */
+async function remediationOf(
+  h: Harness,
+  executionArn: string,
+  run: { state: Record<string, unknown> },
+): Promise<string> {
+  const remediate = h.stack.functions.find((f) => f.key === 'remediate')?.arn ?? '';
+  const out = (await h.aws.lambda
+    .invoke(remediate, {
+      executionArn,
+      run: {
+        source: run.state.source,
+        error: { Error: 'DeploymentError', Cause: 'prove:iam' },
+        jobResult: { outputModelArn: field(run.state, 'model', 'modelArn') },
+      },
+    })
+    .catch((err: unknown) => ({ error: String(err) }))) as { actions?: { action: string }[] };
+  return out.actions ? out.actions.map((a) => a.action).join(', ') : JSON.stringify(out).slice(0, 200);
+}
 
 const roleNameOf = (principal: string) => /:assumed-role\/([^/]+)\//.exec(principal)?.[1];
 
@@ -524,8 +631,15 @@ export async function main(): Promise<number> {
   const h = await startHarness({
     jobDurationMs: JOB_MS,
     concurrentJobsQuota: 1,
-    params: { pollIntervalSeconds: '2', keyLeaseSeconds: '2', quotaRetrySeconds: '1' },
+    params: {
+      pollIntervalSeconds: '2',
+      keyLeaseSeconds: '2',
+      quotaRetrySeconds: '1',
+      rftGraderLambdaArns: GRADER,
+    },
   });
+  // The example reward function, as its own Lambda function (another stack's, in practice).
+  h.aws.registerFunction(GRADER_NAME, 'examples/rft/grader.handler');
   let n = 0;
   try {
     console.log(`prove:iam — IAM ${h.aws.authorizer.mode}; ${PATHS.length} workflow paths\n`);
@@ -558,14 +672,17 @@ export async function main(): Promise<number> {
     ]);
     for (const role of h.aws.iam.listRoles()) {
       if (!assumed.has(role.arn)) {
-        // serverless's default role (no function uses it with serverless-iam-roles-per-function) and
-        // its custom-resource role (runs at deploy time; the embedded deployer applies its effect).
+        // serverless's default role (no function uses it with serverless-iam-roles-per-function),
+        // its custom-resource role (runs at deploy time; the embedded deployer applies its effect),
+        // and the model-user role (the models' users assume it for inference, outside the workflow).
         rows.push({
           role: role.name,
           action: '(whole role)',
           usedBy: [],
           verdict: 'kept',
-          proof: 'not assumed at run time (serverless default or deploy-time custom-resource role)',
+          proof: role.name.endsWith('-model-user')
+            ? "the custom models' users assume it for inference (bedrock:InvokeModel*), which the embedded AWS does not serve"
+            : 'not assumed at run time (serverless default or deploy-time custom-resource role)',
         });
         continue;
       }

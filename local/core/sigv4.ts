@@ -828,7 +828,9 @@ export async function authenticate(
   if (!sameSignature(expected, parsed.signature))
     throw signatureMismatch(service, parsed.accessKeyId, parsed.signature, canonicalRequest, stringToSign);
 
-  if (payload.claimedHex !== undefined) {
+  // A body that streams (S3 object bodies) is compared with the claimed hash as it is read, and the
+  // mismatch answered after reading (s3/body.ts): here there is nothing to hash yet.
+  if (payload.claimedHex !== undefined && !req.bodyStream) {
     const computed = sha256Hex(req.body);
     if (computed !== payload.claimedHex.toLowerCase())
       throw new AwsError(
@@ -885,13 +887,23 @@ export function verifyChunkSignature(
   chunk: Buffer,
   claimed: string | undefined,
 ): string {
+  return verifyChunkDigest(auth, previousSignature, sha256Hex(chunk), claimed);
+}
+
+/** verifyChunkSignature with the chunk's SHA-256 (hex) computed by the caller, as a streaming decoder does. */
+export function verifyChunkDigest(
+  auth: ChunkSigning,
+  previousSignature: string,
+  chunkSha256Hex: string,
+  claimed: string | undefined,
+): string {
   const stringToSign = [
     'AWS4-HMAC-SHA256-PAYLOAD',
     auth.amzDate,
     auth.scope,
     previousSignature,
     EMPTY_SHA256,
-    sha256Hex(chunk),
+    chunkSha256Hex,
   ].join('\n');
   const expected = hmac(auth.signingKey, stringToSign).toString('hex');
   if (claimed === undefined || !sameSignature(expected, claimed))
@@ -927,6 +939,8 @@ export function verifyTrailerSignature(
 export interface ChunkVerifier {
   /** One chunk as framed: its header line (`<hex-size>;chunk-signature=<sig>`) and its data. */
   chunk(headerLine: string, data: Buffer): void;
+  /** The same for a decoder that streams the chunk through: its SHA-256 (hex) and whether it was empty. */
+  chunkDigest(headerLine: string, sha256Hex: string, empty: boolean): void;
   /** After the final (empty) chunk: the trailing headers as received (name → value, in order). */
   end(trailers: Record<string, string>): void;
 }
@@ -940,12 +954,15 @@ export function chunkVerifier(auth: Authenticated | undefined): ChunkVerifier | 
     return undefined;
   let previous = auth.seedSignature;
   let ended = false;
-  return {
+  const verifier: ChunkVerifier = {
     chunk(headerLine, data) {
+      verifier.chunkDigest(headerLine, sha256Hex(data), data.length === 0);
+    },
+    chunkDigest(headerLine, digest, empty) {
       if (ended) throw chunkMismatch(auth, undefined, 'data after the final chunk');
       const claimed = /(?:^|;)\s*chunk-signature=([^;\s]*)/.exec(headerLine)?.[1];
-      previous = verifyChunkSignature(auth, previous, data, claimed);
-      if (data.length === 0) ended = true;
+      previous = verifyChunkDigest(auth, previous, digest, claimed);
+      if (empty) ended = true;
     },
     end(trailers) {
       if (!ended) throw chunkMismatch(auth, undefined, 'no final chunk');
@@ -954,4 +971,5 @@ export function chunkVerifier(auth: Authenticated | undefined): ChunkVerifier | 
       previous = verifyTrailerSignature(auth, previous, lines, trailers['x-amz-trailer-signature']);
     },
   };
+  return verifier;
 }

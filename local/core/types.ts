@@ -17,6 +17,11 @@ export interface LocalRequest {
   /** Lower-cased header names. */
   headers: Record<string, string | undefined>;
   body: Buffer;
+  /**
+   * The body as it arrives, for the operations that stream it (S3 PutObject and UploadPart, see
+   * LocalService.streamsBody); `body` is empty then. Read it once, through s3/body.ts.
+   */
+  bodyStream?: Readable;
   /** SigV4 service name from the credential scope: s3, kms, bedrock, states, events, dynamodb. */
   service: string;
   region: string;
@@ -43,6 +48,8 @@ export interface LocalService {
    * answered by the endpoint's authorizer before `handle` runs. Services without it are refused.
    */
   accessRequests?(req: LocalRequest): AccessRequest[] | Promise<AccessRequest[]>;
+  /** Whether this request's body should stream to the service instead of being read into memory first. */
+  streamsBody?(req: LocalRequest): boolean;
   /** Plain-JSON state for `--state-dir`; restore() takes what snapshot() gave. */
   snapshot?(): unknown;
   restore?(state: unknown): void;

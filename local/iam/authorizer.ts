@@ -19,6 +19,8 @@ import {
 import { getDenialReasons, runSimulation } from '@cloud-copilot/iam-simulate';
 import { AwsError } from '../core/types';
 import type { IamRegistry } from './registry';
+
+const MAX_ARN_LENGTH = 2048;
 import type { AccessRequest, Decision, DecisionResult, IamMode, PolicyDocument, Principal } from './types';
 
 /** Who is calling, for code that runs on the caller's behalf (S3 using KMS for SSE-KMS, …). */
@@ -77,6 +79,8 @@ export class Authorizer {
    */
   private readonly cache = new Map<string, { result: DecisionResult; reason?: string }>();
   private cacheVersion = -1;
+  /** Evaluations answered from the cache, and those run through the evaluator. */
+  readonly evaluations = { cached: 0, evaluated: 0 };
 
   constructor(private readonly options: AuthorizerOptions) {
     this.mode = options.mode ?? 'enforce';
@@ -118,6 +122,14 @@ export class Authorizer {
     let result: DecisionResult = 'Allowed';
     let reason: string | undefined;
     if (this.mode !== 'off') {
+      // No AWS resource name is this long (IAM takes ARNs of at most 2,048 characters); the
+      // identifier came from the request, which AWS refuses before authorizing it — and a
+      // multi-megabyte ARN would stall the evaluator's pattern matching.
+      if (req.resource.length > MAX_ARN_LENGTH)
+        throw new AwsError(
+          'ValidationException',
+          `1 validation error detected: a resource identifier of ${req.resource.length} characters for ${req.action} failed to satisfy constraint: Member must have length less than or equal to ${MAX_ARN_LENGTH}`,
+        );
       ({ result, reason } = await this.evaluate(caller, req, via));
     }
     const decision: Decision = {
@@ -176,7 +188,11 @@ export class Authorizer {
           req.resourcePolicyRequired === true,
         ]);
     const hit = key === undefined ? undefined : this.cache.get(key);
-    if (hit) return hit;
+    if (hit) {
+      this.evaluations.cached += 1;
+      return hit;
+    }
+    this.evaluations.evaluated += 1;
     const simulation = await runSimulation(
       {
         request: {
@@ -193,7 +209,14 @@ export class Authorizer {
       {},
     );
     if (simulation.resultType === 'error') {
-      // A request the evaluator cannot even pose is a bug in the embedded AWS's action map.
+      // A resource no ARN of the action's resource types matches came from the request itself
+      // (an identifier that is empty or not an ARN): AWS answers that with a ValidationException.
+      if (/no\.resource\.types|multiple\.resource\.types/.test(JSON.stringify(simulation.errors)))
+        throw new AwsError(
+          'ValidationException',
+          `1 validation error detected: '${req.resource.slice(0, 200)}' is not a valid identifier for ${req.action}`,
+        );
+      // Anything else the evaluator cannot even pose is a bug in the embedded AWS's action map.
       throw new Error(
         `IAM evaluation of ${req.action} on ${req.resource} failed: ${JSON.stringify(simulation.errors)}`,
       );

@@ -36,6 +36,9 @@ export interface BedrockLookups {
   jobArn(identifier: string): string;
   modelArn(identifier: string): string;
   foundationArn(identifier: string): string;
+  /** The ARN an identifier (name or ARN) of an on-demand deployment / Provisioned Throughput names. */
+  deploymentArn?(identifier: string): string;
+  provisionedArn?(identifier: string): string;
 }
 
 function tagContext(tags: unknown): Record<string, string | string[]> {
@@ -89,6 +92,32 @@ export function bedrockAccessRequests(
     case 'ListModelCustomizationJobs':
     case 'ListCustomModels':
     case 'ListFoundationModels':
+      return [any('*')];
+    // Deployments (Service Authorization Reference: the create asks on the custom model, tags
+    // on the new resource ask bedrock:TagResource; the rest act on the deployment itself).
+    case 'CreateCustomModelDeployment':
+    case 'CreateProvisionedModelThroughput': {
+      const field = operation === 'CreateCustomModelDeployment' ? body.modelArn : body.modelId;
+      const model = typeof field === 'string' ? l.modelArn(field) : '';
+      const type =
+        operation === 'CreateCustomModelDeployment' ? 'custom-model-deployment' : 'provisioned-model';
+      const out: AccessRequest[] = [{ action, resource: model, context: tagContext(body.tags) }];
+      if (Array.isArray(body.tags) && body.tags.length > 0)
+        out.push({
+          action: 'bedrock:TagResource',
+          resource: `arn:aws:bedrock:${l.region}:${l.accountId}:${type}/*`,
+          context: tagContext(body.tags),
+        });
+      return out;
+    }
+    case 'GetCustomModelDeployment':
+    case 'DeleteCustomModelDeployment':
+      return [any(l.deploymentArn?.(id) ?? id)];
+    case 'GetProvisionedModelThroughput':
+    case 'DeleteProvisionedModelThroughput':
+      return [any(l.provisionedArn?.(id) ?? id)];
+    case 'ListCustomModelDeployments':
+    case 'ListProvisionedModelThroughputs':
       return [any('*')];
     case 'TagResource':
     case 'UntagResource':

@@ -6,18 +6,12 @@
  * No maintained npm package implements EventBridge pattern matching (the one candidate found,
  * `eb-patterns`, is not in the registry), so the content-filtering matcher is written here.
  */
+import * as eventsModel from '@aws-sdk/client-eventbridge';
 import { eventBridgeAccess } from '../iam/json-access';
 import type { AccessRequest } from '../iam/types';
 import { randomUUID } from 'node:crypto';
 import { isIPv4 } from 'node:net';
-import {
-  jsonResponse,
-  parseJsonBody,
-  AwsJsonService,
-  requireString,
-  optionalString,
-  paginate,
-} from '../core/json-protocol';
+import { jsonResponse, AwsJsonService, requireString, optionalString, paginate } from '../core/json-protocol';
 import {
   AwsError,
   type BusEntry,
@@ -130,7 +124,7 @@ export class EventBridgeService extends AwsJsonService {
   accessRequests(req: LocalRequest): Promise<AccessRequest[]> {
     return eventBridgeAccess(
       this.operationOf(req),
-      parseJsonBody<Record<string, unknown>>(req),
+      this.readInput<Record<string, unknown>>(req),
       this.where(),
     );
   }
@@ -144,7 +138,7 @@ export class EventBridgeService extends AwsJsonService {
   private schedulesPaused: boolean;
 
   constructor(private readonly options: EventBridgeOptions) {
-    super(CONTENT_TYPE);
+    super(CONTENT_TYPE, eventsModel);
     this.schedulesPaused = options.schedulesPaused === true;
   }
 
@@ -154,7 +148,7 @@ export class EventBridgeService extends AwsJsonService {
 
   async handle(req: LocalRequest): Promise<LocalResponse> {
     const op = this.operationOf(req);
-    const body = parseJsonBody<Body>(req);
+    const body = this.readInput<Body>(req);
     return jsonResponse(this.call(op, body), CONTENT_TYPE);
   }
 

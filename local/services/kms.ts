@@ -6,8 +6,9 @@
  * ciphertext blob names its key, so Decrypt needs no KeyId, and a blob from one key can never open
  * under another. Asymmetric and HMAC keys exist for their metadata only.
  */
+import * as kmsModel from '@aws-sdk/client-kms';
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
-import { jsonResponse, parseJsonBody, AwsJsonService } from '../core/json-protocol';
+import { jsonResponse, AwsJsonService } from '../core/json-protocol';
 import { AwsError, type KeyStore, type LocalRequest, type LocalResponse } from '../core/types';
 import { type Authorizer, currentCaller } from '../iam/authorizer';
 import { finish } from '../iam/json-access';
@@ -282,7 +283,7 @@ export class KmsService extends AwsJsonService implements KeyStore {
   private readonly authorizer: Authorizer | undefined;
 
   constructor(options: { accountId: string; region: string; authorizer?: Authorizer }) {
-    super();
+    super('application/x-amz-json-1.1', kmsModel);
     this.accountId = options.accountId;
     this.region = options.region;
     this.authorizer = options.authorizer;
@@ -329,7 +330,7 @@ export class KmsService extends AwsJsonService implements KeyStore {
       defaultPolicy: defaultKeyPolicy(this.accountId),
     };
     const operation = this.operationOf(req);
-    return finish('kms', operation, kmsAccessRequests(operation, parseJsonBody<Body>(req), lookups));
+    return finish('kms', operation, kmsAccessRequests(operation, this.readInput<Body>(req), lookups));
   }
 
   /**
@@ -421,7 +422,7 @@ export class KmsService extends AwsJsonService implements KeyStore {
 
   async handle(req: LocalRequest): Promise<LocalResponse> {
     const op = this.operationOf(req);
-    const body = parseJsonBody<Body>(req);
+    const body = this.readInput<Body>(req);
     this.purgeExpired();
     // Own properties only: a target such as `TrentService.constructor` must not reach Object.prototype.
     const handler = Object.hasOwn(this.operations, op) ? this.operations[op] : undefined;

@@ -17,7 +17,7 @@ import {
 import { type Authorizer, currentCaller } from '../iam/authorizer';
 import type { AccessRequest } from '../iam/types';
 import { bucketArnOf, objectArnOf, s3AccessRequests } from './s3/access';
-import { FileBlobs, MemoryBlobs } from './s3/blobs';
+import { FileBlobs, temporaryBlobDir } from './s3/blobs';
 import {
   BUCKET_DOCUMENTS,
   type BucketDocumentOps,
@@ -27,7 +27,16 @@ import {
   taggingXml,
   validateBucketPolicy,
 } from './s3/bucket-config';
-import { checksumHeader, checksumOf, parseChecksumAlgorithm, readPayload } from './s3/body';
+import {
+  type ChecksumAlgorithm,
+  Checksummer,
+  checksumHeader,
+  checksumOf,
+  MAX_SINGLE_UPLOAD,
+  PayloadReader,
+  parseChecksumAlgorithm,
+  readPayload,
+} from './s3/body';
 import {
   accessDenied,
   invalidArgument,
@@ -74,7 +83,6 @@ import {
   type StoreState,
   type Upload,
   type UploadOptions,
-  type WriteOptions,
 } from './s3/store';
 import { childText, children, malformedXml, parseXml, type XmlFields } from './s3/xml';
 
@@ -124,6 +132,18 @@ function parseCopySource(header: string): { bucket: string; key: string; version
 /** S3 canonical user ids are 64 hex digits; derive a stable one from the account. */
 const canonicalId = (accountId: string) => createHash('sha256').update(`s3:${accountId}`).digest('hex');
 
+/** "The object key name is a sequence of Unicode characters with UTF-8 encoding of up to 1,024 bytes" (S3 User Guide, object keys). */
+const MAX_KEY_BYTES = 1024;
+/** The operations that name a key to create; a longer key is S3's KeyTooLongError. */
+const KEY_WRITES = new Set([
+  'PutObject',
+  'CopyObject',
+  'CreateMultipartUpload',
+  'UploadPart',
+  'UploadPartCopy',
+  'CompleteMultipartUpload',
+]);
+
 export class S3Service implements LocalService, ObjectStore {
   readonly signingName = 's3';
   private readonly store: Store;
@@ -132,7 +152,9 @@ export class S3Service implements LocalService, ObjectStore {
   private readonly handlers: Record<string, Handler>;
 
   constructor(private readonly options: S3ServiceOptions) {
-    const blobs = options.dataDir ? new FileBlobs(options.dataDir) : new MemoryBlobs();
+    // Bodies always go to files as they arrive: under the state dir, or in a temporary directory
+    // that close() (or process exit) removes.
+    const blobs = options.dataDir ? new FileBlobs(options.dataDir) : new FileBlobs(temporaryBlobDir(), true);
     this.store = new Store(blobs, options.kms);
     this.notifier = new Notifier(options.accountId, options.invokeLambda);
     this.owner = { ID: canonicalId(options.accountId), DisplayName: 'tunevault-local' };
@@ -187,6 +209,17 @@ export class S3Service implements LocalService, ObjectStore {
 
   operationOf(req: LocalRequest): string {
     return operationOf(req);
+  }
+
+  /** Object bodies (PutObject, UploadPart) stream to disk as they arrive; everything else is read whole. */
+  streamsBody(req: LocalRequest): boolean {
+    const operation = operationOf(req);
+    return operation === 'PutObject' || operation === 'UploadPart';
+  }
+
+  /** Removes the temporary directory of object bodies (none to remove under a state dir). */
+  close(): Promise<void> {
+    return this.store.blobs.close();
   }
 
   accessRequests(req: LocalRequest): AccessRequest[] {
@@ -249,8 +282,14 @@ export class S3Service implements LocalService, ObjectStore {
       throw new AwsError('NotImplemented', `${operation} is not implemented by the embedded S3`, 501);
     const expectedOwner = req.headers['x-amz-expected-bucket-owner'];
     if (expectedOwner !== undefined && expectedOwner !== this.options.accountId) throw accessDenied();
+    const target = targetOf(pathStyle(req));
+    if (KEY_WRITES.has(operation) && Buffer.byteLength(target.key) > MAX_KEY_BYTES)
+      throw new AwsError('KeyTooLongError', 'Your key is too long', 400, {
+        Size: String(Buffer.byteLength(target.key)),
+        MaxSizeAllowed: String(MAX_KEY_BYTES),
+      });
     const requestId = newRequestId();
-    const response = await handler({ req, ...targetOf(pathStyle(req)), requestId });
+    const response = await handler({ req, ...target, requestId });
     return { ...response, headers: { ...requestIdHeaders(requestId), ...response.headers } };
   }
 
@@ -476,11 +515,16 @@ export class S3Service implements LocalService, ObjectStore {
     const { req, bucket, key } = call;
     const b = this.store.bucket(bucket);
     checkAclHeaders(b, req.headers);
-    const payload = readPayload(req);
+    // Checked before the body is read: an upload too large, or one the conditions refuse.
+    const payload = new PayloadReader(req, { maxBytes: MAX_SINGLE_UPLOAD });
     checkWriteConditions(b.objects.get(key)?.[0], req.headers);
-    const options: WriteOptions = { sse: sseFromHeaders(req.headers) };
-    if (payload.checksum) options.checksum = { ...payload.checksum, type: 'FULL_OBJECT' };
-    const v = await this.store.write(b, key, payload.data, attributesOf(req.headers), options);
+    const v = await this.store.writeFrom(b, key, payload.stream(), attributesOf(req.headers), {
+      sse: sseFromHeaders(req.headers),
+      verify: () => {
+        const { checksum } = payload.finish();
+        return checksum ? { checksum: { ...checksum, type: 'FULL_OBJECT' } } : {};
+      },
+    });
     this.publish(call, b, 'ObjectCreated:Put', v);
     return emptyResponse(200, {
       etag: v.etag,
@@ -545,7 +589,13 @@ export class S3Service implements LocalService, ObjectStore {
   private async deleteObjects(call: Call): Promise<LocalResponse> {
     const { req, bucket } = call;
     const b = this.store.bucket(bucket);
-    const doc = parseXml(readPayload(req).data, 'Delete');
+    const payload = readPayload(req);
+    // S3 refuses a Multi-Object Delete whose body no checksum protects (API_DeleteObjects: "The
+    // Content-MD5 request header is required"; the SDKs' flexible checksums, x-amz-checksum-* as a
+    // header or trailer, stand in for it).
+    if (req.headers['content-md5'] === undefined && !payload.checksum)
+      throw invalidRequest('Missing required header for this request: Content-MD5.');
+    const doc = parseXml(payload.data, 'Delete');
     const quiet = childText(doc, 'Quiet')?.trim() === 'true';
     const objects = children(doc, 'Object').map((o) => {
       const key = childText(o, 'Key');
@@ -625,13 +675,24 @@ export class S3Service implements LocalService, ObjectStore {
     };
     const storageClass = req.headers['x-amz-storage-class'] ? requested.storageClass : source.v.storageClass;
     if (storageClass) attributes.storageClass = storageClass;
-    const data = await this.store.read(source.v);
     const algorithm =
       parseChecksumAlgorithm(req.headers['x-amz-checksum-algorithm']) ?? source.v.checksum?.algorithm;
-    const options: WriteOptions = {};
-    if (sse) options.sse = sse;
-    if (algorithm) options.checksum = { algorithm, value: checksumOf(algorithm, data), type: 'FULL_OBJECT' };
-    const v = await this.store.write(target, key, data, attributes, options);
+    // The copy streams from the source's decrypted bytes into the target, its checksum on the way.
+    const checksummer = algorithm ? new Checksummer(algorithm) : undefined;
+    const from = await this.store.body(source.v);
+    async function* copyBytes() {
+      for await (const chunk of from) {
+        checksummer?.update(chunk as Buffer);
+        yield chunk as Buffer;
+      }
+    }
+    const v = await this.store.writeFrom(target, key, copyBytes(), attributes, {
+      ...(sse ? { sse } : {}),
+      verify: () =>
+        algorithm && checksummer
+          ? { checksum: { algorithm, value: checksummer.digest().toString('base64'), type: 'FULL_OBJECT' } }
+          : {},
+    });
     this.publish(call, target, 'ObjectCreated:Copy', v);
     return xmlResponse(
       'CopyObjectResult',
@@ -710,19 +771,20 @@ export class S3Service implements LocalService, ObjectStore {
     }
     const upload = this.store.upload(b, req.query.get('uploadId'), key);
     if (req.headers['x-amz-copy-source'] === undefined) {
-      const payload = readPayload(req);
-      if (
-        payload.checksum &&
-        upload.checksumAlgorithm &&
-        payload.checksum.algorithm !== upload.checksumAlgorithm
-      ) {
-        throw invalidRequest(
-          `Checksum Type mismatch occurred, expected checksum Type: ${upload.checksumAlgorithm.toLowerCase()}, actual checksum Type: ${payload.checksum.algorithm.toLowerCase()}`,
-        );
-      }
-      const part = await this.store.putPart(upload, partNumber, payload.data, payload.checksum?.value);
+      const payload = new PayloadReader(req, { maxBytes: MAX_SINGLE_UPLOAD });
+      let sent: { algorithm: string; value: string } | undefined;
+      const part = await this.store.putPartFrom(upload, partNumber, payload.stream(), () => {
+        const { checksum } = payload.finish();
+        if (checksum && upload.checksumAlgorithm && checksum.algorithm !== upload.checksumAlgorithm) {
+          throw invalidRequest(
+            `Checksum Type mismatch occurred, expected checksum Type: ${upload.checksumAlgorithm.toLowerCase()}, actual checksum Type: ${checksum.algorithm.toLowerCase()}`,
+          );
+        }
+        sent = checksum;
+        return checksum ? { checksum: checksum.value } : {};
+      });
       const headers: Record<string, string> = { etag: part.etag, ...sseResponseHeaders(upload.sse) };
-      if (payload.checksum) headers[checksumHeader(payload.checksum.algorithm)] = payload.checksum.value;
+      if (sent) headers[checksumHeader(sent.algorithm as ChecksumAlgorithm)] = sent.value;
       return emptyResponse(200, headers);
     }
     const source = this.copySource(req);

@@ -7,20 +7,14 @@
  * `events:putEvents`), and the execution history is built from the library's `eventLogs` plus the
  * task events this module records itself (the library has no notion of TaskScheduled & co.).
  */
+import * as sfnModel from '@aws-sdk/client-sfn';
 import { stepFunctionsAccess } from '../iam/json-access';
 import type { AccessRequest } from '../iam/types';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import type { ExecutionStatus, HistoryEvent, HistoryEventType } from '@aws-sdk/client-sfn';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import {
-  jsonResponse,
-  parseJsonBody,
-  AwsJsonService,
-  requireString,
-  optionalString,
-  paginate,
-} from '../core/json-protocol';
+import { jsonResponse, AwsJsonService, requireString, optionalString, paginate } from '../core/json-protocol';
 import {
   AwsError,
   type InvokeLambda,
@@ -179,7 +173,7 @@ export class StepFunctionsService extends AwsJsonService {
   accessRequests(req: LocalRequest): Promise<AccessRequest[]> {
     return stepFunctionsAccess(
       this.operationOf(req),
-      parseJsonBody<Record<string, unknown>>(req),
+      this.readInput<Record<string, unknown>>(req),
       this.where(),
     );
   }
@@ -191,12 +185,12 @@ export class StepFunctionsService extends AwsJsonService {
   private readonly tokenPlaceholder = `tunevault-task-token-${randomUUID()}`;
 
   constructor(private readonly options: StepFunctionsOptions) {
-    super(CONTENT_TYPE);
+    super(CONTENT_TYPE, sfnModel);
   }
 
   async handle(req: LocalRequest): Promise<LocalResponse> {
     const op = this.operationOf(req);
-    const body = parseJsonBody<Body>(req);
+    const body = this.readInput<Body>(req);
     const answer = await this.call(op, body);
     return jsonResponse(answer, CONTENT_TYPE);
   }

@@ -67,6 +67,18 @@ const UNSCOPABLE: Record<string, string> = {
   'logs:DescribeResourcePolicies': 'Step Functions log delivery: account-level list, no resource type',
   'logs:DescribeLogGroups':
     'Step Functions log delivery: lists the account\'s log groups (documented as "*")',
+  'bedrock:ListCustomModelDeployments':
+    'a list call: remediation finds the deployments of a model by model ARN',
+  'bedrock:ListProvisionedModelThroughputs':
+    'a list call: remediation and the expiry cleanup find Provisioned Throughput by model or tag',
+  'ec2:DescribeNetworkInterfaces':
+    'vpcConfig: Bedrock describes the network (the CDK Bedrock task grants it on "*")',
+  'ec2:DescribeVpcs': 'vpcConfig: Bedrock describes the network (the CDK Bedrock task grants it on "*")',
+  'ec2:DescribeDhcpOptions':
+    'vpcConfig: Bedrock describes the network (the CDK Bedrock task grants it on "*")',
+  'ec2:DescribeSubnets': 'vpcConfig: Bedrock describes the network (the CDK Bedrock task grants it on "*")',
+  'ec2:DescribeSecurityGroups':
+    'vpcConfig: Bedrock describes the network (the CDK Bedrock task grants it on "*")',
 };
 
 /** The values CloudWatch Logs accepts for RetentionInDays (absent means never expire). */
@@ -141,7 +153,7 @@ function policies(): Policy[] {
     const p = props(r);
     if (r.Type === 'AWS::IAM::Role') {
       add(`${id} trust`, 'trust', p.AssumeRolePolicyDocument);
-      for (const inline of list(p.Policies as { PolicyName: unknown; PolicyDocument: unknown }[]))
+      for (const inline of inlinePolicies(r))
         add(`${id} inline ${JSON.stringify(inline.PolicyName)}`, 'identity', inline.PolicyDocument);
     }
     if (r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy')
@@ -150,6 +162,21 @@ function policies(): Policy[] {
     if (r.Type === 'AWS::S3::BucketPolicy') add(id, 'bucket', p.PolicyDocument);
   }
   return found;
+}
+
+/**
+ * A role's inline policies, both branches of a conditional one (`Fn::If` with `AWS::NoValue`):
+ * the rules hold whichever way the stage parameters go.
+ */
+function inlinePolicies(
+  r: Resource | undefined,
+): { PolicyName: unknown; PolicyDocument: { Statement: Statement[] } }[] {
+  type Inline = { PolicyName: unknown; PolicyDocument: { Statement: Statement[] } };
+  return list(props(r).Policies as unknown[]).flatMap((item) => {
+    const branches = (item as { 'Fn::If'?: [string, unknown, unknown] })['Fn::If'];
+    const options = branches ? [branches[1], branches[2]] : [item];
+    return options.filter((o) => (o as { Ref?: string }).Ref !== 'AWS::NoValue') as Inline[];
+  });
 }
 
 const isEveryone = (principal: unknown) =>
@@ -196,7 +223,8 @@ describe('packaged CloudFormation: IAM', () => {
         wildcardOnly: true,
       });
     }
-    // What the workflow's functions themselves need unscoped, and where.
+    // What the workflow's functions themselves need unscoped, and where (the list calls of
+    // remediation and the expiry cleanup have no resource type either).
     const ownFunctionStars = starred.filter(
       (x) => x.where.includes('IamRoleLambdaExecution') && !x.action.startsWith('xray:'),
     );
@@ -204,6 +232,8 @@ describe('packaged CloudFormation: IAM', () => {
     for (const x of ownFunctionStars)
       byAction.set(x.action, [...(byAction.get(x.action) ?? []), x.where.split('IamRole')[0] as string]);
     expect(Object.fromEntries(byAction)).toEqual({
+      'bedrock:ListCustomModelDeployments': ['Remediate'],
+      'bedrock:ListProvisionedModelThroughputs': expect.arrayContaining(['Remediate', 'ExpireDeployments']),
       'kms:CreateKey': ['EnsureCustomerManagedKey'],
       'kms:ListKeys': ['EnsureCustomerManagedKey'],
       'servicequotas:GetAWSDefaultServiceQuota': ['AdmitJob'],
@@ -246,17 +276,14 @@ describe('packaged CloudFormation: IAM', () => {
       const role = resources[roleOf(fn)];
       expect({ id, type: role?.Type }).toEqual({ id, type: 'AWS::IAM::Role' });
       if ((props(fn).TracingConfig as { Mode?: string } | undefined)?.Mode !== 'Active') continue;
-      const statements = list(
-        props(role).Policies as { PolicyDocument: { Statement: Statement[] } }[],
-      ).flatMap((p) => p.PolicyDocument.Statement);
+      const statements = inlinePolicies(role).flatMap((p) => p.PolicyDocument.Statement);
       const actions = statements.filter((s) => s.Effect === 'Allow').flatMap((s) => list(s.Action));
       expect({ id, traces: actions.includes('xray:PutTraceSegments') }).toEqual({ id, traces: true });
     }
   });
 
   it("lets Bedrock read only the data guard's copies under the output prefix, never the training bucket", () => {
-    const role = props(resources.BedrockCustomizationRole);
-    const statements = list(role.Policies as { PolicyDocument: { Statement: Statement[] } }[]).flatMap((p) =>
+    const statements = inlinePolicies(resources.BedrockCustomizationRole).flatMap((p) =>
       list(p.PolicyDocument.Statement),
     );
     const reads = statements.filter((s) => list(s.Action).some((a) => a.startsWith('s3:Get')));
@@ -265,6 +292,56 @@ describe('packaged CloudFormation: IAM', () => {
       expect(JSON.stringify(s.Resource)).toContain(`:s3:::tunevault-${STAGE}-output/output/*`);
       expect(JSON.stringify(s.Resource)).not.toContain('training-data');
     }
+  });
+
+  it('lets the Bedrock role invoke only the graders of rftGraderLambdaArns, and only when there are some', () => {
+    const conditional = list(props(resources.BedrockCustomizationRole).Policies as unknown[])
+      .map(
+        (item) =>
+          (item as { 'Fn::If'?: [string, { PolicyName?: string; PolicyDocument?: unknown }, unknown] })[
+            'Fn::If'
+          ],
+      )
+      .filter((b) => b !== undefined);
+    const rft = conditional.find((b) => b?.[1].PolicyName === 'customization-rft-grader');
+    expect(rft?.[0]).toBe('HasRftGraders');
+    expect(rft?.[2]).toEqual({ Ref: 'AWS::NoValue' });
+    expect((rft?.[1].PolicyDocument as { Statement: Statement[] } | undefined)?.Statement).toEqual([
+      {
+        Sid: 'InvokeRftGrader',
+        Effect: 'Allow',
+        Action: 'lambda:InvokeFunction',
+        Resource: { 'Fn::Split': [',', ''] },
+      },
+    ]);
+    // Besides the state machine (which invokes the workflow's own functions), only the Bedrock
+    // role may invoke a Lambda function, and only through this statement.
+    const invokers = policies().filter(
+      (p) =>
+        !p.where.startsWith('CustomizationStateMachineRole') &&
+        p.statements.some((s) => list(s.Action).some((a) => a.startsWith('lambda:Invoke'))),
+    );
+    expect(invokers.map((p) => p.where)).toEqual([
+      'BedrockCustomizationRole inline "customization-rft-grader"',
+    ]);
+    const vpc = conditional.find((b) => b?.[1].PolicyName === 'customization-vpc');
+    expect(vpc?.[0]).toBe('HasVpcConfig');
+    expect(vpc?.[2]).toEqual({ Ref: 'AWS::NoValue' });
+  });
+
+  it('creates a model-user role that may only invoke custom models, and puts it in the key users by default', () => {
+    const statements = inlinePolicies(resources.ModelUserRole).flatMap((p) =>
+      list(p.PolicyDocument.Statement),
+    );
+    expect(statements.flatMap((s) => list(s.Action)).sort()).toEqual([
+      'bedrock:InvokeModel',
+      'bedrock:InvokeModelWithResponseStream',
+    ]);
+    expect(JSON.stringify(statements.flatMap((s) => list(s.Resource)))).not.toContain('foundation-model');
+    const env = props(resources.EnsureCustomerManagedKeyLambdaFunction).Environment as {
+      Variables: Record<string, unknown>;
+    };
+    expect(JSON.stringify(env.Variables.KEY_USER_ROLE_ARNS)).toContain('"ModelUserRole","Arn"');
   });
 
   it("guards the Bedrock role's trust against the confused deputy", () => {

@@ -69,7 +69,9 @@ let dynamo: DynamoDBClient;
 
 beforeAll(async () => {
   aws = new EmbeddedAws({ port: 0, jobDurationMs: 150, logLevel: 'SILENT' });
+  // The services alone, no stack: serve at once instead of holding requests until a deployment.
   await aws.endpoint.listen();
+  aws.endpoint.open();
   // No retries: a retried ThrottlingException would hide the first answer's status.
   const cc = { ...localClientConfig(aws.url), maxAttempts: 1 };
   s3 = new S3Client(cc);
@@ -397,10 +399,10 @@ describe('Bedrock', () => {
       jobName: `fidelity-job-${seq}`,
       customModelName: `fidelity-model-${seq}`,
       roleArn: bedrockRole,
-      baseModelIdentifier: 'amazon.titan-text-express-v1',
+      baseModelIdentifier: 'amazon.nova-micro-v1:0:128k',
       trainingDataConfig: { s3Uri: `s3://${training}/data.jsonl` },
       outputDataConfig: { s3Uri: `s3://${output}/runs/` },
-      hyperParameters: { epochCount: '1', batchSize: '1', learningRate: '0.00001' },
+      hyperParameters: { epochCount: '1', learningRate: '0.00001' },
       customModelKmsKeyId: keyArn,
       ...overrides,
     };
@@ -494,6 +496,7 @@ describe('faults from the control API take the status of the service they hit', 
     ] as const) {
       await fetch(`${aws.url}/_tunevault/faults`, {
         method: 'POST',
+        headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ service: 'states', operation: 'ListStateMachines', count: 1, error }),
       });
       expect(await failure(sfn.send(new ListStateMachinesCommand({})))).toMatchObject({

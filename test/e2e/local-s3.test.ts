@@ -1,8 +1,8 @@
 /** The embedded S3 through the real SDK v3 client: wire format, errors, SSE, multipart, notifications. */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import path, { join } from 'node:path';
 import { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
@@ -151,6 +151,7 @@ beforeEach(() => {
 afterAll(async () => {
   client.destroy();
   await endpoint.close();
+  await s3.close();
 });
 
 let bucketCount = 0;
@@ -1229,16 +1230,21 @@ describe('persistence', () => {
     }
   });
 
-  it('keeps bodies in the snapshot without a dataDir', async () => {
-    const first = new S3Service({ accountId: LOCAL_ACCOUNT_ID, region: LOCAL_REGION });
-    const local = await startTestEndpoint([first]);
+  it('without a dataDir, bodies are files in a temporary directory that close() removes', async () => {
+    const s3 = new S3Service({ accountId: LOCAL_ACCOUNT_ID, region: LOCAL_REGION });
+    const local = await startTestEndpoint([s3]);
     const c = new S3Client(localClientConfig(local.url));
     await c.send(new CreateBucketCommand({ Bucket: 'mem' }));
-    await c.send(new PutObjectCommand({ Bucket: 'mem', Key: 'k', Body: 'in memory' }));
+    await c.send(new PutObjectCommand({ Bucket: 'mem', Key: 'k', Body: 'on disk, not in memory' }));
     c.destroy();
     await local.close();
-    const second = new S3Service({ accountId: LOCAL_ACCOUNT_ID, region: LOCAL_REGION });
-    second.restore(JSON.parse(JSON.stringify(first.snapshot())));
-    expect((await second.getObject('mem', 'k')).toString()).toBe('in memory');
+    const dir = (s3 as unknown as { store: { blobs: { dir: string } } }).store.blobs.dir;
+    expect(path.basename(dir)).toMatch(/^tunevault-s3-/);
+    const files = await readdir(dir);
+    expect(files).toHaveLength(1);
+    expect((await readFile(path.join(dir, files[0] as string))).toString()).toBe('on disk, not in memory');
+    expect((await s3.getObject('mem', 'k')).toString()).toBe('on disk, not in memory');
+    await s3.close();
+    await expect(readdir(dir)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });
