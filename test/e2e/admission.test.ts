@@ -14,6 +14,7 @@ import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { formatRuns, listRuns } from '../../cli/commands/runs';
 import { field, type RunView } from '../../cli/lib/run-view';
 import { LEASE_TAG } from '../../functions/ensure-customer-managed-key/core';
+import { AdmissionTable } from '../../functions/shared/aws/admission';
 import { jobSpans, maxRunningAtOnce, runKeys } from './support/admission';
 import { DATA, type Harness, startHarness, startWarmHarness, TEST_PARAMS } from './support/embedded';
 
@@ -116,11 +117,24 @@ describe('admission under a concurrent-job quota of 3, read from Service Quotas 
   });
 
   it('20 datasets at once: never more than 3 jobs at once, 20 models, no run failed, ≤ 12 + 3 per poll transitions', async () => {
-    h.aws.bedrock.setJobDuration(1_500);
+    const table = new AdmissionTable(h.stack.admissionTable, h.c.dynamo);
     const before = new Set((await jobSpans(h)).map((j) => j.jobName));
+    const running = async () =>
+      (await jobSpans(h)).filter((j) => !before.has(j.jobName) && j.status === 'InProgress');
+    // The first jobs run until every run holds a slot or waits in the list: however slowly a loaded
+    // machine brings the 20 runs to admission, 3 take the slots and 17 wait.
+    h.aws.bedrock.setJobDuration(600_000);
     const drops = await Promise.all(
       Array.from({ length: 20 }, (_, i) => dropOnly(h, `quota-${String(i).padStart(2, '0')}`)),
     );
+    await until(
+      '3 jobs running and 17 runs waiting',
+      async () => (await running()).length === 3 && (await table.queue()).length === 17,
+      90_000,
+    );
+    expect((await running()).length).toBe(3);
+    h.aws.bedrock.setJobDuration(1_500);
+    for (const j of await running()) await h.aws.bedrock.completeNow(j.jobName);
     const runs = await Promise.all(drops.map((d) => h.finished(d.executionArn, 120_000)));
 
     expect(runs.map((r) => r.status)).toEqual(Array(20).fill('SUCCEEDED'));
@@ -134,11 +148,9 @@ describe('admission under a concurrent-job quota of 3, read from Service Quotas 
     // The slots matched the quota: Bedrock refused nothing, nobody was put back.
     expect(runs.filter((r) => h.statesEntered(r).includes('RequeueJob'))).toEqual([]);
     expect(runs.every((r) => field<number>(r.state, 'admission', 'capacity') === 3)).toBe(true);
-    expect(runs.filter((r) => field(r.state, 'admission', 'by') === 'queue').length).toBeGreaterThanOrEqual(
-      17,
-    );
+    expect(runs.filter((r) => field(r.state, 'admission', 'by') === 'queue')).toHaveLength(17);
     for (const r of runs) expect(r.transitions).toBeLessThanOrEqual(12 + 3 * polls(r));
-  });
+  }, 240_000);
 
   it('tunevault runs shows the queued runs and their places in the list', async () => {
     // Jobs long enough that the listing (a history read per run) sees the waiting runs.
@@ -271,7 +283,9 @@ describe('job-slot holders that die (quota 1, slot lease 2 s)', () => {
         // The stack's Bedrock service role: the embedded Bedrock checks PassRole and its trust.
         roleArn: h.stack.functions.find((f) => f.key === 'submitCustomizationJob')?.environment
           .BEDROCK_ROLE_ARN,
-        baseModelIdentifier: 'amazon.titan-text-express-v1',
+        // The stage's base model (a catalog model Bedrock customizes in us-east-1).
+        baseModelIdentifier: h.stack.functions.find((f) => f.key === 'submitCustomizationJob')?.environment
+          .BASE_MODEL_ID,
         trainingDataConfig: { s3Uri: `s3://${h.stack.outputBucket}/probe.jsonl` },
         outputDataConfig: { s3Uri: `s3://${h.stack.outputBucket}/probe/` },
         hyperParameters: { epochCount: '1' },
@@ -287,6 +301,7 @@ describe('job-slot holders that die (quota 1, slot lease 2 s)', () => {
       // Raised through the control API, as a quota increase would: Service Quotas follows.
       const res = await fetch(`${h.aws.url}/_tunevault/bedrock`, {
         method: 'POST',
+        headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ concurrentJobsQuota: 2 }),
       });
       expect(await res.json()).toMatchObject({ concurrentJobsQuota: 2 });
