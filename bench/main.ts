@@ -53,8 +53,9 @@ export async function main(argv: string[]): Promise<number> {
   const embedded = (work: () => Promise<void>) => capturingOutput(log, work);
   if (only.includes('transitions')) await embedded(() => transitions(report));
   if (only.includes('bundles')) await embedded(() => bundles(report, env));
-  if (only.includes('throughput')) await embedded(() => throughput(report, files));
-  if (only.includes('admission')) await embedded(() => admission(report));
+  // Each burst runs in a fresh process, its handlers logging to the same file.
+  if (only.includes('throughput')) await throughput(report, files, { env, log });
+  if (only.includes('admission')) await admission(report, { env, log });
   if (only.includes('iam')) await embedded(() => iam(report, env, files));
   if (only.includes('scan')) await dataGuard(report, env, values['scan-args'].split(' ').filter(Boolean));
   if (only.includes('memory')) await memory(report, env);

@@ -1,11 +1,16 @@
 /**
  * Throughput and admission on the embedded AWS: N datasets dropped at once into a fresh stack
  * (no key yet, so every run needs the customer managed key at once) with jobs that end at once,
- * under Bedrock's concurrent-job quota. The same burst runs twice in this process — with the
- * key bootstrap under its lease (the default) and with the earlier alias race — so the ratio
- * compares like with like on a machine whose load varies. Counts (N runs succeeded, one
- * CreateKey, no orphan, never more jobs than the quota) fail the benchmark when wrong.
+ * under Bedrock's concurrent-job quota. The same burst runs with the key bootstrap under its
+ * lease (the default) and with the earlier alias race, each burst in a fresh process, in ABBA
+ * order, so the ratio compares like with like on a machine whose load varies. Counts (N runs
+ * succeeded, one CreateKey, no orphan, never more jobs than the quota) fail the benchmark when
+ * wrong.
  */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import nodePath from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadRun, type RunView } from '../cli/lib/run-view';
 import type { InvocationRecord } from '../local/lambda';
@@ -16,7 +21,7 @@ import { median, type Report, secs } from './lib/report';
 
 const SECTION = 'Throughput and admission';
 
-type Path = 'lease' | 'alias-race';
+export type Path = 'lease' | 'alias-race';
 
 export interface Burst {
   path: Path;
@@ -121,6 +126,46 @@ export async function burst(
   }
 }
 
+/** `burst` in a fresh process (bench/burst-child.ts); its handlers log to `log`. */
+export async function burstInChild(
+  path: Path,
+  files: number,
+  options: { quota?: number; jobMs?: number; env: NodeJS.ProcessEnv; log: string },
+): Promise<Burst> {
+  const dir = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'tunevault-burst-'));
+  const out = nodePath.join(dir, 'burst.json');
+  try {
+    const stderr: string[] = [];
+    const code = await new Promise<number>((resolve) => {
+      const child = spawn(
+        process.execPath,
+        [
+          '--require',
+          'tsx/cjs',
+          nodePath.join(__dirname, 'burst-child.ts'),
+          path,
+          String(files),
+          String(options.quota ?? 0),
+          String(options.jobMs ?? 0),
+          out,
+          options.log,
+        ],
+        { cwd: nodePath.join(__dirname, '..'), env: options.env, stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+      child.stderr.on('data', (d: Buffer) => stderr.push(d.toString()));
+      child.on('close', (c) => resolve(c ?? 1));
+    });
+    if (code !== 0)
+      throw new Error(`burst ${path} × ${files} exited ${code}: ${stderr.join('').slice(-2000)}`);
+    const b = JSON.parse(fs.readFileSync(out, 'utf8')) as Omit<Burst, 'requests'> & {
+      requests: [string, number][];
+    };
+    return { ...b, requests: new Map(b.requests) };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function describe(report: Report, b: Burst): void {
   const ok = b.runs.filter((r) => r.status === 'SUCCEEDED').length;
   const orphans = b.keys.filter((k) => k.tags['tunevault:orphan'] === 'true').length;
@@ -186,15 +231,19 @@ export function costLine(report: Report, section: string, b: Burst, label: strin
   );
 }
 
-export async function throughput(report: Report, files = 100): Promise<void> {
+export async function throughput(
+  report: Report,
+  files: number,
+  child: { env: NodeJS.ProcessEnv; log: string },
+): Promise<void> {
   report.heading(
     `3. Throughput and admission: ${files} datasets at once into a fresh stack, jobs of 0 ms (embedded AWS)`,
   );
   // ABBA order (lease, alias race, alias race, lease): a machine that gets busier or quieter
-  // during the run shifts both paths alike. Every round is a fresh stack.
+  // during the run shifts both paths alike. Every round is a fresh stack in a fresh process.
   const rounds: Record<Path, Burst[]> = { lease: [], 'alias-race': [] };
   for (const path of ['lease', 'alias-race', 'alias-race', 'lease'] as const) {
-    const b = await burst(path, files);
+    const b = await burstInChild(path, files, child);
     rounds[path].push(b);
     describe(report, b);
   }
@@ -262,12 +311,17 @@ export async function throughput(report: Report, files = 100): Promise<void> {
 }
 
 /** 20 datasets at once under a quota of 3, on a stack whose key exists: the steady state. */
-export async function admission(report: Report, files = 20, quota = 3): Promise<void> {
+export async function admission(
+  report: Report,
+  child: { env: NodeJS.ProcessEnv; log: string },
+  files = 20,
+  quota = 3,
+): Promise<void> {
   const S = 'Admission under a quota';
   report.heading(
     `4. Admission: ${files} datasets at once, Bedrock quota ${quota} (maxConcurrentJobs=auto), jobs of 1.5 s`,
   );
-  const b = await burst('lease', files, { quota, jobMs: 1_500 });
+  const b = await burstInChild('lease', files, { quota, jobMs: 1_500, ...child });
   describe(report, b);
   const polls = (r: RunView) => r.timeline.filter((s) => s.name === 'CheckCustomizationJob').length;
   const over = b.runs.filter((r) => r.transitions > 12 + 3 * polls(r));
