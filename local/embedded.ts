@@ -108,6 +108,8 @@ export class EmbeddedAws {
   private deployed: DeployedStack | undefined;
   private readonly historyListeners = new Set<(executionArn: string, event: HistoryEvent) => void>();
   private readonly lambdaFailures: { functionArn: string; error: string }[] = [];
+  /** Asynchronous invocations (S3, EventBridge) still being authorized. */
+  private readonly accepting = new Set<Promise<unknown>>();
   private saveTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: EmbeddedAwsOptions = {}) {
@@ -125,10 +127,13 @@ export class EmbeddedAws {
     const invokeAsyncAs = (service: string) => (functionArn: string, event: unknown, sourceArn?: string) =>
       new Promise<unknown>((resolve) => {
         const invoker: Invoker = { service, sourceArn: sourceArn ?? '', sourceAccount: accountId };
-        this.authorizeInvoke(functionArn, invoker).then(
+        const accepted = this.authorizeInvoke(functionArn, invoker).then(
           () => this.lambda.invokeAsync(functionArn, event, (err) => asyncFailure(functionArn, err)),
           (err: unknown) => asyncFailure(functionArn, err),
         );
+        // stop() waits for these: an invocation still being authorized is not in lambda.idle() yet.
+        this.accepting.add(accepted);
+        void accepted.finally(() => this.accepting.delete(accepted));
         resolve(undefined);
       });
     this.kms = new KmsService({ accountId, region, authorizer: this.authorizer });
@@ -425,6 +430,9 @@ export class EmbeddedAws {
   /** Writes the state (with --state-dir) and stops everything. */
   async stop(): Promise<void> {
     this.events.close();
+    // A schedule's last tick may still be on its way to its function: let it arrive and finish.
+    await this.events.idle();
+    while (this.accepting.size > 0) await Promise.allSettled([...this.accepting]);
     await this.lambda.idle();
     clearInterval(this.saveTimer);
     this.saveState();
