@@ -429,20 +429,34 @@ export class EmbeddedAws {
 
   /** Writes the state (with --state-dir) and stops everything. */
   async stop(): Promise<void> {
+    // Every part is stopped even when one fails: a server, timer or sweep left running would
+    // outlive its embedded AWS (and, in the tests, fire inside a later test file).
+    const failures: unknown[] = [];
+    const attempt = async (part: () => unknown) => {
+      try {
+        await part();
+      } catch (err) {
+        failures.push(err);
+      }
+    };
     this.events.close();
     // A schedule's last tick may still be on its way to its function: let it arrive and finish.
-    await this.events.idle();
-    while (this.accepting.size > 0) await Promise.allSettled([...this.accepting]);
-    await this.lambda.idle();
+    await attempt(() => this.events.idle());
+    await attempt(async () => {
+      while (this.accepting.size > 0) await Promise.allSettled([...this.accepting]);
+    });
+    await attempt(() => this.lambda.idle());
     clearInterval(this.saveTimer);
-    this.saveState();
-    this.bedrock.close();
-    this.sfn.close();
-    await this.endpoint.close();
-    await this.dynamodb.close();
+    await attempt(() => this.saveState());
+    await attempt(() => this.bedrock.close());
+    await attempt(() => this.sfn.close());
+    await attempt(() => this.endpoint.close());
+    await attempt(() => this.dynamodb.close());
     // Without --state-dir, object bodies were in a temporary directory: it goes now.
-    await this.s3.close();
-    this.lambda.dispose();
+    await attempt(() => this.s3.close());
+    await attempt(() => this.lambda.dispose());
+    if (failures.length === 1) throw failures[0];
+    if (failures.length > 1) throw new AggregateError(failures, 'stopping the embedded AWS failed');
   }
 }
 

@@ -76,6 +76,8 @@ const KEEP_FOR: Record<string, string> = {
   'finalizeCustomModel kms:Decrypt': FINALIZE_KEY,
   'finalizeCustomModel kms:DescribeKey': FINALIZE_KEY,
   'finalizeCustomModel kms:CreateGrant': FINALIZE_KEY,
+  'remediate s3:ListBucket':
+    'tagging an object deleted before the run read it: with it S3 can answer 404 (nothing to tag), without it AWS may answer 403, which fails the remediation; the embedded S3 answers tagging a missing object with 404 either way, so no path here is refused without it',
   'scanTrainingData s3:AbortMultipartUpload':
     'a sanitized copy above the multipart threshold (lib-storage Upload) is aborted on failure; the paths here write small copies',
 };
@@ -316,14 +318,14 @@ const PATHS: PathDef[] = [
       h.aws.bedrock.setJobDuration(0);
       // The job's events are lost: only WaitForJob itself, at registration, can answer the task.
       h.aws.events.dropNext(3, { source: 'aws.bedrock', detailType: 'Model Customization Job State Change' });
-      // A job of duration 0 still reads its data and writes its output (real work, on disk since the
-      // bodies stream): WaitForJob's look at the job waits until that is surely done, so the path
-      // proves the answer at registration instead of racing the simulation.
+      // A job of duration 0 still reads its data and writes its output (~0.2 s of real work, on disk
+      // since the bodies stream): WaitForJob's look at the job waits 1 s so that it is surely done —
+      // well inside the poll interval, whose timeout would otherwise answer first.
       h.aws.faults.add({
         service: 'bedrock',
         operation: 'GetModelCustomizationJob',
         count: 1,
-        delayMs: 2000,
+        delayMs: 1000,
       });
       try {
         const { run } = await h.drop(`prove-fast-${n}`);
@@ -345,7 +347,7 @@ const PATHS: PathDef[] = [
         service: 'bedrock',
         operation: 'GetModelCustomizationJob',
         count: 1,
-        delayMs: 2000,
+        delayMs: 1000,
       });
       try {
         const { run } = await h.drop(`prove-fast-fail-${n}`);
@@ -633,8 +635,8 @@ export async function main(): Promise<number> {
   const started = Date.now();
   // One Bedrock job at a time (read from Service Quotas), so two runs at once make one wait; a short
   // key lease and quota cap so the dead-holder and quota-refusal paths end quickly. The poll (4 s)
-  // is longer than the answered-at-once paths' 2 s hold on WaitForJob's look at the job: WaitForJob's
-  // timeout counts from the state's start, so an equal one would race the answer at registration.
+  // leaves the answered-at-once paths' 1 s hold on WaitForJob's look at the job a wide margin on a
+  // loaded machine: WaitForJob's timeout counts from the state's start, and would answer first.
   const h = await startHarness({
     jobDurationMs: JOB_MS,
     concurrentJobsQuota: 1,

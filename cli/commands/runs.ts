@@ -1,5 +1,4 @@
 /** `tunevault runs`: the runs of the state machine, newest first. */
-import { type ExecutionListItem, ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { queuePositions } from '../../functions/shared/admission';
 import { AdmissionTable } from '../../functions/shared/aws/admission';
 import { jobNameFor } from '../../functions/shared/naming';
@@ -7,7 +6,15 @@ import { requireArn } from '../lib/arns';
 import { type CliClients, cliClients, embeddedStack, endpointOption } from '../lib/clients';
 import { formatMs } from '../lib/progress';
 import { describeJob } from '../lib/report';
-import { currentState, field, guardFindingsOf, guardVerdictOf, jobWaitMs, loadRun } from '../lib/run-view';
+import {
+  currentState,
+  field,
+  guardFindingsOf,
+  guardVerdictOf,
+  jobWaitMs,
+  listExecutions,
+  loadRun,
+} from '../lib/run-view';
 import { printable as p } from '../lib/text';
 import { integerOption, parseCommandArgs, UsageError } from '../lib/usage';
 
@@ -49,30 +56,13 @@ export function admissionTableFor(stateMachineArn: string): string {
 
 const WAITING_STATES = new Set(['AdmitJob', 'RequeueJob']);
 
-async function listExecutions(c: CliClients, stateMachineArn: string, limit: number) {
-  const items: ExecutionListItem[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await c.sfn.send(
-      new ListExecutionsCommand({
-        stateMachineArn,
-        maxResults: Math.min(limit - items.length, 1000),
-        nextToken,
-      }),
-    );
-    items.push(...(page.executions ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken && items.length < limit);
-  return items;
-}
-
 export async function listRuns(
   c: CliClients,
   stateMachineArn: string,
   limit = 50,
   admissionTable = admissionTableFor(stateMachineArn),
 ): Promise<RunRow[]> {
-  const executions = await listExecutions(c, stateMachineArn, limit);
+  const executions = await listExecutions(c.sfn, stateMachineArn, limit);
   const jobNames = new Map<string, string>();
   const rows = await Promise.all(
     executions.map(async (e): Promise<RunRow> => {

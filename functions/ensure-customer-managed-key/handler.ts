@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parse as parseArn } from '@aws-sdk/util-arn-parser';
 import * as z from 'zod';
 import { AdmissionTable } from '../shared/aws/admission';
+import { parseArn } from '../shared/aws/arns';
 import { KmsGateway } from '../shared/aws/kms';
 import { loadConfig } from '../shared/config';
 import { makeHandler } from '../shared/handler';

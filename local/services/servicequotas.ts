@@ -4,8 +4,11 @@
  * concurrent customization jobs, whose value is the embedded Bedrock's own. Any other quota is
  * NoSuchResourceException, as AWS answers a quota code it does not know.
  */
-import { AwsJsonService, jsonResponse, parseJsonBody, requireString } from '../core/json-protocol';
-import { AwsError, type LocalRequest, type LocalResponse } from '../core/types';
+import * as serviceQuotasModel from '@aws-sdk/client-service-quotas';
+import { type Body, requireString } from '../core/input';
+import { AwsJsonService } from '../core/json-protocol';
+import type { OperationTable } from '../core/operations';
+import { AwsError } from '../core/types';
 import type { AccessRequest } from '../iam/types';
 
 export interface LocalQuota {
@@ -24,23 +27,26 @@ export interface ServiceQuotasOptions {
   quotas: LocalQuota[];
 }
 
-type Body = Record<string, unknown>;
-
 export class ServiceQuotasService extends AwsJsonService {
   override readonly signingName = 'servicequotas';
 
   constructor(private readonly options: ServiceQuotasOptions) {
-    super('application/x-amz-json-1.1');
+    super({ name: 'Service Quotas', contentType: 'application/x-amz-json-1.1', model: serviceQuotasModel });
   }
+
+  // Without an applied (changed) value AWS answers GetServiceQuota with the default anyway for
+  // most quotas; the embedded account has no history of increases, so both agree.
+  protected readonly operations: OperationTable<Body> = {
+    GetServiceQuota: (b) => ({ Quota: this.view(this.find(b)) }),
+    GetAWSDefaultServiceQuota: (b) => ({ Quota: this.view(this.find(b)) }),
+  };
 
   /**
    * Service Authorization Reference (Service Quotas): GetServiceQuota on the `quota` resource
    * (`arn:${Partition}:servicequotas:${Region}:${Account}:${ServiceCode}/${QuotaCode}`, condition
    * key servicequotas:service); GetAWSDefaultServiceQuota has no resource type.
    */
-  accessRequests(req: LocalRequest): AccessRequest[] {
-    const op = this.operationOf(req);
-    const body = parseJsonBody<Body>(req);
+  protected access(op: string, body: Body): AccessRequest[] {
     const serviceCode = typeof body.ServiceCode === 'string' ? body.ServiceCode : '';
     const quotaCode = typeof body.QuotaCode === 'string' ? body.QuotaCode : '';
     const { region, accountId } = this.options;
@@ -53,20 +59,6 @@ export class ServiceQuotasService extends AwsJsonService {
         },
       ];
     return [{ action: `servicequotas:${op}`, resource: '*' }];
-  }
-
-  async handle(req: LocalRequest): Promise<LocalResponse> {
-    const op = this.operationOf(req);
-    const body = parseJsonBody<Body>(req);
-    switch (op) {
-      // Without an applied (changed) value AWS answers GetServiceQuota with the default anyway
-      // for most quotas; the embedded account has no history of increases, so both agree.
-      case 'GetServiceQuota':
-      case 'GetAWSDefaultServiceQuota':
-        return jsonResponse({ Quota: this.view(this.find(body)) });
-      default:
-        throw new AwsError('UnknownOperationException', `The embedded Service Quotas does not support ${op}`);
-    }
   }
 
   private find(body: Body): LocalQuota {

@@ -35,9 +35,9 @@ describe('the customization workflow on the embedded AWS', () => {
   let policyAfterFirstRun: string | undefined;
 
   it('happy path: a CMK-encrypted, tagged model, metrics in the output bucket, a completion event', async () => {
-    // A job long enough to end after WaitForJob has registered its token on a loaded machine (a
-    // job that ends first is answered at registration instead), and well within the poll.
-    h.aws.bedrock.setJobDuration(2_000);
+    // A job long enough that the run surely parks before it ends (on a loaded machine the hop from
+    // SubmitCustomizationJob to WaitForJob can outlast the harness's 300 ms job): the event answers.
+    h.aws.bedrock.setJobDuration(2000);
     const { run, object } = await h.drop('happy path').finally(() => h.aws.bedrock.setJobDuration(300));
 
     expect(run.status).toBe('SUCCEEDED');

@@ -3,8 +3,8 @@
  * JSONL line (which detectors can match anywhere in it), `detectAll` per decoded string.
  *
  * Adding a detector is one entry in DETECTORS: its per-string gate and its line gate come from
- * its own declaration (detectors.ts defineDetector), so it cannot be left switched off, and a
- * test runs every entry through the whole scan path (test/unit/guard/registry.test.ts).
+ * its own declaration (detectors/define.ts defineDetector), so it cannot be left switched off,
+ * and a test runs every entry through the whole scan path (test/unit/guard/registry.test.ts).
  */
 import {
   type AnchoredLiterals,

@@ -71,6 +71,23 @@ export function harnessParams(params: Record<string, string> = {}): Record<strin
   return { pollIntervalSeconds: '2', ...params };
 }
 
+/**
+ * Every embedded AWS this test file started and has not stopped, with its start (which may still
+ * be running when a hook timed out). test/e2e/support/after-each-file.ts stops the leftovers, so
+ * that no server, timer or DynamoDB sweep outlives its test file and fails a later one.
+ */
+const live = new Map<EmbeddedAws, Promise<unknown>>();
+
+export async function stopLeftoverHarnesses(): Promise<number> {
+  const leftovers = [...live.entries()];
+  live.clear();
+  for (const [aws, started] of leftovers) {
+    await started.catch(() => undefined);
+    await aws.stop();
+  }
+  return leftovers.length;
+}
+
 export async function startHarness(options: EmbeddedAwsOptions = {}) {
   const aws = new EmbeddedAws({
     port: 0,
@@ -80,7 +97,9 @@ export async function startHarness(options: EmbeddedAwsOptions = {}) {
     ...options,
     params: harnessParams(options.params),
   });
-  const stack = await aws.start();
+  const starting = aws.start();
+  live.set(aws, starting);
+  const stack = await starting;
   const c = cliClients(aws.url);
 
   async function put(key: string, body: string | Buffer, bucket = stack.trainingBucket) {
@@ -143,7 +162,10 @@ export async function startHarness(options: EmbeddedAwsOptions = {}) {
     notifications: (detailType?: string) =>
       aws.events.events({ source: 'tunevault', ...(detailType ? { detailType } : {}) }),
     statesEntered: (run: { timeline: { name: string }[] }) => run.timeline.map((s) => s.name),
-    stop: () => aws.stop(),
+    stop: async () => {
+      if (!live.delete(aws)) return;
+      await aws.stop();
+    },
   };
 }
 

@@ -4,7 +4,12 @@ import {
   GetModelCustomizationJobCommand,
 } from '@aws-sdk/client-bedrock';
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { GetBucketEncryptionCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  GetBucketEncryptionCommand,
+  GetObjectTaggingCommand,
+  PutObjectTaggingCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { SendTaskSuccessCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
@@ -81,6 +86,32 @@ describe('S3Gateway', () => {
   it('reads "no default encryption" as undefined', async () => {
     s3Mock.on(GetBucketEncryptionCommand).rejects(awsError('ServerSideEncryptionConfigurationNotFoundError'));
     await expect(new S3Gateway(new S3Client({})).getDefaultEncryption('b')).resolves.toBeUndefined();
+  });
+
+  it('tags an object that may be gone: false only when S3 says it does not exist', async () => {
+    const gw = new S3Gateway(new S3Client({}));
+    s3Mock.on(GetObjectTaggingCommand).resolves({ TagSet: [{ Key: 'owner', Value: 'ml' }] });
+    s3Mock.on(PutObjectTaggingCommand).resolves({});
+    await expect(gw.mergeObjectTagsIfPresent('b', 'k', { 'tunevault:status': 'failed' }, 'v1')).resolves.toBe(
+      true,
+    );
+    expect(s3Mock).toHaveReceivedCommandWith(PutObjectTaggingCommand, {
+      VersionId: 'v1',
+      Tagging: {
+        TagSet: [
+          { Key: 'tunevault:status', Value: 'failed' },
+          { Key: 'owner', Value: 'ml' },
+        ],
+      },
+    });
+
+    for (const gone of ['NoSuchKey', 'NoSuchVersion']) {
+      s3Mock.on(GetObjectTaggingCommand).rejects(awsError(gone));
+      await expect(gw.mergeObjectTagsIfPresent('b', 'k', {})).resolves.toBe(false);
+    }
+    // Without s3:ListBucket S3 answers a missing object with AccessDenied: that is not "gone".
+    s3Mock.on(GetObjectTaggingCommand).rejects(awsError('AccessDenied'));
+    await expect(gw.mergeObjectTagsIfPresent('b', 'k', {})).rejects.toMatchObject({ name: 'AccessDenied' });
   });
 });
 
