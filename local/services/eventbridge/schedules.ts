@@ -15,7 +15,8 @@ export function ratePeriodMs(expression: string): number | undefined {
   if (!m) return undefined;
   const value = Number(m[1]);
   const unit = (m[2] as string).replace(/s$/, '');
-  // AWS: a value of 1 takes the singular unit, larger values the plural.
+  // "If the value is equal to 1, then the unit must be singular. If the value is greater than 1,
+  // the unit must be plural" (EventBridge user guide, Rate expressions reference).
   if (value < 1 || (value === 1) !== !(m[2] as string).endsWith('s')) return undefined;
   return value * (UNIT_MS[unit] as number);
 }
