@@ -60,7 +60,7 @@ async function dropMany(mode: IamMode, files: number) {
 }
 
 export async function iam(report: Report, env: NodeJS.ProcessEnv, files = 100): Promise<void> {
-  report.heading('IAM enforcement: what it costs (ratio to --iam off, same run)');
+  report.heading('5. IAM enforcement: what it costs (ratio to --iam off, same run)');
   const starts: Record<'off' | 'enforce', number[]> = { off: [], enforce: [] };
   for (let i = 0; i < 2; i++)
     for (const mode of ['off', 'enforce'] as const) starts[mode].push(demoOnce(mode, env));

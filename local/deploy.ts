@@ -58,6 +58,7 @@ export interface DeployedStack {
   outputBucket: string;
   outputPrefix: string;
   taskTokenTable: string;
+  admissionTable: string;
   /** What `serverless invoke local` needs for the values it cannot resolve offline. */
   invokeLocalEnv: Record<string, string>;
   ctx: IntrinsicContext;
@@ -523,6 +524,7 @@ export async function deployStack(o: DeployOptions): Promise<DeployedStack> {
     outputBucket: base.OUTPUT_BUCKET ?? '',
     outputPrefix: base.OUTPUT_PREFIX ?? '',
     taskTokenTable: env('waitForJob').TASK_TOKEN_TABLE ?? '',
+    admissionTable: env('admitJob').ADMISSION_TABLE ?? '',
     invokeLocalEnv,
     ctx,
     skipped,

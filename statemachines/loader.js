@@ -43,11 +43,25 @@ function placeholderNames(node, found = new Set()) {
  * the default). Step Functions has no substitution for numbers, so the loader sets it.
  */
 function withPollInterval(asl, seconds) {
-  if (!Number.isInteger(seconds) || seconds < 1) {
-    throw new Error(`pollIntervalSeconds must be a whole number of seconds ≥ 1, got '${seconds}'`);
+  return withTimeout(asl, ['WaitForJob'], 'pollIntervalSeconds', seconds);
+}
+
+/**
+ * A run waits for a job slot in AdmitJob (and RequeueJob) at most `maxQueueWaitSeconds`; then it
+ * fails with States.Timeout and is remediated. Waiting costs no state transitions, so the limit
+ * is about how stale a dataset may get, not cost.
+ */
+function withMaxQueueWait(asl, seconds) {
+  return withTimeout(asl, ['AdmitJob', 'RequeueJob'], 'maxQueueWaitSeconds', seconds);
+}
+
+function withTimeout(asl, states, param, seconds) {
+  // A Standard execution lives at most one year.
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 31_536_000) {
+    throw new Error(`${param} must be a whole number of seconds from 1 to 31536000, got '${seconds}'`);
   }
   const copy = structuredClone(asl);
-  copy.States.WaitForJob.TimeoutSeconds = seconds;
+  for (const name of states) copy.States[name].TimeoutSeconds = seconds;
   return copy;
 }
 
@@ -77,8 +91,10 @@ function inPartition(node, partition) {
 /** For serverless.yml: `definition: ${file(statemachines/loader.js):definition}`. */
 async function definition({ resolveVariable } = {}) {
   let asl = readAsl();
-  if (resolveVariable)
+  if (resolveVariable) {
     asl = withPollInterval(asl, Number(await resolveVariable('param:pollIntervalSeconds')));
+    asl = withMaxQueueWait(asl, Number(await resolveVariable('param:maxQueueWaitSeconds')));
+  }
   const region = resolveVariable ? String(await resolveVariable('self:provider.region')) : 'us-east-1';
   return bindPlaceholders(inPartition(asl, partitionOf(region)), (name) => ({
     'Fn::GetAtt': [`${name}LambdaFunction`, 'Arn'],
@@ -92,6 +108,7 @@ module.exports = {
   functionKeyOf,
   placeholderNames,
   withPollInterval,
+  withMaxQueueWait,
   partitionOf,
   inPartition,
   definition,

@@ -126,6 +126,8 @@ export const keyResultSchema = z.object({
   keyId: z.string(),
   alias: z.string().optional(),
   created: z.boolean(),
+  /** The key a bootstrap holder that died had created, taken over by this run. */
+  adopted: z.boolean().optional(),
   policyChanged: z.boolean(),
   statementsAdded: z.array(z.string()),
 });

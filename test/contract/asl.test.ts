@@ -66,8 +66,10 @@ describe('ASL ↔ code contract', () => {
         return v === 'self:provider.region' ? 'us-east-1' : '120';
       },
     });
-    expect(asked).toEqual(['param:pollIntervalSeconds', 'self:provider.region']);
+    expect(asked).toEqual(['param:pollIntervalSeconds', 'param:maxQueueWaitSeconds', 'self:provider.region']);
     expect(deployed.States.WaitForJob?.TimeoutSeconds).toBe(120);
+    expect(deployed.States.AdmitJob?.TimeoutSeconds).toBe(120);
+    expect(deployed.States.RequeueJob?.TimeoutSeconds).toBe(120);
     const text = JSON.stringify(deployed);
     expect(text).not.toMatch(/\$\{\w+Arn\}/);
     expect(text).toContain('{"Fn::GetAtt":["ValidateBucketEncryptionLambdaFunction","Arn"]}');
@@ -92,12 +94,39 @@ describe('ASL ↔ code contract', () => {
   it('retries throttling with capped, jittered backoff on every Lambda Task that calls AWS', () => {
     const submit = asl as { States: Record<string, { Retry?: Record<string, unknown>[] }> };
     const retry = submit.States.SubmitCustomizationJob?.Retry?.find((r) =>
-      (r.ErrorEquals as string[]).includes('ServiceQuotaExceededException'),
+      (r.ErrorEquals as string[]).includes('ThrottlingException'),
     );
     expect(retry).toMatchObject({
       JitterStrategy: 'FULL',
       MaxDelaySeconds: expect.any(Number),
       BackoffRate: 2,
     });
+  });
+
+  it('puts a run Bedrock refuses for its quota back in the wait list instead of retrying or failing it', () => {
+    const states = asl as {
+      States: Record<
+        string,
+        { Retry?: { ErrorEquals: string[] }[]; Catch?: { ErrorEquals: string[]; Next: string }[] }
+      >;
+    };
+    const submit = states.States.SubmitCustomizationJob;
+    expect(submit?.Retry?.flatMap((r) => r.ErrorEquals)).not.toContain('ServiceQuotaExceededException');
+    const caught = submit?.Catch?.find((c) => c.ErrorEquals.includes('ServiceQuotaExceededException'));
+    expect(caught?.Next).toBe('RequeueJob');
+    expect(states.States.RequeueJob).toMatchObject({
+      Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: an ASL placeholder, not a template
+      Parameters: { FunctionName: '${AdmitJobArn}', Payload: { mode: 'requeue' } },
+      Next: 'SubmitCustomizationJob',
+    });
+  });
+
+  it('retries the key step while another run holds the bootstrap lease', () => {
+    const states = asl as { States: Record<string, { Retry?: Record<string, unknown>[] }> };
+    const retry = states.States.EnsureCustomerManagedKey?.Retry?.find((r) =>
+      (r.ErrorEquals as string[]).includes('KeyBootstrapInProgressError'),
+    );
+    expect(retry).toMatchObject({ JitterStrategy: 'FULL', MaxAttempts: expect.any(Number) });
   });
 });

@@ -37,6 +37,17 @@ export class SfnGateway {
     }
   }
 
+  /** RUNNING, a closed status, or `missing` when no such execution exists (any more). */
+  async executionStatus(executionArn: string): Promise<string> {
+    try {
+      const out = await this.sfn.send(new DescribeExecutionCommand({ executionArn }));
+      return out.status ?? 'missing';
+    } catch (err) {
+      if (isAwsError(err, 'ExecutionDoesNotExist')) return 'missing';
+      throw err;
+    }
+  }
+
   async sendTaskSuccess(taskToken: string, output: unknown): Promise<TaskAnswer> {
     return this.answer(() =>
       this.sfn.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) })),

@@ -56,6 +56,22 @@ export const LEAKY = `${DATA}${JSON.stringify(chat('Customer: my key is AKIAZ7Q3
 export type Harness = Awaited<ReturnType<typeof startHarness>>;
 
 /**
+ * Stage parameters of the tests, beside the harness's 2 s poll: each set is packaged once before
+ * the workers start (test/global-setup.js), so keep their number small.
+ */
+export const TEST_PARAMS = {
+  /** Dying lease and slot holders, quota refusals: leases and the quota cap that end in seconds. */
+  shortLeases: { keyLeaseSeconds: '2', slotLeaseSeconds: '2', quotaRetrySeconds: '1' },
+  /** The key bootstrap of earlier versions (every first run creates a key), kept for comparison. */
+  aliasRace: { keyBootstrap: 'alias-race' },
+} as const;
+
+/** The parameters the harness deploys with: its 2 s poll, then the test's own. */
+export function harnessParams(params: Record<string, string> = {}): Record<string, string> {
+  return { pollIntervalSeconds: '2', ...params };
+}
+
+/**
  * Every embedded AWS this test file started and has not stopped, with its start (which may still
  * be running when a hook timed out). test/e2e/support/after-each-file.ts stops the leftovers, so
  * that no server, timer or DynamoDB sweep outlives its test file and fails a later one.
@@ -79,7 +95,7 @@ export async function startHarness(options: EmbeddedAwsOptions = {}) {
     timeScale: 0.01,
     logLevel: 'SILENT',
     ...options,
-    params: { pollIntervalSeconds: '2', ...options.params },
+    params: harnessParams(options.params),
   });
   const starting = aws.start();
   live.set(aws, starting);

@@ -25,6 +25,7 @@ function ports(tag: RemediatePorts['mergeObjectTagsIfPresent']): RemediatePorts 
     listProvisioned: async () => [],
     deleteProvisioned: async () => true,
     mergeObjectTagsIfPresent: tag,
+    releaseJobSlot: async () => undefined,
   };
 }
 
