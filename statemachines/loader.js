@@ -7,8 +7,47 @@ const path = require('node:path');
 const PLACEHOLDER = /^\$\{([A-Za-z0-9]+)Arn\}$/;
 const ASL_FILE = path.join(__dirname, 'customization.asl.json');
 
+const SHARED_RETRIES = path.join(__dirname, 'retries.json');
+
+/** The ASL as deployed: the file, with the shared retriers on every Lambda task (withSharedRetries). */
 function readAsl(file = ASL_FILE) {
-  return JSON.parse(fs.readFileSync(file, 'utf8'));
+  return withSharedRetries(
+    JSON.parse(fs.readFileSync(file, 'utf8')),
+    JSON.parse(fs.readFileSync(SHARED_RETRIES, 'utf8')),
+  );
+}
+
+const LAMBDA_TASK = /^(\$\{[A-Za-z0-9]+Arn\}|arn:aws:states:::lambda:invoke(\.waitForTaskToken)?)$/;
+
+/**
+ * Every Lambda task retries what any AWS call may answer for a while (Lambda's own service errors,
+ * throttling, transient server errors): one list, `statemachines/retries.json`, appended to the
+ * task's own retriers. An error the task retries itself, or catches by name, is left out of the
+ * shared retriers, so a state's own decision about it stands (SubmitCustomizationJob retries
+ * throttling longer and queues on a quota error). Retriers after one naming States.ALL would
+ * never run, so a task that retries States.ALL gets none.
+ */
+function withSharedRetries(asl, shared) {
+  const copy = structuredClone(asl);
+  const visit = (states) => {
+    for (const state of Object.values(states)) {
+      for (const branch of state.Branches ?? []) visit(branch.States);
+      if (state.ItemProcessor) visit(state.ItemProcessor.States);
+      if (state.Type !== 'Task' || !LAMBDA_TASK.test(String(state.Resource))) continue;
+      const own = state.Retry ?? [];
+      const decided = new Set([
+        ...own.flatMap((r) => r.ErrorEquals),
+        ...(state.Catch ?? []).flatMap((c) => c.ErrorEquals).filter((e) => e !== 'States.ALL'),
+      ]);
+      if (decided.has('States.ALL')) continue;
+      const added = shared
+        .map((r) => ({ ...r, ErrorEquals: r.ErrorEquals.filter((e) => !decided.has(e)) }))
+        .filter((r) => r.ErrorEquals.length > 0);
+      state.Retry = [...own, ...added];
+    }
+  };
+  visit(copy.States);
+  return copy;
 }
 
 /** Replaces each "${XxxArn}" string with bind("Xxx"); lists unbound names in an error. */
@@ -104,6 +143,7 @@ async function definition({ resolveVariable } = {}) {
 module.exports = {
   ASL_FILE,
   readAsl,
+  withSharedRetries,
   bindPlaceholders,
   functionKeyOf,
   placeholderNames,
