@@ -40,6 +40,7 @@ import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk
 import { field } from '../cli/lib/run-view';
 import type { Decision } from '../local/iam/types';
 import { policyStatements } from '../local/iam/registry';
+import { calls, dropWithHeldSubmission, until } from '../test/e2e/support/admission';
 import { DATA, type Harness, LEAKY, startHarness } from '../test/e2e/support/embedded';
 
 /** Granted, but not exercisable on the embedded AWS — each with why it must stay. */
@@ -122,16 +123,6 @@ async function dropAlias(h: Harness): Promise<void> {
 }
 
 const BEDROCK_EVENTS = { source: 'aws.bedrock', detailType: 'Model Customization Job State Change' };
-
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-const calls = (h: Harness, id: string) => h.aws.faults.calls.get(id) ?? 0;
 
 /** Two runs at once under the harness's quota of one job: one holds the slot, the other waits. */
 async function twoAtOnce(h: Harness, name: string) {
@@ -370,24 +361,19 @@ const PATHS: PathDef[] = [
   {
     name: 'a run fails before its job while another waits (remediation hands the slot on)',
     async run(h, n) {
-      const before = calls(h, 'bedrock:CreateModelCustomizationJob');
       // The first submission hangs, then is refused for good: its run fails while the other waits.
-      h.aws.faults.add({
-        service: 'bedrock',
-        operation: 'CreateModelCustomizationJob',
-        count: 1,
-        delayMs: 20_000,
-        error: 'ValidationException',
-      });
-      const first = await h.put(`${h.stack.trainingPrefix}prove-failq-${n}-a.jsonl`, DATA);
-      await until(
-        'the first submission',
-        () => calls(h, 'bedrock:CreateModelCustomizationJob') > before,
-        60_000,
+      const first = await dropWithHeldSubmission(
+        h,
+        `${h.stack.trainingPrefix}prove-failq-${n}-a.jsonl`,
+        DATA,
+        {
+          delayMs: 20_000,
+          error: 'ValidationException',
+        },
       );
       const second = await h.put(`${h.stack.trainingPrefix}prove-failq-${n}-b.jsonl`, DATA);
       await until('the second run to wait', async () => (await queued(h)).length > 0, 18_000);
-      const failed = await h.finished(h.executionArnOf(first), 120_000);
+      const failed = await h.finished(first.executionArn, 120_000);
       const other = await h.finished(h.executionArnOf(second), 120_000);
       if (!waited(other)) return bad('the other run did not wait for the slot');
       const rf = expectRun(failed, 'FAILED', 'JobSubmissionError');
@@ -397,24 +383,19 @@ const PATHS: PathDef[] = [
   {
     name: 'a run stopped while it holds the job slot (the sweep reclaims it)',
     async run(h, n) {
-      const before = calls(h, 'bedrock:CreateModelCustomizationJob');
       // The first submission hangs (and then fails): its run is stopped meanwhile, holding the slot.
-      h.aws.faults.add({
-        service: 'bedrock',
-        operation: 'CreateModelCustomizationJob',
-        count: 1,
-        delayMs: 20_000,
-        error: 'AccessDeniedException',
-      });
-      const holder = await h.put(`${h.stack.trainingPrefix}prove-stopq-${n}-a.jsonl`, DATA);
-      await until(
-        'the first submission',
-        () => calls(h, 'bedrock:CreateModelCustomizationJob') > before,
-        60_000,
+      const holder = await dropWithHeldSubmission(
+        h,
+        `${h.stack.trainingPrefix}prove-stopq-${n}-a.jsonl`,
+        DATA,
+        {
+          delayMs: 20_000,
+          error: 'AccessDeniedException',
+        },
       );
       const waiter = await h.put(`${h.stack.trainingPrefix}prove-stopq-${n}-b.jsonl`, DATA);
       await until('the second run to wait', async () => (await queued(h)).length > 0, 18_000);
-      await h.c.sfn.send(new StopExecutionCommand({ executionArn: h.executionArnOf(holder) }));
+      await h.c.sfn.send(new StopExecutionCommand({ executionArn: holder.executionArn }));
       const run = await h.finished(h.executionArnOf(waiter), 120_000);
       if (!waited(run)) return bad('the other run did not wait for the slot');
       return expectRun(run, 'SUCCEEDED');

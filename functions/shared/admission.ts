@@ -125,6 +125,11 @@ export interface AdmitOutcome {
   resumed: number;
 }
 
+function waiterOf(input: AdmitInput, now: number): Waiter {
+  const { ticket, jobName, executionArn, taskToken } = input;
+  return { ticket, jobName, executionArn, taskToken, enqueuedAt: now };
+}
+
 function holderOf(w: Pick<Waiter, 'jobName' | 'executionArn'>, now: number): SlotHolder {
   return { jobName: w.jobName, executionArn: w.executionArn, since: now };
 }
@@ -155,13 +160,7 @@ export async function admitJob(
       return { admitted: true, queued: false, resumed: 0 };
     }
   }
-  await ports.putWaiter({
-    ticket: input.ticket,
-    jobName: input.jobName,
-    executionArn: input.executionArn,
-    taskToken: input.taskToken,
-    enqueuedAt: now,
-  });
+  await ports.putWaiter(waiterOf(input, now));
   const resumed = await fill(ports, { self: input.jobName });
   return { admitted: false, queued: true, resumed };
 }
@@ -191,14 +190,7 @@ export async function requeueJob(
   await ports.releaseSlot(input.jobName);
   const slots = await ports.readSlots();
   await ports.setQuotaCeiling(slots.holders.length, now + s.quotaRetryMs);
-  await ports.putWaiter({
-    ticket: input.ticket,
-    jobName: input.jobName,
-    executionArn: input.executionArn,
-    taskToken: input.taskToken,
-    enqueuedAt: now,
-    requeued: true,
-  });
+  await ports.putWaiter({ ...waiterOf(input, now), requeued: true });
   const resumed = await fill(ports);
   return { admitted: false, queued: true, resumed };
 }

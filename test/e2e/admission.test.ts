@@ -15,18 +15,15 @@ import { formatRuns, listRuns } from '../../cli/commands/runs';
 import { field, type RunView } from '../../cli/lib/run-view';
 import { LEASE_TAG } from '../../functions/ensure-customer-managed-key/core';
 import { AdmissionTable } from '../../functions/shared/aws/admission';
-import { jobSpans, maxRunningAtOnce, runKeys } from './support/admission';
+import {
+  calls,
+  dropWithHeldSubmission,
+  jobSpans,
+  maxRunningAtOnce,
+  runKeys,
+  until,
+} from './support/admission';
 import { DATA, type Harness, startHarness, startWarmHarness, TEST_PARAMS } from './support/embedded';
-
-const calls = (h: Harness, id: string) => h.aws.faults.calls.get(id) ?? 0;
-
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /** Drops a dataset without waiting for its run; resolves once the object is stored. */
 async function dropOnly(h: Harness, name: string, marker = name) {
@@ -198,17 +195,13 @@ describe('job-slot holders that die (quota 1, slot lease 2 s)', () => {
   afterEach(() => h.aws.faults.clear());
 
   it('a run stopped while it holds a slot (no job yet) blocks the next run only until the sweep', async () => {
-    const submits = calls(h, 'bedrock:CreateModelCustomizationJob');
     // The holder hangs in its submission and is then stopped: its slot has no job and no run.
-    h.aws.faults.add({
-      service: 'bedrock',
-      operation: 'CreateModelCustomizationJob',
-      count: 1,
-      delayMs: 3_000,
-      error: 'AccessDeniedException',
-    });
-    const holder = await dropOnly(h, 'slot-holder-stopped');
-    await until('the holder to submit', () => calls(h, 'bedrock:CreateModelCustomizationJob') > submits);
+    const holder = await dropWithHeldSubmission(
+      h,
+      `${h.stack.trainingPrefix}slot-holder-stopped.jsonl`,
+      DATA.replace('lamp', 'lamp slot-holder-stopped'),
+      { delayMs: 3_000, error: 'AccessDeniedException' },
+    );
     const waiter = await dropOnly(h, 'slot-waiter');
     await until('the waiter to wait', async () => {
       const rows = await listRuns(h.c, h.stack.stateMachineArn, 10, h.stack.admissionTable);
@@ -227,19 +220,13 @@ describe('job-slot holders that die (quota 1, slot lease 2 s)', () => {
     h.aws.bedrock.setJobDuration(5_000);
     try {
       const before = new Set((await jobSpans(h)).map((j) => j.jobName));
-      const submits = calls(h, 'bedrock:CreateModelCustomizationJob');
       // The holder's CreateModelCustomizationJob takes 5 s: its slot's lease (2 s) runs out first,
       // the sweep gives the slot to the next run, whose job then fills Bedrock's quota of 1.
-      h.aws.faults.add({
-        service: 'bedrock',
-        operation: 'CreateModelCustomizationJob',
-        count: 1,
-        delayMs: 5_000,
-      });
-      const slow = await dropOnly(h, 'slot-holder-slow');
-      await until(
-        'the slow holder to submit',
-        () => calls(h, 'bedrock:CreateModelCustomizationJob') > submits,
+      const slow = await dropWithHeldSubmission(
+        h,
+        `${h.stack.trainingPrefix}slot-holder-slow.jsonl`,
+        DATA.replace('lamp', 'lamp slot-holder-slow'),
+        { delayMs: 5_000 },
       );
       const next = await dropOnly(h, 'slot-next');
       const [a, b] = await Promise.all([

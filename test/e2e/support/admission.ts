@@ -1,4 +1,7 @@
-/** What the admission tests and the bench read back from the embedded AWS: keys, jobs, overlap. */
+/**
+ * What the admission tests, prove:iam and the bench do on and read back from the embedded AWS:
+ * keys, jobs, overlap, and a run held in its submission.
+ */
 import { ListModelCustomizationJobsCommand } from '@aws-sdk/client-bedrock';
 import {
   DescribeKeyCommand,
@@ -76,4 +79,48 @@ export function maxRunningAtOnce(spans: Pick<JobSpan, 'start' | 'end'>[]): numbe
     peak = Math.max(peak, running);
   }
   return peak;
+}
+
+/** Calls of `service:Operation` the endpoint has seen. */
+export const calls = (h: Harness, id: string) => h.aws.faults.calls.get(id) ?? 0;
+
+/** Polls CHECK until it holds; fails naming WHAT after TIMEOUT_MS. */
+export async function until(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/**
+ * Drops KEY with its run's CreateModelCustomizationJob held DELAY_MS (then refused with ERROR,
+ * when given) and resolves once that submission has reached Bedrock: the run holds a job slot
+ * and has no job yet.
+ */
+export async function dropWithHeldSubmission(
+  h: Harness,
+  key: string,
+  body: string,
+  hold: { delayMs: number; error?: string },
+) {
+  const before = calls(h, 'bedrock:CreateModelCustomizationJob');
+  h.aws.faults.add({
+    service: 'bedrock',
+    operation: 'CreateModelCustomizationJob',
+    count: 1,
+    delayMs: hold.delayMs,
+    ...(hold.error ? { error: hold.error } : {}),
+  });
+  const object = await h.put(key, body);
+  await until(
+    `the submission of ${key}`,
+    () => calls(h, 'bedrock:CreateModelCustomizationJob') > before,
+    60_000,
+  );
+  return { object, executionArn: h.executionArnOf(object) };
 }
