@@ -35,12 +35,12 @@ import {
   PutKeyPolicyCommand,
 } from '@aws-sdk/client-kms';
 import { DeleteObjectCommand, GetObjectTaggingCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { ListExecutionsCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { field } from '../cli/lib/run-view';
 import type { Decision } from '../local/iam/types';
 import { policyStatements } from '../local/iam/registry';
-import { calls, dropWithHeldSubmission, until } from '../test/e2e/support/admission';
+import { calls, dropWithHeldSubmission, jobSpans, until } from '../test/e2e/support/admission';
 import { DATA, type Harness, LEAKY, startHarness } from '../test/e2e/support/embedded';
 
 /** Granted, but not exercisable on the embedded AWS — each with why it must stay. */
@@ -587,7 +587,29 @@ async function resetAdmission(h: Harness): Promise<void> {
     await h.c.dynamo.send(new DeleteCommand({ TableName, Key: { pk: 'queue', sk: item.sk } }));
 }
 
+/**
+ * What a path that failed left behind — a run it stopped waiting for, a job still training (a
+ * removed StopModelCustomizationJob leaves one for a minute) — would take the next path's job slot
+ * or Bedrock's quota of one and fail it for a reason of its own. Each path starts without them.
+ */
+async function settleLeftovers(h: Harness): Promise<void> {
+  const running = await h.c.sfn.send(
+    new ListExecutionsCommand({ stateMachineArn: h.stack.stateMachineArn, statusFilter: 'RUNNING' }),
+  );
+  for (const e of running.executions ?? [])
+    await h.c.sfn.send(new StopExecutionCommand({ executionArn: e.executionArn }));
+  const training = (await jobSpans(h)).filter((j) => j.status === 'InProgress' || j.status === 'Stopping');
+  for (const j of training) await h.aws.bedrock.completeNow(j.jobName);
+  // The ended jobs' events reach onJobStateChange now, not inside the next path's decisions.
+  await h.aws.idle();
+  if (running.executions?.length || training.length)
+    process.stderr.write(
+      `    (before the next path: ${running.executions?.length ?? 0} leftover run(s) stopped, ${training.length} job(s) ended)\n`,
+    );
+}
+
 async function runPath(h: Harness, p: PathDef, n: number): Promise<PathRun> {
+  await settleLeftovers(h);
   await resetAdmission(h);
   const decisions: Decision[] = [];
   const stop = h.aws.authorizer.onDecision((d) => decisions.push(d));
