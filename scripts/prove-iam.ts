@@ -727,6 +727,12 @@ export async function main(): Promise<number> {
           rows.push({ role: role.name, action, usedBy, verdict: 'kept', proof: keep });
           continue;
         }
+        // admitJob reads the account's quota once per container (then every 15 minutes): in a
+        // fresh container for each path, it asks again, and once the action is back a fresh one
+        // forgets what it read without it (the fallback of 2 slots would let the next paths' second
+        // run through instead of making it wait). No other function caches what a permission
+        // reads; recycling all of them would only pile up module instances.
+        const recycled = h.stack.functions.find((f) => f.roleArn === role.arn && f.key === 'admitJob');
         const undo = h.aws.iam.withoutAction(role.arn, action);
         try {
           const toRun = usedBy.length > 0 ? PATHS.filter((p) => usedBy.includes(p.name)) : PATHS;
@@ -734,10 +740,6 @@ export async function main(): Promise<number> {
           let refusedIn: string | undefined;
           let broke: string | undefined;
           const reruns: string[] = [];
-          // admitJob reads the account's quota once per container (then every 15 minutes): in a
-          // fresh container for each path, it asks again. (No other function caches what a
-          // permission reads; recycling all of them would only pile up module instances.)
-          const recycled = h.stack.functions.find((f) => f.roleArn === role.arn && f.key === 'admitJob');
           for (const p of toRun) {
             if (recycled) h.aws.lambda.recycle(recycled.key);
             const r = await runPath(h, p, ++n);
@@ -777,6 +779,7 @@ export async function main(): Promise<number> {
             });
         } finally {
           undo();
+          if (recycled) h.aws.lambda.recycle(recycled.key);
         }
         // A key bootstrap that failed for the missing action leaves no alias: make the key again,
         // with every permission back, so the next paths start from a deployed account.
