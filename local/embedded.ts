@@ -427,6 +427,18 @@ export class EmbeddedAws {
     }));
   }
 
+  /**
+   * Resolves once nothing is on its way to a function: EventBridge deliveries, asynchronous
+   * invocations still being authorized, and the invocations themselves (and what they start).
+   */
+  async idle(): Promise<void> {
+    do {
+      await this.events.idle();
+      while (this.accepting.size > 0) await Promise.allSettled([...this.accepting]);
+      await this.lambda.idle();
+    } while (this.accepting.size > 0);
+  }
+
   /** Writes the state (with --state-dir) and stops everything. */
   async stop(): Promise<void> {
     // Every part is stopped even when one fails: a server, timer or sweep left running would
@@ -441,11 +453,7 @@ export class EmbeddedAws {
     };
     this.events.close();
     // A schedule's last tick may still be on its way to its function: let it arrive and finish.
-    await attempt(() => this.events.idle());
-    await attempt(async () => {
-      while (this.accepting.size > 0) await Promise.allSettled([...this.accepting]);
-    });
-    await attempt(() => this.lambda.idle());
+    await attempt(() => this.idle());
     clearInterval(this.saveTimer);
     await attempt(() => this.saveState());
     await attempt(() => this.bedrock.close());

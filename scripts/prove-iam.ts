@@ -35,12 +35,12 @@ import {
   PutKeyPolicyCommand,
 } from '@aws-sdk/client-kms';
 import { DeleteObjectCommand, GetObjectTaggingCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { ListExecutionsCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { field } from '../cli/lib/run-view';
 import type { Decision } from '../local/iam/types';
 import { policyStatements } from '../local/iam/registry';
-import { calls, dropWithHeldSubmission, until } from '../test/e2e/support/admission';
+import { calls, dropWithHeldSubmission, jobSpans, until } from '../test/e2e/support/admission';
 import { DATA, type Harness, LEAKY, startHarness } from '../test/e2e/support/embedded';
 
 /** Granted, but not exercisable on the embedded AWS — each with why it must stay. */
@@ -587,7 +587,29 @@ async function resetAdmission(h: Harness): Promise<void> {
     await h.c.dynamo.send(new DeleteCommand({ TableName, Key: { pk: 'queue', sk: item.sk } }));
 }
 
+/**
+ * What a path that failed left behind — a run it stopped waiting for, a job still training (a
+ * removed StopModelCustomizationJob leaves one for a minute) — would take the next path's job slot
+ * or Bedrock's quota of one and fail it for a reason of its own. Each path starts without them.
+ */
+async function settleLeftovers(h: Harness): Promise<void> {
+  const running = await h.c.sfn.send(
+    new ListExecutionsCommand({ stateMachineArn: h.stack.stateMachineArn, statusFilter: 'RUNNING' }),
+  );
+  for (const e of running.executions ?? [])
+    await h.c.sfn.send(new StopExecutionCommand({ executionArn: e.executionArn }));
+  const training = (await jobSpans(h)).filter((j) => j.status === 'InProgress' || j.status === 'Stopping');
+  for (const j of training) await h.aws.bedrock.completeNow(j.jobName);
+  // The ended jobs' events reach onJobStateChange now, not inside the next path's decisions.
+  await h.aws.idle();
+  if (running.executions?.length || training.length)
+    process.stderr.write(
+      `    (before the next path: ${running.executions?.length ?? 0} leftover run(s) stopped, ${training.length} job(s) ended)\n`,
+    );
+}
+
 async function runPath(h: Harness, p: PathDef, n: number): Promise<PathRun> {
+  await settleLeftovers(h);
   await resetAdmission(h);
   const decisions: Decision[] = [];
   const stop = h.aws.authorizer.onDecision((d) => decisions.push(d));
@@ -705,6 +727,12 @@ export async function main(): Promise<number> {
           rows.push({ role: role.name, action, usedBy, verdict: 'kept', proof: keep });
           continue;
         }
+        // admitJob reads the account's quota once per container (then every 15 minutes): in a
+        // fresh container for each path, it asks again, and once the action is back a fresh one
+        // forgets what it read without it (the fallback of 2 slots would let the next paths' second
+        // run through instead of making it wait). No other function caches what a permission
+        // reads; recycling all of them would only pile up module instances.
+        const recycled = h.stack.functions.find((f) => f.roleArn === role.arn && f.key === 'admitJob');
         const undo = h.aws.iam.withoutAction(role.arn, action);
         try {
           const toRun = usedBy.length > 0 ? PATHS.filter((p) => usedBy.includes(p.name)) : PATHS;
@@ -712,10 +740,6 @@ export async function main(): Promise<number> {
           let refusedIn: string | undefined;
           let broke: string | undefined;
           const reruns: string[] = [];
-          // admitJob reads the account's quota once per container (then every 15 minutes): in a
-          // fresh container for each path, it asks again. (No other function caches what a
-          // permission reads; recycling all of them would only pile up module instances.)
-          const recycled = h.stack.functions.find((f) => f.roleArn === role.arn && f.key === 'admitJob');
           for (const p of toRun) {
             if (recycled) h.aws.lambda.recycle(recycled.key);
             const r = await runPath(h, p, ++n);
@@ -755,6 +779,7 @@ export async function main(): Promise<number> {
             });
         } finally {
           undo();
+          if (recycled) h.aws.lambda.recycle(recycled.key);
         }
         // A key bootstrap that failed for the missing action leaves no alias: make the key again,
         // with every permission back, so the next paths start from a deployed account.
