@@ -29,6 +29,7 @@ export const handler = makeHandler(
   'EnsureCustomerManagedKey input',
   async (_, context) => {
     const lease: LeasePorts = {
+      getLease: (n) => table.getLease(n),
       acquireLease: (n, h, u, now) => table.acquireLease(n, h, u, now),
       recordLeaseKey: (n, h, k) => table.recordLeaseKey(n, h, k),
       abandonLease: (n, h) => table.abandonLease(n, h),

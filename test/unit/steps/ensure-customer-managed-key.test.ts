@@ -189,7 +189,13 @@ function bootstrapWorld(opts: { leaseMs?: number; remainingMs?: number } = {}) {
   const tags = new Map<string, Record<string, string>>();
   const aliases = new Map<string, string>();
   const leases = new Map<string, KeyLease>();
-  const calls = { createKey: 0, scheduleDeletion: [] as string[], findKeysTagged: 0 };
+  const calls = {
+    createKey: 0,
+    scheduleDeletion: [] as string[],
+    findKeysTagged: 0,
+    getLease: 0,
+    acquireLease: 0,
+  };
   let n = 0;
   const yieldNow = () => new Promise((r) => setImmediate(r));
   const kms: KeyPorts = {
@@ -233,8 +239,15 @@ function bootstrapWorld(opts: { leaseMs?: number; remainingMs?: number } = {}) {
   const lease = (): LeasePorts => {
     const started = Date.now();
     return {
+      getLease: async (name) => {
+        await yieldNow();
+        calls.getLease += 1;
+        const current = leases.get(name);
+        return current ? { ...current } : undefined;
+      },
       acquireLease: async (name, holder, leaseUntil, now) => {
         await yieldNow();
+        calls.acquireLease += 1;
         const current = leases.get(name);
         if (current && current.leaseUntil >= now) return { acquired: false, current: { ...current } };
         leases.set(name, { holder, leaseUntil });
@@ -277,6 +290,20 @@ describe('key bootstrap under the lease', () => {
     expect(w.aliases.get(settings.alias)).toBe('key-1');
     expect(w.tags.get('key-1')).toMatchObject({ 'tunevault:alias': settings.alias, [LEASE_TAG]: 'holder-1' });
     expect(w.leases.size).toBe(0); // released
+  });
+
+  it('a run that finds a live lease waits for the alias without writing to the lease', async () => {
+    const w = bootstrapWorld();
+    w.leases.set(`kms-key:${settings.alias}`, { holder: 'busy', leaseUntil: Date.now() + 60_000 });
+    const waiting = ensureCustomerManagedKey(w.s, w.kms, w.lease());
+    // The holder finishes: its key and alias appear, its lease goes.
+    const made = await w.kms.createKey({ description: 'x', policy: '{}', tags: {} });
+    await w.kms.createAlias(settings.alias, made.keyId);
+    w.leases.delete(`kms-key:${settings.alias}`);
+    const result = await waiting;
+    expect(result).toMatchObject({ keyId: made.keyId, created: false });
+    expect(w.calls.getLease).toBe(1);
+    expect(w.calls.acquireLease).toBe(0);
   });
 
   it('adopts the key a holder that died had recorded: no second CreateKey', async () => {
