@@ -160,7 +160,11 @@ describe('admission: slots and the wait list', () => {
       expect(m.answered.size).toBe(30);
       expect(m.peak).toBeLessThanOrEqual(3);
       expect(m.peak).toBe(3);
-      expect(m.holders.size).toBe(0);
+      // A fill that read the list before a waiter was answered elsewhere may take a slot for it
+      // after its run ended (its answer is then 'closed'): fill does not give such a slot back,
+      // since a retried admission of the same run may be using it, and the sweep reclaims it
+      // ("its job ended"). So a slot still held must belong to a run that has ended.
+      expect([...m.holders.keys()].filter((job) => !finished.has(job))).toEqual([]);
       expect(m.waiters.size).toBe(0);
     }
   });
