@@ -134,7 +134,18 @@ async function workflowWithPackagedBundles(list: Bundle[]): Promise<{ status: st
     const map = (h.aws.lambda as unknown as { bundles?: Map<string, string> }).bundles;
     if (!(map instanceof Map))
       return { status: 'skipped: the embedded Lambda has no bundle map any more', loaded: 0 };
-    for (const b of list) map.set(b.key, b.handlerFile);
+    // On Lambda each function has its own process and environment; the embedded Lambda gives its
+    // own bundles theirs through a first line that shadows `process` (local/lambda.ts). The zips
+    // lack that line, so it is put in front of each here, after their load times were taken.
+    const hook = '__tunevaultBenchProcess';
+    (globalThis as Record<string, unknown>)[hook] = (file: string) => h.aws.lambda.processFor(file);
+    for (const b of list) {
+      const code = fs.readFileSync(b.handlerFile, 'utf8');
+      const strict = code.startsWith('"use strict";') ? '"use strict";' : '';
+      const line = `var process = globalThis.${hook}(__filename);`;
+      fs.writeFileSync(b.handlerFile, strict + line + code.slice(strict.length));
+      map.set(b.key, b.handlerFile);
+    }
     const { run } = await h.drop('packaged-bundles');
     const loaded = list.filter((b) => require.cache[b.handlerFile]).length;
     return { status: `${run.status}${run.error ? ` (${run.error}: ${run.cause ?? ''})` : ''}`, loaded };

@@ -352,6 +352,9 @@ export class EmbeddedAws {
           ...this.clientEnvironment(),
           POWERTOOLS_METRICS_NAMESPACE: 'TuneVault',
           POWERTOOLS_METRICS_DISABLED: 'true',
+          // No X-Ray daemon here: the tracer stays a no-op (it would be off anyway without
+          // AWS_EXECUTION_ENV; this says so, and holds for `serverless invoke local` too).
+          POWERTOOLS_TRACE_ENABLED: 'false',
         },
         { POWERTOOLS_LOG_LEVEL: this.options.logLevel ?? 'WARN' },
       );

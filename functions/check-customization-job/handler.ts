@@ -8,5 +8,5 @@ const bedrock = new BedrockGateway();
 export const handler = makeHandler(
   z.object({ jobArn: z.string().startsWith('arn:') }),
   'CheckCustomizationJob input',
-  ({ jobArn }) => checkCustomizationJob(jobArn, (id) => bedrock.getJob(id)),
+  ({ jobArn }) => checkCustomizationJob(jobArn, bedrock),
 );

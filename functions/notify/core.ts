@@ -73,14 +73,16 @@ export function notificationDetail(input: NotifyInput) {
   };
 }
 
-export async function notify(
-  input: NotifyInput,
-  publish: (detailType: string, detail: Record<string, unknown>, resources: string[]) => Promise<string>,
-) {
+export interface NotifyPorts {
+  /** Puts one event on the default bus; its id. */
+  publish(detailType: string, detail: Record<string, unknown>, resources: string[]): Promise<string>;
+}
+
+export async function notify(input: NotifyInput, ports: NotifyPorts) {
   const detail = notificationDetail(input);
   const resources = [detail.executionArn, detail.jobArn, detail.modelArn].filter(
     (r): r is string => typeof r === 'string',
   );
-  const eventId = await publish(DETAIL_TYPES[input.outcome], detail, resources);
+  const eventId = await ports.publish(DETAIL_TYPES[input.outcome], detail, resources);
   return { eventId, detailType: DETAIL_TYPES[input.outcome] };
 }

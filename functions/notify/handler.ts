@@ -57,7 +57,7 @@ export const handler = makeHandler(
         jobInfo: job,
         deployment: input.run.model?.deployment,
       },
-      (t, d, r) => events.publish(t, d, r),
+      events,
     );
     logger.info('run notification published', sent);
     // Counted once the event is out, so a retried publish does not count the run twice.

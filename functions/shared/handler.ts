@@ -1,13 +1,15 @@
 /**
- * The thin shell every handler shares: middy + Powertools logger, input parsed (never cast),
- * and errors logged by name and message only — messages never carry training data.
+ * The thin shell every handler shares: middy + Powertools tracer and logger, input parsed (never
+ * cast), and errors logged by name and message only — messages never carry training data.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { InvalidInputError } from './errors';
 import { logger } from './logger';
+import { tracer } from './tracer';
 
 export function parseInput<S extends z.ZodType>(schema: S, event: unknown, what: string): z.output<S> {
   const parsed = schema.safeParse(event);
@@ -22,8 +24,9 @@ export function parseInput<S extends z.ZodType>(schema: S, event: unknown, what:
 }
 
 /**
- * A step's handler: logger context, error logging, then the step's own MIDDLEWARES (e.g. its
- * metrics), all declared before the handler so the order they run in reads top to bottom.
+ * A step's handler: its X-Ray segment (the handler's subsegment, cold start annotated; the
+ * response is not recorded), logger context, error logging, then the step's own MIDDLEWARES
+ * (e.g. its metrics), all declared before the handler so the order they run in reads top to bottom.
  */
 export function makeHandler<S extends z.ZodType, R>(
   schema: S,
@@ -32,6 +35,7 @@ export function makeHandler<S extends z.ZodType, R>(
   middlewares: MiddlewareObj<unknown, R, Error, Context>[] = [],
 ) {
   const handler = middy<unknown, R, Error, Context>()
+    .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use({
       onError: async (request) => {

@@ -675,7 +675,7 @@ describe('custom models and tags', () => {
     ).toBe('ResourceNotFoundException');
   });
 
-  it('tags, lists and untags jobs and models; unknown ARNs are not found', async () => {
+  it('tags and lists tags of jobs and models; unknown ARNs are not found', async () => {
     const { jobArn } = await client.send(new CreateModelCustomizationJobCommand(jobInput()));
     const job = await waitForTerminal(jobArn as string);
     const arn = job.outputModelArn as string;
@@ -691,8 +691,8 @@ describe('custom models and tags', () => {
     await client.send(
       new TagResourceCommand({ resourceARN: arn, tags: [{ key: 'owner', value: 'platform' }] }),
     );
-    await client.send(new UntagResourceCommand({ resourceARN: arn, tagKeys: ['tunevault:run'] }));
     expect((await client.send(new ListTagsForResourceCommand({ resourceARN: arn }))).tags).toEqual([
+      { key: 'tunevault:run', value: 'r-42' },
       { key: 'owner', value: 'platform' },
     ]);
     await client.send(new TagResourceCommand({ resourceARN: jobArn, tags: [{ key: 'k', value: 'v' }] }));
@@ -712,6 +712,13 @@ describe('custom models and tags', () => {
       ),
     );
     expect(missing).toMatchObject({ name: 'ResourceNotFoundException', status: 404 });
+  });
+
+  it('does not serve UntagResource: nothing in TuneVault removes a tag', async () => {
+    const err = await errorOf(
+      client.send(new UntagResourceCommand({ resourceARN: 'arn:aws:bedrock:x', tagKeys: ['k'] })),
+    );
+    expect(err).toMatchObject({ name: 'UnknownOperationException', status: 404 });
   });
 });
 

@@ -319,8 +319,9 @@ it('restJson bedrock: never 500; a body that is not a JSON object, or a wrong me
   const routes: [string, string, string][] = [
     ['CreateModelCustomizationJob', 'POST', '/model-customization-jobs'],
     ['TagResource', 'POST', '/tagResource'],
-    ['UntagResource', 'POST', '/untagResource'],
     ['ListTagsForResource', 'POST', '/listTagsForResource'],
+    ['CreateCustomModelDeployment', 'POST', '/model-customization/custom-model-deployments'],
+    ['CreateProvisionedModelThroughput', 'POST', '/provisioned-model-throughput'],
   ];
   const requests: [string, RawRequest][] = [];
   const expectSerialization: string[] = [];

@@ -57,6 +57,9 @@ function mayHoldReservedKeyword(line: string, backslash: boolean): boolean {
   return false;
 }
 
+/** A key an object of the format may have, and how its value is read. */
+type Member = readonly [name: string, read: (record: PlainRecord) => void];
+
 class PlainRecord {
   private line = '';
   private pos = 0;
@@ -89,16 +92,16 @@ class PlainRecord {
     try {
       switch (family) {
         case 'bedrock-conversation-2024':
-          this.conversation();
+          this.object(PlainRecord.CONVERSATION, 0b101);
           break;
         case 'claude-messages':
-          this.claude();
+          this.object(PlainRecord.CLAUDE, 0b10);
           break;
         case 'prompt-completion':
-          this.promptCompletion();
+          this.object(PlainRecord.PROMPT_COMPLETION, 0b11);
           break;
         case 'continued-pretraining':
-          this.input();
+          this.object(PlainRecord.INPUT, 0b1);
           break;
         // Distillation and RFT prompts always take the full path (schemas/obvious.ts obviouslyValid).
         case 'conversation-prompts':
@@ -118,76 +121,55 @@ class PlainRecord {
   // Shapes (compare schemas/obvious.ts obviouslyValid)
 
   /** {"schemaVersion": string, "system"?: [textBlock…], "messages": [turn…]} in any key order. */
-  private conversation(): void {
-    this.expect(OPEN_OBJECT);
-    let seen = 0;
-    do {
-      if (this.key('schemaVersion', seen, 1)) {
-        seen |= 1;
-        this.labelString(CONVERSATION_LABEL);
-      } else if (this.key('system', seen, 2)) {
-        seen |= 2;
-        this.expect(OPEN_ARRAY);
-        if (!this.skip(CLOSE_ARRAY)) {
-          do this.textBlock();
-          while (this.skip(COMMA));
-          this.expect(CLOSE_ARRAY);
-        }
-      } else if (this.key('messages', seen, 4)) {
-        seen |= 4;
-        this.turns(true);
-      } else {
-        throw LEAVE;
-      }
-    } while (this.skip(COMMA));
-    this.expect(CLOSE_OBJECT);
-    if ((seen & 5) !== 5) throw LEAVE;
-  }
+  private static readonly CONVERSATION: readonly Member[] = [
+    ['schemaVersion', (r) => r.labelString(CONVERSATION_LABEL)],
+    ['system', (r) => r.systemBlocks()],
+    ['messages', (r) => r.turns(true)],
+  ];
 
   /** {"system"?: string, "messages": [{"role", "content": string}…]} in any key order. */
-  private claude(): void {
-    this.expect(OPEN_OBJECT);
-    let seen = 0;
-    do {
-      if (this.key('system', seen, 1)) {
-        seen |= 1;
-        this.textString();
-      } else if (this.key('messages', seen, 2)) {
-        seen |= 2;
-        this.turns(false);
-      } else {
-        throw LEAVE;
-      }
-    } while (this.skip(COMMA));
-    this.expect(CLOSE_OBJECT);
-    if ((seen & 2) !== 2) throw LEAVE;
-  }
+  private static readonly CLAUDE: readonly Member[] = [
+    ['system', (r) => r.textString()],
+    ['messages', (r) => r.turns(false)],
+  ];
 
   /** {"prompt": string, "completion": string} in either order. */
-  private promptCompletion(): void {
+  private static readonly PROMPT_COMPLETION: readonly Member[] = [
+    ['prompt', (r) => r.textString()],
+    ['completion', (r) => r.textString()],
+  ];
+
+  /** {"input": string}: continued pre-training text. */
+  private static readonly INPUT: readonly Member[] = [['input', (r) => r.textString()]];
+
+  /**
+   * An object whose keys are among MEMBERS, in any order, each at most once (a repeated key would
+   * leave JSON.parse keeping the last value only), each value read by its member's reader; the
+   * members whose bit is set in REQUIRED (bit i for MEMBERS[i]) must all be there.
+   */
+  private object(members: readonly Member[], required: number): void {
     this.expect(OPEN_OBJECT);
     let seen = 0;
     do {
-      if (this.key('prompt', seen, 1)) {
-        seen |= 1;
-        this.textString();
-      } else if (this.key('completion', seen, 2)) {
-        seen |= 2;
-        this.textString();
-      } else {
-        throw LEAVE;
-      }
+      let i = 0;
+      while (i < members.length && !this.key((members[i] as Member)[0], seen, 1 << i)) i++;
+      const member = members[i];
+      if (!member) throw LEAVE;
+      seen |= 1 << i;
+      member[1](this);
     } while (this.skip(COMMA));
     this.expect(CLOSE_OBJECT);
-    if (seen !== 3) throw LEAVE;
+    if ((seen & required) !== required) throw LEAVE;
   }
 
-  /** {"input": string}: continued pre-training text. */
-  private input(): void {
-    this.expect(OPEN_OBJECT);
-    if (!this.key('input', 0, 1)) throw LEAVE;
-    this.textString();
-    this.expect(CLOSE_OBJECT);
+  /** [textBlock…], possibly empty: a conversation's system prompt. */
+  private systemBlocks(): void {
+    this.expect(OPEN_ARRAY);
+    if (!this.skip(CLOSE_ARRAY)) {
+      do this.textBlock();
+      while (this.skip(COMMA));
+      this.expect(CLOSE_ARRAY);
+    }
   }
 
   /**

@@ -9,13 +9,13 @@
 import { findModel } from '../../../functions/shared/catalog';
 import { type Body, optionalString, requireString, validation } from '../../core/input';
 import { AwsError } from '../../core/types';
-import { iso, newId, paginate, parseTags, type Tag, timeFilter } from './rest';
+import { byCreation, filter, iso, newId, paginate, parseTags, type Tag, timeFilter } from './rest';
+import { clientRequestToken, modelName } from './validation';
 
-const NAME = /^([0-9a-zA-Z][_-]?){1,63}$/;
-const TOKEN = /^[a-zA-Z0-9]([-a-zA-Z0-9]{0,254}[a-zA-Z0-9])?$/;
+type Kind = 'deployment' | 'provisioned';
 
 interface DeploymentRecord {
-  kind: 'deployment' | 'provisioned';
+  kind: Kind;
   arn: string;
   name: string;
   modelArn: string;
@@ -45,7 +45,7 @@ export interface DeploymentHost {
   readyAfterMs(): number;
 }
 
-export class DeploymentService {
+export class Deployments {
   private records = new Map<string, DeploymentRecord>();
 
   constructor(private readonly host: DeploymentHost) {}
@@ -54,88 +54,15 @@ export class DeploymentService {
     return this.records.has(arn);
   }
 
-  /** Routes of this part of the API, or undefined. */
-  route(method: string, segments: string[]): { operation: string; id?: string } | undefined {
-    const [root, second, id] = segments;
-    const n = segments.length;
-    if (root === 'model-customization' && second === 'custom-model-deployments') {
-      if (n === 2 && method === 'POST') return { operation: 'CreateCustomModelDeployment' };
-      if (n === 2 && method === 'GET') return { operation: 'ListCustomModelDeployments' };
-      if (n === 3 && method === 'GET') return { operation: 'GetCustomModelDeployment', id: id as string };
-      if (n === 3 && method === 'DELETE')
-        return { operation: 'DeleteCustomModelDeployment', id: id as string };
-    }
-    if (root === 'provisioned-model-throughput') {
-      if (n === 1 && method === 'POST') return { operation: 'CreateProvisionedModelThroughput' };
-      if (n === 2 && method === 'GET')
-        return { operation: 'GetProvisionedModelThroughput', id: second as string };
-      if (n === 2 && method === 'DELETE')
-        return { operation: 'DeleteProvisionedModelThroughput', id: second as string };
-    }
-    if (root === 'provisioned-model-throughputs' && n === 1 && method === 'GET') {
-      return { operation: 'ListProvisionedModelThroughputs' };
-    }
-    return undefined;
-  }
-
-  /** Status and HTTP status of each operation's answer. */
-  async handle(
-    operation: string,
-    id: string,
-    body: Body,
-    query: URLSearchParams,
-  ): Promise<{ status: number; body: unknown }> {
-    switch (operation) {
-      case 'CreateCustomModelDeployment':
-        return { status: 202, body: { customModelDeploymentArn: await this.create('deployment', body) } };
-      case 'CreateProvisionedModelThroughput':
-        return { status: 201, body: { provisionedModelArn: await this.create('provisioned', body) } };
-      case 'GetCustomModelDeployment':
-        return { status: 200, body: this.deploymentView(this.find('deployment', id)) };
-      case 'GetProvisionedModelThroughput':
-        return { status: 200, body: this.provisionedView(this.find('provisioned', id)) };
-      case 'ListCustomModelDeployments':
-        return { status: 200, body: this.list('deployment', query) };
-      case 'ListProvisionedModelThroughputs':
-        return { status: 200, body: this.list('provisioned', query) };
-      case 'DeleteCustomModelDeployment':
-      case 'DeleteProvisionedModelThroughput': {
-        const r = this.find(operation === 'DeleteCustomModelDeployment' ? 'deployment' : 'provisioned', id);
-        this.records.delete(r.arn);
-        this.host.dropTags(r.arn);
-        return { status: 200, body: {} };
-      }
-      default:
-        throw new AwsError(
-          'UnknownOperationException',
-          `The embedded Bedrock does not implement ${operation}`,
-          404,
-        );
-    }
-  }
-
-  private async create(kind: DeploymentRecord['kind'], b: Body): Promise<string> {
-    const token = optionalString(b, 'clientRequestToken');
+  /** CreateCustomModelDeployment (202) or CreateProvisionedModelThroughput (201): the new ARN. */
+  async create(kind: Kind, b: Body): Promise<string> {
+    const token = clientRequestToken(b);
     if (token !== undefined) {
-      if (!TOKEN.test(token)) {
-        throw validation(
-          'clientRequestToken',
-          token,
-          `Member must satisfy regular expression pattern: ${TOKEN.source}`,
-        );
-      }
       const same = [...this.records.values()].find((r) => r.kind === kind && r.clientRequestToken === token);
       if (same) return same.arn;
     }
     const nameField = kind === 'deployment' ? 'modelDeploymentName' : 'provisionedModelName';
-    const name = requireString(b, nameField);
-    if (!NAME.test(name)) {
-      throw validation(
-        nameField,
-        name,
-        'Member must satisfy regular expression pattern: ([0-9a-zA-Z][_-]?){1,63}',
-      );
-    }
+    const name = modelName(b, nameField);
     if ([...this.records.values()].some((r) => r.kind === kind && r.name === name)) {
       throw new AwsError('ValidationException', `The provided name '${name}' is already in use.`);
     }
@@ -190,14 +117,15 @@ export class DeploymentService {
   }
 
   /** The ARN an identifier (name or ARN) names, for IAM: a pattern ARN when nothing matches. */
-  arnOf(kind: DeploymentRecord['kind'], identifier: string): string {
+  arnOf(kind: Kind, identifier: string): string {
     if (identifier.startsWith('arn:')) return identifier;
     const r = [...this.records.values()].find((x) => x.kind === kind && x.name === identifier);
     const type = kind === 'deployment' ? 'custom-model-deployment' : 'provisioned-model';
     return r?.arn ?? `arn:aws:bedrock:${this.host.region}:${this.host.accountId}:${type}/${identifier}`;
   }
 
-  private find(kind: DeploymentRecord['kind'], identifier: string): DeploymentRecord {
+  /** A deployment or provisioned model by ARN or name. */
+  find(kind: Kind, identifier: string): DeploymentRecord {
     const r = this.records.get(identifier) ?? [...this.records.values()].find((x) => x.name === identifier);
     if (!r || r.kind !== kind) {
       const what = kind === 'deployment' ? 'Custom model deployment' : 'Provisioned model';
@@ -210,7 +138,7 @@ export class DeploymentService {
     return Date.now() - r.createdAt >= this.host.readyAfterMs();
   }
 
-  private deploymentView(r: DeploymentRecord) {
+  deploymentView(r: DeploymentRecord) {
     return {
       customModelDeploymentArn: r.arn,
       modelDeploymentName: r.name,
@@ -222,7 +150,7 @@ export class DeploymentService {
     };
   }
 
-  private provisionedView(r: DeploymentRecord) {
+  provisionedView(r: DeploymentRecord) {
     return {
       modelUnits: r.modelUnits ?? 1,
       desiredModelUnits: r.modelUnits ?? 1,
@@ -237,20 +165,19 @@ export class DeploymentService {
     };
   }
 
-  private list(kind: DeploymentRecord['kind'], query: URLSearchParams) {
-    const modelArn = query.get('modelArnEquals');
-    const nameContains = query.get('nameContains');
-    const status = query.get('statusEquals');
-    const after = timeFilter(query, kind === 'deployment' ? 'createdAfter' : 'creationTimeAfter');
-    const before = timeFilter(query, kind === 'deployment' ? 'createdBefore' : 'creationTimeBefore');
-    const descending = (query.get('sortOrder') ?? 'Descending') !== 'Ascending';
+  list(kind: Kind, input: Body) {
+    const modelArn = filter(input, 'modelArnEquals');
+    const nameContains = filter(input, 'nameContains');
+    const status = filter(input, 'statusEquals');
+    const after = timeFilter(input, kind === 'deployment' ? 'createdAfter' : 'creationTimeAfter');
+    const before = timeFilter(input, kind === 'deployment' ? 'createdBefore' : 'creationTimeBefore');
     const items = [...this.records.values()]
       .filter((r) => r.kind === kind)
       .filter((r) => modelArn === null || r.modelArn === modelArn)
       .filter((r) => nameContains === null || r.name.includes(nameContains))
       .filter((r) => after === undefined || r.createdAt > after)
       .filter((r) => before === undefined || r.createdAt < before)
-      .sort((x, y) => (descending ? y.createdAt - x.createdAt : x.createdAt - y.createdAt))
+      .sort(byCreation(input, (r: DeploymentRecord) => r.createdAt))
       .map((r) => {
         if (kind === 'provisioned') return this.provisionedView(r);
         const v = this.deploymentView(r);
@@ -264,9 +191,16 @@ export class DeploymentService {
         };
       })
       .filter((v) => status === null || v.status === status);
-    const { page, nextToken } = paginate(items, query);
+    const { page, nextToken } = paginate(items, input);
     const key = kind === 'deployment' ? 'modelDeploymentSummaries' : 'provisionedModelSummaries';
     return nextToken ? { [key]: page, nextToken } : { [key]: page };
+  }
+
+  /** DeleteCustomModelDeployment or DeleteProvisionedModelThroughput: the record and its tags go. */
+  delete(kind: Kind, identifier: string): void {
+    const r = this.find(kind, identifier);
+    this.records.delete(r.arn);
+    this.host.dropTags(r.arn);
   }
 
   snapshot(): DeploymentSnapshot {

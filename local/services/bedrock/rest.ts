@@ -64,16 +64,17 @@ export function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-export function paginate<T>(items: T[], query: URLSearchParams): { page: T[]; nextToken?: string } {
-  const rawMax = query.get('maxResults');
-  const max = rawMax === null ? 100 : Number(rawMax);
+/** A page of ITEMS as the List operations answer (maxResults 1–1000, default 100; an opaque nextToken). */
+export function paginate<T>(items: T[], input: Body): { page: T[]; nextToken?: string } {
+  const rawMax = input['maxResults'];
+  const max = rawMax === undefined ? 100 : Number(rawMax);
   if (!Number.isInteger(max) || max < 1 || max > 1000) {
     throw validation('maxResults', rawMax, 'Member must have value between 1 and 1000');
   }
-  const token = query.get('nextToken');
+  const token = input['nextToken'];
   let start = 0;
-  if (token !== null) {
-    start = Number(Buffer.from(token, 'base64').toString('utf8'));
+  if (token !== undefined) {
+    start = Number(Buffer.from(String(token), 'base64').toString('utf8'));
     if (!Number.isInteger(start) || start < 0)
       throw new AwsError('ValidationException', 'The nextToken is not valid.');
   }
@@ -83,10 +84,29 @@ export function paginate<T>(items: T[], query: URLSearchParams): { page: T[]; ne
     : { page };
 }
 
-export function timeFilter(query: URLSearchParams, field: string): number | undefined {
-  const raw = query.get(field);
-  if (raw === null) return undefined;
-  const t = Date.parse(raw);
+/** A timestamp filter of a List operation (a query parameter), as epoch milliseconds. */
+export function timeFilter(input: Body, field: string): number | undefined {
+  const raw = input[field];
+  if (raw === undefined) return undefined;
+  const t = Date.parse(String(raw));
   if (Number.isNaN(t)) throw validation(field, raw, 'Member must be a timestamp');
   return t;
+}
+
+/** A string filter of a List operation (a query parameter), or null when absent. */
+export function filter(input: Body, field: string): string | null {
+  const raw = input[field];
+  return raw === undefined ? null : String(raw);
+}
+
+/** Newest first unless `sortOrder` is Ascending. */
+export function byCreation<T>(input: Body, time: (item: T) => number): (x: T, y: T) => number {
+  const descending = (filter(input, 'sortOrder') ?? 'Descending') !== 'Ascending';
+  return (x, y) => (descending ? time(y) - time(x) : time(x) - time(y));
+}
+
+/** How a failure reads in a job's failureMessage: an AWS error with its code. */
+export function errorText(err: unknown): string {
+  if (err instanceof AwsError) return `${err.code}: ${err.message}`;
+  return err instanceof Error ? err.message : String(err);
 }

@@ -151,7 +151,9 @@ describe('onJobStateChange', () => {
 describe('checkCustomizationJob', () => {
   it('returns the running status for the Choice', async () => {
     await expect(
-      checkCustomizationJob(JOB_ARN, async () => ({ jobArn: JOB_ARN, jobName: 'j', status: 'InProgress' })),
+      checkCustomizationJob(JOB_ARN, {
+        getJob: async () => ({ jobArn: JOB_ARN, jobName: 'j', status: 'InProgress' }),
+      }),
     ).resolves.toEqual({
       status: 'InProgress',
       jobArn: JOB_ARN,
@@ -160,12 +162,9 @@ describe('checkCustomizationJob', () => {
   });
 
   it.each(['Failed', 'Stopped'])('raises CustomizationJobFailedError for %s', async (status) => {
-    const attempt = checkCustomizationJob(JOB_ARN, async () => ({
-      jobArn: JOB_ARN,
-      jobName: 'j',
-      status,
-      failureMessage: 'boom',
-    }));
+    const attempt = checkCustomizationJob(JOB_ARN, {
+      getJob: async () => ({ jobArn: JOB_ARN, jobName: 'j', status, failureMessage: 'boom' }),
+    });
     await expect(attempt).rejects.toBeInstanceOf(CustomizationJobFailedError);
     await expect(attempt).rejects.toThrow(`Job j ended ${status}: boom`);
   });

@@ -14,15 +14,14 @@
  *   model through that grant when the job ends.
  * While the job runs, Bedrock reads the training data and writes the metrics as the service role.
  */
-import type { Authorizer, Caller } from '../iam/authorizer';
-import type { IamRegistry, Session } from '../iam/registry';
-import { requestTagContext } from '../iam/request-tags';
-import type { AccessRequest } from '../iam/types';
-import { AwsError, type KeyStore } from '../core/types';
+import type { Body } from '../../core/input';
+import { AwsError, type KeyStore } from '../../core/types';
+import type { Authorizer, Caller } from '../../iam/authorizer';
+import type { IamRegistry, Session } from '../../iam/registry';
+import { requestTagContext } from '../../iam/request-tags';
+import type { AccessRequest } from '../../iam/types';
 
 export const BEDROCK_SERVICE_PRINCIPAL = 'bedrock.amazonaws.com';
-
-type Body = Record<string, unknown>;
 
 export interface BedrockIam {
   authorizer: Authorizer;
@@ -50,14 +49,14 @@ function tagContext(tags: unknown): Record<string, string | string[]> {
   return requestTagContext(list);
 }
 
-/** The questions a Bedrock API request asks, before the operation runs. */
-export function bedrockAccessRequests(
-  operation: string,
-  id: string,
-  body: Body,
-  l: BedrockLookups,
-): AccessRequest[] {
+/** The label that names the resource an operation acts on (its path's one label). */
+const LABELS = ['jobIdentifier', 'modelIdentifier', 'customModelDeploymentIdentifier', 'provisionedModelId'];
+
+/** The questions a Bedrock API request asks, before the operation runs (BODY: its whole input). */
+export function bedrockAccessRequests(operation: string, body: Body, l: BedrockLookups): AccessRequest[] {
   const action = `bedrock:${operation}`;
+  const label = LABELS.map((name) => body[name]).find((v) => typeof v === 'string');
+  const id = typeof label === 'string' ? label : '';
   const any = (r: string): AccessRequest => ({ action, resource: r });
   switch (operation) {
     case 'CreateModelCustomizationJob': {
@@ -120,15 +119,9 @@ export function bedrockAccessRequests(
     case 'ListProvisionedModelThroughputs':
       return [any('*')];
     case 'TagResource':
-    case 'UntagResource':
     case 'ListTagsForResource': {
       const arn = typeof body.resourceARN === 'string' ? body.resourceARN : '';
-      const ctx =
-        operation === 'TagResource'
-          ? tagContext(body.tags)
-          : operation === 'UntagResource' && Array.isArray(body.tagKeys)
-            ? { 'aws:TagKeys': body.tagKeys.map(String) }
-            : {};
+      const ctx = operation === 'TagResource' ? tagContext(body.tags) : {};
       return arn ? [{ action, resource: arn, context: ctx }] : [];
     }
     default:
