@@ -120,8 +120,12 @@ export async function startHarness(options: EmbeddedAwsOptions = {}) {
     return executionArnFor(stack.stateMachineArn, executionNameFor(o));
   }
 
-  /** Waits for the execution to exist (the S3 trigger is asynchronous), then for it to close. */
-  async function finished(executionArn: string, timeoutMs = 30_000) {
+  /**
+   * Waits for the execution to exist (the S3 trigger is asynchronous), then for it to close.
+   * 90 s: a run takes seconds here, but a full `npm test` on a 2-core machine shared with other
+   * work took more than 30 s for some (jest's testTimeout, 120 s, still ends a hung one).
+   */
+  async function finished(executionArn: string, timeoutMs = 90_000) {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       try {
