@@ -61,7 +61,7 @@ describe('injected AWS faults', () => {
     expect(h.aws.faults.list()).toEqual([]);
   });
 
-  it('a ServiceQuotaExceededException that persists ends in RunFailed after capped, jittered retries, with no job', async () => {
+  it('a ServiceQuotaExceededException that persists ends in RunFailed after the six retries of its schedule, with no job', async () => {
     const op = 'bedrock:CreateModelCustomizationJob';
     const before = calls(op);
     h.aws.faults.add({
@@ -88,12 +88,10 @@ describe('injected AWS faults', () => {
     expect(attempts).toHaveLength(7);
     expect(calls(op) - before).toBe(7);
     expect(attempts.every((a) => a.failed === 'ServiceQuotaExceededException')).toBe(true);
-    // Capped (MaxDelaySeconds 60) and jittered (FULL): each wait is at most the capped backoff,
-    // here scaled by the harness's timeScale of 0.01 (plus scheduling slack).
-    attempts.slice(1).forEach((a, i) => {
-      const ceilingMs = Math.min(60, 2 * 2 ** i) * 1000 * 0.01;
-      expect(a.at - (attempts[i]?.at ?? 0)).toBeLessThan(ceilingMs + 400);
-    });
+    // The attempts come in order (each retry after the previous failure). How long each wait may
+    // be (capped at 60 s, full jitter) is checked on the schedule itself, wait by wait, in
+    // test/contract/retry-schedule.test.ts: a wall clock on a shared machine cannot tell.
+    expect(attempts.map((a) => a.at)).toEqual([...attempts.map((a) => a.at)].sort((x, y) => x - y));
 
     expect(await h.jobsNamed('quota-exhausted')).toHaveLength(0);
     const failed = h
