@@ -1,0 +1,153 @@
+import type { Context } from 'aws-lambda';
+import * as z from 'zod';
+import { isAwsError, orUndefined } from '../../../functions/shared/aws/errors';
+import { ConfigurationError, loadConfig } from '../../../functions/shared/config';
+import { InvalidInputError } from '../../../functions/shared/errors';
+import { makeHandler, parseInput } from '../../../functions/shared/handler';
+import { provenanceTags } from '../../../functions/shared/provenance';
+
+describe('loadConfig', () => {
+  it('reads only the variables asked for, with their defaults and transforms', () => {
+    expect(
+      loadConfig(
+        [
+          'STAGE',
+          'TRAINING_PREFIX',
+          'HYPER_PARAMETERS',
+          'KEY_BUILDER_ROLE_ARNS',
+          'TOKEN_TTL_SECONDS',
+          'KEY_ARN',
+          'REQUIRED_ENCRYPTION',
+        ],
+        {
+          HYPER_PARAMETERS: '{"epochCount":"2"}',
+          KEY_BUILDER_ROLE_ARNS: ' arn:aws:iam::111122223333:role/a , ,arn:aws:iam::111122223333:user/b',
+          TOKEN_TTL_SECONDS: '120',
+          TRAINING_BUCKET: 'not asked for',
+        },
+      ),
+    ).toEqual({
+      STAGE: 'dev',
+      TRAINING_PREFIX: 'training/',
+      HYPER_PARAMETERS: { epochCount: '2' },
+      KEY_BUILDER_ROLE_ARNS: ['arn:aws:iam::111122223333:role/a', 'arn:aws:iam::111122223333:user/b'],
+      TOKEN_TTL_SECONDS: 120,
+      KEY_ARN: '',
+      REQUIRED_ENCRYPTION: 'aws:kms',
+    });
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(loadConfig(['STAGE', 'KEY_USER_ROLE_ARNS'], { STAGE: '', KEY_USER_ROLE_ARNS: '' })).toEqual({
+      STAGE: 'dev',
+      KEY_USER_ROLE_ARNS: [],
+    });
+  });
+
+  it('lists every bad or missing variable in one ConfigurationError, by name', () => {
+    const read = () =>
+      loadConfig(['TRAINING_BUCKET', 'ACCOUNT_ID', 'HYPER_PARAMETERS', 'KEY_USER_ROLE_ARNS', 'KEY_ARN'], {
+        ACCOUNT_ID: '12345',
+        HYPER_PARAMETERS: '{"epochCount":2}',
+        KEY_USER_ROLE_ARNS: 'chat-app',
+        KEY_ARN: 'key/123',
+      });
+    expect(read).toThrow(ConfigurationError);
+    expect(read).toThrow(
+      /^Invalid environment — TRAINING_BUCKET: .+; ACCOUNT_ID: must be a 12-digit AWS account id; HYPER_PARAMETERS: must be a JSON object of string values, e\.g\. \{"epochCount":"2"\}; KEY_USER_ROLE_ARNS: must be IAM role or user ARNs; KEY_ARN: must be a KMS key ARN or empty\. Set these in serverless\.yml \(stage params\) or the shell\.$/,
+    );
+  });
+
+  it('refuses a TTL under a minute and HYPER_PARAMETERS that are not JSON', () => {
+    expect(() => loadConfig(['TOKEN_TTL_SECONDS'], { TOKEN_TTL_SECONDS: '59' })).toThrow(/TOKEN_TTL_SECONDS/);
+    expect(() => loadConfig(['HYPER_PARAMETERS'], { HYPER_PARAMETERS: '{' })).toThrow(
+      /HYPER_PARAMETERS: must be a JSON object/,
+    );
+  });
+});
+
+describe('parseInput and makeHandler', () => {
+  const schema = z.object({ jobArn: z.string().startsWith('arn:'), n: z.number().optional() });
+
+  it('returns the parsed input (unknown fields stripped)', () => {
+    expect(parseInput(schema, { jobArn: 'arn:x', extra: 1 }, 'Input')).toEqual({ jobArn: 'arn:x' });
+  });
+
+  it('refuses bad input with InvalidInputError naming up to five problems by path', () => {
+    const many = z.object(Object.fromEntries('abcdefg'.split('').map((k) => [k, z.string()])));
+    const read = () => parseInput(many, {}, 'WaitForJob input');
+    expect(read).toThrow(InvalidInputError);
+    expect(read).toThrow(/^WaitForJob input is not valid — a: .+; b: .+; c: .+; d: .+; e: .+$/);
+    expect(() => parseInput(schema, 'x', 'Input')).toThrow(/^Input is not valid — \(root\): /);
+  });
+
+  it('runs the core with the parsed input and returns its answer', async () => {
+    const handler = makeHandler(schema, 'Input', async (input) => ({ got: input }));
+    await expect(handler({ jobArn: 'arn:x', n: 1 }, {} as Context)).resolves.toEqual({
+      got: { jobArn: 'arn:x', n: 1 },
+    });
+  });
+
+  it('rejects with the error the core throws, its name intact for the ASL', async () => {
+    const handler = makeHandler(schema, 'Input', async () => {
+      throw new InvalidInputError('nope');
+    });
+    await expect(handler({ jobArn: 'arn:x' }, {} as Context)).rejects.toMatchObject({
+      name: 'InvalidInputError',
+    });
+    await expect(handler({ jobArn: 'x' }, {} as Context)).rejects.toThrow(/^Input is not valid — jobArn: /);
+  });
+});
+
+describe('AWS error helpers', () => {
+  const named = (name: string) => Object.assign(new Error('m'), { name });
+
+  it('matches an error by any of the names given; non-errors match nothing', () => {
+    expect(isAwsError(named('NotFoundException'), 'AccessDenied', 'NotFoundException')).toBe(true);
+    expect(isAwsError(named('NotFoundException'), 'AccessDenied')).toBe(false);
+    expect(isAwsError({ name: 'NotFoundException' }, 'NotFoundException')).toBe(false);
+    expect(isAwsError(undefined, 'undefined')).toBe(false);
+  });
+
+  it('orUndefined maps the not-found names to undefined and lets the rest through', async () => {
+    await expect(orUndefined(Promise.resolve(1), 'X')).resolves.toBe(1);
+    await expect(orUndefined(Promise.reject(named('NoSuchKey')), 'NoSuchKey')).resolves.toBeUndefined();
+    await expect(orUndefined(Promise.reject(named('AccessDenied')), 'NoSuchKey')).rejects.toMatchObject({
+      name: 'AccessDenied',
+    });
+  });
+});
+
+describe('provenanceTags', () => {
+  const base = {
+    source: { bucket: 'b', key: 'training/seté.jsonl', etag: 'e1' },
+    keyArn: 'arn:aws:kms:us-east-1:1:key/k',
+    executionArn: 'arn:aws:states:us-east-1:1:execution:sm:run',
+  };
+
+  it('names source, version, key and execution, tag-safe', () => {
+    expect(provenanceTags(base)).toEqual({
+      'tunevault:source': expect.stringMatching(/^s3:\/\/b\/training\/set_\.jsonl\+[0-9a-f]{12}$/),
+      'tunevault:source-version': 'e:e1',
+      'tunevault:kms-key-arn': 'arn:aws:kms:us-east-1:1:key/k',
+      'tunevault:execution-arn': 'arn:aws:states:us-east-1:1:execution:sm:run',
+    });
+  });
+
+  it("adds the guard's verdict and the sidecar's tags, made tag-safe (keys to 128 characters)", () => {
+    const tags = provenanceTags({
+      ...base,
+      scan: { sha256: 'ab', verdict: 'redact', totalFindings: 3 },
+      extra: { team: 'ml ops', ['k'.repeat(200)]: 'ü' },
+    });
+    expect(tags).toMatchObject({
+      'tunevault:data-sha256': 'ab',
+      'tunevault:guard-verdict': 'redact',
+      'tunevault:guard-findings': '3',
+      team: 'ml ops',
+    });
+    const longKey = Object.keys(tags).find((k) => k.startsWith('kkk'));
+    expect(longKey).toHaveLength(128);
+    expect(tags[longKey ?? '']).toMatch(/^_\+[0-9a-f]{12}$/);
+  });
+});
