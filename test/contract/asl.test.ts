@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { aslContractViolations, errorNamesRaisedByCode } from './asl-rules';
+import { allStates, aslContractViolations, errorNamesRaisedByCode, isLambdaTask } from './asl-rules';
 import { STEP_ERROR_NAMES } from '../../functions/shared/errors';
 const loader = require('../../statemachines/loader.js') as {
   readAsl(): Record<string, unknown>;
@@ -73,15 +73,23 @@ describe('ASL ↔ code contract', () => {
     expect(text).toContain('{"Fn::GetAtt":["ValidateBucketEncryptionLambdaFunction","Arn"]}');
   });
 
-  it('retries throttling with capped, jittered backoff on every Lambda Task that calls AWS', () => {
-    const submit = asl as { States: Record<string, { Retry?: Record<string, unknown>[] }> };
-    const retry = submit.States.SubmitCustomizationJob?.Retry?.find((r) =>
-      (r.ErrorEquals as string[]).includes('ServiceQuotaExceededException'),
+  it('retries throttling with capped, jittered exponential backoff on every Lambda Task', () => {
+    const tasks = allStates(asl).filter(([, state]) => isLambdaTask(state));
+    expect(tasks.map(([name]) => name)).toEqual(
+      expect.arrayContaining(['SubmitCustomizationJob', 'WaitForJob']),
     );
-    expect(retry).toMatchObject({
-      JitterStrategy: 'FULL',
-      MaxDelaySeconds: expect.any(Number),
-      BackoffRate: 2,
-    });
+    for (const [name, state] of tasks) {
+      const retry = ((state.Retry ?? []) as Record<string, unknown>[]).find((r) =>
+        (r.ErrorEquals as string[]).includes('ServiceQuotaExceededException'),
+      );
+      expect({ name, retry }).toEqual({
+        name,
+        retry: expect.objectContaining({
+          JitterStrategy: 'FULL',
+          MaxDelaySeconds: expect.any(Number),
+          BackoffRate: 2,
+        }),
+      });
+    }
   });
 });

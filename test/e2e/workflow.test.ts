@@ -95,13 +95,12 @@ describe('the customization workflow on the embedded AWS', () => {
 
   it('completes by the poll when the job-state events are lost', async () => {
     h.aws.events.dropNext(2, { source: 'aws.bedrock', detailType: 'Model Customization Job State Change' });
-    const started = Date.now();
     const { run } = await h.drop('events lost');
     expect(run.status).toBe('SUCCEEDED');
     expect(h.statesEntered(run)).toContain('CheckCustomizationJob');
     expect(field(run.state, 'jobResult', 'resumedBy')).toBe('poll');
-    // One poll interval (2 s here) after the job ended, not more.
-    expect(Date.now() - started).toBeLessThan(2000 + 300 + 3000);
+    // How soon the poll comes is checked by the run's structure in reliability-events.test.ts
+    // ("lost: the poll completes the run …"), not by a stopwatch here.
   });
 
   it('a failing job ends in Remediate and Notify, with the failure message', async () => {

@@ -1,21 +1,31 @@
 /**
  * The tests Stryker runs against each mutant (see test/mutation/README.md): the unit and contract
- * projects, in process, less the one test file that only bounds time.
+ * projects, in process, less the one test file that only bounds time, plus the e2e files that
+ * exercise production code in process against one embedded service (seconds, not a whole stack).
  */
+const path = require('node:path');
 const base = require('../../jest.config.js');
+
+const rootDir = path.join(__dirname, '../..');
 
 const byName = Object.fromEntries(base.projects.map((p) => [p.displayName, p]));
 // adversarial.test.ts bounds each detector's time on 1 MiB hostile lines (< 1 s): instrumented
 // code runs several times slower, so it fails in the dry run; a mutant that makes a detector
 // backtrack is caught by Stryker's own timeout instead.
 const timingOnly = ['<rootDir>/test/unit/guard/adversarial.test.ts'];
+// The other e2e files start a whole embedded AWS and run the handlers from esbuild bundles:
+// a minute per mutant, and Stryker cannot see which mutants a bundle reaches.
+const inProcessE2e = ['<rootDir>/test/e2e/task-token-store.test.ts'];
 
 module.exports = {
-  rootDir: '../..',
-  projects: [byName.unit, byName.contract].map((p) => ({
-    ...p,
-    rootDir: '../..',
-    testPathIgnorePatterns: [...p.testPathIgnorePatterns, ...timingOnly],
-  })),
+  rootDir,
+  projects: [
+    ...[byName.unit, byName.contract].map((p) => ({
+      ...p,
+      rootDir,
+      testPathIgnorePatterns: [...p.testPathIgnorePatterns, ...timingOnly],
+    })),
+    { ...byName.e2e, rootDir, displayName: 'e2e (in process)', testMatch: inProcessE2e },
+  ],
   testTimeout: base.testTimeout,
 };
