@@ -20,4 +20,5 @@ module.exports = {
   ],
   // A global option (Jest ignores it per project): e2e hooks start an embedded AWS.
   testTimeout: 60_000,
+  globalSetup: '<rootDir>/test/global-setup.js',
 };

@@ -82,21 +82,50 @@ function parse<S extends z.ZodType>(schema: S, req: LocalRequest): z.output<S> {
 class ControlError extends Error {}
 
 export const CONTROL_ROUTES = [
-  'GET  /_tunevault/health',
+  'GET  /_tunevault/health  (status: starting | ready | failed | stopping; 200 only when ready)',
   'GET  /_tunevault/stack',
   'GET  /_tunevault/faults · POST /_tunevault/faults {service, operation, count, error?, message?, status?, delayMs?} · DELETE /_tunevault/faults',
   'POST /_tunevault/s3/redeliver {bucket, key, times}',
   'POST /_tunevault/s3/objects {bucket, key, versionId, body, encoding?: utf8|base64, contentType?} (a fixture version, no notification)',
   'POST /_tunevault/events/drop {count, source?, detailType?}',
   'POST /_tunevault/bedrock {jobDurationMs?, nextOutcome?: {status: Completed|Failed, failureMessage?, modelKmsKeyArn?: ARN|null}, count?}',
+  "GET  /_tunevault/bedrock/rewards?job=NAME|ARN (what an RFT job's grader returned)",
+  'POST /_tunevault/lambda/functions {name, handler: "path/in/project.handler"} (e.g. an RFT grader; answers its ARN)',
+  'GET  /_tunevault/iam (mode, roles, decision counts) · POST /_tunevault/iam {mode: enforce|audit|off}',
+  'GET  /_tunevault/iam/decisions[?denied=true][&limit=N][&principal=ARN-fragment]',
+  'GET  /_tunevault/lambda/failures (asynchronous invocations dropped after their retries)',
 ];
+
+const functionSchema = z
+  .object({
+    name: z.string().regex(/^[a-zA-Z0-9-_]{1,64}$/),
+    handler: z.string().regex(/^[\w./-]+\.[A-Za-z_$][\w$]*$/),
+  })
+  .strict();
+
+const iamSchema = z.object({ mode: z.enum(['enforce', 'audit', 'off']) }).strict();
 
 export async function handleControl(aws: EmbeddedAws, req: LocalRequest): Promise<LocalResponse | undefined> {
   const route = `${req.method} ${req.path.replace(/\/+$/, '')}`;
+  if (route === 'GET /_tunevault/bedrock/rewards') {
+    try {
+      return json(200, { rewards: aws.bedrock.rewards(req.query.get('job') ?? '') ?? null });
+    } catch (err) {
+      return json(err instanceof AwsError ? err.status : 500, { message: (err as Error).message });
+    }
+  }
   try {
     switch (route) {
-      case 'GET /_tunevault/health':
-        return json(200, { ok: true, endpoint: aws.url });
+      case 'GET /_tunevault/health': {
+        // Answered while the stack deploys (every other request waits until it is ready).
+        const status = aws.readiness;
+        return json(status === 'ready' ? 200 : 503, {
+          status,
+          ready: status === 'ready',
+          endpoint: aws.url,
+          ...(aws.endpoint.failureReason ? { reason: aws.endpoint.failureReason } : {}),
+        });
+      }
       case 'GET /_tunevault/stack': {
         const s = aws.stack;
         return json(200, {
@@ -110,6 +139,27 @@ export async function handleControl(aws: EmbeddedAws, req: LocalRequest): Promis
           routes: CONTROL_ROUTES,
         });
       }
+      case 'GET /_tunevault/iam':
+        return json(200, {
+          mode: aws.authorizer.mode,
+          roles: aws.iam.listRoles().map((r) => ({ name: r.name, arn: r.arn })),
+          decisions: aws.authorizer.summary(),
+        });
+      case 'POST /_tunevault/iam': {
+        aws.authorizer.mode = parse(iamSchema, req).mode;
+        return json(200, { mode: aws.authorizer.mode });
+      }
+      case 'GET /_tunevault/iam/decisions': {
+        const limit = Number(req.query.get('limit') ?? '1000');
+        if (!Number.isInteger(limit) || limit < 1) throw new ControlError('limit: a whole number ≥ 1');
+        const principal = req.query.get('principal');
+        const decisions = aws.authorizer
+          .recent({ limit: 1_000_000, deniedOnly: req.query.get('denied') === 'true' })
+          .filter((d) => principal === null || d.principal.includes(principal));
+        return json(200, { mode: aws.authorizer.mode, decisions: decisions.slice(-limit) });
+      }
+      case 'GET /_tunevault/lambda/failures':
+        return json(200, { failures: aws.failedAsyncInvocations() });
       case 'GET /_tunevault/faults':
         return json(200, { pending: aws.faults.list() });
       case 'POST /_tunevault/faults': {
@@ -145,6 +195,10 @@ export async function handleControl(aws: EmbeddedAws, req: LocalRequest): Promis
         if (b.jobDurationMs !== undefined) aws.bedrock.setJobDuration(b.jobDurationMs);
         if (b.nextOutcome) aws.bedrock.setNextOutcome(b.nextOutcome, b.count);
         return json(200, { ok: true });
+      }
+      case 'POST /_tunevault/lambda/functions': {
+        const f = parse(functionSchema, req);
+        return json(201, { functionArn: aws.registerFunction(f.name, f.handler) });
       }
       default:
         return json(404, { message: `unknown control route '${route}'`, routes: CONTROL_ROUTES });

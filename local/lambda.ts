@@ -9,7 +9,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Context } from 'aws-lambda';
+import { Console } from 'node:console';
 import { build } from 'esbuild';
+import type { Credential } from './iam/types';
 import { PROJECT_ROOT } from './stack';
 
 export interface BundleOptions {
@@ -26,6 +28,44 @@ export interface LocalFunction {
   handler: string;
   environment: Record<string, string>;
   timeoutSeconds: number;
+  memorySize?: number;
+  /** The execution role (from the packaged template) and the credentials of its session. */
+  roleArn?: string;
+  credentials?: Credential;
+}
+
+/**
+ * Each bundle gets its own `process.env`, as each Lambda function has its own process: the bundle's
+ * first line shadows `process` with a view of the real one whose `env` is the function's. The SDK
+ * reads AWS_ACCESS_KEY_ID and friends from there, so each function signs as its own role.
+ */
+const PROCESS_HOOK = '__tunevaultLambdaProcess';
+const BANNER = `var process = globalThis.${PROCESS_HOOK} ? globalThis.${PROCESS_HOOK}(__filename) : globalThis.process;`;
+
+/** Bundle file → its runtime: several embedded AWS instances may share one Node process (tests). */
+const owners = new Map<string, { processFor(file: string): NodeJS.Process }>();
+(globalThis as Record<string, unknown>)[PROCESS_HOOK] = (file: string) => {
+  const owner = owners.get(file);
+  // Never fall back to this process's own (administrator) environment.
+  if (!owner) throw new Error(`${file} is not a bundle of a running embedded AWS`);
+  return owner.processFor(file);
+};
+
+function processWithEnv(env: Record<string, string>): NodeJS.Process {
+  const bound = new Map<PropertyKey, unknown>();
+  return new Proxy(process, {
+    get(target, prop) {
+      if (prop === 'env') return env;
+      const value = Reflect.get(target, prop, target) as unknown;
+      if (typeof value !== 'function') return value;
+      let fn = bound.get(prop);
+      if (!fn) {
+        fn = Object.assign((value as (...a: unknown[]) => unknown).bind(target), value);
+        bound.set(prop, fn);
+      }
+      return fn;
+    },
+  });
 }
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
@@ -48,6 +88,27 @@ export class LocalLambda {
   private forcedEnv: Record<string, string> = {};
   readonly invocations: InvocationRecord[] = [];
   private inFlight = new Set<Promise<unknown>>();
+  /**
+   * Where the functions' stdout and stderr go (their CloudWatch log group on AWS). Each bundle
+   * reads `process.stdout`, `process.stderr` and `console` through globals of this runtime
+   * (esbuild `define`), so the CLI can send them to a file while it draws progress on the terminal.
+   */
+  private readonly io = `__tunevaultLambda_${randomUUID().replace(/-/g, '')}`;
+
+  constructor(logs?: NodeJS.WritableStream) {
+    this.setLogDestination(logs);
+  }
+
+  /** Sends the functions' output to `logs` (undefined: this process's stdout and stderr). Set it before the first invocation. */
+  setLogDestination(logs: NodeJS.WritableStream | undefined): void {
+    const stdout = logs ?? process.stdout;
+    const stderr = logs ?? process.stderr;
+    Object.assign(globalThis, {
+      [`${this.io}_stdout`]: stdout,
+      [`${this.io}_stderr`]: stderr,
+      [`${this.io}_console`]: logs ? new Console({ stdout, stderr }) : console,
+    });
+  }
 
   setBaseEnvironment(env: Record<string, string>, forced: Record<string, string> = {}): void {
     this.baseEnv = env;
@@ -68,8 +129,34 @@ export class LocalLambda {
     );
   }
 
-  private applyEnv(fn: LocalFunction): void {
-    Object.assign(process.env, this.baseEnv, fn.environment, this.forcedEnv);
+  private readonly processes = new Map<string, NodeJS.Process>();
+
+  /** The environment Lambda gives FN: endpoint and region, its own variables, its role's credentials. */
+  environmentOf(fn: LocalFunction): Record<string, string> {
+    const env: Record<string, string> = {
+      ...this.baseEnv,
+      AWS_LAMBDA_FUNCTION_NAME: fn.name,
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memorySize ?? 1024),
+      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+      ...fn.environment,
+      ...this.forcedEnv,
+    };
+    if (fn.credentials) {
+      env.AWS_ACCESS_KEY_ID = fn.credentials.accessKeyId;
+      env.AWS_SECRET_ACCESS_KEY = fn.credentials.secretAccessKey;
+      if (fn.credentials.sessionToken) env.AWS_SESSION_TOKEN = fn.credentials.sessionToken;
+      else delete env.AWS_SESSION_TOKEN;
+    }
+    return env;
+  }
+
+  processFor(bundleFile: string): NodeJS.Process {
+    const existing = this.processes.get(bundleFile);
+    if (existing) return existing;
+    const fn = this.functions().find((f) => this.bundles.get(f.key) === bundleFile);
+    const view = fn ? processWithEnv(this.environmentOf(fn)) : process;
+    this.processes.set(bundleFile, view);
+    return view;
   }
 
   /** Bundles every registered function in one esbuild run (about a second for the stack). */
@@ -93,12 +180,20 @@ export class LocalLambda {
       bundle: true,
       platform: 'node',
       format: 'cjs',
-      // Node 20 runs these bundles locally even when serverless.yml targets a newer runtime.
-      target: 'node20',
+      // This process runs the bundles: its own Node is the target (serverless.yml's is for the zips).
+      target: `node${process.versions.node}`,
       minify: options.minify ?? false,
       external: options.external ?? [],
+      define: {
+        'process.stdout': `globalThis.${this.io}_stdout`,
+        'process.stderr': `globalThis.${this.io}_stderr`,
+        console: `globalThis.${this.io}_console`,
+      },
+      banner: { js: BANNER },
       logLevel: 'silent',
     });
+    for (const file of Object.keys(entryPoints).map((k) => path.join(outdir, `${k}.js`)))
+      owners.set(file, this);
     for (const key of Object.keys(entryPoints)) this.bundles.set(key, path.join(outdir, `${key}.js`));
     this.bundleDir = outdir;
   }
@@ -115,12 +210,16 @@ export class LocalLambda {
     const dot = fn.handler.lastIndexOf('.');
     const modulePath = this.bundles.get(fn.key) ?? path.join(PROJECT_ROOT, fn.handler.slice(0, dot));
     const exportName = fn.handler.slice(dot + 1);
-    this.applyEnv(fn);
     const mod = require(modulePath) as Record<string, unknown>;
     const handler = mod[exportName];
     if (typeof handler !== 'function') throw new Error(`${fn.handler}: no exported function '${exportName}'`);
     this.loaded.set(fn.arn, handler as Handler);
     return handler as Handler;
+  }
+
+  /** Loads every function's bundle now (as a cold start would), so a bundle that cannot load fails here. */
+  warm(): void {
+    for (const fn of this.byArn.values()) this.load(fn);
   }
 
   /** RequestResponse: resolves with the handler's result, rejects with its error (name kept). */
@@ -131,7 +230,6 @@ export class LocalLambda {
         name: 'ResourceNotFoundException',
       });
     const handler = this.load(fn);
-    this.applyEnv(fn);
     const started = Date.now();
     const requestId = randomUUID();
     const context = {
@@ -139,7 +237,7 @@ export class LocalLambda {
       functionName: fn.name,
       functionVersion: '$LATEST',
       invokedFunctionArn: fn.arn,
-      memoryLimitInMB: '256',
+      memoryLimitInMB: String(fn.memorySize ?? 1024),
       awsRequestId: requestId,
       logGroupName: `/aws/lambda/${fn.name}`,
       logStreamName: `local/${requestId}`,

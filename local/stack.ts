@@ -7,6 +7,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -37,7 +38,13 @@ export interface PrintedConfig {
   };
 }
 
-const INPUTS = ['serverless.yml', 'resources/stack.yml', 'statemachines/loader.js', 'package-lock.json'];
+const INPUTS = [
+  'serverless.yml',
+  'resources/stack.yml',
+  'resources/bedrock-role.js',
+  'statemachines/loader.js',
+  'package-lock.json',
+];
 
 function inputsDigest(stage: string, params: Record<string, string>): string {
   const h = createHash('sha256').update(JSON.stringify({ stage, params }));
@@ -51,6 +58,33 @@ function inputsDigest(stage: string, params: Record<string, string>): string {
   return h.digest('hex').slice(0, 16);
 }
 
+/** The environment for a `serverless` child process that must leave CloudFormation intrinsics in place. */
+function serverlessEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  // The ${env:TUNEVAULT_*} overrides meant for `serverless invoke local` are removed, so the
+  // template keeps its intrinsics (the embedded AWS resolves them itself).
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    SLS_TELEMETRY_DISABLED: '1',
+    SLS_NOTIFICATIONS_MODE: 'off',
+    ...extra,
+  };
+  for (const k of Object.keys(env)) if (k.startsWith('TUNEVAULT_')) delete env[k];
+  for (const k of Object.keys(extra)) env[k] = extra[k];
+  return env;
+}
+
+function serverlessArgs(command: string[], stage: string, params: Record<string, string>): string[] {
+  const bin = path.join(PROJECT_ROOT, 'node_modules', 'osls', 'bin', 'serverless.js');
+  return [bin, ...command, '--stage', stage, ...Object.entries(params).map(([k, v]) => `--param=${k}=${v}`)];
+}
+
+function writeAtomically(file: string, text: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  fs.writeFileSync(tmp, text);
+  fs.renameSync(tmp, file);
+}
+
 /** `serverless print --format json`, cached under .tunevault/cache by the hash of its inputs. */
 export async function printServerlessConfig(
   stage = 'dev',
@@ -59,39 +93,101 @@ export async function printServerlessConfig(
 ): Promise<PrintedConfig> {
   const cacheFile = path.join(cacheDir, `serverless-${inputsDigest(stage, params)}.json`);
   if (fs.existsSync(cacheFile)) return JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as PrintedConfig;
-  const bin = path.join(PROJECT_ROOT, 'node_modules', 'osls', 'bin', 'serverless.js');
-  const args = [
-    bin,
-    'print',
-    '--format',
-    'json',
-    '--stage',
-    stage,
-    ...Object.entries(params).map(([k, v]) => `--param=${k}=${v}`),
-  ];
-  // The print must leave the CloudFormation intrinsics in place (the embedded AWS resolves them
-  // itself), so the ${env:TUNEVAULT_*} overrides meant for `serverless invoke local` are removed.
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    SLS_TELEMETRY_DISABLED: '1',
-    SLS_NOTIFICATIONS_MODE: 'off',
-  };
-  for (const k of Object.keys(env)) if (k.startsWith('TUNEVAULT_')) delete env[k];
   let stdout: string;
   try {
-    ({ stdout } = await promisify(execFile)(process.execPath, args, {
-      cwd: PROJECT_ROOT,
-      env,
-      maxBuffer: 32 * 1024 * 1024,
-    }));
+    ({ stdout } = await promisify(execFile)(
+      process.execPath,
+      serverlessArgs(['print', '--format', 'json'], stage, params),
+      { cwd: PROJECT_ROOT, env: serverlessEnv(), maxBuffer: 32 * 1024 * 1024 },
+    ));
   } catch (err) {
     const e = err as { stderr?: string; message: string };
     throw new Error(`serverless print failed — is serverless.yml valid?\n${e.stderr ?? e.message}`);
   }
   const config = JSON.parse(stdout.slice(stdout.indexOf('{'))) as PrintedConfig;
-  fs.mkdirSync(cacheDir, { recursive: true });
-  fs.writeFileSync(cacheFile, JSON.stringify(config));
+  writeAtomically(cacheFile, JSON.stringify(config));
   return config;
+}
+
+export interface CfnResource {
+  Type: string;
+  Condition?: string;
+  DependsOn?: string | string[];
+  Properties?: JsonObject;
+}
+
+export interface CfnTemplate {
+  Conditions?: Record<string, Json>;
+  Resources: Record<string, CfnResource>;
+  Outputs?: JsonObject;
+}
+
+/**
+ * The CloudFormation template `serverless package` compiles — what AWS would deploy: every role
+ * with its trust and identity policies as serverless-iam-roles-per-function and
+ * serverless-step-functions write them, the Lambda permissions, the functions and their
+ * environment. Packaging bundles every function (a few seconds), so the template is cached by
+ * the hash of its inputs; the zips are thrown away (the embedded AWS bundles the handlers itself).
+ */
+export async function packageTemplate(
+  stage = 'dev',
+  params: Record<string, string> = {},
+  cacheDir = path.join(PROJECT_ROOT, '.tunevault', 'cache'),
+): Promise<CfnTemplate> {
+  const cacheFile = path.join(cacheDir, `template-${inputsDigest(stage, params)}.json`);
+  if (fs.existsSync(cacheFile)) return JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as CfnTemplate;
+  // One packager per template: other processes (parallel test workers) wait for its result.
+  fs.mkdirSync(cacheDir, { recursive: true });
+  const lock = `${cacheFile}.lock`;
+  let held = false;
+  for (const deadline = Date.now() + 180_000; !held; ) {
+    try {
+      fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      held = true;
+    } catch {
+      if (fs.existsSync(cacheFile)) return JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as CfnTemplate;
+      const age = Date.now() - (fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? 0);
+      if (age > 120_000 || Date.now() > deadline) fs.rmSync(lock, { force: true });
+      else await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  if (fs.existsSync(cacheFile)) {
+    fs.rmSync(lock, { force: true });
+    return JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as CfnTemplate;
+  }
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tunevault-package-'));
+  // serverless-esbuild resolves its work folder against the project: a folder of our own there.
+  const esbuildWork = path.join('.tunevault', `esbuild-package-${process.pid}-${path.basename(work)}`);
+  try {
+    const out = path.join(work, 'package');
+    await promisify(execFile)(
+      process.execPath,
+      serverlessArgs(['package', '--package', out], stage, params),
+      {
+        cwd: PROJECT_ROOT,
+        env: serverlessEnv({
+          TUNEVAULT_ESBUILD_WORK_FOLDER: esbuildWork,
+          // Offline and without credentials, as CI packages it.
+          AWS_ACCESS_KEY_ID: '',
+          AWS_SECRET_ACCESS_KEY: '',
+          AWS_SESSION_TOKEN: '',
+        }),
+        maxBuffer: 32 * 1024 * 1024,
+      },
+    );
+    const text = fs.readFileSync(path.join(out, 'cloudformation-template-update-stack.json'), 'utf8');
+    writeAtomically(cacheFile, text);
+    return JSON.parse(text) as CfnTemplate;
+  } catch (err) {
+    const e = err as { stderr?: string; stdout?: string; message: string };
+    throw new Error(
+      `serverless package failed — is serverless.yml valid?\n${[e.stdout, e.stderr].filter(Boolean).join('\n') || e.message}`,
+    );
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+    fs.rmSync(path.join(PROJECT_ROOT, esbuildWork), { recursive: true, force: true });
+    fs.rmSync(lock, { force: true });
+  }
 }
 
 export interface IntrinsicContext {
@@ -104,9 +200,20 @@ export interface IntrinsicContext {
   conditions: Record<string, Json>;
 }
 
-/** Resolves Ref, Fn::Sub, Fn::GetAtt, Fn::Join, Fn::If, Fn::Equals, Fn::Or, Fn::And, Fn::Not, Condition. */
+/** `Ref: AWS::NoValue`: the property (or list item) is removed, as CloudFormation removes it. */
+const NO_VALUE = Symbol('AWS::NoValue');
+
+/**
+ * Resolves Ref (AWS::NoValue included), Fn::Sub, Fn::GetAtt, Fn::Join, Fn::Select, Fn::Split,
+ * Fn::If, Fn::Equals, Fn::Or, Fn::And, Fn::Not, Condition.
+ */
 export function resolveIntrinsics(node: Json, ctx: IntrinsicContext): Json {
-  if (Array.isArray(node)) return node.map((n) => resolveIntrinsics(n, ctx));
+  const out = resolveNode(node, ctx);
+  return out === NO_VALUE ? undefined : out;
+}
+
+function resolveNode(node: Json, ctx: IntrinsicContext): Json {
+  if (Array.isArray(node)) return node.map((n) => resolveNode(n, ctx)).filter((n) => n !== NO_VALUE);
   if (!node || typeof node !== 'object') return node;
   const obj = node as JsonObject;
   const keys = Object.keys(obj);
@@ -115,7 +222,15 @@ export function resolveIntrinsics(node: Json, ctx: IntrinsicContext): Json {
     const arg = obj[fn];
     switch (fn) {
       case 'Ref':
-        return refOf(String(arg), ctx);
+        return arg === 'AWS::NoValue' ? NO_VALUE : refOf(String(arg), ctx);
+      case 'Fn::Select': {
+        const [index, list] = resolveIntrinsics(arg, ctx) as [number | string, Json[]];
+        return list[Number(index)];
+      }
+      case 'Fn::Split': {
+        const [sep, text] = resolveIntrinsics(arg, ctx) as [string, string];
+        return String(text).split(sep);
+      }
       case 'Fn::GetAtt': {
         const [resource, attr] = Array.isArray(arg) ? (arg as string[]) : String(arg).split('.');
         return attrOf(`${resource}.${attr}`, ctx);
@@ -135,7 +250,7 @@ export function resolveIntrinsics(node: Json, ctx: IntrinsicContext): Json {
       }
       case 'Fn::If': {
         const [cond, yes, no] = arg as [string, Json, Json];
-        return resolveIntrinsics(conditionHolds(cond, ctx) ? yes : no, ctx);
+        return resolveNode(conditionHolds(cond, ctx) ? yes : no, ctx);
       }
       case 'Fn::Equals': {
         const [a, b] = resolveIntrinsics(arg, ctx) as [Json, Json];
@@ -153,7 +268,11 @@ export function resolveIntrinsics(node: Json, ctx: IntrinsicContext): Json {
         break;
     }
   }
-  return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, resolveIntrinsics(v, ctx)]));
+  return Object.fromEntries(
+    Object.entries(obj)
+      .map(([k, v]) => [k, resolveNode(v, ctx)] as const)
+      .filter(([, v]) => v !== NO_VALUE),
+  );
 }
 
 export function conditionHolds(name: string, ctx: IntrinsicContext): boolean {

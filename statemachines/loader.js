@@ -51,12 +51,38 @@ function withPollInterval(asl, seconds) {
   return copy;
 }
 
+/** The partition of a region (as the AWS SDK's partition table has it). */
+function partitionOf(region) {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  if (region.startsWith('us-iso-')) return 'aws-iso';
+  if (region.startsWith('us-isob-')) return 'aws-iso-b';
+  return 'aws';
+}
+
+/**
+ * Service-integration ARNs (`arn:aws:states:::lambda:invoke…`) in the partition of the deployment
+ * (aws-cn and aws-us-gov need `arn:aws-cn:…` / `arn:aws-us-gov:…`). A plain string, not an Fn::Sub:
+ * serverless-step-functions recognises integrations by their ARN string (any partition) to write the
+ * state machine role's permissions.
+ */
+function inPartition(node, partition) {
+  if (Array.isArray(node)) return node.map((n) => inPartition(n, partition));
+  if (node && typeof node === 'object')
+    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, inPartition(v, partition)]));
+  if (typeof node === 'string' && node.startsWith('arn:aws:')) return `arn:${partition}:${node.slice(8)}`;
+  return node;
+}
+
 /** For serverless.yml: `definition: ${file(statemachines/loader.js):definition}`. */
 async function definition({ resolveVariable } = {}) {
   let asl = readAsl();
   if (resolveVariable)
     asl = withPollInterval(asl, Number(await resolveVariable('param:pollIntervalSeconds')));
-  return bindPlaceholders(asl, (name) => ({ 'Fn::GetAtt': [`${name}LambdaFunction`, 'Arn'] }));
+  const region = resolveVariable ? String(await resolveVariable('self:provider.region')) : 'us-east-1';
+  return bindPlaceholders(inPartition(asl, partitionOf(region)), (name) => ({
+    'Fn::GetAtt': [`${name}LambdaFunction`, 'Arn'],
+  }));
 }
 
 module.exports = {
@@ -66,5 +92,7 @@ module.exports = {
   functionKeyOf,
   placeholderNames,
   withPollInterval,
+  partitionOf,
+  inPartition,
   definition,
 };

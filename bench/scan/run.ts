@@ -1,37 +1,38 @@
 /**
- * Scanner benchmark: `npx tsx bench/scan/run.ts [--mib 200] [--runs 3] [--seed 42] [--hwm 65536]`.
+ * The data guard's benchmark: `npm run bench:scan` (or `npx tsx bench/scan/run.ts`)
+ *   [--mib 200] [--runs 3] [--seed 42] [--hwm 65536] [--cases 300] [--no-in-process]
  *
- * Generates (once, cached in the OS temp dir) a bedrock-conversation-2024 file with sprinkled
- * fake findings, then measures in fresh child processes, interleaved so background load hits
- * both sides alike:
- *   - readline: read stream + split into lines (the baseline the target is stated against)
- *   - split:    raw newline search on buffers, no decoding (context only)
- *   - scan:     scanTrainingData, policy block, parallelism 'auto' (record checks on spare cores)
- *   - scan-1t:  the same on one thread (hashing may still use a helper thread)
- *   - floor:    sha256 + decode + JSON.parse of every line and nothing else (context: the part of
- *               the scan's cost that no implementation of the checks can remove)
- * and prints MiB/s (best and median of the runs), the scan / readline ratio and the scanner's
- * peak RSS against the targets (ratio ≥ 0.6, RSS ≤ 160 MiB).
+ * 1. Whole processes, as a user runs them: `tunevault scan FILE` (the compiled CLI, built first
+ *    with `npm run build`) against `node bench/scan/readline.js FILE`, a plain readline loop,
+ *    interleaved, `--runs` times each, in this one run. Wall time from spawn to exit; peak RSS of
+ *    each process (all its threads) from a preloaded module that reads getrusage at exit. The
+ *    ratio is readline's median time over the scan's: 1 means as fast as reading the lines.
+ * 2. Start-up: `tunevault --help` (median of 5) beside `node -e 0`.
+ * 3. In-process figures for context (a bundle of bench/scan/child.ts per measurement, so the
+ *    timings start after start-up): readline, the scan with worker threads and on one thread, a
+ *    parse floor (sha256 + JSON.parse of every line, no checks), a raw newline split.
+ * 4. Detection: every detector's generated cases (test/unit/guard/generated.ts, fast-check,
+ *    seed --seed) through the whole scan path: recall and false-positive rate per detector.
  *
- * Every mode reads through fs.createReadStream with the same highWaterMark: Node's default
- * (64 KiB) unless --hwm says otherwise. At 64 KiB a read costs the reading thread a round trip
- * through the event loop per chunk, idle time that both sides pay; larger chunks (an S3 body is
- * delivered as the socket reads it, `tunevault scan` could read a file in 1 MiB chunks) make it
- * mostly go away, and show what the checks themselves cost.
- *
- * The children run a bundle built with esbuild, not tsx: tsx's loader would add ~50 MiB to every
- * process's RSS and its on-the-fly transform would land inside the timings.
+ * The file is generated once (cached in the OS temp dir): bedrock-conversation-2024 records with
+ * sprinkled fake findings. Targets: ratio ≥ 0.6, peak RSS ≤ 160 MiB, `--help` ≤ 150 ms, recall
+ * ≥ 0.98 and false positives ≤ 1 % per detector. The closing lines say MET or MISSED for each.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
+import { measureDetection, plantedCases } from '../../test/unit/guard/generated';
 import { generateConversationDataset } from './generate';
 
+const ROOT = join(__dirname, '..', '..');
 const TARGET_RATIO = 0.6;
 const TARGET_RSS_MIB = 160;
+const TARGET_HELP_MS = 150;
+const TARGET_RECALL = 0.98;
+const TARGET_FALSE_POSITIVES = 0.01;
 const GENERATOR_VERSION = 1;
 
 type Mode = 'readline' | 'split' | 'floor' | 'scan' | 'scan-1t';
@@ -42,24 +43,18 @@ interface Measurement {
   lines: number;
   peakRssMiB: number;
   verdict?: string;
-  records?: number;
   totalFindings?: number;
   byType?: Record<string, number>;
-  problems?: { error: number; warning: number };
 }
 
-function parseMeasurement(stdout: string): Measurement {
-  const parsed: unknown = JSON.parse(stdout.trim().split('\n').pop() ?? '');
-  if (
-    typeof parsed !== 'object' ||
-    parsed === null ||
-    typeof (parsed as { ms?: unknown }).ms !== 'number' ||
-    typeof (parsed as { peakRssMiB?: unknown }).peakRssMiB !== 'number'
-  ) {
-    throw new Error(`unexpected child output: ${stdout.slice(0, 200)}`);
-  }
-  return parsed as Measurement;
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
+
+const line = (label: string, value: string) => process.stdout.write(`${label.padEnd(48)}  ${value}\n`);
+const verdict = (met: boolean) => (met ? 'MET' : 'MISSED');
 
 async function dataset(mib: number, seed: number): Promise<string> {
   const path = join(tmpdir(), `tunevault-scan-bench-${mib}mib-seed${seed}.jsonl`);
@@ -76,13 +71,115 @@ async function dataset(mib: number, seed: number): Promise<string> {
   return path;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Whole processes
+
+interface ProcessRun {
+  ms: number;
+  peakRssMiB: number;
+  status: number | null;
+  stdout: string;
+}
+
+/** Runs `node args…` to its end: wall time from spawn to exit, and the process's peak RSS. */
+function wholeProcess(args: string[], rssDir: string): ProcessRun {
+  const rssFile = join(rssDir, `rss-${process.hrtime.bigint()}`);
+  const started = process.hrtime.bigint();
+  const result = spawnSync(process.execPath, ['--require', join(__dirname, 'peak-rss.js'), ...args], {
+    encoding: 'utf8',
+    cwd: ROOT,
+    env: { ...process.env, TUNEVAULT_BENCH_RSS_FILE: rssFile },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  if (result.error) throw result.error;
+  const rss = existsSync(rssFile) ? Number(readFileSync(rssFile, 'utf8')) / 1024 : Number.NaN;
+  return { ms, peakRssMiB: rss, status: result.status, stdout: result.stdout };
+}
+
+function buildCli(): void {
+  const result = spawnSync(process.execPath, [join(ROOT, 'cli', 'build.js'), '--quiet'], {
+    encoding: 'utf8',
+    cwd: ROOT,
+  });
+  if (result.status !== 0) throw new Error(`npm run build failed: ${result.stderr}`);
+}
+
+function wholeProcesses(file: string, bytes: number, runs: number): { ratio: number; rss: number } {
+  const rssDir = mkdtempSync(join(tmpdir(), 'tunevault-bench-rss-'));
+  const cli = join(ROOT, 'bin', 'tunevault.js');
+  const readline = join(__dirname, 'readline.js');
+  const times: Record<'readline' | 'scan', number[]> = { readline: [], scan: [] };
+  const rss: Record<'readline' | 'scan', number[]> = { readline: [], scan: [] };
+  let lastScan = '';
+  try {
+    for (let run = 1; run <= runs; run++) {
+      for (const mode of ['readline', 'scan'] as const) {
+        const r =
+          mode === 'readline'
+            ? wholeProcess([readline, file], rssDir)
+            : wholeProcess([cli, 'scan', file], rssDir);
+        // `tunevault scan` exits 1 on this file on purpose: it holds fake secrets.
+        if (mode === 'readline' ? r.status !== 0 : r.status !== 1 || !r.stdout.includes('verdict    BLOCK')) {
+          throw new Error(`${mode} process ended with ${r.status}: ${r.stdout.slice(0, 400)}`);
+        }
+        if (mode === 'scan') lastScan = r.stdout;
+        times[mode].push(r.ms);
+        rss[mode].push(r.peakRssMiB);
+        process.stdout.write(
+          `  run ${run} ${mode === 'scan' ? 'tunevault scan' : 'readline loop '}  ${(r.ms / 1000).toFixed(2)} s  ${(bytes / 1048576 / (r.ms / 1000)).toFixed(0).padStart(4)} MiB/s  peak RSS ${r.peakRssMiB.toFixed(0)} MiB\n`,
+        );
+      }
+    }
+  } finally {
+    rmSync(rssDir, { recursive: true, force: true });
+  }
+  const found = /findings\s+(.*)/.exec(lastScan)?.[1] ?? '';
+  const mid = { readline: median(times.readline), scan: median(times.scan) };
+  const ratio = mid.readline / mid.scan;
+  const peak = Math.max(...rss.scan);
+  line(
+    'readline loop (whole process)',
+    `${(mid.readline / 1000).toFixed(2)} s median, ${(bytes / 1048576 / (mid.readline / 1000)).toFixed(0)} MiB/s, peak RSS ${Math.max(...rss.readline).toFixed(0)} MiB`,
+  );
+  line(
+    'tunevault scan (whole process)',
+    `${(mid.scan / 1000).toFixed(2)} s median, ${(bytes / 1048576 / (mid.scan / 1000)).toFixed(0)} MiB/s, peak RSS ${peak.toFixed(0)} MiB`,
+  );
+  line('tunevault scan findings', found);
+  return { ratio, rss: peak };
+}
+
+function startup(): number {
+  const cli = join(ROOT, 'bin', 'tunevault.js');
+  const help: number[] = [];
+  const bare: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const started = process.hrtime.bigint();
+    const r = spawnSync(process.execPath, [cli, '--help'], { encoding: 'utf8' });
+    help.push(Number(process.hrtime.bigint() - started) / 1e6);
+    if (r.status !== 0) throw new Error(`tunevault --help exited with ${r.status}: ${r.stderr}`);
+    const s2 = process.hrtime.bigint();
+    spawnSync(process.execPath, ['-e', '0']);
+    bare.push(Number(process.hrtime.bigint() - s2) / 1e6);
+  }
+  line(
+    'tunevault --help',
+    `${median(help).toFixed(0)} ms median of 5 (node -e 0: ${median(bare).toFixed(0)} ms)`,
+  );
+  return median(help);
+}
+
+// ---------------------------------------------------------------------------------------------
+// In process
+
 async function bundleChild(): Promise<string> {
   const outfile = join(tmpdir(), 'tunevault-scan-bench-child.cjs');
   await build({
     entryPoints: [join(__dirname, 'child.ts')],
     bundle: true,
     platform: 'node',
-    target: 'node20',
+    target: `node${process.versions.node}`,
     format: 'cjs',
     outfile,
     logLevel: 'warning',
@@ -94,13 +191,69 @@ function measure(child: string, mode: Mode, file: string, hwm: number | undefine
   const args = hwm === undefined ? [child, mode, file] : [child, mode, file, String(hwm)];
   const result = spawnSync(process.execPath, args, { encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`${mode} child failed (${result.status}): ${result.stderr}`);
-  return parseMeasurement(result.stdout);
+  const parsed: unknown = JSON.parse(result.stdout.trim().split('\n').pop() ?? '');
+  if (typeof parsed !== 'object' || parsed === null || typeof (parsed as Measurement).ms !== 'number') {
+    throw new Error(`unexpected child output: ${result.stdout.slice(0, 200)}`);
+  }
+  return parsed as Measurement;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+async function inProcess(file: string, bytes: number, runs: number, hwm: number | undefined): Promise<void> {
+  const child = await bundleChild();
+  const byMode: Record<Mode, Measurement[]> = { readline: [], split: [], floor: [], scan: [], 'scan-1t': [] };
+  for (let run = 1; run <= runs; run++) {
+    for (const mode of ['readline', 'scan', 'scan-1t', 'floor', 'split'] as const) {
+      byMode[mode].push(measure(child, mode, file, hwm));
+    }
+  }
+  const rate = (m: Measurement) => bytes / 1048576 / (m.ms / 1000);
+  const mid = (mode: Mode) => median(byMode[mode].map(rate));
+  const chunks = hwm === undefined ? '64 KiB reads' : `${(hwm / 1024).toFixed(0)} KiB reads`;
+  line(`in process, ${chunks}: readline`, `${mid('readline').toFixed(0)} MiB/s median`);
+  line('  raw newline split (context)', `${mid('split').toFixed(0)} MiB/s`);
+  line('  parse floor: sha256 + JSON.parse', `${mid('floor').toFixed(0)} MiB/s (no checks at all)`);
+  line(
+    '  scan, worker threads',
+    `${mid('scan').toFixed(0)} MiB/s, ratio ${(mid('scan') / mid('readline')).toFixed(2)}`,
+  );
+  line(
+    '  scan, one thread',
+    `${mid('scan-1t').toFixed(0)} MiB/s, ratio ${(mid('scan-1t') / mid('readline')).toFixed(2)}`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Detection
+
+async function detection(seed: number, cases: number): Promise<{ recall: boolean; falsePositives: boolean }> {
+  const planted = plantedCases(seed, cases);
+  const { figures } = await measureDetection(planted);
+  process.stdout.write(
+    `\ndetection: ${cases} values and ${cases} near misses per detector in generated contexts (fast-check, seed ${seed}), whole scan path\n`,
+  );
+  process.stdout.write(`  ${'detector'.padEnd(24)} ${'recall'.padStart(7)} ${'false pos.'.padStart(11)}\n`);
+  let recall = true;
+  let falsePositives = true;
+  for (const f of figures) {
+    recall &&= f.recall >= TARGET_RECALL;
+    falsePositives &&= f.falsePositiveRate <= TARGET_FALSE_POSITIVES;
+    process.stdout.write(
+      `  ${f.type.padEnd(24)} ${f.recall.toFixed(3).padStart(7)} ${`${(f.falsePositiveRate * 100).toFixed(1)} %`.padStart(11)}\n`,
+    );
+  }
+  const worst = (key: 'recall' | 'falsePositiveRate', pick: (a: number, b: number) => boolean) =>
+    figures.reduce((w, f) => (pick(f[key], w[key]) ? f : w));
+  const lowRecall = worst('recall', (a, b) => a < b);
+  const highFp = worst('falsePositiveRate', (a, b) => a > b);
+  line(
+    `target recall ≥ ${TARGET_RECALL} (every detector)`,
+    `${verdict(recall)} (lowest ${lowRecall.recall.toFixed(3)}, ${lowRecall.type})`,
+  );
+  line(
+    `target false positives ≤ ${TARGET_FALSE_POSITIVES * 100} % (every detector)`,
+    `${verdict(falsePositives)} (highest ${(highFp.falsePositiveRate * 100).toFixed(1)} %, ${highFp.type})`,
+  );
+  return { recall, falsePositives };
 }
 
 async function main(): Promise<void> {
@@ -110,99 +263,48 @@ async function main(): Promise<void> {
       runs: { type: 'string', default: '3' },
       seed: { type: 'string', default: '42' },
       hwm: { type: 'string' },
+      cases: { type: 'string', default: '300' },
+      'no-in-process': { type: 'boolean', default: false },
     },
   });
   const mib = Number(values.mib);
   const runs = Number(values.runs);
   const seed = Number(values.seed);
+  const cases = Number(values.cases);
   const hwm = values.hwm === undefined ? undefined : Number(values.hwm);
   if (hwm !== undefined && !(Number.isInteger(hwm) && hwm > 0)) {
     throw new Error('--hwm takes the read stream highWaterMark in bytes, e.g. --hwm 1048576');
   }
-  if (!Number.isInteger(mib) || mib < 1 || !Number.isInteger(runs) || runs < 1 || !Number.isInteger(seed)) {
-    throw new Error('--mib, --runs and --seed take positive integers, e.g. --mib 200 --runs 3');
+  for (const [name, n] of Object.entries({ mib, runs, cases })) {
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} takes a positive integer`);
   }
+  if (!Number.isInteger(seed)) throw new Error('--seed takes an integer');
 
+  buildCli();
   const file = await dataset(mib, seed);
   const bytes = statSync(file).size;
-  const child = await bundleChild();
-  const byMode: Record<Mode, Measurement[]> = { readline: [], split: [], floor: [], scan: [], 'scan-1t': [] };
-  for (let run = 1; run <= runs; run++) {
-    for (const mode of ['readline', 'scan', 'scan-1t', 'floor', 'split'] as const) {
-      const m = measure(child, mode, file, hwm);
-      byMode[mode].push(m);
-      process.stdout.write(
-        `  run ${run} ${mode.padEnd(8)} ${(bytes / 1048576 / (m.ms / 1000)).toFixed(0).padStart(5)} MiB/s  peak RSS ${m.peakRssMiB.toFixed(0)} MiB\n`,
-      );
-    }
-  }
-
-  const rate = (m: Measurement) => bytes / 1048576 / (m.ms / 1000);
-  const best = (mode: Mode) => Math.max(...byMode[mode].map(rate));
-  const mid = (mode: Mode) => median(byMode[mode].map(rate));
-  const ratioBest = best('scan') / best('readline');
-  const ratioMedian = mid('scan') / mid('readline');
-  const peakRss = Math.max(
-    ...byMode.scan.map((m) => m.peakRssMiB),
-    ...byMode['scan-1t'].map((m) => m.peakRssMiB),
-  );
-  const lastScan = byMode.scan[byMode.scan.length - 1];
-
-  const line = (label: string, value: string) => process.stdout.write(`${label.padEnd(34)} ${value}\n`);
   process.stdout.write(
-    `\nfile: ${file} (${(bytes / 1048576).toFixed(1)} MiB, ${lastScan?.lines.toLocaleString('en-US')} lines), read in ${hwm === undefined ? '64 KiB (default)' : `${(hwm / 1024).toFixed(0)} KiB`} chunks\n`,
+    `file: ${file} (${(bytes / 1048576).toFixed(1)} MiB)\n\nwhole processes, ${runs} runs each, interleaved:\n`,
   );
-  line(
-    'plain line read (readline)',
-    `${best('readline').toFixed(0)} MiB/s best, ${mid('readline').toFixed(0)} median`,
-  );
-  line(
-    'raw newline split (context)',
-    `${best('split').toFixed(0)} MiB/s best, ${mid('split').toFixed(0)} median`,
-  );
-  line(
-    'parse floor: sha256 + JSON.parse',
-    `${best('floor').toFixed(0)} MiB/s best, ${mid('floor').toFixed(0)} median, ratio ${(mid('floor') / mid('readline')).toFixed(2)} (no checks at all)`,
-  );
-  line(
-    'scanner (parallelism auto)',
-    `${best('scan').toFixed(0)} MiB/s best, ${mid('scan').toFixed(0)} median`,
-  );
-  line(
-    'scanner (one thread)',
-    `${best('scan-1t').toFixed(0)} MiB/s best, ${mid('scan-1t').toFixed(0)} median`,
-  );
-  line(
-    'ratio scanner / readline',
-    `${ratioBest.toFixed(2)} best-vs-best, ${ratioMedian.toFixed(2)} median-vs-median`,
-  );
-  line(
-    'ratio one-thread scan / readline',
-    `${(best('scan-1t') / best('readline')).toFixed(2)} best-vs-best, ${(mid('scan-1t') / mid('readline')).toFixed(2)} median`,
-  );
-  line('scanner peak RSS', `${peakRss.toFixed(0)} MiB (max over runs, both modes)`);
-  if (lastScan) {
-    line(
-      'scan result',
-      `verdict ${lastScan.verdict}, ${lastScan.totalFindings} findings ${JSON.stringify(lastScan.byType)}`,
-    );
-    line(
-      '',
-      `problems ${JSON.stringify(lastScan.problems)} (the synthetic file is larger than the Nova record limit)`,
-    );
-  }
+  const whole = wholeProcesses(file, bytes, runs);
+  const help = startup();
+  if (!values['no-in-process']) await inProcess(file, bytes, runs, hwm);
+  const quality = await detection(seed, cases);
+
   process.stdout.write('\n');
   line(
-    `target ratio ≥ ${TARGET_RATIO}`,
-    `${ratioMedian >= TARGET_RATIO ? 'MET' : 'MISSED'} (median ${ratioMedian.toFixed(2)})`,
+    `target ratio ≥ ${TARGET_RATIO} (whole processes)`,
+    `${verdict(whole.ratio >= TARGET_RATIO)} (${whole.ratio.toFixed(2)}: readline median ÷ scan median, ${runs} runs)`,
   );
   line(
     `target peak RSS ≤ ${TARGET_RSS_MIB} MiB`,
-    `${peakRss <= TARGET_RSS_MIB ? 'MET' : 'MISSED'} (${peakRss.toFixed(0)} MiB)`,
+    `${verdict(whole.rss <= TARGET_RSS_MIB)} (${whole.rss.toFixed(0)} MiB, tunevault scan)`,
   );
+  line(`target --help ≤ ${TARGET_HELP_MS} ms`, `${verdict(help <= TARGET_HELP_MS)} (${help.toFixed(0)} ms)`);
+  if (!quality.recall || !quality.falsePositives) process.exitCode = 1;
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 });

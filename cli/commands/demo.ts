@@ -4,12 +4,14 @@
  * an HTML report. Exit 0 only for a completed, tagged model.
  */
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { EmbeddedAws } from '../../local/embedded';
 import { cliClients } from '../lib/clients';
 import { dropAndFollow, type RunSummary } from '../lib/drop';
+import { displayPath, openFunctionLog } from '../lib/function-logs';
 import { formatMs } from '../lib/progress';
 import { writeRunReport } from '../lib/report';
+import { printable as p } from '../lib/text';
+import { integerOption, parseCommandArgs, UsageError } from '../lib/usage';
 
 const EXAMPLES = path.join(__dirname, '..', '..', 'examples', 'demo');
 
@@ -28,36 +30,49 @@ export function printSummary(s: RunSummary, out: NodeJS.WritableStream = process
     ['Error', s.error ? `${s.error}: ${s.cause ?? ''}` : undefined],
   ];
   out.write('\n');
-  for (const [k, v] of rows) if (v !== undefined) out.write(`  ${k.padEnd(22)} ${v}\n`);
+  for (const [k, v] of rows) if (v !== undefined) out.write(`  ${k.padEnd(22)} ${p(v)}\n`);
   if (s.modelTags && Object.keys(s.modelTags).length > 0) {
     out.write('  Model tags\n');
-    for (const [k, v] of Object.entries(s.modelTags).sort()) out.write(`    ${k.padEnd(26)} ${v}\n`);
+    for (const [k, v] of Object.entries(s.modelTags).sort()) out.write(`    ${p(k).padEnd(26)} ${p(v)}\n`);
   }
 }
 
 export async function run(args: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseCommandArgs('demo', {
     args,
     options: {
       port: { type: 'string', default: '0' },
       'job-seconds': { type: 'string', default: '3' },
+      iam: { type: 'string', default: 'enforce' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
     console.log(
-      'tunevault demo [--port N] [--job-seconds S] [--json]\n  One whole run on the embedded AWS with bundled sample data.',
+      'tunevault demo [--port N] [--job-seconds S] [--json] [--iam enforce|audit|off]\n' +
+        '  One whole run on the embedded AWS with bundled sample data (IAM enforced unless --iam says otherwise).\n' +
+        '  The functions log to .tunevault/logs/ (the path is printed when the run fails).',
     );
     return 0;
   }
+  const port = integerOption('--port', values.port, 0, 65535);
+  const jobSeconds = integerOption('--job-seconds', values['job-seconds'], 0, 86_400);
   const started = Date.now();
   const log = (m: string) => (values.json ? undefined : process.stderr.write(`${m}\n`));
   log('▶ Starting the embedded AWS and deploying the stack from serverless.yml …');
+  const iam = values.iam;
+  if (iam !== 'enforce' && iam !== 'audit' && iam !== 'off')
+    throw new UsageError(`--iam '${iam}' is not one of enforce, audit, off.`);
+  const logs = openFunctionLog('demo');
   const aws = new EmbeddedAws({
-    port: Number(values.port),
-    jobDurationMs: Number(values['job-seconds']) * 1000,
+    iam,
+    port,
+    jobDurationMs: jobSeconds * 1000,
+    logLevel: 'INFO',
+    functionLogs: logs.stream,
   });
+  let ok = false;
   try {
     const stack = await aws.start();
     log(`  endpoint ${aws.url} · state machine ${stack.stateMachineArn}`);
@@ -75,15 +90,27 @@ export async function run(args: string[]): Promise<number> {
       { quiet: values.json },
     );
     const report = await writeRunReport(cliClients(aws.url), summary);
-    if (values.json) console.log(JSON.stringify({ ...summary, run: undefined, report }, null, 2));
+    ok = summary.status === 'SUCCEEDED' && Boolean(summary.modelTags?.['tunevault:kms-key-arn']);
+    if (values.json)
+      console.log(
+        JSON.stringify(
+          { ...summary, run: undefined, report, ...(ok ? {} : { functionLogs: logs.path }) },
+          null,
+          2,
+        ),
+      );
     else {
       printSummary(summary);
-      console.log(`\n  Run report             ${report}`);
+      console.log(`\n  Run report             ${p(report)}`);
+      if (!ok) console.log(`  Function logs          ${p(displayPath(logs.path))}`);
       console.log(`  Finished in ${formatMs(Date.now() - started)}`);
     }
-    const tagged = Boolean(summary.modelTags?.['tunevault:kms-key-arn']);
-    return summary.status === 'SUCCEEDED' && tagged ? 0 : 1;
+    return ok ? 0 : 1;
+  } catch (err) {
+    console.error(`tunevault demo: the functions' logs are in ${p(displayPath(logs.path))}`);
+    throw err;
   } finally {
     await aws.stop();
+    await logs.close();
   }
 }

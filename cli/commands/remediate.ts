@@ -21,12 +21,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { parseArgs } from 'node:util';
+import { BedrockGateway } from '../../functions/shared/aws/bedrock';
 import { S3Gateway } from '../../functions/shared/aws/s3';
+import { deleteDeployments } from '../../functions/remediate/core';
 import { familyForModel, scanTrainingData } from '../../functions/shared/guard';
 import { executionNameFor, parseS3Uri, s3Uri, tagSafe, tagText } from '../../functions/shared/naming';
 import { type DatasetOptions, datasetOptionsSchema } from '../../functions/shared/types';
-import { type CliClients, cliClients, embeddedStack } from '../lib/clients';
+import { requireArn } from '../lib/arns';
+import { type CliClients, cliClients, embeddedStack, endpointOption } from '../lib/clients';
+import { printable as p } from '../lib/text';
+import { parseCommandArgs, UsageError } from '../lib/usage';
 
 const HELP = `tunevault remediate --model ARN --reason REASON [--retrain] [--json]
                    [--endpoint URL | --state-machine-arn ARN] [--prefix training/]
@@ -62,6 +66,8 @@ export interface DatasetRef {
 
 export interface RemediationReport {
   model: { arn: string; name: string; deleted: true; baseModelId: string };
+  /** On-demand deployments and Provisioned Throughputs deleted before the model. */
+  deploymentsDeleted: string[];
   reason: string;
   dataset: DatasetRef & { s3Uri: string; quarantined: boolean; note?: string };
   trainedOn: string;
@@ -216,7 +222,7 @@ async function retrain(
   try {
     const sink = fs.createWriteStream(file);
     const report = await scanTrainingData(body, {
-      family: familyForModel(baseModelId) ?? 'prompt-completion',
+      family: familyForModel(baseModelId, original.customizationType) ?? 'bedrock-conversation-2024',
       policy: 'redact',
       // Everything the guard can see goes, whatever its severity.
       blockAtOrAbove: 'low',
@@ -294,11 +300,15 @@ export async function remediateModel(c: CliClients, req: RemediateRequest): Prom
   const model = await describeModel(c.bedrock, req.model);
   const dataset = await findDataset(c, model);
 
+  // Deployments first: they serve the model (and bill for it) and must not outlive it.
+  const deploymentsDeleted = (await deleteDeployments(model.arn, new BedrockGateway(c.bedrock))).map(
+    (a) => a.target,
+  );
   try {
     await c.bedrock.send(new DeleteCustomModelCommand({ modelIdentifier: model.arn }));
   } catch (err) {
     throw new RemediateError(
-      `could not delete ${model.arn}: ${(err as Error).name}: ${(err as Error).message} (is it still used by provisioned throughput?). Nothing was changed.`,
+      `could not delete ${model.arn}: ${(err as Error).name}: ${(err as Error).message}${deploymentsDeleted.length > 0 ? ` (its deployments ${deploymentsDeleted.join(', ')} were deleted)` : ' (nothing was changed)'}.`,
     );
   }
 
@@ -322,6 +332,7 @@ export async function remediateModel(c: CliClients, req: RemediateRequest): Prom
 
   const report: RemediationReport = {
     model: { arn: model.arn, name: model.name, deleted: true, baseModelId: model.baseModelId },
+    deploymentsDeleted,
     reason: req.reason,
     dataset: {
       ...dataset,
@@ -335,27 +346,31 @@ export async function remediateModel(c: CliClients, req: RemediateRequest): Prom
   return report;
 }
 
-function print(r: RemediationReport): void {
-  const line = (label: string, value: string) => console.log(`  ${label.padEnd(12)} ${value}`);
-  console.log(`Remediated custom model ${r.model.name}`);
-  line('Model', `${r.model.arn} — deleted`);
-  line('Reason', r.reason);
+/** The human answer; names, keys, reasons and tags come from data, so each is made printable. */
+export function formatRemediation(r: RemediationReport): string {
+  const lines: string[] = [];
+  const line = (label: string, value: string) => lines.push(`  ${label.padEnd(12)} ${value}`);
+  lines.push(`Remediated custom model ${p(r.model.name)}`);
+  for (const d of r.deploymentsDeleted) line('Deployment', `${p(d)} — deleted first`);
+  line('Model', `${p(r.model.arn)} — deleted`);
+  line('Reason', p(r.reason));
   line(
     'Dataset',
-    `${r.dataset.s3Uri}${r.dataset.versionId ? ` (version ${r.dataset.versionId})` : ''} — ${r.dataset.quarantined ? 'tagged tunevault:status=quarantined' : (r.dataset.note ?? 'not tagged')}`,
+    `${p(r.dataset.s3Uri)}${r.dataset.versionId ? ` (version ${p(r.dataset.versionId)})` : ''} — ${r.dataset.quarantined ? 'tagged tunevault:status=quarantined' : p(r.dataset.note ?? 'not tagged')}`,
   );
-  if (r.trainedOn !== r.dataset.s3Uri) line('Trained on', r.trainedOn);
+  if (r.trainedOn !== r.dataset.s3Uri) line('Trained on', p(r.trainedOn));
   if (r.retrain) {
     const types = Object.entries(r.retrain.byType)
-      .map(([t, n]) => `${t}×${n}`)
+      .map(([t, n]) => `${p(t)}×${n}`)
       .join(', ');
     line(
       'Retrain',
-      `${r.retrain.s3Uri} — ${r.retrain.findingsRedacted} finding(s) redacted${types ? ` (${types})` : ''}, ${r.retrain.records} record(s)`,
+      `${p(r.retrain.s3Uri)} — ${r.retrain.findingsRedacted} finding(s) redacted${types ? ` (${types})` : ''}, ${r.retrain.records} record(s)`,
     );
-    line('Sidecar', `${r.retrain.sidecarKey} (dataPolicy: redact)`);
-    line('New run', r.retrain.executionArn ?? 'started by the upload (see tunevault runs)');
+    line('Sidecar', `${p(r.retrain.sidecarKey)} (dataPolicy: redact)`);
+    line('New run', p(r.retrain.executionArn ?? 'started by the upload (see tunevault runs)'));
   }
+  return lines.join('\n');
 }
 
 const OPTIONS = {
@@ -370,28 +385,26 @@ const OPTIONS = {
 } as const;
 
 export async function run(args: string[]): Promise<number> {
-  let values: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS }>>['values'];
-  try {
-    ({ values } = parseArgs({ args, options: OPTIONS }));
-  } catch (err) {
-    console.error(`tunevault remediate: ${(err as Error).message}\n${HELP}`);
-    return 64;
-  }
+  const { values } = parseCommandArgs('remediate', { args, options: OPTIONS });
   if (values.help) {
     console.log(HELP);
     return 0;
   }
-  if (!values.model || !values.reason) {
-    console.error(
-      `tunevault remediate: give ${!values.model ? '--model ARN (the custom model to delete)' : ''}${!values.model && !values.reason ? ' and ' : ''}${!values.reason ? '--reason REASON (why it must go)' : ''}.\n${HELP}`,
-    );
-    return 64;
+  if (!values.model || !values.reason?.trim()) {
+    const missing = [
+      ...(!values.model ? ['--model ARN (the custom model to delete)'] : []),
+      ...(!values.reason?.trim() ? ['--reason REASON (why it must go; it is recorded on the dataset)'] : []),
+    ];
+    throw new UsageError(`give ${missing.join(' and ')}.\n${HELP}`);
   }
-  const endpoint = values.endpoint ?? process.env.AWS_ENDPOINT_URL;
+  requireArn('--model', values.model, 'custom model');
+  const smFlag = values['state-machine-arn'];
+  if (smFlag !== undefined) requireArn('--state-machine-arn', smFlag, 'state machine');
+  const endpoint = endpointOption(values.endpoint);
   const stack = endpoint ? await embeddedStack(endpoint) : undefined;
   const c = cliClients(endpoint);
   try {
-    const stateMachineArn = values['state-machine-arn'] ?? stack?.stateMachineArn;
+    const stateMachineArn = smFlag ?? stack?.stateMachineArn;
     const trainingPrefix = values.prefix ?? stack?.trainingPrefix;
     const report = await remediateModel(c, {
       model: values.model,
@@ -401,12 +414,12 @@ export async function run(args: string[]): Promise<number> {
       ...(trainingPrefix ? { trainingPrefix } : {}),
     });
     if (values.json) console.log(JSON.stringify(report, null, 2));
-    else print(report);
+    else console.log(formatRemediation(report));
     return 0;
   } catch (err) {
     if (err instanceof RemediateError) {
       if (values.json) console.log(JSON.stringify({ error: err.message }, null, 2));
-      console.error(`tunevault remediate: ${err.message}`);
+      console.error(`tunevault remediate: ${p(err.message)}`);
       return 1;
     }
     throw err;

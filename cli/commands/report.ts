@@ -1,12 +1,18 @@
 /** `tunevault report RUN`: one self-contained HTML file for a run (name or execution ARN). */
-import { parseArgs } from 'node:util';
-import { cliClients, embeddedStack } from '../lib/clients';
+import { cliClients, embeddedStack, endpointOption } from '../lib/clients';
 import { summarizeRun } from '../lib/drop';
+import { requireArn } from '../lib/arns';
 import { writeRunReport } from '../lib/report';
 import { loadRun } from '../lib/run-view';
+import { printable } from '../lib/text';
+import { parseCommandArgs, UsageError } from '../lib/usage';
+
+const HELP = `tunevault report RUN [--out FILE] [--endpoint URL | --state-machine-arn ARN]
+  Writes a self-contained HTML report of a run (RUN: a name from \`tunevault runs\`, or an
+  execution ARN); default .tunevault/reports/<run>.html.`;
 
 export async function run(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandArgs('report', {
     args,
     allowPositionals: true,
     options: {
@@ -16,25 +22,32 @@ export async function run(args: string[]): Promise<number> {
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  const target = positionals[0];
-  if (values.help || !target) {
-    console.log(
-      'tunevault report RUN [--out FILE]   (RUN: a name from `tunevault runs`, or an execution ARN)',
-    );
-    return values.help ? 0 : 64;
+  if (values.help) {
+    console.log(HELP);
+    return 0;
   }
-  const endpoint = values.endpoint ?? process.env.AWS_ENDPOINT_URL;
+  const target = positionals[0];
+  if (!target || positionals.length > 1)
+    throw new UsageError(
+      `give exactly one RUN (a run name from \`tunevault runs\`, or an execution ARN).\n${HELP}`,
+    );
+  const endpoint = endpointOption(values.endpoint);
+  const smFlag = values['state-machine-arn'];
+  if (smFlag !== undefined) requireArn('--state-machine-arn', smFlag, 'state machine');
   let executionArn = target;
-  if (!target.startsWith('arn:')) {
-    const sm =
-      values['state-machine-arn'] ??
-      (endpoint ? (await embeddedStack(endpoint))?.stateMachineArn : undefined);
-    if (!sm) {
-      console.error(
-        'tunevault report: give the execution ARN, or --state-machine-arn, or run against `tunevault local`.',
+  if (target.startsWith('arn:')) requireArn('RUN', target, 'execution');
+  else {
+    if (!/^[A-Za-z0-9_-]{1,80}$/.test(target))
+      throw new UsageError(
+        `RUN '${target}' is neither a run name (letters, digits, - and _, at most 80) nor an execution ARN.`,
       );
-      return 64;
-    }
+    const sm = smFlag ?? (endpoint ? (await embeddedStack(endpoint))?.stateMachineArn : undefined);
+    if (!sm)
+      throw new UsageError(
+        endpoint
+          ? `${endpoint} is not an embedded AWS, so a run name alone is not enough: give the execution ARN or --state-machine-arn.`
+          : 'a run name alone needs --state-machine-arn (real AWS) or an embedded AWS in --endpoint / AWS_ENDPOINT_URL; or give the execution ARN.',
+      );
     executionArn = `${sm.replace(':stateMachine:', ':execution:')}:${target}`;
   }
   const c = cliClients(endpoint);
@@ -43,11 +56,11 @@ export async function run(args: string[]): Promise<number> {
     summary = await summarizeRun(c, await loadRun(c.sfn, executionArn));
   } catch (err) {
     if ((err as Error).name === 'ExecutionDoesNotExist') {
-      console.error(`tunevault report: no run '${target}'. List runs with \`tunevault runs\`.`);
+      console.error(`tunevault report: no run '${printable(target)}'. List runs with \`tunevault runs\`.`);
       return 1;
     }
     throw err;
   }
-  console.log(await writeRunReport(c, summary, values.out));
+  console.log(printable(await writeRunReport(c, summary, values.out)));
   return 0;
 }

@@ -1,10 +1,12 @@
 /** `tunevault runs`: the runs of the state machine, newest first. */
 import { type ExecutionListItem, ListExecutionsCommand } from '@aws-sdk/client-sfn';
-import { parseArgs } from 'node:util';
-import { type CliClients, cliClients, embeddedStack } from '../lib/clients';
+import { requireArn } from '../lib/arns';
+import { type CliClients, cliClients, embeddedStack, endpointOption } from '../lib/clients';
 import { formatMs } from '../lib/progress';
 import { describeJob } from '../lib/report';
 import { currentState, field, guardFindingsOf, guardVerdictOf, jobWaitMs, loadRun } from '../lib/run-view';
+import { printable as p } from '../lib/text';
+import { integerOption, parseCommandArgs, UsageError } from '../lib/usage';
 
 const HELP = `tunevault runs [--json] [--limit 50] [--endpoint URL | --state-machine-arn ARN]
   Lists runs newest first: source object, state, data-guard verdict, job, model, durations.`;
@@ -21,6 +23,10 @@ export interface RunRow {
   findings: number | null;
   jobArn: string | null;
   jobStatus: string | null;
+  /** Bedrock's statusDetails: `validation Completed · data processing Completed · training Failed`. */
+  jobStatusDetails: string | null;
+  /** Bedrock's failureMessage of the job. */
+  jobFailureMessage: string | null;
   modelArn: string | null;
   error: string | null;
   startDate: string;
@@ -67,6 +73,8 @@ export async function listRuns(c: CliClients, stateMachineArn: string, limit = 5
         findings: guardFindingsOf(r) ?? null,
         jobArn,
         jobStatus: job?.status ?? null,
+        jobStatusDetails: job?.statusDetails ?? null,
+        jobFailureMessage: job?.failureMessage ?? null,
         modelArn: field(r.state, 'model', 'modelArn') ?? null,
         error: r.error ?? null,
         startDate: new Date(r.startDate).toISOString(),
@@ -79,27 +87,30 @@ export async function listRuns(c: CliClients, stateMachineArn: string, limit = 5
   return rows.sort((a, b) => b.startDate.localeCompare(a.startDate) || b.name.localeCompare(a.name));
 }
 
+/** The human table; every field that comes from data (keys, names, ARNs, errors) is made printable. */
 export function formatRuns(runs: RunRow[]): string {
   const lines: string[] = [];
   const header = `${'STARTED (UTC)'.padEnd(20)} ${'STATUS'.padEnd(9)} ${'TOTAL'.padStart(9)} ${'JOB'.padStart(9)}  ${'GUARD'.padEnd(13)} SOURCE`;
   lines.push(header);
   for (const r of runs) {
-    const guard = r.verdict ? `${r.verdict}${r.findings !== null ? ` (${r.findings})` : ''}` : '—';
+    const guard = r.verdict ? `${p(r.verdict)}${r.findings !== null ? ` (${r.findings})` : ''}` : '—';
     lines.push(
-      `${r.startDate.replace('T', ' ').slice(0, 19).padEnd(20)} ${r.status.padEnd(9)} ${formatMs(r.durationMs).padStart(9)} ${(r.jobDurationMs !== null ? formatMs(r.jobDurationMs) : '—').padStart(9)}  ${guard.padEnd(13)} ${r.source}`,
+      `${p(r.startDate.replace('T', ' ').slice(0, 19)).padEnd(20)} ${p(r.status).padEnd(9)} ${formatMs(r.durationMs).padStart(9)} ${(r.jobDurationMs !== null ? formatMs(r.jobDurationMs) : '—').padStart(9)}  ${guard.padEnd(13)} ${p(r.source)}`,
     );
     lines.push(
-      `    run    ${r.name}${r.state ? `   (${r.status === 'RUNNING' ? 'in' : 'ended in'} ${r.state})` : ''}`,
+      `    run    ${p(r.name)}${r.state ? `   (${r.status === 'RUNNING' ? 'in' : 'ended in'} ${p(r.state)})` : ''}`,
     );
-    if (r.jobArn) lines.push(`    job    ${r.jobArn}${r.jobStatus ? `   ${r.jobStatus}` : ''}`);
-    if (r.modelArn) lines.push(`    model  ${r.modelArn}`);
-    if (r.error) lines.push(`    error  ${r.error}`);
+    if (r.jobArn) lines.push(`    job    ${p(r.jobArn)}${r.jobStatus ? `   ${p(r.jobStatus)}` : ''}`);
+    if (r.jobStatusDetails) lines.push(`    phases ${p(r.jobStatusDetails)}`);
+    if (r.jobFailureMessage) lines.push(`    bedrock ${p(r.jobFailureMessage)}`);
+    if (r.modelArn) lines.push(`    model  ${p(r.modelArn)}`);
+    if (r.error) lines.push(`    error  ${p(r.error)}`);
   }
   return lines.join('\n');
 }
 
 export async function run(args: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseCommandArgs('runs', {
     args,
     options: {
       json: { type: 'boolean', default: false },
@@ -113,20 +124,17 @@ export async function run(args: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const limit = Number(values.limit);
-  if (!Number.isInteger(limit) || limit < 1) {
-    console.error(`tunevault runs: --limit must be a positive integer, not '${values.limit}'.`);
-    return 64;
-  }
-  const endpoint = values.endpoint ?? process.env.AWS_ENDPOINT_URL;
-  const stateMachineArn =
-    values['state-machine-arn'] ?? (endpoint ? (await embeddedStack(endpoint))?.stateMachineArn : undefined);
-  if (!stateMachineArn) {
-    console.error(
-      'tunevault runs: no state machine to list. Start `npx tunevault local` and export the environment it prints, or give --state-machine-arn.',
+  const limit = integerOption('--limit', values.limit, 1, 10_000);
+  const endpoint = endpointOption(values.endpoint);
+  const smFlag = values['state-machine-arn'];
+  if (smFlag !== undefined) requireArn('--state-machine-arn', smFlag, 'state machine');
+  const stateMachineArn = smFlag ?? (endpoint ? (await embeddedStack(endpoint))?.stateMachineArn : undefined);
+  if (!stateMachineArn)
+    throw new UsageError(
+      endpoint
+        ? `${endpoint} is not an embedded AWS: give --state-machine-arn to list the runs of a state machine there.`
+        : 'no state machine to list. Start `npx tunevault local` and export the environment it prints, or give --state-machine-arn.',
     );
-    return 64;
-  }
   const runs = await listRuns(cliClients(endpoint), stateMachineArn, limit);
   if (values.json) {
     console.log(JSON.stringify(runs, null, 2));

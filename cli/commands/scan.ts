@@ -1,7 +1,11 @@
 /** `tunevault scan FILE`: the training-data guard, offline, on a local file. */
-import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
+import { CUSTOMIZATION_TYPES, type CustomizationTypeName } from '../../functions/shared/catalog';
+import { printable as p, printableLines } from '../lib/text';
+import { EXIT_USAGE, UsageError } from '../lib/usage';
 import {
   type AllowList,
   type FamilyId,
@@ -18,8 +22,8 @@ import {
   scanTrainingData,
 } from '../../functions/shared/guard';
 
-const HELP = `tunevault scan FILE [--json] [--policy block|redact|report] [--family F | --model ID]
-                    [--out SANITIZED.jsonl] [--allow VALUE]... [--block-at SEVERITY]
+const HELP = `tunevault scan FILE [--json] [--policy block|redact|report] [--family F | --model ID [--type T]]
+                    [--out SANITIZED.jsonl] [--allow VALUE]... [--block-at SEVERITY] [--threads N]
   Checks a JSONL training file the way the ScanTrainingData step does: format per model family,
   dataset limits, secrets and PII (shown masked). Nothing leaves this machine.
 
@@ -27,17 +31,26 @@ const HELP = `tunevault scan FILE [--json] [--policy block|redact|report] [--fam
                 report: list findings, judge the format only
   --family      ${FAMILIES.join(' | ')} (default: from --model, else bedrock-conversation-2024)
   --model       a Bedrock base model id, e.g. amazon.nova-micro-v1:0 (picks family and limits)
+  --type        with --model, the customization type: ${CUSTOMIZATION_TYPES.join(' | ')}
+                (default: the model's fine-tuning format)
   --out         where --policy redact writes the sanitized copy (implies --policy redact)
   --allow       a value never to report; /regex/ for a pattern. Repeatable
   --block-at    lowest severity that blocks or is redacted: ${SEVERITIES.join(' | ')} (default high)
+  --threads     worker threads for the record checks: a number, or auto (one per core beyond the two
+                that read and hash, at most 3; the default for files over 16 MiB)
   --json        the full report as JSON (findings masked)
 
 Exit status: 0 pass, 1 sensitive data (verdict block or redact), 2 invalid data, 64 usage error.`;
 
-const EXIT = { pass: 0, redact: 1, block: 1, invalid: 2, usage: 64 } as const;
+const EXIT = { pass: 0, redact: 1, block: 1, invalid: 2, usage: EXIT_USAGE } as const;
 const PROGRESS_MIN_BYTES = 8 * 1024 * 1024;
 /** Above this size the record checks also use spare cores. */
 const PARALLEL_MIN_BYTES = 16 * 1024 * 1024;
+/**
+ * The guard's worker thread as `npm run build` compiles it, beside this command's bundle. Run
+ * from the TypeScript sources the guard finds its own worker module instead.
+ */
+const BUNDLED_WORKER = path.join(path.dirname(__filename), 'guard-worker.js');
 
 export interface ScanCliIo {
   stdout: Pick<NodeJS.WritableStream, 'write'>;
@@ -45,10 +58,6 @@ export interface ScanCliIo {
 }
 
 const processIo: ScanCliIo = { stdout: process.stdout, stderr: process.stderr };
-
-class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -64,6 +73,7 @@ interface ScanCommand {
   out: string | undefined;
   allowList: AllowList;
   blockAtOrAbove: Severity;
+  threads: number | 'auto' | undefined;
 }
 
 function parsePolicy(value: string | undefined, out: string | undefined): Policy {
@@ -79,17 +89,27 @@ function parsePolicy(value: string | undefined, out: string | undefined): Policy
   return value;
 }
 
-function parseFamily(family: string | undefined, model: string | undefined): FamilyId {
+function parseFamily(
+  family: string | undefined,
+  model: string | undefined,
+  type: string | undefined,
+): FamilyId {
+  if (type !== undefined && !(CUSTOMIZATION_TYPES as readonly string[]).includes(type)) {
+    throw new UsageError(`--type '${type}' is unknown: use one of ${CUSTOMIZATION_TYPES.join(', ')}.`);
+  }
+  if (type !== undefined && model === undefined) throw new UsageError('--type goes with --model.');
   if (family !== undefined) {
     if (!isFamilyId(family))
       throw new UsageError(`--family '${family}' is unknown: use one of ${FAMILIES.join(', ')}.`);
     return family;
   }
   if (model !== undefined) {
-    const fromModel = familyForModel(model);
+    const fromModel = familyForModel(model, type as CustomizationTypeName | undefined);
     if (!fromModel) {
       throw new UsageError(
-        `--model '${model}' is not a model TuneVault knows how to fine-tune (known: ${knownModelPrefixes().join(', ')}); pass --family instead.`,
+        type
+          ? `--model '${model}' does not take ${type} in TuneVault's model catalog; pass another --type or --family.`
+          : `--model '${model}' is not a model TuneVault knows how to customize (known: ${knownModelPrefixes().join(', ')}); pass --family instead.`,
       );
     }
     return fromModel;
@@ -115,13 +135,26 @@ function parseAllow(values: string[]): AllowList {
   return { values: exact, patterns };
 }
 
+function parseThreads(value: string | undefined): number | 'auto' | undefined {
+  if (value === undefined || value === 'auto') return value;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 16) {
+    throw new UsageError(
+      `--threads '${value}' is not a thread count: use auto or a whole number from 0 to 16.`,
+    );
+  }
+  return n;
+}
+
 function parseCommand(args: string[]): ScanCommand | 'help' {
   let parsed: ReturnType<typeof parseOptions>;
   try {
     parsed = parseOptions(args);
   } catch (error) {
     // parseArgs names the offending option in its message ("Unknown option '--polcy'").
-    throw new UsageError(`${messageOf(error)}. Run 'tunevault scan --help' for the options.`);
+    throw new UsageError(
+      `${messageOf(error).replace(/\.$/, '')}. Run 'tunevault scan --help' for the options.`,
+    );
   }
   const { values, positionals } = parsed;
   if (values.help) return 'help';
@@ -155,11 +188,12 @@ function parseCommand(args: string[]): ScanCommand | 'help' {
     size,
     json: values.json ?? false,
     policy: parsePolicy(values.policy, out),
-    family: parseFamily(values.family, values.model),
+    family: parseFamily(values.family, values.model, values.type),
     model: values.model,
     out,
     allowList: parseAllow(values.allow ?? []),
     blockAtOrAbove,
+    threads: parseThreads(values.threads),
   };
 }
 
@@ -173,9 +207,11 @@ function parseOptions(args: string[]) {
       policy: { type: 'string' },
       family: { type: 'string' },
       model: { type: 'string' },
+      type: { type: 'string' },
       out: { type: 'string' },
       allow: { type: 'string', multiple: true },
       'block-at': { type: 'string' },
+      threads: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -224,7 +260,7 @@ function counts(entries: [string, number | undefined][]): string {
 function humanReport(report: ScanReport, command: ScanCommand): string {
   const limits = report.limits;
   const lines = [
-    `${command.file}`,
+    `${p(command.file)}`,
     `  verdict    ${report.verdict.toUpperCase()} (policy ${report.policy}, blocking at ${command.blockAtOrAbove} and above)`,
     `  family     ${report.family}${command.model ? ` for ${command.model}` : ''}: ${limits.minRecords.toLocaleString('en-US')}–${limits.maxRecords.toLocaleString('en-US')} records, ${limits.maxTokensPerRecord.toLocaleString('en-US')} tokens per record`,
     `  data       ${report.records.toLocaleString('en-US')} records (${report.validRecords.toLocaleString('en-US')} valid), ${size(report.bytes)}, ~${report.estimatedTokens.total.toLocaleString('en-US')} tokens, sha256 ${report.sha256}`,
@@ -236,7 +272,7 @@ function humanReport(report: ScanReport, command: ScanCommand): string {
   for (const f of report.findings.slice(0, 20)) {
     const where = `line ${f.line}${f.column ? `:${f.column}` : ''}${f.field ? ` ${f.field}` : ''}`;
     lines.push(
-      `    ${f.severity.padEnd(8)} ${f.type.padEnd(21)} ${f.preview}${f.example ? ' (example)' : ''}  ${where}`,
+      `    ${p(f.severity).padEnd(8)} ${p(f.type).padEnd(21)} ${p(f.preview)}${f.example ? ' (example)' : ''}  ${p(where)}`,
     );
   }
   if (report.totalFindings > 20)
@@ -244,14 +280,14 @@ function humanReport(report: ScanReport, command: ScanCommand): string {
       `    … and ${(report.totalFindings - 20).toLocaleString('en-US')} more (--json lists up to 100)`,
     );
   lines.push(`  problems   ${report.problemCounts.error} errors, ${report.problemCounts.warning} warnings`);
-  for (const p of report.problems.slice(0, 20))
-    lines.push(`    ${p.level === 'error' ? 'error  ' : 'warning'}  ${formatProblem(p)}`);
+  for (const problem of report.problems.slice(0, 20))
+    lines.push(`    ${problem.level === 'error' ? 'error  ' : 'warning'}  ${p(formatProblem(problem))}`);
   const moreProblems =
     report.problemCounts.error + report.problemCounts.warning - Math.min(20, report.problems.length);
   if (moreProblems > 0) lines.push(`    … and ${moreProblems.toLocaleString('en-US')} more`);
   if (command.out)
     lines.push(
-      `  sanitized  ${command.out}${report.verdict === 'invalid' ? ' (the data is invalid: fix it before training)' : ''}`,
+      `  sanitized  ${p(command.out)}${report.verdict === 'invalid' ? ' (the data is invalid: fix it before training)' : ''}`,
     );
   return `${lines.join('\n')}\n`;
 }
@@ -262,7 +298,7 @@ export async function run(args: string[], io: ScanCliIo = processIo): Promise<nu
     command = parseCommand(args);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    io.stderr.write(`tunevault scan: ${error.message}\n`);
+    io.stderr.write(`tunevault scan: ${printableLines(error.message)}\n`);
     return EXIT.usage;
   }
   if (command === 'help') {
@@ -284,7 +320,8 @@ export async function run(args: string[], io: ScanCliIo = processIo): Promise<nu
       allowList: command.allowList,
       ...(bar ? { onProgress: (n: number) => bar.update(n) } : {}),
       ...(sanitized ? { redactTo: sanitized } : {}),
-      ...(command.size > PARALLEL_MIN_BYTES ? { parallelism: 'auto' as const } : {}),
+      parallelism: command.threads ?? (command.size > PARALLEL_MIN_BYTES ? 'auto' : 0),
+      ...(existsSync(BUNDLED_WORKER) ? { workerFile: BUNDLED_WORKER } : {}),
     });
   } finally {
     bar?.done();

@@ -7,7 +7,7 @@ import { GetObjectTaggingCommand, HeadObjectCommand, PutObjectCommand } from '@a
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import fs from 'node:fs';
 import { executionNameFor } from '../../functions/shared/naming';
-import type { CliClients, StackInfo } from './clients';
+import { type CliClients, embeddedTriggerFailures, type StackInfo } from './clients';
 import { followRun } from './progress';
 import { field, loadRun, type RunView } from './run-view';
 
@@ -65,8 +65,13 @@ async function waitForExecution(
       throw new RunNotStartedError(`s3://${bucket}/${key} was rejected before any run started: ${reason}`);
     }
     if (Date.now() > deadline) {
+      // On the embedded AWS, the trigger's own failure says why (an AccessDenied, for instance).
+      const failures = c.endpoint ? await embeddedTriggerFailures(c.endpoint) : [];
+      const last = failures.at(-1);
       throw new RunNotStartedError(
-        `no run started for s3://${bucket}/${key} within ${timeoutMs / 1000} s — is the S3 trigger deployed on this bucket and prefix?`,
+        last
+          ? `no run started for s3://${bucket}/${key}: the S3 trigger ${last.functionArn.split(':').at(-1)} failed after its retries — ${last.error}`
+          : `no run started for s3://${bucket}/${key} within ${timeoutMs / 1000} s — is the S3 trigger deployed on this bucket and prefix?`,
       );
     }
     await new Promise((r) => setTimeout(r, 150));

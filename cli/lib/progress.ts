@@ -4,6 +4,7 @@
  */
 import { DescribeExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { historyOf, type StateSpan, timelineOf } from './run-view';
+import { printable as p } from './text';
 
 const SPIN = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
@@ -13,16 +14,16 @@ export function formatMs(ms: number): string {
   return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
 
-function line(span: StateSpan): string {
+export function line(span: StateSpan): string {
   const d = span.durationMs !== undefined ? formatMs(span.durationMs) : '';
   switch (span.outcome) {
     case 'succeeded':
-      return `  ✔ ${span.name.padEnd(26)} ${d}`;
+      return `  ✔ ${p(span.name).padEnd(26)} ${d}`;
     case 'caught':
     case 'failed':
-      return `  ✖ ${span.name.padEnd(26)} ${d}  ${span.error ?? ''}`;
+      return `  ✖ ${p(span.name).padEnd(26)} ${d}  ${p(span.error)}`;
     default:
-      return `  … ${span.name}`;
+      return `  … ${p(span.name)}`;
   }
 }
 
@@ -59,7 +60,7 @@ export async function followRun(
       const current = spans[printed];
       if (current && tty) {
         out.write(
-          `  ${SPIN[frame++ % SPIN.length]} ${current.name} ${formatMs(Date.now() - current.enteredAt)}`,
+          `  ${SPIN[frame++ % SPIN.length]} ${p(current.name)} ${formatMs(Date.now() - current.enteredAt)}`,
         );
         spinnerShown = true;
       }

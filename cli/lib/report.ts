@@ -8,6 +8,7 @@ import { DescribeKeyCommand, GetKeyRotationStatusCommand } from '@aws-sdk/client
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import fs from 'node:fs';
 import path from 'node:path';
+import { statusDetailsText } from '../../functions/shared/job-status';
 import { parseS3Uri } from '../../functions/shared/naming';
 import type { CliClients } from './clients';
 import type { RunSummary } from './drop';
@@ -107,6 +108,9 @@ export interface GuardReport {
 
 export interface JobView {
   status?: string;
+  /** `validation Completed · data processing Completed · training Failed` */
+  statusDetails?: string;
+  customizationType?: string;
   creationTime?: number;
   endTime?: number;
   durationMs?: number;
@@ -153,8 +157,21 @@ export async function describeJob(c: CliClients, jobArn: string | undefined): Pr
   if (!job) return undefined;
   const creationTime = job.creationTime?.getTime();
   const endTime = job.endTime?.getTime();
+  const phases = statusDetailsText({
+    ...(job.statusDetails?.validationDetails?.status
+      ? { validation: job.statusDetails.validationDetails.status }
+      : {}),
+    ...(job.statusDetails?.dataProcessingDetails?.status
+      ? { dataProcessing: job.statusDetails.dataProcessingDetails.status }
+      : {}),
+    ...(job.statusDetails?.trainingDetails?.status
+      ? { training: job.statusDetails.trainingDetails.status }
+      : {}),
+  });
   return {
     ...(job.status ? { status: job.status } : {}),
+    ...(phases ? { statusDetails: phases } : {}),
+    ...(job.customizationType ? { customizationType: job.customizationType } : {}),
     ...(creationTime !== undefined ? { creationTime } : {}),
     ...(endTime !== undefined ? { endTime } : {}),
     ...(creationTime !== undefined && endTime !== undefined ? { durationMs: endTime - creationTime } : {}),
@@ -722,7 +739,7 @@ ${remediation ? `<section class="card" id="remediation"><h2>Remediation</h2>${re
 <section class="card" id="resources"><h2>Resources</h2><dl class="kv">
 <dt>Source object</dt><dd>${mono(s.source)}</dd>
 <dt>Execution</dt><dd>${mono(s.executionArn)}</dd>
-<dt>Customization job</dt><dd>${mono(s.jobArn)}${d.job?.status ? ` ${pill(d.job.status === 'Completed' ? 'pass' : d.job.status === 'InProgress' ? 'info' : 'fail', d.job.status)}` : ''}</dd>
+<dt>Customization job</dt><dd>${mono(s.jobArn)}${d.job?.status ? ` ${pill(d.job.status === 'Completed' ? 'pass' : d.job.status === 'InProgress' ? 'info' : 'fail', d.job.status)}` : ''}${d.job?.customizationType ? ` <span class="muted small">${esc(d.job.customizationType)}</span>` : ''}${d.job?.statusDetails ? `<div class="muted small" id="job-status-details">${esc(d.job.statusDetails)}</div>` : ''}${d.job?.failureMessage ? `<div class="small" id="job-failure-message">Bedrock: ${esc(d.job.failureMessage)}</div>` : ''}</dd>
 <dt>Custom model</dt><dd>${mono(s.modelArn)}</dd>
 <dt>Customer managed key</dt><dd>${mono(s.kmsKeyArn)}</dd>
 <dt>Model encrypted with</dt><dd>${mono(s.modelKmsKeyArn)}</dd>

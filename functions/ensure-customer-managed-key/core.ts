@@ -4,7 +4,7 @@
  * a healthy key with a complete policy is left untouched.
  */
 import type { KeyInfo } from '../shared/aws/kms';
-import { KeyNotUsableError } from '../shared/errors';
+import { KeyNotUsableError, KeyPolicyError } from '../shared/errors';
 import type { KeyResult } from '../shared/types';
 import { mergeKeyPolicy, newKeyPolicy, type PolicyParties, parseKeyPolicy } from './policy';
 
@@ -79,14 +79,38 @@ async function resolveOrCreate(s: KeySettings, ports: KeyPorts): Promise<{ key: 
   return { key: winner, created: false };
 }
 
+/**
+ * The function may change only keys TuneVault created for this stage (tagged tunevault:stage) and
+ * the configured keyArn: an AccessDenied on a change is a key the stack may not touch, said so.
+ */
+async function changeKey(
+  s: KeySettings,
+  key: KeyInfo,
+  what: string,
+  change: () => Promise<void>,
+): Promise<void> {
+  try {
+    await change();
+  } catch (err) {
+    if (!(err instanceof Error && err.name === 'AccessDeniedException')) throw err;
+    throw new KeyPolicyError(
+      `KMS key ${key.keyArn} (${s.keyArn ? 'configured keyArn' : s.alias}) needs ${what}, which this stack may do only on keys it created (tag tunevault:stage=${s.stage}) or the configured keyArn: ${err.message}. Make the change yourself, tag the key, or deploy with --param="keyArn=${key.keyArn}".`,
+    );
+  }
+}
+
 export async function ensureCustomerManagedKey(s: KeySettings, ports: KeyPorts): Promise<KeyResult> {
   const { key, created } = await resolveOrCreate(s, ports);
   assertUsable(key, s.keyArn ? 'configured keyArn' : s.alias);
 
-  if (!created && !(await ports.isRotationEnabled(key.keyId))) await ports.enableRotation(key.keyId);
+  if (!created && !(await ports.isRotationEnabled(key.keyId)))
+    await changeKey(s, key, 'automatic rotation enabled', () => ports.enableRotation(key.keyId));
 
   const merged = mergeKeyPolicy(parseKeyPolicy(await ports.getKeyPolicy(key.keyId)), s);
-  if (merged.changed) await ports.putKeyPolicy(key.keyId, JSON.stringify(merged.policy));
+  if (merged.changed)
+    await changeKey(s, key, `the statements ${merged.added.join(', ')} in its key policy`, () =>
+      ports.putKeyPolicy(key.keyId, JSON.stringify(merged.policy)),
+    );
 
   return {
     keyArn: key.keyArn,

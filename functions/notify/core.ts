@@ -1,4 +1,6 @@
 /** Each run's end becomes one `tunevault` event on the default bus, for people and automation. */
+import type { JobInfo } from '../shared/aws/bedrock';
+import { haltedPhase, statusDetailsText } from '../shared/job-status';
 import { s3Uri } from '../shared/naming';
 import type { SourceObject } from '../shared/types';
 
@@ -21,6 +23,12 @@ export interface NotifyInput {
   scan?: { verdict?: string | undefined; totalFindings?: number | undefined } | undefined;
   error?: { Error: string; Cause?: string | undefined } | undefined;
   remediation?: { actions?: { action: string; target: string }[] | undefined } | undefined;
+  /** The job as Bedrock reports it now (GetModelCustomizationJob), when there was one. */
+  jobInfo?: Pick<JobInfo, 'status' | 'statusDetails' | 'failureMessage'> | undefined;
+  /** The opted-in deployment FinalizeCustomModel made. */
+  deployment?:
+    | { mode?: string | undefined; arn?: string | undefined; expiresAt?: string | undefined }
+    | undefined;
 }
 
 /** A run stopped by the guard has no scan summary; its error says what the verdict was. */
@@ -46,6 +54,22 @@ export function notificationDetail(input: NotifyInput) {
     findings: input.scan?.totalFindings ?? null,
     error: input.error?.Error ?? null,
     failureMessage: input.error?.Cause ?? null,
+    // Bedrock's own account of the job: its status, phases and failure message.
+    job: input.jobInfo
+      ? {
+          status: input.jobInfo.status,
+          statusDetails: statusDetailsText(input.jobInfo.statusDetails) ?? null,
+          failedIn: haltedPhase(input.jobInfo.statusDetails) ?? null,
+          failureMessage: input.jobInfo.failureMessage ?? null,
+        }
+      : null,
+    deployment: input.deployment?.arn
+      ? {
+          mode: input.deployment.mode ?? null,
+          arn: input.deployment.arn,
+          expiresAt: input.deployment.expiresAt ?? null,
+        }
+      : null,
     remediation: input.remediation?.actions ?? [],
   };
 }

@@ -15,7 +15,14 @@ const metrics = createMetrics('notify');
 const runSchema = z.object({
   source: sourceObjectSchema,
   job: z.object({ jobArn: z.string().optional(), jobName: z.string().optional() }).optional(),
-  model: z.object({ modelArn: z.string().optional() }).optional(),
+  model: z
+    .object({
+      modelArn: z.string().optional(),
+      deployment: z
+        .object({ mode: z.string().optional(), arn: z.string().optional(), expiresAt: z.string().optional() })
+        .optional(),
+    })
+    .optional(),
   jobResult: z.object({ outputModelArn: z.string().optional() }).optional(),
   key: z.object({ keyArn: z.string().optional() }).optional(),
   scan: z.object({ verdict: z.string().optional(), totalFindings: z.number().optional() }).optional(),
@@ -32,17 +39,25 @@ const inputSchema = z.object({
 
 export const handler = makeHandler(inputSchema, 'Notify input', async (input) => {
   logger.appendKeys({ executionArn: input.executionArn });
+  // The job as Bedrock reports it (status details, failure message, times); a run may have none.
+  const job = await jobTimesOf(
+    (arn) => bedrock.getJob(arn),
+    input.run.job?.jobArn,
+    (err) =>
+      logger.warn('job unavailable; no job details and no JobDuration metric', { errorName: err.name }),
+  );
   const sent = await notify(
-    { ...input.run, outcome: input.outcome, executionArn: input.executionArn },
+    {
+      ...input.run,
+      outcome: input.outcome,
+      executionArn: input.executionArn,
+      jobInfo: job,
+      deployment: input.run.model?.deployment,
+    },
     (t, d, r) => events.publish(t, d, r),
   );
   logger.info('run notification published', sent);
   // Counted once the event is out, so a retried publish does not count the run twice.
-  const job = await jobTimesOf(
-    (arn) => bedrock.getJob(arn),
-    input.run.job?.jobArn,
-    (err) => logger.warn('job times unavailable; no JobDuration metric', { errorName: err.name }),
-  );
   recordRunEnd(metrics, input.outcome, job);
   return sent;
 }).use(publishMetrics(metrics));

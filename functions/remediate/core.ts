@@ -3,7 +3,7 @@
  * tolerant of things already gone: remediation must never be the step that fails.
  * The training object is never deleted — it is tagged so its owner sees what happened.
  */
-import type { JobInfo, ModelInfo } from '../shared/aws/bedrock';
+import type { DeploymentInfo, JobInfo, ModelInfo } from '../shared/aws/bedrock';
 import { jobNameFor, tagSafe } from '../shared/naming';
 import type { SourceObject } from '../shared/types';
 import type { S3Gateway } from '../shared/aws/s3';
@@ -13,6 +13,10 @@ export interface RemediatePorts extends Pick<S3Gateway, 'mergeObjectTags'> {
   stopJob(jobIdentifier: string): Promise<boolean>;
   getCustomModel(modelIdentifier: string): Promise<ModelInfo | undefined>;
   deleteCustomModel(modelIdentifier: string): Promise<boolean>;
+  listDeployments(modelArn: string): Promise<DeploymentInfo[]>;
+  deleteDeployment(arn: string): Promise<boolean>;
+  listProvisioned(modelArn: string): Promise<DeploymentInfo[]>;
+  deleteProvisioned(arn: string): Promise<boolean>;
 }
 
 export interface RemediateInput {
@@ -23,7 +27,13 @@ export interface RemediateInput {
 }
 
 export interface RemediationAction {
-  action: 'stopped-job' | 'deleted-model' | 'quarantined-data' | 'tagged-data';
+  action:
+    | 'stopped-job'
+    | 'deleted-deployment'
+    | 'deleted-provisioned-throughput'
+    | 'deleted-model'
+    | 'quarantined-data'
+    | 'tagged-data';
   target: string;
 }
 
@@ -50,7 +60,13 @@ export async function remediate(input: RemediateInput, ports: RemediatePorts): P
   }
 
   const modelId = input.jobResult?.outputModelArn ?? job?.outputModelArn;
-  if (modelId && MODEL_MUST_GO.has(cause)) {
+  const modelMustGo = modelId !== undefined && MODEL_MUST_GO.has(cause);
+  // Deployments first: they serve (and bill for) the model, and must not outlive it. A failed
+  // deployment keeps the model but takes down whatever part of the deployment was made.
+  if (modelId && (modelMustGo || cause === 'DeploymentError')) {
+    actions.push(...(await deleteDeployments(modelId, ports)));
+  }
+  if (modelId && modelMustGo) {
     const model = await ports.getCustomModel(modelId);
     if (model && (await ports.deleteCustomModel(model.modelArn)))
       actions.push({ action: 'deleted-model', target: model.modelArn });
@@ -77,4 +93,23 @@ export async function remediate(input: RemediateInput, ports: RemediatePorts): P
 
   const changed = actions.some((a) => a.action !== 'tagged-data');
   return { outcome: changed ? 'remediated' : 'failed', actions, notes };
+}
+
+/** Deletes the on-demand deployments and Provisioned Throughputs of a model (all of them, already-gone ones skipped). */
+export async function deleteDeployments(
+  modelArn: string,
+  ports: Pick<
+    RemediatePorts,
+    'listDeployments' | 'deleteDeployment' | 'listProvisioned' | 'deleteProvisioned'
+  >,
+): Promise<RemediationAction[]> {
+  const actions: RemediationAction[] = [];
+  for (const d of await ports.listDeployments(modelArn)) {
+    if (await ports.deleteDeployment(d.arn)) actions.push({ action: 'deleted-deployment', target: d.arn });
+  }
+  for (const p of await ports.listProvisioned(modelArn)) {
+    if (await ports.deleteProvisioned(p.arn))
+      actions.push({ action: 'deleted-provisioned-throughput', target: p.arn });
+  }
+  return actions;
 }

@@ -27,6 +27,10 @@ export const handler = makeHandler(inputSchema, 'Remediate input', async (input)
     stopJob: (id) => bedrock.stopJob(id),
     getCustomModel: (id) => bedrock.getCustomModel(id),
     deleteCustomModel: (id) => bedrock.deleteCustomModel(id),
+    listDeployments: (arn) => bedrock.listDeployments(arn),
+    deleteDeployment: (arn) => bedrock.deleteDeployment(arn),
+    listProvisioned: (arn) => bedrock.listProvisioned(arn),
+    deleteProvisioned: (arn) => bedrock.deleteProvisioned(arn),
     mergeObjectTags: (b, k, t, v) => s3.mergeObjectTags(b, k, t, v),
   });
   logger.warn('run remediated', { cause: input.run.error.Error, result });

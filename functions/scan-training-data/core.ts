@@ -5,9 +5,11 @@
  * passes reaches it as a copy of exactly the version judged.
  */
 import { PassThrough, Readable } from 'node:stream';
+import { formatLabel, modelsTakingFormat } from '../shared/catalog';
+import { type JobDefaults, type JobSpec, JobSpecError, resolveJobSpec } from '../shared/catalog/job-spec';
 import { InvalidInputError, InvalidTrainingDataError, SensitiveDataError } from '../shared/errors';
-import { familyForModel } from '../shared/guard/limits';
-import type { FamilyId } from '../shared/guard/limits';
+import { type FamilyId, limitsFor } from '../shared/guard/limits';
+import { formatsOf } from '../shared/guard/schemas';
 import type { Policy, ScanOptions, ScanReport, Severity } from '../shared/guard/types';
 import { s3Uri, tagText } from '../shared/naming';
 import type { DatasetOptions, ScanSummary, SourceObject } from '../shared/types';
@@ -20,11 +22,37 @@ export interface ScanPorts extends Pick<S3Gateway, 'mergeObjectTags' | 'copyVers
 }
 
 export interface ScanSettings {
-  baseModelId: string;
+  /** The stage's job settings: the dataset's job (catalog/job-spec.ts) decides the record format and limits. */
+  job: JobDefaults;
   policy: Policy;
   blockAtOrAbove: Severity;
   outputBucket: string;
   outputPrefix: string;
+  /** Worker threads for the training data's record checks (see scanWorkers); 0 by default. */
+  parallelism?: number;
+  /** The file those workers load: the handler's own bundle. */
+  workerFile?: string;
+  /** vCPUs the function has (see scanVcpus): the runtime reports more cores than it gives. */
+  cpus?: number;
+}
+
+/** Lambda gives one vCPU's worth of CPU at this memory size, in proportion below and above. */
+export const MB_PER_VCPU = 1769;
+
+/**
+ * Worker threads the guard may use in a function of `memoryMb`: one per whole vCPU beyond the
+ * first, at most 3. "At 1,769 MB, a function has the equivalent of one vCPU" (AWS Lambda
+ * developer guide, "Configure Lambda function memory"); the cores the runtime reports (2 or more
+ * at any size) are not what it may use, so a worker below 3,538 MB would only take CPU time
+ * from the thread reading the object.
+ */
+export function scanWorkers(memoryMb: number): number {
+  return Math.max(0, Math.min(3, scanVcpus(memoryMb) - 1));
+}
+
+/** Whole vCPUs of a function of `memoryMb` (at least one). */
+export function scanVcpus(memoryMb: number): number {
+  return Math.max(1, Math.floor(memoryMb / MB_PER_VCPU));
 }
 
 export interface ScanInput {
@@ -60,8 +88,10 @@ export async function scanTrainingDataStep(
   ports: ScanPorts,
 ): Promise<ScanSummary> {
   const { source, dataset } = input;
-  const baseModelId = dataset.baseModelId ?? s.baseModelId;
-  const family: FamilyId = familyForModel(baseModelId) ?? 'prompt-completion';
+  const spec = jobSpecOf(dataset, s.job);
+  const baseModelId = spec.baseModelId;
+  const family: FamilyId = spec.format;
+  const subject = `${formatLabel(family)} training data for ${spec.modelName} (${spec.customizationType})`;
   const policy = dataset.dataPolicy?.policy ?? s.policy;
   const artifacts = runArtifactsPrefix(s.outputPrefix, input.executionArn);
   const redactedKey = `${artifacts}redacted.jsonl`;
@@ -84,10 +114,13 @@ export async function scanTrainingDataStep(
   try {
     report = await ports.scan(body, {
       family,
+      limits: limitsFor(family, baseModelId),
       policy,
       blockAtOrAbove: dataset.dataPolicy?.blockAtOrAbove ?? s.blockAtOrAbove,
       ...(dataset.dataPolicy?.allow ? { allowList: { values: dataset.dataPolicy.allow } } : {}),
       ...(redacted ? { redactTo: redacted } : {}),
+      ...(s.parallelism && s.workerFile ? { parallelism: s.parallelism, workerFile: s.workerFile } : {}),
+      ...(s.cpus ? { cpus: s.cpus } : {}),
     });
   } catch (err) {
     redacted?.end();
@@ -115,8 +148,9 @@ export async function scanTrainingDataStep(
   );
 
   if (report.verdict === 'invalid') {
+    const hint = await formatHint(ports, source, spec);
     throw new InvalidTrainingDataError(
-      `s3://${source.bucket}/${source.key} is not valid ${family} training data for ${baseModelId}: ${describeProblems(report)}. Full report: ${s3Uri(s.outputBucket, reportKey)}`,
+      `s3://${source.bucket}/${source.key} is not valid ${subject}: ${describeProblems(report)}.${hint ? ` ${hint}` : ''} Full report: ${s3Uri(s.outputBucket, reportKey)}`,
     );
   }
   if (report.verdict === 'block') {
@@ -139,7 +173,7 @@ export async function scanTrainingDataStep(
         input,
         s,
         ports,
-        { family, policy, baseModelId, artifacts },
+        { family, policy, baseModelId, artifacts, subject },
         dataset.validationKey,
       )
     : undefined;
@@ -205,7 +239,7 @@ async function scanValidationData(
   input: ScanInput,
   s: ScanSettings,
   ports: ScanPorts,
-  run: { family: FamilyId; policy: Policy; baseModelId: string; artifacts: string },
+  run: { family: FamilyId; policy: Policy; baseModelId: string; artifacts: string; subject: string },
   validationKey: string,
 ): Promise<NonNullable<ScanSummary['validation']>> {
   const { source, dataset } = input;
@@ -227,7 +261,7 @@ async function scanValidationData(
     policy: run.policy,
     blockAtOrAbove,
     // A validation set may be small: the training minimum does not apply.
-    limits: { minRecords: 1 },
+    limits: { ...limitsFor(run.family, run.baseModelId), minRecords: 1 },
     ...(dataset.dataPolicy?.allow ? { allowList: { values: dataset.dataPolicy.allow } } : {}),
     ...(redactTo ? { redactTo } : {}),
   });
@@ -245,7 +279,7 @@ async function scanValidationData(
   );
   if (report.verdict === 'invalid') {
     throw new InvalidTrainingDataError(
-      `${where} is not valid ${run.family} data for ${run.baseModelId}: ${describeProblems(report)}. Full report: ${s3Uri(s.outputBucket, reportKey)}`,
+      `${where} is not valid ${run.subject}: ${describeProblems(report)}. Full report: ${s3Uri(s.outputBucket, reportKey)}`,
     );
   }
   if (report.verdict === 'block') {
@@ -271,4 +305,64 @@ async function scanValidationData(
     s3Uri: s3Uri(s.outputBucket, copyKey),
     reportS3Uri: s3Uri(s.outputBucket, reportKey),
   };
+}
+
+/** The dataset's job; startCustomization checked it already, so a problem here means the stage changed mid-run. */
+function jobSpecOf(dataset: DatasetOptions, job: JobDefaults): JobSpec {
+  try {
+    return resolveJobSpec(dataset, job);
+  } catch (err) {
+    if (err instanceof JobSpecError)
+      throw new InvalidInputError(`The dataset's job is not valid: ${err.message}`);
+    throw err;
+  }
+}
+
+/** The first records of the object, for telling which format they are in (at most 5 lines, 1 MiB). */
+async function headRecords(ports: ScanPorts, source: SourceObject): Promise<unknown[]> {
+  const body = await ports.openStream(source.bucket, source.key, source.versionId);
+  if (!body) return [];
+  let text = '';
+  for await (const chunk of body as AsyncIterable<Buffer | string>) {
+    text += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+    if (text.length > 1024 * 1024 || text.split('\n').length > 6) break;
+  }
+  body.destroy();
+  const out: unknown[] = [];
+  for (const line of text.split('\n').slice(0, 5)) {
+    try {
+      if (line.trim() !== '') out.push(JSON.parse(line));
+    } catch {
+      // Not JSON: says nothing about the format.
+    }
+  }
+  return out;
+}
+
+/**
+ * When the records are valid in another format, says which, which models take it, and the
+ * sidecar fields to set: the usual cause is data for one model family sent to another.
+ */
+export async function formatHint(
+  ports: ScanPorts,
+  source: SourceObject,
+  spec: JobSpec,
+): Promise<string | undefined> {
+  const records = await headRecords(ports, source);
+  if (records.length === 0) return undefined;
+  const votes = new Map<FamilyId, number>();
+  for (const r of records) for (const f of formatsOf(r)) votes.set(f, (votes.get(f) ?? 0) + 1);
+  const [found] = [...votes.entries()]
+    .filter(([f, n]) => f !== spec.format && n * 2 > records.length)
+    .sort((a, b) => b[1] - a[1])[0] ?? [undefined];
+  if (!found) return undefined;
+  const takers = modelsTakingFormat(found);
+  if (takers.length === 0) return undefined;
+  const names = takers.map((t) => `${t.model.id} (${t.model.name}, ${t.type}, ${t.regions.join('/')})`);
+  const sameModel = takers.filter((t) => t.model.id === spec.baseModelId);
+  const fix =
+    sameModel.length > 0
+      ? `set the sidecar field customizationType to ${sameModel.map((t) => t.type).join(' or ')}`
+      : 'set the sidecar field baseModelId to one of them (with customizationType when it differs, in a stack in its Region)';
+  return `These records are in the ${formatLabel(found)} format, which ${names.join(', ')} take${takers.length === 1 ? 's' : ''}: ${fix}, or convert the records to ${formatLabel(spec.format)}.`;
 }

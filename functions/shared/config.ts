@@ -4,6 +4,9 @@
  * settings it does not use.
  */
 import * as z from 'zod';
+import { CUSTOMIZATION_TYPES, DEFAULT_BASE_MODEL_ID } from './catalog';
+import type { JobDefaults } from './catalog/job-spec';
+import { DEPLOY_MODES } from './types';
 
 const csv = z
   .string()
@@ -23,6 +26,8 @@ export const vars = {
   AWS_REGION: z.string().min(1),
   ACCOUNT_ID: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
   STAGE: z.string().min(1).default('dev'),
+  /** `<service>-<stage>`, the tag value that marks what this stack provisioned. */
+  STACK_NAME: z.string().min(1).default('tunevault-dev'),
   TRAINING_BUCKET: z.string().min(3),
   TRAINING_PREFIX: z.string().default('training/'),
   TRAINING_SUFFIX: z.string().default('.jsonl'),
@@ -31,10 +36,8 @@ export const vars = {
   STATE_MACHINE_ARN: z.string().startsWith('arn:'),
   TASK_TOKEN_TABLE: z.string().min(3),
   BEDROCK_ROLE_ARN: z.string().startsWith('arn:'),
-  BASE_MODEL_ID: z.string().min(1),
-  CUSTOMIZATION_TYPE: z
-    .enum(['FINE_TUNING', 'CONTINUED_PRE_TRAINING', 'DISTILLATION'])
-    .default('FINE_TUNING'),
+  BASE_MODEL_ID: z.string().min(1).default(DEFAULT_BASE_MODEL_ID),
+  CUSTOMIZATION_TYPE: z.enum(CUSTOMIZATION_TYPES).default('FINE_TUNING'),
   HYPER_PARAMETERS: z
     .string()
     .default('{}')
@@ -49,6 +52,24 @@ export const vars = {
         return z.NEVER;
       }
     }),
+  VPC_SUBNET_IDS: csv,
+  VPC_SECURITY_GROUP_IDS: csv,
+  RFT_GRADER_LAMBDA_ARNS: csv,
+  DEPLOY_MODE: z.enum(DEPLOY_MODES).default('none'),
+  PROVISIONED_MODEL_UNITS: z.coerce.number().int().min(1).default(1),
+  /** Empty: no default expiry, so a provisioned deploy must set one in its sidecar. */
+  PROVISIONED_EXPIRY_HOURS: z
+    .string()
+    .default('')
+    .transform((s, ctx) => {
+      if (s.trim() === '') return undefined;
+      const n = Number(s);
+      if (!(n > 0)) {
+        ctx.addIssue({ code: 'custom', message: 'must be a positive number of hours or empty' });
+        return z.NEVER;
+      }
+      return n;
+    }),
   KEY_ALIAS: z.string().startsWith('alias/').default('alias/tunevault'),
   KEY_ARN: z
     .string()
@@ -59,6 +80,8 @@ export const vars = {
   REQUIRED_ENCRYPTION: z.enum(['aws:kms', 'AES256']).default('aws:kms'),
   DATA_POLICY: z.enum(['block', 'redact', 'report']).default('block'),
   DATA_BLOCK_SEVERITY: z.enum(['low', 'medium', 'high', 'critical']).default('high'),
+  // Set by the Lambda runtime; 0 elsewhere (the embedded AWS runs handlers in its own process).
+  AWS_LAMBDA_FUNCTION_MEMORY_SIZE: z.coerce.number().int().min(0).default(0),
   TOKEN_TTL_SECONDS: z.coerce
     .number()
     .int()
@@ -87,4 +110,38 @@ export function loadConfig<K extends keyof Vars>(
     );
   }
   return parsed.data as ConfigOf<K>;
+}
+
+/** The variables the job resolution reads (catalog/job-spec.ts): every step that resolves a job loads these. */
+export const JOB_VARS = [
+  'AWS_REGION',
+  'BASE_MODEL_ID',
+  'CUSTOMIZATION_TYPE',
+  'HYPER_PARAMETERS',
+  'VPC_SUBNET_IDS',
+  'VPC_SECURITY_GROUP_IDS',
+  'RFT_GRADER_LAMBDA_ARNS',
+  'DEPLOY_MODE',
+  'PROVISIONED_MODEL_UNITS',
+  'PROVISIONED_EXPIRY_HOURS',
+] as const;
+
+export function jobDefaultsFrom(c: ConfigOf<(typeof JOB_VARS)[number]>): JobDefaults {
+  const vpc =
+    c.VPC_SUBNET_IDS.length > 0 || c.VPC_SECURITY_GROUP_IDS.length > 0
+      ? { subnetIds: c.VPC_SUBNET_IDS, securityGroupIds: c.VPC_SECURITY_GROUP_IDS }
+      : undefined;
+  return {
+    region: c.AWS_REGION,
+    baseModelId: c.BASE_MODEL_ID,
+    customizationType: c.CUSTOMIZATION_TYPE,
+    hyperParameters: c.HYPER_PARAMETERS,
+    ...(vpc ? { vpc } : {}),
+    rftGraderLambdaArns: c.RFT_GRADER_LAMBDA_ARNS,
+    deploy: c.DEPLOY_MODE,
+    provisionedModelUnits: c.PROVISIONED_MODEL_UNITS,
+    ...(c.PROVISIONED_EXPIRY_HOURS !== undefined
+      ? { provisionedExpiryHours: c.PROVISIONED_EXPIRY_HOURS }
+      : {}),
+  };
 }

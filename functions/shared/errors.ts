@@ -63,6 +63,11 @@ export class ModelNotCompliantError extends TuneVaultError {
   override readonly name = 'ModelNotCompliantError';
 }
 
+/** The opted-in deployment of a tagged model (on demand or provisioned) could not be created. */
+export class DeploymentError extends TuneVaultError {
+  override readonly name = 'DeploymentError';
+}
+
 /** Error names the state machine may match, by who raises them. */
 export const STEP_ERROR_NAMES = [
   'InvalidInputError',
@@ -74,6 +79,7 @@ export const STEP_ERROR_NAMES = [
   'JobSubmissionError',
   'CustomizationJobFailedError',
   'ModelNotCompliantError',
+  'DeploymentError',
 ] as const;
 
 /** AWS errors the gateways let bubble unchanged and the ASL retries on. */

@@ -137,11 +137,11 @@ export function recordGuardScan(metrics: Metrics, report: GuardCounts): void {
  * The job's times for its duration, best effort: a metric must never fail the step that records it.
  * `onError` hears why the lookup failed (it is logged by name only).
  */
-export async function jobTimesOf(
-  getJob: (jobArn: string) => Promise<JobTimes | undefined>,
+export async function jobTimesOf<J extends JobTimes>(
+  getJob: (jobArn: string) => Promise<J | undefined>,
   jobArn: string | undefined,
   onError: (err: Error) => void,
-): Promise<JobTimes | undefined> {
+): Promise<J | undefined> {
   if (!jobArn) return undefined;
   try {
     return await getJob(jobArn);

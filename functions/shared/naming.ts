@@ -57,6 +57,11 @@ export function customModelNameFor(o: ObjectVersion): string {
   return `tunevault-${slugOf(o.key, 24)}-model-${versionDigest(o).slice(0, 18)}`;
 }
 
+/** Custom model deployment / provisioned model name: the model name's pattern, `([0-9a-zA-Z][_-]?){1,63}`. */
+export function deploymentNameFor(o: ObjectVersion): string {
+  return `tunevault-${slugOf(o.key, 24)}-deploy-${versionDigest(o).slice(0, 18)}`;
+}
+
 /** Bedrock clientRequestToken: `[a-zA-Z0-9]([-a-zA-Z0-9]{0,254}[a-zA-Z0-9])?`. */
 export function clientRequestTokenFor(o: ObjectVersion): string {
   return `tunevault-${versionDigest(o)}`;

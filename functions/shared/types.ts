@@ -15,12 +15,77 @@ export const sourceObjectSchema = z.object({
 });
 export type SourceObject = z.infer<typeof sourceObjectSchema>;
 
+/** Bedrock takes hyper-parameter values as strings; a sidecar may write numbers. */
+const hyperParameterValues = z
+  .record(z.string(), z.union([z.string(), z.number()]))
+  .transform((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, String(v)])));
+
+/**
+ * Bedrock's CustomizationConfig (botocore bedrock 2023-04-20): a union, so at most one member;
+ * which one a job needs is checked against the catalog (catalog/job-spec.ts).
+ */
+export const customizationConfigSchema = z
+  .object({
+    distillationConfig: z
+      .object({
+        teacherModelConfig: z
+          .object({
+            teacherModelIdentifier: z.string().min(1),
+            maxResponseLengthForInference: z.number().int().min(1).optional(),
+          })
+          .strict(),
+      })
+      .strict()
+      .optional(),
+    rftConfig: z
+      .object({
+        graderConfig: z
+          .object({ lambdaGrader: z.object({ lambdaArn: z.string().min(1) }).strict() })
+          .strict(),
+        hyperParameters: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type CustomizationConfigOption = z.infer<typeof customizationConfigSchema>;
+
+export const vpcConfigSchema = z
+  .object({
+    subnetIds: z.array(z.string().min(1)).min(1).max(16),
+    securityGroupIds: z.array(z.string().min(1)).min(1).max(5),
+  })
+  .strict();
+export type VpcConfigOption = z.infer<typeof vpcConfigSchema>;
+
+export const DEPLOY_MODES = ['none', 'on-demand', 'provisioned'] as const;
+export type DeployMode = (typeof DEPLOY_MODES)[number];
+
 /** Optional `<name>.job.json` beside the data: per-dataset overrides. Unknown fields are refused. */
 export const datasetOptionsSchema = z
   .object({
     baseModelId: z.string().min(1).optional(),
-    customizationType: z.enum(['FINE_TUNING', 'CONTINUED_PRE_TRAINING', 'DISTILLATION']).optional(),
-    hyperParameters: z.record(z.string(), z.string()).optional(),
+    customizationType: z
+      .enum(['FINE_TUNING', 'CONTINUED_PRE_TRAINING', 'DISTILLATION', 'REINFORCEMENT_FINE_TUNING'])
+      .optional(),
+    /** Replaces the stage's hyper-parameters for this dataset; see catalog/job-spec.ts. */
+    hyperParameters: hyperParameterValues.optional(),
+    customizationConfig: customizationConfigSchema.optional(),
+    vpcConfig: vpcConfigSchema.optional(),
+    /** After tagging: none, an on-demand custom model deployment, or Provisioned Throughput. */
+    deploy: z.enum(DEPLOY_MODES).optional(),
+    provisioned: z
+      .object({
+        modelUnits: z.number().int().min(1).optional(),
+        /** Hours after which the scheduled cleanup deletes the Provisioned Throughput. */
+        expiresInHours: z
+          .number()
+          .positive()
+          .max(24 * 366)
+          .optional(),
+      })
+      .strict()
+      .optional(),
     /** Key of the validation data in the training bucket. */
     validationKey: z.string().min(1).optional(),
     dataPolicy: z
@@ -91,6 +156,7 @@ export const jobRefSchema = z.object({
   customModelName: z.string(),
   clientRequestToken: z.string(),
   baseModelId: z.string(),
+  customizationType: z.string().optional(),
 });
 export type JobRef = z.infer<typeof jobRefSchema>;
 

@@ -3,6 +3,7 @@
  * version, so duplicate deliveries (S3 is at-least-once) and replays start nothing new.
  */
 import * as z from 'zod';
+import { type JobDefaults, JobSpecError, resolveJobSpec } from '../shared/catalog/job-spec';
 import { InvalidInputError } from '../shared/errors';
 import { decodeS3EventKey, executionNameFor, tagText } from '../shared/naming';
 import { type DatasetOptions, datasetOptionsSchema, type RunInput, type SourceObject } from '../shared/types';
@@ -38,6 +39,8 @@ export interface StartSettings {
   trainingBucket: string;
   prefix: string;
   suffix: string;
+  /** The stage's job settings: every dataset's job is checked against the catalog before a run starts. */
+  job: JobDefaults;
 }
 
 export type RecordOutcome =
@@ -120,7 +123,9 @@ export async function startCustomization(
     let dataset: DatasetOptions = {};
     try {
       const text = await ports.getText(bucket, sidecarKey);
-      if (text !== undefined) dataset = parseSidecar(text, `s3://${bucket}/${sidecarKey}`);
+      const where = `s3://${bucket}/${sidecarKey}`;
+      if (text !== undefined) dataset = parseSidecar(text, where);
+      checkJob(dataset, settings.job, text !== undefined ? where : undefined);
     } catch (err) {
       if (!(err instanceof InvalidInputError)) throw err;
       await rejectObject(ports, source, err.message);
@@ -136,6 +141,20 @@ export async function startCustomization(
     });
   }
   return outcomes;
+}
+
+/**
+ * Refuses, before any run and any job, a dataset whose job the catalog says Bedrock would refuse
+ * (or TuneVault cannot check): the reason names the sidecar field or stage parameter to change.
+ */
+function checkJob(dataset: DatasetOptions, job: JobDefaults, sidecar: string | undefined): void {
+  try {
+    resolveJobSpec(dataset, job);
+  } catch (err) {
+    if (!(err instanceof JobSpecError)) throw err;
+    const subject = sidecar ?? `the stage's job settings (no sidecar) in ${job.region}`;
+    throw new InvalidInputError(`${subject}: ${err.message}`);
+  }
 }
 
 /** A rejected object keeps its data; its tags say why it did not run. */

@@ -1,11 +1,17 @@
 import { SfnGateway } from '../shared/aws/sfn';
 import { S3Gateway } from '../shared/aws/s3';
-import { loadConfig } from '../shared/config';
+import { JOB_VARS, jobDefaultsFrom, loadConfig } from '../shared/config';
 import { makeHandler } from '../shared/handler';
 import { logger } from '../shared/logger';
 import { s3EventSchema, startCustomization } from './core';
 
-const config = loadConfig(['STATE_MACHINE_ARN', 'TRAINING_BUCKET', 'TRAINING_PREFIX', 'TRAINING_SUFFIX']);
+const config = loadConfig([
+  'STATE_MACHINE_ARN',
+  'TRAINING_BUCKET',
+  'TRAINING_PREFIX',
+  'TRAINING_SUFFIX',
+  ...JOB_VARS,
+]);
 const s3 = new S3Gateway();
 const sfn = new SfnGateway();
 
@@ -16,6 +22,7 @@ export const handler = makeHandler(s3EventSchema, 'S3 ObjectCreated event', asyn
       trainingBucket: config.TRAINING_BUCKET,
       prefix: config.TRAINING_PREFIX,
       suffix: config.TRAINING_SUFFIX,
+      job: jobDefaultsFrom(config),
     },
     {
       getText: (b, k) => s3.getText(b, k),

@@ -2,9 +2,9 @@
  * CreateModelCustomizationJob, named and tokened from the object version: a retried or
  * duplicated submit gets the same job back instead of a second one.
  */
-import type { CustomizationType } from '@aws-sdk/client-bedrock';
 import type { JobRequest } from '../shared/aws/bedrock';
 import { isAwsError } from '../shared/aws/errors';
+import { type JobDefaults, JobSpecError, resolveJobSpec } from '../shared/catalog/job-spec';
 import { JobSubmissionError } from '../shared/errors';
 import { clientRequestTokenFor, customModelNameFor, jobNameFor, s3Uri } from '../shared/naming';
 import { provenanceTags } from '../shared/provenance';
@@ -16,9 +16,8 @@ export interface SubmitPorts {
 
 export interface SubmitSettings {
   roleArn: string;
-  baseModelId: string;
-  customizationType: CustomizationType;
-  hyperParameters: Record<string, string>;
+  /** The stage's job settings; the dataset's job is resolved against the catalog (catalog/job-spec.ts). */
+  job: JobDefaults;
   outputBucket: string;
   outputPrefix: string;
 }
@@ -42,6 +41,14 @@ const PERMANENT = [
 
 export function buildJobRequest(input: SubmitInput, s: SubmitSettings): JobRequest {
   const { source, dataset } = input;
+  let spec: ReturnType<typeof resolveJobSpec>;
+  try {
+    spec = resolveJobSpec(dataset, s.job);
+  } catch (err) {
+    if (err instanceof JobSpecError)
+      throw new JobSubmissionError(`The dataset's job is not valid: ${err.message}`);
+    throw err;
+  }
   const jobName = jobNameFor(source);
   const prefix = s.outputPrefix && !s.outputPrefix.endsWith('/') ? `${s.outputPrefix}/` : s.outputPrefix;
   return {
@@ -49,9 +56,12 @@ export function buildJobRequest(input: SubmitInput, s: SubmitSettings): JobReque
     customModelName: customModelNameFor(source),
     clientRequestToken: clientRequestTokenFor(source),
     roleArn: s.roleArn,
-    baseModelId: dataset.baseModelId ?? s.baseModelId,
-    customizationType: dataset.customizationType ?? s.customizationType,
-    hyperParameters: { ...s.hyperParameters, ...dataset.hyperParameters },
+    // The catalog's identifier (e.g. amazon.nova-micro-v1:0:128k), whatever form the sidecar used.
+    baseModelId: spec.baseModelId,
+    customizationType: spec.customizationType,
+    hyperParameters: spec.hyperParameters,
+    ...(spec.customizationConfig ? { customizationConfig: spec.customizationConfig } : {}),
+    ...(spec.vpcConfig ? { vpcConfig: spec.vpcConfig } : {}),
     trainingS3Uri: input.scan.trainingS3Uri,
     // Only data the guard judged reaches Bedrock: its copy of the sidecar's validation data.
     ...(input.scan.validation ? { validationS3Uri: input.scan.validation.s3Uri } : {}),
@@ -81,6 +91,7 @@ export async function submitCustomizationJob(
       customModelName: request.customModelName,
       clientRequestToken: request.clientRequestToken,
       baseModelId: request.baseModelId,
+      customizationType: request.customizationType,
     };
   } catch (err) {
     if (isAwsError(err, ...PERMANENT)) {

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { BedrockGateway } from '../shared/aws/bedrock';
-import { loadConfig } from '../shared/config';
+import { JOB_VARS, jobDefaultsFrom, loadConfig } from '../shared/config';
 import { makeHandler } from '../shared/handler';
 import { logger } from '../shared/logger';
 import {
@@ -11,14 +11,7 @@ import {
 } from '../shared/types';
 import { submitCustomizationJob } from './core';
 
-const config = loadConfig([
-  'BEDROCK_ROLE_ARN',
-  'BASE_MODEL_ID',
-  'CUSTOMIZATION_TYPE',
-  'HYPER_PARAMETERS',
-  'OUTPUT_BUCKET',
-  'OUTPUT_PREFIX',
-]);
+const config = loadConfig(['BEDROCK_ROLE_ARN', ...JOB_VARS, 'OUTPUT_BUCKET', 'OUTPUT_PREFIX']);
 const bedrock = new BedrockGateway();
 
 const inputSchema = z.object({
@@ -35,9 +28,7 @@ export const handler = makeHandler(inputSchema, 'SubmitCustomizationJob input', 
     input,
     {
       roleArn: config.BEDROCK_ROLE_ARN,
-      baseModelId: config.BASE_MODEL_ID,
-      customizationType: config.CUSTOMIZATION_TYPE,
-      hyperParameters: config.HYPER_PARAMETERS,
+      job: jobDefaultsFrom(config),
       outputBucket: config.OUTPUT_BUCKET,
       outputPrefix: config.OUTPUT_PREFIX,
     },

@@ -1,4 +1,5 @@
 /** awsJson1_0 / awsJson1_1 helpers (KMS, Step Functions, EventBridge, DynamoDB). */
+import { checkInputShape } from './json-shapes';
 import { AwsError, type LocalRequest, type LocalResponse, type LocalService } from './types';
 
 export function targetOperation(req: LocalRequest): string {
@@ -6,13 +7,73 @@ export function targetOperation(req: LocalRequest): string {
   return target.slice(target.indexOf('.') + 1);
 }
 
+/**
+ * Deeper JSON is refused before it is parsed: 1000 is Jackson's default nesting limit
+ * (StreamReadConstraints.maxNestingDepth), which the Java frontends of AWS services enforce; and
+ * what is parsed deeper than that would overflow the stack of any recursive walk over it.
+ */
+export const MAX_JSON_DEPTH = 1000;
+
+/** Whether `text` nests arrays and objects deeper than `max` (a linear scan that skips strings). */
+export function jsonDeeperThan(text: string, max = MAX_JSON_DEPTH): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+export function serializationError(message: string): AwsError {
+  return new AwsError('SerializationException', message);
+}
+
+/**
+ * JSON text as a service reads it, or undefined: valid UTF-8, at most MAX_JSON_DEPTH deep, one
+ * JSON value. Services use it for request bodies and for JSON carried in string members.
+ */
+export function readJson(bytes: Buffer | string): { value: unknown } | { problem: string } {
+  let text: string;
+  try {
+    text = typeof bytes === 'string' ? bytes : strictUtf8.decode(bytes);
+  } catch {
+    return { problem: 'Invalid UTF-8 in the request body' };
+  }
+  if (jsonDeeperThan(text)) return { problem: `JSON nested deeper than ${MAX_JSON_DEPTH} levels` };
+  try {
+    return { value: JSON.parse(text) as unknown };
+  } catch (err) {
+    return { problem: `Invalid JSON: ${(err as Error).message}` };
+  }
+}
+
+export function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The request's JSON object (an empty body is `{}`, as the SDK sends for operations without
+ * input). Anything else — not UTF-8, not JSON, too deep, or a JSON value that is not an object
+ * (`null`, `123`, `[]`) — is AWS's `SerializationException` (400).
+ */
 export function parseJsonBody<T = Record<string, unknown>>(req: LocalRequest): T {
   if (req.body.length === 0) return {} as T;
-  try {
-    return JSON.parse(req.body.toString('utf8')) as T;
-  } catch {
-    throw new AwsError('SerializationException', 'Request body is not valid JSON');
-  }
+  const read = readJson(req.body);
+  if ('problem' in read) throw serializationError(read.problem);
+  if (!isJsonObject(read.value))
+    throw serializationError(
+      `Expected a JSON object as the request body, found ${read.value === null ? 'null' : Array.isArray(read.value) ? 'an array' : `a ${typeof read.value}`}`,
+    );
+  return read.value as T;
 }
 
 export function jsonResponse(body: unknown, contentType = 'application/x-amz-json-1.1'): LocalResponse {
@@ -89,10 +150,24 @@ export function paginate<T>(
 export abstract class AwsJsonService implements LocalService {
   abstract readonly signingName: string;
 
-  constructor(private readonly contentType = 'application/x-amz-json-1.1') {}
+  /**
+   * @param model the service's SDK client module (its `<Operation>$` schemas): with it,
+   * readInput refuses members of the wrong JSON type as AWS does.
+   */
+  constructor(
+    private readonly contentType = 'application/x-amz-json-1.1',
+    private readonly model?: Record<string, unknown>,
+  ) {}
 
   operationOf(req: LocalRequest): string {
     return targetOperation(req);
+  }
+
+  /** The operation's input: a JSON object whose members have the types the service model gives them. */
+  protected readInput<T = Record<string, unknown>>(req: LocalRequest): T {
+    const body = parseJsonBody<Record<string, unknown>>(req);
+    if (this.model) checkInputShape(this.model, this.operationOf(req), body);
+    return body as T;
   }
 
   errorResponse(error: AwsError): LocalResponse {

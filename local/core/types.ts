@@ -3,6 +3,8 @@
  * A service sees a fully read request and answers in its own wire protocol.
  */
 import type { Readable } from 'node:stream';
+import type { AccessRequest } from '../iam/types';
+import type { Authenticated } from './sigv4';
 
 export const LOCAL_ACCOUNT_ID = '000000000000';
 export const LOCAL_REGION = 'us-east-1';
@@ -15,9 +17,16 @@ export interface LocalRequest {
   /** Lower-cased header names. */
   headers: Record<string, string | undefined>;
   body: Buffer;
+  /**
+   * The body as it arrives, for the operations that stream it (S3 PutObject and UploadPart, see
+   * LocalService.streamsBody); `body` is empty then. Read it once, through s3/body.ts.
+   */
+  bodyStream?: Readable;
   /** SigV4 service name from the credential scope: s3, kms, bedrock, states, events, dynamodb. */
   service: string;
   region: string;
+  /** Set by the endpoint once SigV4 has verified the request (S3 verifies aws-chunked chunks with it). */
+  auth?: Authenticated;
 }
 
 export interface LocalResponse {
@@ -34,6 +43,13 @@ export interface LocalService {
   handle(req: LocalRequest): Promise<LocalResponse>;
   /** An error response in this service's protocol. */
   errorResponse(error: AwsError): LocalResponse;
+  /**
+   * The IAM questions this request asks (action, resource ARN, condition keys, resource policy),
+   * answered by the endpoint's authorizer before `handle` runs. Services without it are refused.
+   */
+  accessRequests?(req: LocalRequest): AccessRequest[] | Promise<AccessRequest[]>;
+  /** Whether this request's body should stream to the service instead of being read into memory first. */
+  streamsBody?(req: LocalRequest): boolean;
   /** Plain-JSON state for `--state-dir`; restore() takes what snapshot() gave. */
   snapshot?(): unknown;
   restore?(state: unknown): void;
@@ -53,8 +69,17 @@ export class AwsError extends Error {
   }
 }
 
-/** How one local service calls a Lambda function of the stack (in-process). */
-export type InvokeLambda = (functionArn: string, event: unknown) => Promise<unknown>;
+/**
+ * How one local service calls a Lambda function of the stack (in-process). S3 and EventBridge pass
+ * the source the function's resource policy conditions on (bucket / rule ARN); Step Functions
+ * passes the state machine's role and its session name (the invocation is authorized as them).
+ */
+export type InvokeLambda = (
+  functionArn: string,
+  event: unknown,
+  sourceOrRoleArn?: string,
+  sessionName?: string,
+) => Promise<unknown>;
 
 /** An EventBridge entry as PutEvents takes it. */
 export interface BusEntry {
@@ -86,8 +111,15 @@ export interface ObjectStore {
 
 /** The KMS service's in-process face, for S3 (SSE-KMS) and Bedrock (customModelKmsKeyId). */
 export interface KeyStore {
-  /** Resolves a key id, key ARN, alias name or alias ARN. Throws AwsError NotFoundException. */
-  describe(keyIdOrAlias: string): Promise<{
+  /**
+   * The in-process face for services that use a key for their caller. VIA names that service
+   * (`s3`, `bedrock`): the use is authorized as the current caller with kms:ViaService set.
+   * Resolves a key id, key ARN, alias name or alias ARN. Throws AwsError NotFoundException.
+   */
+  describe(
+    keyIdOrAlias: string,
+    via?: string,
+  ): Promise<{
     keyArn: string;
     keyId: string;
     keyState: string;
@@ -99,9 +131,17 @@ export interface KeyStore {
   generateDataKey(
     keyIdOrAlias: string,
     context?: Record<string, string>,
+    via?: string,
   ): Promise<{ keyArn: string; plaintext: Buffer; ciphertextBlob: Buffer }>;
   decrypt(
     ciphertextBlob: Buffer,
     context?: Record<string, string>,
+    via?: string,
   ): Promise<{ keyArn: string; plaintext: Buffer }>;
+  /** A grant made for the current caller through VIA (Bedrock grants itself the model key). */
+  createGrantVia(
+    keyIdOrAlias: string,
+    grant: { grantee: string; operations: string[]; name: string; retiringPrincipal?: string },
+    via: string,
+  ): Promise<{ grantId: string }>;
 }

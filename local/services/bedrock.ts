@@ -6,7 +6,13 @@
  * through the KeyStore (so a disabled or deleted key fails the job as it would on AWS), the metrics
  * CSVs land in the output location through the ObjectStore, and the custom model appears.
  * Loss curves are derived from the training bytes, so the same data always gives the same numbers.
+ *
+ * Which models exist, what each accepts (customization types per Region, hyper-parameters,
+ * teachers, customizationConfig) comes from TuneVault's model catalog (bedrock/catalog.ts). Each
+ * customization type is simulated: a distillation job records its teacher, a reinforcement
+ * fine-tuning job invokes its grader Lambda on a few records and records the rewards.
  */
+import * as bedrockModel from '@aws-sdk/client-bedrock';
 import { createHash, randomBytes } from 'node:crypto';
 import {
   AwsError,
@@ -18,6 +24,43 @@ import {
   type PutEvents,
 } from '../core/types';
 import { seededRandom } from '../core/random';
+import { parseJsonBody } from '../core/json-protocol';
+import { checkInputShape } from '../core/json-shapes';
+import { CUSTOMIZATION_TYPES, type CustomizationTypeName } from '../../functions/shared/catalog';
+import {
+  type CustomizationConfig,
+  checkCustomizationConfig,
+  checkHyperParameters,
+  checkVpcConfig,
+  customizableModel,
+  type FoundationModel,
+  findFoundationModel,
+  foundationModels,
+  LISTED_CUSTOMIZATIONS,
+  validation,
+} from './bedrock/catalog';
+import { type DeploymentSnapshot, DeploymentService } from './bedrock/deployments';
+import {
+  type Body,
+  iso,
+  MAX_TAGS,
+  newId,
+  optionalString,
+  paginate,
+  parseTags,
+  requireString,
+  type Tag,
+  timeFilter,
+} from './bedrock/rest';
+import { asCaller, currentCaller } from '../iam/authorizer';
+import type { AccessRequest } from '../iam/types';
+import {
+  authorizeJobCreation,
+  type BedrockIam,
+  bedrockAccessRequests,
+  bedrockItself,
+  jobSession,
+} from './bedrock-access';
 
 export type JobStatus = 'InProgress' | 'Completed' | 'Failed' | 'Stopping' | 'Stopped';
 /**
@@ -36,11 +79,22 @@ export interface BedrockServiceOptions {
   putEvents: PutEvents;
   /** Simulated wall time from InProgress to Completed (default 3000 ms). */
   jobDurationMs?: number;
+  /**
+   * How Bedrock invokes an RFT job's grader (as the job's service role). Without it, an RFT job
+   * fails as Bedrock would when it cannot reach the reward function.
+   */
+  invokeLambda?: (functionArn: string, payload: unknown, roleArn: string) => Promise<unknown>;
+  /** With it, jobs check PassRole, the role's trust and the model key, and run as the service role. */
+  iam?: BedrockIam;
 }
 
-interface Tag {
-  key: string;
-  value: string;
+/** What an RFT job's grader said about the records Bedrock sent it. */
+export interface RewardRecord {
+  graderArn: string;
+  /** Records graded (ids as sent). */
+  ids: string[];
+  scores: number[];
+  meanReward: number;
 }
 
 interface S3Config {
@@ -72,7 +126,11 @@ interface JobRecord {
   trainingDataConfig: S3Config;
   validators: S3Config[];
   outputDataConfig: S3Config;
-  vpcConfig?: unknown;
+  vpcConfig?: { subnetIds: string[]; securityGroupIds: string[] };
+  customizationConfig?: CustomizationConfig;
+  /** RFT: a few training records, kept at validation to send to the grader. */
+  rftSamples?: unknown[];
+  rewards?: RewardRecord;
   status: JobStatus;
   phase: Phase;
   /** Index into PHASES of the phase that failed or was stopped. */
@@ -120,89 +178,14 @@ interface BedrockSnapshot {
   tags: Array<[string, Tag[]]>;
   tokens: Array<[string, string]>;
   pendingOutcomes: JobOutcome[];
+  deployments?: DeploymentSnapshot;
 }
 
-interface FoundationModel {
-  modelId: string;
-  modelName: string;
-  providerName: string;
-  inputModalities: string[];
-  customizations: string[];
-  inferenceTypes: string[];
-}
-
-/** [on-demand id, context-length variant id, name, provider, input modalities, customizations] */
-type CatalogRow = [string, string, string, string, string[], string[]];
-const CATALOG: CatalogRow[] = [
-  [
-    'amazon.titan-text-express-v1',
-    'amazon.titan-text-express-v1:0:8k',
-    'Titan Text G1 - Express',
-    'Amazon',
-    ['TEXT'],
-    ['FINE_TUNING', 'CONTINUED_PRE_TRAINING'],
-  ],
-  [
-    'amazon.titan-text-lite-v1',
-    'amazon.titan-text-lite-v1:0:4k',
-    'Titan Text G1 - Lite',
-    'Amazon',
-    ['TEXT'],
-    ['FINE_TUNING', 'CONTINUED_PRE_TRAINING'],
-  ],
-  [
-    'amazon.nova-micro-v1:0',
-    'amazon.nova-micro-v1:0:128k',
-    'Nova Micro',
-    'Amazon',
-    ['TEXT'],
-    ['FINE_TUNING', 'DISTILLATION'],
-  ],
-  [
-    'anthropic.claude-3-haiku-20240307-v1:0',
-    'anthropic.claude-3-haiku-20240307-v1:0:200k',
-    'Claude 3 Haiku',
-    'Anthropic',
-    ['TEXT', 'IMAGE'],
-    ['FINE_TUNING'],
-  ],
-  [
-    'meta.llama3-1-8b-instruct-v1:0',
-    'meta.llama3-1-8b-instruct-v1:0:128k',
-    'Llama 3.1 8B Instruct',
-    'Meta',
-    ['TEXT'],
-    ['FINE_TUNING', 'DISTILLATION'],
-  ],
-];
-// AWS lists each customizable model twice: the on-demand id and the provisioned context-length variant.
-const FOUNDATION_MODELS: FoundationModel[] = CATALOG.flatMap(
-  ([id, variant, modelName, providerName, inputModalities, customizations]) => [
-    { modelId: id, modelName, providerName, inputModalities, customizations, inferenceTypes: ['ON_DEMAND'] },
-    {
-      modelId: variant,
-      modelName,
-      providerName,
-      inputModalities,
-      customizations,
-      inferenceTypes: ['PROVISIONED'],
-    },
-  ],
-);
-
-const CUSTOMIZATION_TYPES = [
-  'FINE_TUNING',
-  'CONTINUED_PRE_TRAINING',
-  'DISTILLATION',
-  'REINFORCEMENT_FINE_TUNING',
-];
 const JOB_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9+\-.])*$/;
 const MODEL_NAME = /^([0-9a-zA-Z][_-]?){1,63}$/;
 const TOKEN = /^[a-zA-Z0-9]([-a-zA-Z0-9]{0,254}[a-zA-Z0-9])?$/;
 const ROLE_ARN = /^arn:aws(-[^:]+)?:iam::([0-9]{12})?:role\/.+$/;
 const S3_URI = /^s3:\/\/([a-z0-9][-.a-z0-9]{1,61}[a-z0-9])(?:\/(.*))?$/;
-const TAG_CHARS = /^[a-zA-Z0-9\s._:/=+@-]*$/;
-const MAX_TAGS = 200;
 
 /** Modeled HTTP statuses of Bedrock errors, for errors raised elsewhere with the generic 400. */
 const ERROR_STATUS: Record<string, number> = {
@@ -212,31 +195,6 @@ const ERROR_STATUS: Record<string, number> = {
   InternalServerException: 500,
   ServiceUnavailableException: 503,
 };
-
-type Body = Record<string, unknown>;
-
-function validation(field: string, value: unknown, constraint: string): AwsError {
-  const shown = value === undefined || value === null ? 'null' : `'${String(value)}'`;
-  return new AwsError(
-    'ValidationException',
-    `1 validation error detected: Value ${shown} at '${field}' failed to satisfy constraint: ${constraint}`,
-  );
-}
-
-function requireString(body: Body, field: string, label = field): string {
-  const v = body[field];
-  if (v === undefined || v === null || v === '')
-    throw validation(label, undefined, 'Member must not be null');
-  if (typeof v !== 'string') throw new AwsError('SerializationException', `${label} must be a string`);
-  return v;
-}
-
-function optionalString(body: Body, field: string): string | undefined {
-  const v = body[field];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string') throw new AwsError('SerializationException', `${field} must be a string`);
-  return v;
-}
 
 function s3Config(raw: unknown, label: string): S3Config {
   const uri = requireString((raw ?? {}) as Body, 's3Uri', `${label}.s3Uri`);
@@ -254,93 +212,6 @@ function parseS3Uri(uri: string): { bucket: string; key: string } {
   const m = S3_URI.exec(uri);
   if (!m) throw new Error(`not an S3 URI: ${uri}`);
   return { bucket: m[1] as string, key: m[2] ?? '' };
-}
-
-function parseTags(raw: unknown, label: string): Tag[] {
-  if (raw === undefined || raw === null) return [];
-  if (!Array.isArray(raw)) throw new AwsError('SerializationException', `${label} must be a list`);
-  if (raw.length > MAX_TAGS)
-    throw validation(
-      label,
-      `${raw.length} tags`,
-      `Member must have length less than or equal to ${MAX_TAGS}`,
-    );
-  const seen = new Set<string>();
-  return raw.map((t: unknown, i) => {
-    const tag = (t ?? {}) as Body;
-    const key = tag['key'];
-    const value = tag['value'];
-    if (typeof key !== 'string' || key.length < 1 || key.length > 128) {
-      throw validation(`${label}.${i + 1}.member.key`, key, 'Member must have length between 1 and 128');
-    }
-    if (!TAG_CHARS.test(key)) {
-      throw validation(
-        `${label}.${i + 1}.member.key`,
-        key,
-        `Member must satisfy regular expression pattern: ${TAG_CHARS.source}`,
-      );
-    }
-    if (key.toLowerCase().startsWith('aws:')) {
-      throw new AwsError('ValidationException', `Tag key '${key}' uses the reserved prefix 'aws:'.`);
-    }
-    if (typeof value !== 'string' || value.length > 256) {
-      throw validation(`${label}.${i + 1}.member.value`, value, 'Member must have length between 0 and 256');
-    }
-    if (!TAG_CHARS.test(value)) {
-      throw validation(
-        `${label}.${i + 1}.member.value`,
-        value,
-        `Member must satisfy regular expression pattern: ${TAG_CHARS.source}`,
-      );
-    }
-    if (seen.has(key)) throw new AwsError('ValidationException', `Duplicate tag key '${key}' in ${label}.`);
-    seen.add(key);
-    return { key, value };
-  });
-}
-
-function parseHyperParameters(raw: unknown): Record<string, string> {
-  if (raw === undefined || raw === null) return {};
-  if (typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new AwsError('SerializationException', 'hyperParameters must be a map of strings');
-  }
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(raw)) {
-    if (typeof v !== 'string')
-      throw new AwsError('SerializationException', `hyperParameters.${k} must be a string`);
-    const n = Number(v);
-    const integerParam = k === 'epochCount' || k === 'batchSize' || k === 'learningRateWarmupSteps';
-    if (v.trim() === '' || !Number.isFinite(n)) {
-      throw new AwsError('ValidationException', `Hyperparameter ${k} must be numeric, got '${v}'.`);
-    }
-    if (integerParam && (!Number.isInteger(n) || n < (k === 'learningRateWarmupSteps' ? 0 : 1))) {
-      throw new AwsError(
-        'ValidationException',
-        `Hyperparameter ${k} must be a positive integer, got '${v}'.`,
-      );
-    }
-    if (k === 'epochCount' && n > 10) {
-      throw new AwsError(
-        'ValidationException',
-        `Hyperparameter epochCount must be between 1 and 10, got '${v}'.`,
-      );
-    }
-    if ((k === 'learningRate' || k === 'learningRateMultiplier') && !(n > 0)) {
-      throw new AwsError('ValidationException', `Hyperparameter ${k} must be greater than 0, got '${v}'.`);
-    }
-    out[k] = v;
-  }
-  return out;
-}
-
-/** 12 lowercase alphanumerics, the shape of Bedrock job and model ids. */
-function newId(): string {
-  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
-  return [...randomBytes(12)].map((b) => alphabet[b % alphabet.length]).join('');
-}
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
 }
 
 /** EventBridge shows whole seconds, as in the documented sample. */
@@ -373,31 +244,38 @@ function joinKey(prefix: string, key: string): string {
   return prefix.endsWith('/') ? prefix + key : `${prefix}/${key}`;
 }
 
-function paginate<T>(items: T[], query: URLSearchParams): { page: T[]; nextToken?: string } {
-  const rawMax = query.get('maxResults');
-  const max = rawMax === null ? 100 : Number(rawMax);
-  if (!Number.isInteger(max) || max < 1 || max > 1000) {
-    throw validation('maxResults', rawMax, 'Member must have value between 1 and 1000');
+/** Records an RFT job sends its grader: a few, enough to show the grader works. */
+const RFT_GRADED_RECORDS = 3;
+
+function rftSamples(training: Buffer): unknown[] {
+  const out: unknown[] = [];
+  for (const line of training.toString('utf8').split('\n')) {
+    if (out.length >= RFT_GRADED_RECORDS) break;
+    if (line.trim() === '') continue;
+    try {
+      out.push(JSON.parse(line));
+    } catch {
+      // Not a record; the data guard refuses such files before a job is submitted.
+    }
   }
-  const token = query.get('nextToken');
-  let start = 0;
-  if (token !== null) {
-    start = Number(Buffer.from(token, 'base64').toString('utf8'));
-    if (!Number.isInteger(start) || start < 0)
-      throw new AwsError('ValidationException', 'The nextToken is not valid.');
-  }
-  const page = items.slice(start, start + max);
-  return start + max < items.length
-    ? { page, nextToken: Buffer.from(String(start + max)).toString('base64') }
-    : { page };
+  return out;
 }
 
-function timeFilter(query: URLSearchParams, field: string): number | undefined {
-  const raw = query.get(field);
-  if (raw === null) return undefined;
-  const t = Date.parse(raw);
-  if (Number.isNaN(t)) throw validation(field, raw, 'Member must be a timestamp');
-  return t;
+/**
+ * One grader input record. The simulated model answers with the reference answer for even
+ * records and a wrong one for odd records, so a grader that compares gives distinct rewards.
+ */
+function graderItem(record: unknown, i: number): { id: string; messages: unknown[]; metadata: Body } {
+  const r = (record ?? {}) as Body;
+  const { messages, reference_answer, id, ...rest } = r;
+  const reference =
+    typeof reference_answer === 'string' ? reference_answer : JSON.stringify(reference_answer ?? null);
+  const answer = i % 2 === 0 ? reference : 'I do not know.';
+  return {
+    id: typeof id === 'string' ? id : `sample-${i + 1}`,
+    messages: [...(Array.isArray(messages) ? messages : []), { role: 'assistant', content: answer }],
+    metadata: { reference_answer, ...rest },
+  };
 }
 
 export class BedrockService implements LocalService {
@@ -407,6 +285,8 @@ export class BedrockService implements LocalService {
   private readonly s3: ObjectStore;
   private readonly kms: KeyStore;
   private readonly putEvents: PutEvents;
+  private readonly invokeLambda: BedrockServiceOptions['invokeLambda'];
+  private readonly deployments: DeploymentService;
   private jobDurationMs: number;
   private jobs = new Map<string, JobRecord>();
   private models = new Map<string, ModelRecord>();
@@ -425,6 +305,71 @@ export class BedrockService implements LocalService {
     this.kms = options.kms;
     this.putEvents = options.putEvents;
     this.jobDurationMs = options.jobDurationMs ?? 3000;
+    this.invokeLambda = options.invokeLambda;
+    this.deployments = new DeploymentService({
+      accountId: this.accountId,
+      region: this.region,
+      customModel: (identifier) => {
+        const m =
+          this.models.get(identifier) ?? [...this.models.values()].find((x) => x.modelName === identifier);
+        return m
+          ? {
+              modelArn: m.modelArn,
+              baseModelId: m.baseModelId,
+              ...(m.modelKmsKeyArn ? { modelKmsKeyArn: m.modelKmsKeyArn } : {}),
+            }
+          : undefined;
+      },
+      checkModelKey: async (keyArn) => {
+        const key = await this.kms.describe(keyArn);
+        if (key.keyState !== 'Enabled') {
+          throw new AwsError(
+            'ValidationException',
+            `The KMS key ${keyArn} of the custom model is ${key.keyState}.`,
+          );
+        }
+      },
+      setTags: (arn, tags) => this.tags.set(arn, tags),
+      dropTags: (arn) => this.tags.delete(arn),
+      readyAfterMs: () => Math.min(1000, Math.round(this.jobDurationMs * 0.1)),
+    });
+    this.iam = options.iam;
+  }
+
+  private readonly iam: BedrockIam | undefined;
+
+  accessRequests(req: LocalRequest): AccessRequest[] {
+    const route = this.route(req);
+    if (!route) return [];
+    const lookups = {
+      region: this.region,
+      accountId: this.accountId,
+      jobArn: (id: string) =>
+        id.startsWith('arn:')
+          ? id
+          : ([...this.jobs.values()].find((j) => j.jobName === id)?.jobArn ??
+            `arn:aws:bedrock:${this.region}:${this.accountId}:model-customization-job/${id}`),
+      modelArn: (id: string) =>
+        id.startsWith('arn:')
+          ? id
+          : ([...this.models.values()].find((m) => m.modelName === id)?.modelArn ??
+            `arn:aws:bedrock:${this.region}:${this.accountId}:custom-model/${id}`),
+      foundationArn: (id: string) => (id.startsWith('arn:') ? id : this.foundationArn(id)),
+      deploymentArn: (id: string) => this.deployments.arnOf('deployment', id),
+      provisionedArn: (id: string) => this.deployments.arnOf('provisioned', id),
+    };
+    return bedrockAccessRequests(
+      route.operation,
+      route.id ?? '',
+      this.parseBody(req, route.operation),
+      lookups,
+    );
+  }
+
+  /** Runs FN as the job's service role (reads of training data, writes of output). */
+  private asJobRole<T>(job: JobRecord, fn: () => Promise<T>): Promise<T> {
+    const caller = this.iam ? jobSession(this.iam, job.roleArn, job.id) : undefined;
+    return caller ? asCaller(caller, fn) : fn();
   }
 
   // ---- in-process controls ----
@@ -450,6 +395,54 @@ export class BedrockService implements LocalService {
     });
     // A timer callback that was already queued may have re-armed a (now pointless) timer.
     this.clearTimer(job.id);
+  }
+
+  /** What an RFT job's grader returned (undefined before grading or for other types). */
+  rewards(jobIdentifier: string): RewardRecord | undefined {
+    const r = this.findJob(jobIdentifier).rewards;
+    return r ? structuredClone(r) : undefined;
+  }
+
+  /**
+   * Sends a few training records, each with a simulated response, to the job's grader as the
+   * reward-function payload of the Bedrock guide (reward-functions): `[{id, messages (with the
+   * assistant's answer appended), metadata: {reference_answer, …other fields}}]`, and expects
+   * `[{id, aggregate_reward_score}]` back. Undefined when it went well; else the failure message.
+   */
+  private async grade(job: JobRecord): Promise<string | undefined> {
+    const config = job.customizationConfig;
+    const arn =
+      config && 'rftConfig' in config ? config.rftConfig.graderConfig.lambdaGrader.lambdaArn : undefined;
+    if (!arn) return 'The job has no reward function (customizationConfig.rftConfig).';
+    const payload = (job.rftSamples ?? []).map((record, i) => graderItem(record, i));
+    if (payload.length === 0)
+      return `The training data at ${job.trainingDataConfig.s3Uri} holds no RFT prompt to grade.`;
+    if (!this.invokeLambda)
+      return `Amazon Bedrock could not invoke the reward function ${arn}: no Lambda service.`;
+    let answer: unknown;
+    try {
+      answer = await this.invokeLambda(arn, payload, job.roleArn);
+    } catch (err) {
+      return `Amazon Bedrock could not invoke the reward function ${arn} (${errorText(err)}). Check that it exists in ${this.region} and that the job's role may invoke it (lambda:InvokeFunction).`;
+    }
+    const scores: number[] = [];
+    const byId = new Map(
+      (Array.isArray(answer) ? answer : []).map((a: unknown) => [String((a as Body)?.['id']), a as Body]),
+    );
+    for (const item of payload) {
+      const score = byId.get(item.id)?.['aggregate_reward_score'];
+      if (typeof score !== 'number' || !Number.isFinite(score)) {
+        return `The reward function ${arn} returned no numeric aggregate_reward_score for record ${item.id}: it must answer [{"id", "aggregate_reward_score"}] for each record it is sent.`;
+      }
+      scores.push(score);
+    }
+    job.rewards = {
+      graderArn: arn,
+      ids: payload.map((p) => p.id),
+      scores,
+      meanReward: round(scores.reduce((a, b) => a + b, 0) / scores.length),
+    };
+    return undefined;
   }
 
   /** Stops every timer; in-flight work stops emitting and scheduling. */
@@ -484,7 +477,7 @@ export class BedrockService implements LocalService {
         404,
       );
     }
-    const body = this.parseBody(req);
+    const body = this.parseBody(req, route.operation);
     const id = route.id ?? '';
     switch (route.operation) {
       case 'CreateModelCustomizationJob':
@@ -507,7 +500,7 @@ export class BedrockService implements LocalService {
         return this.json({});
       }
       case 'GetFoundationModel':
-        return this.json({ modelDetails: this.foundationView(this.findFoundationModel(id)) });
+        return this.json(this.getFoundationModel(id));
       case 'ListFoundationModels':
         return this.json({ modelSummaries: this.listFoundationModels(req.query) });
       case 'TagResource':
@@ -520,12 +513,10 @@ export class BedrockService implements LocalService {
         const arn = this.taggable(requireString(body, 'resourceARN'));
         return this.json({ tags: (this.tags.get(arn) ?? []).map((t) => ({ ...t })) });
       }
-      default:
-        throw new AwsError(
-          'UnknownOperationException',
-          `The embedded Bedrock does not implement ${route.operation}`,
-          404,
-        );
+      default: {
+        const out = await this.deployments.handle(route.operation, id, body, req.query);
+        return this.json(out.body, out.status);
+      }
     }
   }
 
@@ -538,6 +529,7 @@ export class BedrockService implements LocalService {
       tags: [...this.tags.entries()].map(([arn, t]) => [arn, t.map((x) => ({ ...x }))]),
       tokens: [...this.tokens.entries()],
       pendingOutcomes: this.pendingOutcomes.map((o) => ({ ...o })),
+      deployments: this.deployments.snapshot(),
     };
   }
 
@@ -553,6 +545,7 @@ export class BedrockService implements LocalService {
     this.tags = new Map(snap.tags ?? []);
     this.tokens = new Map(snap.tokens ?? []);
     this.pendingOutcomes = [...(snap.pendingOutcomes ?? [])];
+    this.deployments.restore(snap.deployments);
     // Jobs that were running keep running; their phase deadlines are wall-clock, so overdue ones run now.
     for (const job of this.jobs.values()) this.schedule(job);
   }
@@ -570,6 +563,8 @@ export class BedrockService implements LocalService {
     const [root, id, action] = decoded;
     const m = req.method.toUpperCase();
     const n = decoded.length;
+    const deployment = this.deployments.route(m, decoded);
+    if (deployment) return deployment;
     if (root === 'model-customization-jobs') {
       if (n === 1 && m === 'POST') return { operation: 'CreateModelCustomizationJob' };
       if (n === 1 && m === 'GET') return { operation: 'ListModelCustomizationJobs' };
@@ -593,17 +588,11 @@ export class BedrockService implements LocalService {
     return undefined;
   }
 
-  private parseBody(req: LocalRequest): Body {
-    if (req.body.length === 0) return {};
-    try {
-      const parsed: unknown = JSON.parse(req.body.toString('utf8'));
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-        throw new Error('not an object');
-      }
-      return parsed as Body;
-    } catch {
-      throw new AwsError('SerializationException', 'Request body is not a valid JSON object');
-    }
+  /** The request's JSON object, its members of the types the model gives them (SerializationException otherwise). */
+  private parseBody(req: LocalRequest, operation: string): Body {
+    const body = parseJsonBody<Body>(req);
+    checkInputShape(bedrockModel, operation, body);
+    return body;
   }
 
   private json(body: unknown, status = 200): LocalResponse {
@@ -664,21 +653,16 @@ export class BedrockService implements LocalService {
         'Member must satisfy regular expression pattern: ^arn:aws(-[^:]+)?:iam::([0-9]{12})?:role/.+$',
       );
     }
-    const baseModel = this.findFoundationModel(requireString(b, 'baseModelIdentifier'), true);
     const customizationType = optionalString(b, 'customizationType') ?? 'FINE_TUNING';
-    if (!CUSTOMIZATION_TYPES.includes(customizationType)) {
+    if (!(CUSTOMIZATION_TYPES as readonly string[]).includes(customizationType)) {
       throw validation(
         'customizationType',
         customizationType,
-        `Member must satisfy enum value set: [${CUSTOMIZATION_TYPES.join(', ')}]`,
+        `Member must satisfy enum value set: [${[...CUSTOMIZATION_TYPES, 'IMPORTED'].join(', ')}]`,
       );
     }
-    if (!baseModel.customizations.includes(customizationType)) {
-      throw new AwsError(
-        'ValidationException',
-        `The base model ${baseModel.modelId} does not support customization type ${customizationType}.`,
-      );
-    }
+    const type = customizationType as CustomizationTypeName;
+    const baseModel = customizableModel(this.region, requireString(b, 'baseModelIdentifier'), type);
     if (b['trainingDataConfig'] === undefined)
       throw validation('trainingDataConfig', undefined, 'Member must not be null');
     const trainingDataConfig = s3Config(b['trainingDataConfig'], 'trainingDataConfig');
@@ -686,7 +670,14 @@ export class BedrockService implements LocalService {
       throw validation('outputDataConfig', undefined, 'Member must not be null');
     const outputDataConfig = s3Config(b['outputDataConfig'], 'outputDataConfig');
     const validators = this.parseValidators(b['validationDataConfig']);
-    const hyperParameters = parseHyperParameters(b['hyperParameters']);
+    const hyperParameters = checkHyperParameters(baseModel, type, b['hyperParameters']);
+    const customizationConfig = checkCustomizationConfig(
+      this.region,
+      baseModel,
+      type,
+      b['customizationConfig'],
+    );
+    const vpcConfig = checkVpcConfig(b['vpcConfig']);
     const jobTags = parseTags(b['jobTags'], 'jobTags');
     const customModelTags = parseTags(b['customModelTags'], 'customModelTags');
 
@@ -710,22 +701,34 @@ export class BedrockService implements LocalService {
     const keyId = optionalString(b, 'customModelKmsKeyId');
     if (keyId !== undefined) outputModelKmsKeyArn = await this.resolveModelKey(keyId);
 
+    const id = newId();
+    const jobArn = `arn:aws:bedrock:${this.region}:${this.accountId}:model-customization-job/${baseModel.id}/${id}`;
+    const caller = currentCaller();
+    if (this.iam && caller) {
+      await authorizeJobCreation(this.iam, caller, this.kms, {
+        roleArn,
+        jobArn,
+        region: this.region,
+        accountId: this.accountId,
+        ...(outputModelKmsKeyArn !== undefined ? { modelKmsKeyId: outputModelKmsKeyArn } : {}),
+      });
+    }
+
     // Token may have been taken while we awaited KMS: re-check so concurrent retries stay idempotent.
     if (token !== undefined) {
       const existing = this.tokens.get(token);
       if (existing) return { jobArn: existing };
     }
 
-    const id = newId();
     const now = Date.now();
     const job: JobRecord = {
       id,
-      jobArn: `arn:aws:bedrock:${this.region}:${this.accountId}:model-customization-job/${baseModel.modelId}/${id}`,
+      jobArn,
       jobName,
       clientRequestToken: token,
       roleArn,
-      baseModelId: baseModel.modelId,
-      baseModelArn: this.foundationArn(baseModel.modelId),
+      baseModelId: baseModel.id,
+      baseModelArn: this.foundationArn(baseModel.id),
       customizationType,
       customModelName,
       outputModelKmsKeyArn,
@@ -734,7 +737,8 @@ export class BedrockService implements LocalService {
       trainingDataConfig,
       validators,
       outputDataConfig,
-      vpcConfig: b['vpcConfig'] ?? undefined,
+      ...(vpcConfig ? { vpcConfig } : {}),
+      ...(customizationConfig ? { customizationConfig } : {}),
       status: 'InProgress',
       phase: 'validation',
       phaseTimes: [{ start: now }, {}, {}],
@@ -861,7 +865,9 @@ export class BedrockService implements LocalService {
     if (job.trainingLoss !== undefined) view['trainingMetrics'] = { trainingLoss: job.trainingLoss };
     if (job.validationLoss !== undefined)
       view['validationMetrics'] = [{ validationLoss: job.validationLoss }];
-    if (job.vpcConfig !== undefined) view['vpcConfig'] = job.vpcConfig;
+    if (job.vpcConfig !== undefined) view['vpcConfig'] = structuredClone(job.vpcConfig);
+    if (job.customizationConfig !== undefined)
+      view['customizationConfig'] = structuredClone(job.customizationConfig);
     return view;
   }
 
@@ -989,7 +995,7 @@ export class BedrockService implements LocalService {
   private async endValidation(job: JobRecord): Promise<void> {
     let training: Buffer;
     try {
-      training = await this.read(job.trainingDataConfig.s3Uri);
+      training = await this.readAs(job, job.trainingDataConfig.s3Uri);
     } catch (err) {
       return this.fail(
         job,
@@ -999,7 +1005,7 @@ export class BedrockService implements LocalService {
     const validationData: Buffer[] = [];
     for (const v of job.validators) {
       try {
-        validationData.push(await this.read(v.s3Uri));
+        validationData.push(await this.readAs(job, v.s3Uri));
       } catch (err) {
         return this.fail(job, `Unable to read the validation data at ${v.s3Uri}: ${errorText(err)}`);
       }
@@ -1016,19 +1022,27 @@ export class BedrockService implements LocalService {
     if (job.status !== 'InProgress') return;
     job.dataSeed = seedOf(training);
     job.recordCount = records;
+    if (job.customizationType === 'REINFORCEMENT_FINE_TUNING') job.rftSamples = rftSamples(training);
     if (validationData.length > 0) job.validationSeed = seedOf(Buffer.concat(validationData));
     this.advance(job, 'dataProcessing');
   }
 
   private async endTraining(job: JobRecord): Promise<void> {
     if (job.forcedOutcome?.status === 'Failed') return this.fail(job, job.forcedOutcome.failureMessage);
+    if (job.customizationType === 'REINFORCEMENT_FINE_TUNING') {
+      const problem = await this.grade(job);
+      if (problem) return this.fail(job, problem);
+      if (job.status !== 'InProgress') return;
+    }
     const modelId = newId();
     const modelArn = `arn:aws:bedrock:${this.region}:${this.accountId}:custom-model/${job.baseModelId}/${modelId}`;
     // Bedrock encrypts the model artifacts with the caller's key at the end: a key disabled or
     // scheduled for deletion mid-job fails the job here.
     if (job.outputModelKmsKeyArn !== undefined) {
+      const keyArn = job.outputModelKmsKeyArn;
+      const encrypt = () => this.kms.generateDataKey(keyArn, { 'aws:bedrock:arn': modelArn }, 'bedrock');
       try {
-        await this.kms.generateDataKey(job.outputModelKmsKeyArn, { 'aws:bedrock:arn': modelArn });
+        await (this.iam ? asCaller(bedrockItself(this.iam), encrypt) : encrypt());
       } catch (err) {
         return this.fail(job, this.keyFailure(job.outputModelKmsKeyArn, err));
       }
@@ -1039,22 +1053,22 @@ export class BedrockService implements LocalService {
     const { bucket, key: prefix } = parseS3Uri(job.outputDataConfig.s3Uri);
     const base = joinKey(prefix, `model-customization-job-${job.id}/`);
     try {
-      await this.s3.putObject(
-        bucket,
-        `${base}training_artifacts/step_wise_training_metrics.csv`,
-        Buffer.from(metrics.trainingCsv),
-        {
-          contentType: 'text/csv',
-        },
-      );
-      if (metrics.validationCsv !== undefined) {
+      await this.asJobRole(job, async () => {
         await this.s3.putObject(
           bucket,
-          `${base}validation_artifacts/post_fine_tuning_validation/validation_metrics.csv`,
-          Buffer.from(metrics.validationCsv),
+          `${base}training_artifacts/step_wise_training_metrics.csv`,
+          Buffer.from(metrics.trainingCsv),
           { contentType: 'text/csv' },
         );
-      }
+        if (metrics.validationCsv !== undefined) {
+          await this.s3.putObject(
+            bucket,
+            `${base}validation_artifacts/post_fine_tuning_validation/validation_metrics.csv`,
+            Buffer.from(metrics.validationCsv),
+            { contentType: 'text/csv' },
+          );
+        }
+      });
     } catch (err) {
       return this.fail(
         job,
@@ -1101,6 +1115,10 @@ export class BedrockService implements LocalService {
     const { bucket, key } = parseS3Uri(uri);
     if (key === '' || key.endsWith('/')) throw new Error('the URI names a prefix, not an object');
     return this.s3.getObject(bucket, key);
+  }
+
+  private readAs(job: JobRecord, uri: string): Promise<Buffer> {
+    return this.asJobRole(job, () => this.read(uri));
   }
 
   /** Undefined when the job's model key is usable; otherwise the failure message. */
@@ -1284,22 +1302,7 @@ export class BedrockService implements LocalService {
   }
 
   private foundationName(modelId: string): string {
-    return FOUNDATION_MODELS.find((f) => f.modelId === modelId)?.modelName ?? modelId;
-  }
-
-  private findFoundationModel(identifier: string, forCustomization = false): FoundationModel {
-    const arn = /^arn:aws[a-z-]*:bedrock:([^:]*)::foundation-model\/(.+)$/.exec(identifier);
-    const modelId = arn && arn[1] === this.region ? arn[2] : identifier;
-    const model = FOUNDATION_MODELS.find((f) => f.modelId === modelId);
-    if (!model) {
-      throw new AwsError(
-        'ValidationException',
-        forCustomization
-          ? `The provided base model identifier '${identifier}' is not a foundation model that supports customization in ${this.region}. Customizable models: ${FOUNDATION_MODELS.map((f) => f.modelId).join(', ')}.`
-          : `The provided model identifier '${identifier}' is invalid.`,
-      );
-    }
-    return model;
+    return findFoundationModel(this.region, modelId)?.modelName ?? modelId;
   }
 
   private foundationView(f: FoundationModel) {
@@ -1309,12 +1312,20 @@ export class BedrockService implements LocalService {
       modelName: f.modelName,
       providerName: f.providerName,
       inputModalities: [...f.inputModalities],
-      outputModalities: ['TEXT'],
-      responseStreamingSupported: true,
+      outputModalities: [...f.outputModalities],
+      responseStreamingSupported: f.outputModalities.includes('TEXT'),
       customizationsSupported: [...f.customizations],
       inferenceTypesSupported: [...f.inferenceTypes],
       modelLifecycle: { status: 'ACTIVE' },
     };
+  }
+
+  private getFoundationModel(identifier: string) {
+    const model = findFoundationModel(this.region, identifier);
+    if (!model) {
+      throw new AwsError('ValidationException', `The provided model identifier '${identifier}' is invalid.`);
+    }
+    return { modelDetails: this.foundationView(model) };
   }
 
   private listFoundationModels(query: URLSearchParams) {
@@ -1322,11 +1333,18 @@ export class BedrockService implements LocalService {
     const customization = query.get('byCustomizationType');
     const output = query.get('byOutputModality');
     const inference = query.get('byInferenceType');
-    return FOUNDATION_MODELS.filter(
-      (f) => provider === undefined || f.providerName.toLowerCase() === provider,
-    )
+    // botocore ModelCustomization: REINFORCEMENT_FINE_TUNING is not a value of this filter.
+    if (customization !== null && !(LISTED_CUSTOMIZATIONS as readonly string[]).includes(customization)) {
+      throw validation(
+        'byCustomizationType',
+        customization,
+        `Member must satisfy enum value set: [${LISTED_CUSTOMIZATIONS.join(', ')}]`,
+      );
+    }
+    return foundationModels(this.region)
+      .filter((f) => provider === undefined || f.providerName.toLowerCase() === provider)
       .filter((f) => customization === null || f.customizations.includes(customization))
-      .filter(() => output === null || output === 'TEXT')
+      .filter((f) => output === null || f.outputModalities.includes(output))
       .filter((f) => inference === null || f.inferenceTypes.includes(inference))
       .map((f) => this.foundationView(f));
   }
@@ -1334,7 +1352,10 @@ export class BedrockService implements LocalService {
   // ---- tags ----
 
   private taggable(arn: string): string {
-    const exists = this.models.has(arn) || [...this.jobs.values()].some((j) => j.jobArn === arn);
+    const exists =
+      this.models.has(arn) ||
+      this.deployments.has(arn) ||
+      [...this.jobs.values()].some((j) => j.jobArn === arn);
     if (!exists) throw new AwsError('ResourceNotFoundException', `Resource ${arn} was not found.`, 404);
     return arn;
   }

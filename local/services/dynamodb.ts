@@ -6,6 +6,9 @@
  * dynalite has no UpdateTimeToLive and answers DescribeTimeToLive with a constant DISABLED, so this
  * module answers both and deletes expired items itself (AWS does so in the background, too).
  */
+import * as dynamodbModel from '@aws-sdk/client-dynamodb';
+import { dynamoDbAccess } from '../iam/json-access';
+import type { AccessRequest } from '../iam/types';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseJsonBody, AwsJsonService, requireString } from '../core/json-protocol';
@@ -59,17 +62,31 @@ type AttributeValue = Record<string, unknown>;
 
 export class DynamoDbService extends AwsJsonService {
   override readonly signingName = 'dynamodb';
+
+  private where() {
+    return {
+      region: this.options.region ?? LOCAL_REGION,
+      accountId: this.options.accountId ?? LOCAL_ACCOUNT_ID,
+    };
+  }
+
+  accessRequests(req: LocalRequest): Promise<AccessRequest[]> {
+    return dynamoDbAccess(this.operationOf(req), parseJsonBody<Record<string, unknown>>(req), this.where());
+  }
   private running?: Promise<Running>;
   private readonly agent = new http.Agent({ keepAlive: true });
   private readonly ttl = new Map<string, TtlSpec>();
   private sweeper?: NodeJS.Timeout;
 
   constructor(private readonly options: DynamoDbOptions = {}) {
-    super(CONTENT_TYPE);
+    super(CONTENT_TYPE, dynamodbModel);
   }
 
   async handle(req: LocalRequest): Promise<LocalResponse> {
     const op = this.operationOf(req);
+    // dynalite throws (and would take this process down) on a body that is not a JSON object, and
+    // knows only the members of its day: DynamoDB's own model checks the member types first.
+    this.readInput(req);
     if (op === 'UpdateTimeToLive') return this.json(await this.updateTimeToLive(parseJsonBody<Body>(req)));
     if (op === 'DescribeTimeToLive')
       return this.json(await this.describeTimeToLive(parseJsonBody<Body>(req)));

@@ -6,16 +6,12 @@
  * No maintained npm package implements EventBridge pattern matching (the one candidate found,
  * `eb-patterns`, is not in the registry), so the content-filtering matcher is written here.
  */
+import * as eventsModel from '@aws-sdk/client-eventbridge';
+import { eventBridgeAccess } from '../iam/json-access';
+import type { AccessRequest } from '../iam/types';
 import { randomUUID } from 'node:crypto';
 import { isIPv4 } from 'node:net';
-import {
-  jsonResponse,
-  parseJsonBody,
-  AwsJsonService,
-  requireString,
-  optionalString,
-  paginate,
-} from '../core/json-protocol';
+import { jsonResponse, AwsJsonService, requireString, optionalString, paginate } from '../core/json-protocol';
 import {
   AwsError,
   type BusEntry,
@@ -102,6 +98,18 @@ type Body = Record<string, unknown>;
 
 export class EventBridgeService extends AwsJsonService {
   override readonly signingName = 'events';
+
+  private where() {
+    return { region: this.options.region, accountId: this.options.accountId };
+  }
+
+  accessRequests(req: LocalRequest): Promise<AccessRequest[]> {
+    return eventBridgeAccess(
+      this.operationOf(req),
+      this.readInput<Record<string, unknown>>(req),
+      this.where(),
+    );
+  }
   private readonly rules = new Map<string, StoredRule>();
   private readonly log: PutEventRecord[] = [];
   private readonly deliveryLog: DeliveryRecord[] = [];
@@ -110,12 +118,12 @@ export class EventBridgeService extends AwsJsonService {
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(private readonly options: EventBridgeOptions) {
-    super(CONTENT_TYPE);
+    super(CONTENT_TYPE, eventsModel);
   }
 
   async handle(req: LocalRequest): Promise<LocalResponse> {
     const op = this.operationOf(req);
-    const body = parseJsonBody<Body>(req);
+    const body = this.readInput<Body>(req);
     return jsonResponse(this.call(op, body), CONTENT_TYPE);
   }
 
@@ -386,7 +394,7 @@ export class EventBridgeService extends AwsJsonService {
     const delivery = (async () => {
       await new Promise<void>((resolve) => setImmediate(resolve));
       try {
-        await this.options.invokeLambda(target.Arn, targetInput(target, envelope));
+        await this.options.invokeLambda(target.Arn, targetInput(target, envelope), rule.Arn);
         this.deliveryLog.push({ ...base, status: 'delivered' });
       } catch (err) {
         this.deliveryLog.push({
@@ -406,6 +414,12 @@ export class EventBridgeService extends AwsJsonService {
   dropNext(count: number, filter: EventFilter = {}): void {
     if (!(count > 0)) throw new Error('count must be a positive number');
     this.drops.push({ remaining: count, filter });
+  }
+
+  /** Forgets pending dropNext / duplicateNext requests. */
+  clearDrops(): void {
+    this.drops.length = 0;
+    this.duplicates.length = 0;
   }
 
   /** The next `count` events matching `filter` reach their targets twice (at-least-once delivery). */

@@ -6,9 +6,14 @@
  * ciphertext blob names its key, so Decrypt needs no KeyId, and a blob from one key can never open
  * under another. Asymmetric and HMAC keys exist for their metadata only.
  */
+import * as kmsModel from '@aws-sdk/client-kms';
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
-import { jsonResponse, parseJsonBody, AwsJsonService } from '../core/json-protocol';
+import { jsonResponse, AwsJsonService } from '../core/json-protocol';
 import { AwsError, type KeyStore, type LocalRequest, type LocalResponse } from '../core/types';
+import { type Authorizer, currentCaller } from '../iam/authorizer';
+import { finish } from '../iam/json-access';
+import type { AccessRequest } from '../iam/types';
+import { encryptionContext, type KeyFacts, type KmsLookups, kmsAccessRequests, onKey } from './kms-access';
 
 type KeyState = 'Enabled' | 'Disabled' | 'PendingDeletion';
 type KeyManager = 'CUSTOMER' | 'AWS';
@@ -275,15 +280,149 @@ export class KmsService extends AwsJsonService implements KeyStore {
   private aliases = new Map<string, AliasRecord>();
   private grants = new Map<string, GrantRecord>();
 
-  constructor(options: { accountId: string; region: string }) {
-    super();
+  private readonly authorizer: Authorizer | undefined;
+
+  constructor(options: { accountId: string; region: string; authorizer?: Authorizer }) {
+    super('application/x-amz-json-1.1', kmsModel);
     this.accountId = options.accountId;
     this.region = options.region;
+    this.authorizer = options.authorizer;
+  }
+
+  // ---- IAM (see kms-access.ts) ----
+
+  private readonly lookups: KmsLookups = {
+    accountId: '',
+    region: '',
+    key: (identifier) => {
+      try {
+        return this.facts(this.resolve(identifier));
+      } catch {
+        return undefined;
+      }
+    },
+    keyOfCiphertext: (blob) => {
+      if (blob.length < 2) return undefined;
+      const key = this.keys.get(blob.subarray(2, 2 + blob.readUInt8(1)).toString('ascii'));
+      return key ? this.facts(key) : undefined;
+    },
+    aliasArn: (name) => this.aliasArn(name),
+    defaultPolicy: '',
+  };
+
+  private facts(key: KeyRecord): KeyFacts {
+    return {
+      arn: key.arn,
+      policy: key.policy,
+      tags: key.tags,
+      aliases: [...this.aliases.values()].filter((a) => a.targetKeyId === key.keyId).map((a) => a.name),
+      keySpec: key.keySpec,
+      keyUsage: key.keyUsage,
+    };
+  }
+
+  accessRequests(req: LocalRequest): Promise<AccessRequest[]> {
+    this.purgeExpired();
+    const lookups = {
+      ...this.lookups,
+      accountId: this.accountId,
+      region: this.region,
+      defaultPolicy: defaultKeyPolicy(this.accountId),
+    };
+    const operation = this.operationOf(req);
+    return finish('kms', operation, kmsAccessRequests(operation, this.readInput<Body>(req), lookups));
+  }
+
+  /**
+   * A use of KEY by another service for the current caller (S3 for SSE-KMS, Bedrock for the model
+   * key): decided as the caller, with kms:ViaService set to that service (KMS developer guide,
+   * "kms:ViaService"). A grant to the service principal itself also allows it (KMS "Grants").
+   */
+  private async authorizeUse(
+    action: string,
+    key: KeyRecord,
+    context: Context | undefined,
+    via: string | undefined,
+    identifier?: string,
+  ): Promise<void> {
+    const caller = currentCaller();
+    if (!caller || !this.authorizer) return;
+    const operation = action.slice('kms:'.length);
+    if (
+      caller.principal.kind === 'service' &&
+      this.grantAllows(key, caller.principal.arn, operation, context)
+    )
+      return;
+    const extra: Record<string, string | string[]> = { ...encryptionContext(context) };
+    if (via) extra['kms:ViaService'] = `${via}.${this.region}.amazonaws.com`;
+    const lookups = { accountId: this.accountId };
+    await this.authorizer.require(caller, 'kms', [
+      onKey(action, this.facts(key), lookups, extra, identifier),
+    ]);
+  }
+
+  private grantAllows(
+    key: KeyRecord,
+    grantee: string,
+    operation: string,
+    context: Context | undefined,
+  ): boolean {
+    for (const g of this.grants.values()) {
+      if (g.keyId !== key.keyId || g.granteePrincipal !== grantee || !g.operations.includes(operation))
+        continue;
+      const subset = g.constraints?.EncryptionContextSubset;
+      const equals = g.constraints?.EncryptionContextEquals;
+      const ctx = context ?? {};
+      if (subset && !Object.entries(subset).every(([k, v]) => ctx[k] === v)) continue;
+      if (
+        equals &&
+        JSON.stringify(Object.entries(equals).sort()) !== JSON.stringify(Object.entries(ctx).sort())
+      )
+        continue;
+      return true;
+    }
+    return false;
+  }
+
+  /** CreateGrant for the current caller through another service (Bedrock grants itself the model key). */
+  async createGrantVia(
+    keyIdOrAlias: string,
+    grant: { grantee: string; operations: string[]; name: string; retiringPrincipal?: string },
+    via: string,
+  ): Promise<{ grantId: string }> {
+    this.purgeExpired();
+    const key = this.resolve(keyIdOrAlias);
+    const caller = currentCaller();
+    if (caller && this.authorizer) {
+      const lookups = { accountId: this.accountId };
+      await this.authorizer.require(caller, 'kms', [
+        onKey(
+          'kms:CreateGrant',
+          this.facts(key),
+          lookups,
+          {
+            'kms:ViaService': `${via}.${this.region}.amazonaws.com`,
+            'kms:GrantOperations': grant.operations,
+            'kms:GranteePrincipal': grant.grantee,
+            'kms:GrantIsForAWSResource': 'true',
+          },
+          keyIdOrAlias,
+        ),
+      ]);
+    }
+    const out = this.createGrant({
+      KeyId: key.keyId,
+      GranteePrincipal: grant.grantee,
+      Operations: grant.operations,
+      Name: grant.name,
+      ...(grant.retiringPrincipal ? { RetiringPrincipal: grant.retiringPrincipal } : {}),
+    });
+    return { grantId: out.GrantId };
   }
 
   async handle(req: LocalRequest): Promise<LocalResponse> {
     const op = this.operationOf(req);
-    const body = parseJsonBody<Body>(req);
+    const body = this.readInput<Body>(req);
     this.purgeExpired();
     // Own properties only: a target such as `TrentService.constructor` must not reach Object.prototype.
     const handler = Object.hasOwn(this.operations, op) ? this.operations[op] : undefined;
@@ -294,9 +433,10 @@ export class KmsService extends AwsJsonService implements KeyStore {
 
   // ---- KeyStore (in-process face for S3 SSE-KMS and Bedrock) ----
 
-  async describe(keyIdOrAlias: string) {
+  async describe(keyIdOrAlias: string, via?: string) {
     this.purgeExpired();
     const key = this.resolve(keyIdOrAlias);
+    if (via) await this.authorizeUse('kms:DescribeKey', key, undefined, via, keyIdOrAlias);
     return {
       keyArn: key.arn,
       keyId: key.keyId,
@@ -307,16 +447,18 @@ export class KmsService extends AwsJsonService implements KeyStore {
     };
   }
 
-  async generateDataKey(keyIdOrAlias: string, context?: Record<string, string>) {
+  async generateDataKey(keyIdOrAlias: string, context?: Record<string, string>, via?: string) {
     this.purgeExpired();
     const key = this.usableSymmetricKey(keyIdOrAlias);
+    await this.authorizeUse('kms:GenerateDataKey', key, context, via, keyIdOrAlias);
     const plaintext = randomBytes(32);
     return { keyArn: key.arn, plaintext, ciphertextBlob: this.seal(key, plaintext, context) };
   }
 
-  async decrypt(ciphertextBlob: Buffer, context?: Record<string, string>) {
+  async decrypt(ciphertextBlob: Buffer, context?: Record<string, string>, via?: string) {
     this.purgeExpired();
     const { key, plaintext } = this.open(ciphertextBlob, context, undefined);
+    await this.authorizeUse('kms:Decrypt', key, context, via);
     return { keyArn: key.arn, plaintext };
   }
 

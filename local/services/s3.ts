@@ -14,7 +14,10 @@ import {
   type LocalService,
   type ObjectStore,
 } from '../core/types';
-import { FileBlobs, MemoryBlobs } from './s3/blobs';
+import { type Authorizer, currentCaller } from '../iam/authorizer';
+import type { AccessRequest } from '../iam/types';
+import { bucketArnOf, objectArnOf, s3AccessRequests } from './s3/access';
+import { FileBlobs, temporaryBlobDir } from './s3/blobs';
 import {
   BUCKET_DOCUMENTS,
   type BucketDocumentOps,
@@ -24,7 +27,16 @@ import {
   taggingXml,
   validateBucketPolicy,
 } from './s3/bucket-config';
-import { checksumHeader, checksumOf, parseChecksumAlgorithm, readPayload } from './s3/body';
+import {
+  type ChecksumAlgorithm,
+  Checksummer,
+  checksumHeader,
+  checksumOf,
+  MAX_SINGLE_UPLOAD,
+  PayloadReader,
+  parseChecksumAlgorithm,
+  readPayload,
+} from './s3/body';
 import {
   accessDenied,
   invalidArgument,
@@ -71,7 +83,6 @@ import {
   type StoreState,
   type Upload,
   type UploadOptions,
-  type WriteOptions,
 } from './s3/store';
 import { childText, children, malformedXml, parseXml, type XmlFields } from './s3/xml';
 
@@ -84,6 +95,8 @@ export interface S3ServiceOptions {
   dataDir?: string;
   kms?: KeyStore;
   invokeLambda?: InvokeLambda;
+  /** Decides the questions an in-process caller (Bedrock as its role) and S3's own probes ask. */
+  authorizer?: Authorizer;
 }
 
 /** One request, with its bucket and key already taken from the path. */
@@ -119,6 +132,18 @@ function parseCopySource(header: string): { bucket: string; key: string; version
 /** S3 canonical user ids are 64 hex digits; derive a stable one from the account. */
 const canonicalId = (accountId: string) => createHash('sha256').update(`s3:${accountId}`).digest('hex');
 
+/** "The object key name is a sequence of Unicode characters with UTF-8 encoding of up to 1,024 bytes" (S3 User Guide, object keys). */
+const MAX_KEY_BYTES = 1024;
+/** The operations that name a key to create; a longer key is S3's KeyTooLongError. */
+const KEY_WRITES = new Set([
+  'PutObject',
+  'CopyObject',
+  'CreateMultipartUpload',
+  'UploadPart',
+  'UploadPartCopy',
+  'CompleteMultipartUpload',
+]);
+
 export class S3Service implements LocalService, ObjectStore {
   readonly signingName = 's3';
   private readonly store: Store;
@@ -127,7 +152,9 @@ export class S3Service implements LocalService, ObjectStore {
   private readonly handlers: Record<string, Handler>;
 
   constructor(private readonly options: S3ServiceOptions) {
-    const blobs = options.dataDir ? new FileBlobs(options.dataDir) : new MemoryBlobs();
+    // Bodies always go to files as they arrive: under the state dir, or in a temporary directory
+    // that close() (or process exit) removes.
+    const blobs = options.dataDir ? new FileBlobs(options.dataDir) : new FileBlobs(temporaryBlobDir(), true);
     this.store = new Store(blobs, options.kms);
     this.notifier = new Notifier(options.accountId, options.invokeLambda);
     this.owner = { ID: canonicalId(options.accountId), DisplayName: 'tunevault-local' };
@@ -184,6 +211,59 @@ export class S3Service implements LocalService, ObjectStore {
     return operationOf(req);
   }
 
+  /** Object bodies (PutObject, UploadPart) stream to disk as they arrive; everything else is read whole. */
+  streamsBody(req: LocalRequest): boolean {
+    const operation = operationOf(req);
+    return operation === 'PutObject' || operation === 'UploadPart';
+  }
+
+  /** Removes the temporary directory of object bodies (none to remove under a state dir). */
+  close(): Promise<void> {
+    return this.store.blobs.close();
+  }
+
+  accessRequests(req: LocalRequest): AccessRequest[] {
+    return s3AccessRequests(req, operationOf(req), {
+      bucketPolicy: (bucket) => this.store.buckets.get(bucket)?.policy,
+      objectTags: (bucket, key, versionId) => {
+        const versions = this.store.buckets.get(bucket)?.objects.get(key);
+        const v = versionId ? versions?.find((x) => x.versionId === versionId) : versions?.[0];
+        return v && !v.isDeleteMarker ? v.tags : undefined;
+      },
+    });
+  }
+
+  /** Asks the authorizer for the current caller (none outside a request: the embedded AWS itself). */
+  private async require(reqs: AccessRequest[]): Promise<void> {
+    const caller = currentCaller();
+    if (caller && this.options.authorizer) await this.options.authorizer.require(caller, 's3', reqs);
+  }
+
+  /**
+   * S3 answers 404 NoSuchKey only to a caller that may list the bucket; to others, 403 AccessDenied
+   * (S3 API reference, GetObject and HeadObject, "Permissions": "If you don't have the s3:ListBucket
+   * permission, Amazon S3 returns an HTTP status code 403 Access Denied error").
+   */
+  private async hideMissing<T>(bucket: string, read: () => Promise<T> | T): Promise<T> {
+    try {
+      return await read();
+    } catch (err) {
+      const missing = err instanceof AwsError && (err.code === 'NoSuchKey' || err.code === 'NoSuchVersion');
+      const caller = currentCaller();
+      const authorizer = this.options.authorizer;
+      if (!missing || !caller || !authorizer) throw err;
+      const policy = this.store.buckets.get(bucket)?.policy;
+      const listing: AccessRequest = {
+        action: 's3:ListBucket',
+        resource: bucketArnOf(bucket),
+        // No s3:prefix: S3 asks whether the caller may list the bucket, not a particular prefix.
+        ...(policy ? { resourcePolicy: policy } : {}),
+      };
+      if (await authorizer.allows(caller, listing, { probe: true })) throw err;
+      throw accessDenied();
+    }
+  }
+
   async handle(req: LocalRequest): Promise<LocalResponse> {
     const operation = operationOf(req);
     if (operation === 'Unknown') {
@@ -202,8 +282,14 @@ export class S3Service implements LocalService, ObjectStore {
       throw new AwsError('NotImplemented', `${operation} is not implemented by the embedded S3`, 501);
     const expectedOwner = req.headers['x-amz-expected-bucket-owner'];
     if (expectedOwner !== undefined && expectedOwner !== this.options.accountId) throw accessDenied();
+    const target = targetOf(pathStyle(req));
+    if (KEY_WRITES.has(operation) && Buffer.byteLength(target.key) > MAX_KEY_BYTES)
+      throw new AwsError('KeyTooLongError', 'Your key is too long', 400, {
+        Size: String(Buffer.byteLength(target.key)),
+        MaxSizeAllowed: String(MAX_KEY_BYTES),
+      });
     const requestId = newRequestId();
-    const response = await handler({ req, ...targetOf(pathStyle(req)), requestId });
+    const response = await handler({ req, ...target, requestId });
     return { ...response, headers: { ...requestIdHeaders(requestId), ...response.headers } };
   }
 
@@ -231,6 +317,13 @@ export class S3Service implements LocalService, ObjectStore {
     opts: { contentType?: string } = {},
   ): Promise<{ etag: string; versionId?: string }> {
     const b = this.store.bucket(bucket);
+    await this.require([
+      {
+        action: 's3:PutObject',
+        resource: objectArnOf(bucket, key),
+        ...(b.policy ? { resourcePolicy: b.policy } : {}),
+      },
+    ]);
     const attributes: ObjectAttributes = {
       contentType: opts.contentType ?? 'binary/octet-stream',
       headers: {},
@@ -243,7 +336,15 @@ export class S3Service implements LocalService, ObjectStore {
   }
 
   async getObject(bucket: string, key: string, versionId?: string): Promise<Buffer> {
-    return this.store.read(this.store.version(this.store.bucket(bucket), key, versionId));
+    const b = this.store.bucket(bucket);
+    await this.require([
+      {
+        action: versionId ? 's3:GetObjectVersion' : 's3:GetObject',
+        resource: objectArnOf(bucket, key),
+        ...(b.policy ? { resourcePolicy: b.policy } : {}),
+      },
+    ]);
+    return this.store.read(await this.hideMissing(bucket, () => this.store.version(b, key, versionId)));
   }
 
   async headObject(
@@ -414,11 +515,16 @@ export class S3Service implements LocalService, ObjectStore {
     const { req, bucket, key } = call;
     const b = this.store.bucket(bucket);
     checkAclHeaders(b, req.headers);
-    const payload = readPayload(req);
+    // Checked before the body is read: an upload too large, or one the conditions refuse.
+    const payload = new PayloadReader(req, { maxBytes: MAX_SINGLE_UPLOAD });
     checkWriteConditions(b.objects.get(key)?.[0], req.headers);
-    const options: WriteOptions = { sse: sseFromHeaders(req.headers) };
-    if (payload.checksum) options.checksum = { ...payload.checksum, type: 'FULL_OBJECT' };
-    const v = await this.store.write(b, key, payload.data, attributesOf(req.headers), options);
+    const v = await this.store.writeFrom(b, key, payload.stream(), attributesOf(req.headers), {
+      sse: sseFromHeaders(req.headers),
+      verify: () => {
+        const { checksum } = payload.finish();
+        return checksum ? { checksum: { ...checksum, type: 'FULL_OBJECT' } } : {};
+      },
+    });
     this.publish(call, b, 'ObjectCreated:Put', v);
     return emptyResponse(200, {
       etag: v.etag,
@@ -436,7 +542,7 @@ export class S3Service implements LocalService, ObjectStore {
         `${operationOf(req)} with partNumber is not implemented by the embedded S3`,
         501,
       );
-    const v = this.store.version(b, key, req.query.get('versionId'));
+    const v = await this.hideMissing(bucket, () => this.store.version(b, key, req.query.get('versionId')));
     const headers = objectHeaders(b, v, req);
     if (checkConditions(v, req.headers) === 'not-modified') {
       return { status: 304, headers: { etag: v.etag, 'last-modified': headers['last-modified'] ?? '' } };
@@ -483,7 +589,13 @@ export class S3Service implements LocalService, ObjectStore {
   private async deleteObjects(call: Call): Promise<LocalResponse> {
     const { req, bucket } = call;
     const b = this.store.bucket(bucket);
-    const doc = parseXml(readPayload(req).data, 'Delete');
+    const payload = readPayload(req);
+    // S3 refuses a Multi-Object Delete whose body no checksum protects (API_DeleteObjects: "The
+    // Content-MD5 request header is required"; the SDKs' flexible checksums, x-amz-checksum-* as a
+    // header or trailer, stand in for it).
+    if (req.headers['content-md5'] === undefined && !payload.checksum)
+      throw invalidRequest('Missing required header for this request: Content-MD5.');
+    const doc = parseXml(payload.data, 'Delete');
     const quiet = childText(doc, 'Quiet')?.trim() === 'true';
     const objects = children(doc, 'Object').map((o) => {
       const key = childText(o, 'Key');
@@ -495,6 +607,15 @@ export class S3Service implements LocalService, ObjectStore {
     const errors: XmlFields[] = [];
     for (const { key, versionId } of objects) {
       try {
+        const policy = b.policy;
+        await this.require([
+          {
+            action: versionId === null ? 's3:DeleteObject' : 's3:DeleteObjectVersion',
+            resource: objectArnOf(bucket, key),
+            ...(versionId === null ? {} : { context: { 's3:versionid': versionId } }),
+            ...(policy ? { resourcePolicy: policy } : {}),
+          },
+        ]);
         const result = await this.deleteOne(call, b, key, versionId);
         if (quiet) continue;
         const entry: XmlFields = { Key: key, VersionId: versionId ?? undefined };
@@ -554,13 +675,24 @@ export class S3Service implements LocalService, ObjectStore {
     };
     const storageClass = req.headers['x-amz-storage-class'] ? requested.storageClass : source.v.storageClass;
     if (storageClass) attributes.storageClass = storageClass;
-    const data = await this.store.read(source.v);
     const algorithm =
       parseChecksumAlgorithm(req.headers['x-amz-checksum-algorithm']) ?? source.v.checksum?.algorithm;
-    const options: WriteOptions = {};
-    if (sse) options.sse = sse;
-    if (algorithm) options.checksum = { algorithm, value: checksumOf(algorithm, data), type: 'FULL_OBJECT' };
-    const v = await this.store.write(target, key, data, attributes, options);
+    // The copy streams from the source's decrypted bytes into the target, its checksum on the way.
+    const checksummer = algorithm ? new Checksummer(algorithm) : undefined;
+    const from = await this.store.body(source.v);
+    async function* copyBytes() {
+      for await (const chunk of from) {
+        checksummer?.update(chunk as Buffer);
+        yield chunk as Buffer;
+      }
+    }
+    const v = await this.store.writeFrom(target, key, copyBytes(), attributes, {
+      ...(sse ? { sse } : {}),
+      verify: () =>
+        algorithm && checksummer
+          ? { checksum: { algorithm, value: checksummer.digest().toString('base64'), type: 'FULL_OBJECT' } }
+          : {},
+    });
     this.publish(call, target, 'ObjectCreated:Copy', v);
     return xmlResponse(
       'CopyObjectResult',
@@ -639,19 +771,20 @@ export class S3Service implements LocalService, ObjectStore {
     }
     const upload = this.store.upload(b, req.query.get('uploadId'), key);
     if (req.headers['x-amz-copy-source'] === undefined) {
-      const payload = readPayload(req);
-      if (
-        payload.checksum &&
-        upload.checksumAlgorithm &&
-        payload.checksum.algorithm !== upload.checksumAlgorithm
-      ) {
-        throw invalidRequest(
-          `Checksum Type mismatch occurred, expected checksum Type: ${upload.checksumAlgorithm.toLowerCase()}, actual checksum Type: ${payload.checksum.algorithm.toLowerCase()}`,
-        );
-      }
-      const part = await this.store.putPart(upload, partNumber, payload.data, payload.checksum?.value);
+      const payload = new PayloadReader(req, { maxBytes: MAX_SINGLE_UPLOAD });
+      let sent: { algorithm: string; value: string } | undefined;
+      const part = await this.store.putPartFrom(upload, partNumber, payload.stream(), () => {
+        const { checksum } = payload.finish();
+        if (checksum && upload.checksumAlgorithm && checksum.algorithm !== upload.checksumAlgorithm) {
+          throw invalidRequest(
+            `Checksum Type mismatch occurred, expected checksum Type: ${upload.checksumAlgorithm.toLowerCase()}, actual checksum Type: ${checksum.algorithm.toLowerCase()}`,
+          );
+        }
+        sent = checksum;
+        return checksum ? { checksum: checksum.value } : {};
+      });
       const headers: Record<string, string> = { etag: part.etag, ...sseResponseHeaders(upload.sse) };
-      if (payload.checksum) headers[checksumHeader(payload.checksum.algorithm)] = payload.checksum.value;
+      if (sent) headers[checksumHeader(sent.algorithm as ChecksumAlgorithm)] = sent.value;
       return emptyResponse(200, headers);
     }
     const source = this.copySource(req);

@@ -7,18 +7,14 @@
  * `events:putEvents`), and the execution history is built from the library's `eventLogs` plus the
  * task events this module records itself (the library has no notion of TaskScheduled & co.).
  */
+import * as sfnModel from '@aws-sdk/client-sfn';
+import { stepFunctionsAccess } from '../iam/json-access';
+import type { AccessRequest } from '../iam/types';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import type { ExecutionStatus, HistoryEvent, HistoryEventType } from '@aws-sdk/client-sfn';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import {
-  jsonResponse,
-  parseJsonBody,
-  AwsJsonService,
-  requireString,
-  optionalString,
-  paginate,
-} from '../core/json-protocol';
+import { jsonResponse, AwsJsonService, requireString, optionalString, paginate } from '../core/json-protocol';
 import {
   AwsError,
   type InvokeLambda,
@@ -169,6 +165,18 @@ const NAME_FORBIDDEN = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/;
 
 export class StepFunctionsService extends AwsJsonService {
   override readonly signingName = 'states';
+
+  private where() {
+    return { region: this.options.region, accountId: this.options.accountId };
+  }
+
+  accessRequests(req: LocalRequest): Promise<AccessRequest[]> {
+    return stepFunctionsAccess(
+      this.operationOf(req),
+      this.readInput<Record<string, unknown>>(req),
+      this.where(),
+    );
+  }
   private readonly stateMachines = new Map<string, StoredStateMachine>();
   private readonly executions = new Map<string, StoredExecution>();
   private readonly live = new Map<string, LiveExecution>();
@@ -177,12 +185,12 @@ export class StepFunctionsService extends AwsJsonService {
   private readonly tokenPlaceholder = `tunevault-task-token-${randomUUID()}`;
 
   constructor(private readonly options: StepFunctionsOptions) {
-    super(CONTENT_TYPE);
+    super(CONTENT_TYPE, sfnModel);
   }
 
   async handle(req: LocalRequest): Promise<LocalResponse> {
     const op = this.operationOf(req);
-    const body = parseJsonBody<Body>(req);
+    const body = this.readInput<Body>(req);
     const answer = await this.call(op, body);
     return jsonResponse(answer, CONTENT_TYPE);
   }
@@ -721,7 +729,7 @@ export class StepFunctionsService extends AwsJsonService {
     if (target.waitForTaskToken) {
       this.armHeartbeat(exec, attempt);
       try {
-        const submitted = await this.perform(target, params);
+        const submitted = await this.perform(target, params, exec);
         if (attempt.outcome !== 'timedout' && attempt.outcome !== 'aborted') {
           this.record(exec, 'TaskSubmitted', {
             taskSubmittedEventDetails: {
@@ -735,7 +743,7 @@ export class StepFunctionsService extends AwsJsonService {
         this.settle(attempt, 'failed', this.toTaskError(err));
       }
     } else {
-      this.perform(target, params).then(
+      this.perform(target, params, exec).then(
         (value) => this.settle(attempt, 'succeeded', value),
         (err: unknown) => this.settle(attempt, 'failed', this.toTaskError(err)),
       );
@@ -848,18 +856,23 @@ export class StepFunctionsService extends AwsJsonService {
   }
 
   /** Calls the task's resource; for `.waitForTaskToken` this is only the submission. */
-  private async perform(target: ResourceTarget, params: JsonValue): Promise<JsonValue> {
+  private async perform(
+    target: ResourceTarget,
+    params: JsonValue,
+    exec: StoredExecution,
+  ): Promise<JsonValue> {
+    // Step Functions calls the function as the state machine's role (its execution role).
+    const invoke = (arn: string, payload: unknown) =>
+      this.options.invokeLambda(arn, payload, exec.roleArn, exec.name.slice(0, 64));
     switch (target.kind) {
       case 'lambda':
-        return toJson(await this.options.invokeLambda(target.resource, params));
+        return toJson(await invoke(target.resource, params));
       case 'lambda:invoke': {
         const p = asRecord(params) ?? {};
         const functionName = typeof p.FunctionName === 'string' ? p.FunctionName : undefined;
         if (!functionName)
           throw new TaskError('States.Runtime', 'lambda:invoke needs Parameters.FunctionName');
-        const payload = toJson(
-          await this.options.invokeLambda(this.functionArn(functionName), p.Payload ?? {}),
-        );
+        const payload = toJson(await invoke(this.functionArn(functionName), p.Payload ?? {}));
         const requestId = randomUUID();
         return {
           ExecutedVersion: '$LATEST',

@@ -9,7 +9,7 @@ const loader = require('../../statemachines/loader.js') as {
   functionKeyOf(name: string): string;
   definition(o?: {
     resolveVariable(v: string): Promise<string>;
-  }): Promise<{ States: Record<string, { TimeoutSeconds?: number }> }>;
+  }): Promise<{ States: Record<string, { TimeoutSeconds?: number; Resource?: unknown }> }>;
 };
 
 const asl = loader.readAsl();
@@ -63,14 +63,30 @@ describe('ASL ↔ code contract', () => {
     const deployed = await loader.definition({
       resolveVariable: async (v) => {
         asked.push(v);
-        return '120';
+        return v === 'self:provider.region' ? 'us-east-1' : '120';
       },
     });
-    expect(asked).toEqual(['param:pollIntervalSeconds']);
+    expect(asked).toEqual(['param:pollIntervalSeconds', 'self:provider.region']);
     expect(deployed.States.WaitForJob?.TimeoutSeconds).toBe(120);
     const text = JSON.stringify(deployed);
     expect(text).not.toMatch(/\$\{\w+Arn\}/);
     expect(text).toContain('{"Fn::GetAtt":["ValidateBucketEncryptionLambdaFunction","Arn"]}');
+  });
+
+  it('writes service-integration ARNs in the partition of the deployment region (issue 10, item 6)', async () => {
+    const deployedIn = (region: string) =>
+      loader.definition({
+        resolveVariable: async (v) => (v === 'self:provider.region' ? region : '900'),
+      });
+    expect((await deployedIn('us-east-1')).States.WaitForJob?.Resource).toBe(
+      'arn:aws:states:::lambda:invoke.waitForTaskToken',
+    );
+    expect((await deployedIn('cn-north-1')).States.WaitForJob?.Resource).toBe(
+      'arn:aws-cn:states:::lambda:invoke.waitForTaskToken',
+    );
+    expect((await deployedIn('us-gov-west-1')).States.WaitForJob?.Resource).toBe(
+      'arn:aws-us-gov:states:::lambda:invoke.waitForTaskToken',
+    );
   });
 
   it('retries throttling with capped, jittered exponential backoff on every Lambda Task', () => {

@@ -119,31 +119,54 @@ export async function reachOf(action: string, resource: string): Promise<Reach> 
 }
 
 /**
- * A CloudFormation value as the ARN it becomes on deploy, in the stack's account and region.
- * `Fn::GetAtt [X, Arn]` becomes an ARN naming that one resource. Anything the checker cannot
- * resolve throws, so an unknown intrinsic fails the test instead of passing as "scoped".
+ * A CloudFormation value as the ARNs it may become on deploy, in the stack's account and region.
+ * `Fn::GetAtt [X, Arn]` becomes an ARN naming that one resource; `Fn::If` gives both branches (the
+ * rules must hold whichever way the stage parameters go), `Fn::Split` each non-empty item,
+ * `AWS::NoValue` and an empty string (an unset parameter) nothing. Anything the checker cannot resolve throws, so an unknown
+ * intrinsic fails the test instead of passing as "scoped".
  */
-export function resolveValue(value: unknown, resources: Record<string, CfnResource>): string {
-  if (typeof value === 'string') return value;
+export function resolveValues(value: unknown, resources: Record<string, CfnResource>): string[] {
+  if (typeof value === 'string') return value === '' ? [] : [value];
   const v = value as Json;
-  if ('Ref' in v) return refOf(String(v.Ref), resources);
+  if ('Ref' in v) return v.Ref === 'AWS::NoValue' ? [] : [refOf(String(v.Ref), resources)];
+  if ('Fn::If' in v) {
+    const [, whenTrue, whenFalse] = v['Fn::If'] as [string, unknown, unknown];
+    return [...resolveValues(whenTrue, resources), ...resolveValues(whenFalse, resources)];
+  }
   if ('Fn::GetAtt' in v) {
     const [id = '', attribute] = v['Fn::GetAtt'] as [string, string];
     if (attribute !== 'Arn') throw new Error(`cannot resolve Fn::GetAtt ${id}.${attribute}`);
-    return arnOfResource(id, resources);
+    return [arnOfResource(id, resources)];
   }
   if ('Fn::Join' in v) {
     const [sep, parts] = v['Fn::Join'] as [string, unknown[]];
-    return parts.map((p) => resolveValue(p, resources)).join(sep);
+    const joined = parts.map((p) => one(p, resources)).join(sep);
+    return joined === '' ? [] : [joined];
+  }
+  if ('Fn::Split' in v) {
+    const [sep, source] = v['Fn::Split'] as [string, unknown];
+    return one(source, resources)
+      .split(sep)
+      .filter((x) => x !== '');
   }
   if ('Fn::Sub' in v) {
     const sub = v['Fn::Sub'];
     const [template, vars] = (Array.isArray(sub) ? sub : [sub, {}]) as [string, Record<string, unknown>];
-    return template.replace(/\$\{([A-Za-z0-9:.]+)\}/g, (_m, name: string) =>
-      name in vars ? resolveValue(vars[name], resources) : refOf(name, resources),
-    );
+    return [
+      template.replace(/\$\{([A-Za-z0-9:.]+)\}/g, (_m, name: string) =>
+        name in vars ? one(vars[name], resources) : refOf(name, resources),
+      ),
+    ];
   }
   throw new Error(`cannot resolve ${JSON.stringify(value)}`);
+}
+
+/** A part of a joined or substituted string: exactly one value, or the checker cannot tell. */
+function one(value: unknown, resources: Record<string, CfnResource>): string {
+  if (typeof value === 'string') return value;
+  const values = resolveValues(value, resources);
+  if (values.length !== 1) throw new Error(`cannot resolve ${JSON.stringify(value)} to one string`);
+  return values[0] as string;
 }
 
 function refOf(name: string, resources: Record<string, CfnResource>): string {
@@ -228,7 +251,7 @@ export async function grantsOf(
         problems.push(`${where}: NotAction/NotResource grants everything not listed`);
         continue;
       }
-      const resolved = list(statement.Resource).map((r) => resolveValue(r, resources));
+      const resolved = list(statement.Resource).flatMap((r) => resolveValues(r, resources));
       const actions = new Set<string>();
       for (const pattern of list(statement.Action)) {
         const expanded = await expandAction(pattern);

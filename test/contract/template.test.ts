@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { isWildcardOnlyAction } from '@cloud-copilot/iam-simulate';
+import { readZip } from '../../bench/lib/zip';
 import { TRANSIENT_AWS_ERROR_NAMES } from '../../functions/shared/errors';
 import {
   expandAction,
@@ -43,6 +44,10 @@ interface Policy {
  */
 const UNSCOPABLE: Record<string, string> = {
   'kms:CreateKey': 'the key does not exist yet: CreateKey has no resource to scope to',
+  'states:SendTaskSuccess':
+    'no resource type (Service Authorization Reference, Step Functions): the task token is the capability',
+  'states:SendTaskFailure':
+    'no resource type (Service Authorization Reference, Step Functions): the task token is the capability',
   'xray:PutTraceSegments': 'X-Ray has no resource-level permissions (Lambda active tracing)',
   'xray:PutTelemetryRecords': 'X-Ray has no resource-level permissions (Lambda active tracing)',
   'xray:GetSamplingRules': 'X-Ray has no resource-level permissions (state machine tracing)',
@@ -54,12 +59,20 @@ const UNSCOPABLE: Record<string, string> = {
   'logs:ListLogDeliveries': 'Step Functions log delivery: the vended-logs APIs support only "*"',
   'logs:PutResourcePolicy': 'Step Functions log delivery: account-level resource policy, no resource type',
   'logs:DescribeResourcePolicies': 'Step Functions log delivery: account-level list, no resource type',
-  'states:SendTaskSuccess':
-    'task tokens are not IAM resources: the service reference gives SendTask* no resource type (aws-cdk discussion #26401)',
-  'states:SendTaskFailure':
-    'task tokens are not IAM resources: the service reference gives SendTask* no resource type (aws-cdk discussion #26401)',
   'logs:DescribeLogGroups':
     'Step Functions log delivery: lists the account\'s log groups (documented as "*")',
+  'bedrock:ListCustomModelDeployments':
+    'a list call: remediation finds the deployments of a model by model ARN',
+  'bedrock:ListProvisionedModelThroughputs':
+    'a list call: remediation and the expiry cleanup find Provisioned Throughput by model or tag',
+  'ec2:DescribeNetworkInterfaces':
+    'vpcConfig: Bedrock describes the network (the CDK Bedrock task grants it on "*")',
+  'ec2:DescribeVpcs': 'vpcConfig: Bedrock describes the network (the CDK Bedrock task grants it on "*")',
+  'ec2:DescribeDhcpOptions':
+    'vpcConfig: Bedrock describes the network (the CDK Bedrock task grants it on "*")',
+  'ec2:DescribeSubnets': 'vpcConfig: Bedrock describes the network (the CDK Bedrock task grants it on "*")',
+  'ec2:DescribeSecurityGroups':
+    'vpcConfig: Bedrock describes the network (the CDK Bedrock task grants it on "*")',
 };
 
 /** The values CloudWatch Logs accepts for RetentionInDays (absent means never expire). */
@@ -69,6 +82,8 @@ const RETENTION_DAYS = new Set([
 
 let template: { Resources: Record<string, Resource> };
 let resources: Record<string, Resource>;
+/** Each function zip's JavaScript, concatenated (custom-resources.zip is serverless's own). */
+const bundles = new Map<string, string>();
 
 /** Environment for an offline package: no credentials, no endpoint, no local overrides. */
 function offlineEnv(): NodeJS.ProcessEnv {
@@ -100,6 +115,16 @@ beforeAll(async () => {
     template = JSON.parse(
       fs.readFileSync(path.join(out, 'cloudformation-template-update-stack.json'), 'utf8'),
     );
+    for (const zip of fs.readdirSync(out).filter((f) => f.endsWith('.zip') && f !== 'custom-resources.zip')) {
+      const entries = readZip(fs.readFileSync(path.join(out, zip)));
+      bundles.set(
+        zip,
+        entries
+          .filter((e) => e.name.endsWith('.js'))
+          .map((e) => e.data().toString('utf8'))
+          .join('\n'),
+      );
+    }
   } finally {
     fs.rmSync(out, { recursive: true, force: true });
   }
@@ -122,7 +147,7 @@ function policies(): Policy[] {
     const p = props(r);
     if (r.Type === 'AWS::IAM::Role') {
       add(`${id} trust`, 'trust', p.AssumeRolePolicyDocument);
-      for (const inline of list(p.Policies as { PolicyName: unknown; PolicyDocument: unknown }[]))
+      for (const inline of inlinePolicies(r))
         add(`${id} inline ${JSON.stringify(inline.PolicyName)}`, 'identity', inline.PolicyDocument);
     }
     if (r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy')
@@ -131,6 +156,21 @@ function policies(): Policy[] {
     if (r.Type === 'AWS::S3::BucketPolicy') add(id, 'bucket', p.PolicyDocument);
   }
   return found;
+}
+
+/**
+ * A role's inline policies, both branches of a conditional one (`Fn::If` with `AWS::NoValue`):
+ * the rules hold whichever way the stage parameters go.
+ */
+function inlinePolicies(
+  r: Resource | undefined,
+): { PolicyName: unknown; PolicyDocument: { Statement: Statement[] } }[] {
+  type Inline = { PolicyName: unknown; PolicyDocument: { Statement: Statement[] } };
+  return list(props(r).Policies as unknown[]).flatMap((item) => {
+    const branches = (item as { 'Fn::If'?: [string, unknown, unknown] })['Fn::If'];
+    const options = branches ? [branches[1], branches[2]] : [item];
+    return options.filter((o) => (o as { Ref?: string }).Ref !== 'AWS::NoValue') as Inline[];
+  });
 }
 
 const isEveryone = (principal: unknown) =>
@@ -177,11 +217,14 @@ describe('packaged CloudFormation: IAM', () => {
         wildcardOnly: true,
       });
     }
-    // kms:CreateKey and answering task tokens are the only ones the workflow itself needs.
+    // Besides the list calls of remediation and the expiry cleanup, kms:CreateKey is the only one
+    // the workflow itself needs.
     const ownFunctionStars = starred.filter(
       (x) => x.where.includes('IamRoleLambdaExecution') && !x.action.startsWith('xray:'),
     );
     expect([...new Set(ownFunctionStars.map((x) => x.action))].sort()).toEqual([
+      'bedrock:ListCustomModelDeployments',
+      'bedrock:ListProvisionedModelThroughputs',
       'kms:CreateKey',
       'states:SendTaskFailure',
       'states:SendTaskSuccess',
@@ -213,17 +256,14 @@ describe('packaged CloudFormation: IAM', () => {
       const role = resources[roleOf(fn)];
       expect({ id, type: role?.Type }).toEqual({ id, type: 'AWS::IAM::Role' });
       if ((props(fn).TracingConfig as { Mode?: string } | undefined)?.Mode !== 'Active') continue;
-      const statements = list(
-        props(role).Policies as { PolicyDocument: { Statement: Statement[] } }[],
-      ).flatMap((p) => p.PolicyDocument.Statement);
+      const statements = inlinePolicies(role).flatMap((p) => p.PolicyDocument.Statement);
       const actions = statements.filter((s) => s.Effect === 'Allow').flatMap((s) => list(s.Action));
       expect({ id, traces: actions.includes('xray:PutTraceSegments') }).toEqual({ id, traces: true });
     }
   });
 
   it("lets Bedrock read only the data guard's copies under the output prefix, never the training bucket", () => {
-    const role = props(resources.BedrockCustomizationRole);
-    const statements = list(role.Policies as { PolicyDocument: { Statement: Statement[] } }[]).flatMap((p) =>
+    const statements = inlinePolicies(resources.BedrockCustomizationRole).flatMap((p) =>
       list(p.PolicyDocument.Statement),
     );
     const reads = statements.filter((s) => list(s.Action).some((a) => a.startsWith('s3:Get')));
@@ -232,6 +272,56 @@ describe('packaged CloudFormation: IAM', () => {
       expect(JSON.stringify(s.Resource)).toContain(`:s3:::tunevault-${STAGE}-output/output/*`);
       expect(JSON.stringify(s.Resource)).not.toContain('training-data');
     }
+  });
+
+  it('lets the Bedrock role invoke only the graders of rftGraderLambdaArns, and only when there are some', () => {
+    const conditional = list(props(resources.BedrockCustomizationRole).Policies as unknown[])
+      .map(
+        (item) =>
+          (item as { 'Fn::If'?: [string, { PolicyName?: string; PolicyDocument?: unknown }, unknown] })[
+            'Fn::If'
+          ],
+      )
+      .filter((b) => b !== undefined);
+    const rft = conditional.find((b) => b?.[1].PolicyName === 'customization-rft-grader');
+    expect(rft?.[0]).toBe('HasRftGraders');
+    expect(rft?.[2]).toEqual({ Ref: 'AWS::NoValue' });
+    expect((rft?.[1].PolicyDocument as { Statement: Statement[] } | undefined)?.Statement).toEqual([
+      {
+        Sid: 'InvokeRftGrader',
+        Effect: 'Allow',
+        Action: 'lambda:InvokeFunction',
+        Resource: { 'Fn::Split': [',', ''] },
+      },
+    ]);
+    // Besides the state machine (which invokes the workflow's own functions), only the Bedrock
+    // role may invoke a Lambda function, and only through this statement.
+    const invokers = policies().filter(
+      (p) =>
+        !p.where.startsWith('CustomizationStateMachineRole') &&
+        p.statements.some((s) => list(s.Action).some((a) => a.startsWith('lambda:Invoke'))),
+    );
+    expect(invokers.map((p) => p.where)).toEqual([
+      'BedrockCustomizationRole inline "customization-rft-grader"',
+    ]);
+    const vpc = conditional.find((b) => b?.[1].PolicyName === 'customization-vpc');
+    expect(vpc?.[0]).toBe('HasVpcConfig');
+    expect(vpc?.[2]).toEqual({ Ref: 'AWS::NoValue' });
+  });
+
+  it('creates a model-user role that may only invoke custom models, and puts it in the key users by default', () => {
+    const statements = inlinePolicies(resources.ModelUserRole).flatMap((p) =>
+      list(p.PolicyDocument.Statement),
+    );
+    expect(statements.flatMap((s) => list(s.Action)).sort()).toEqual([
+      'bedrock:InvokeModel',
+      'bedrock:InvokeModelWithResponseStream',
+    ]);
+    expect(JSON.stringify(statements.flatMap((s) => list(s.Resource)))).not.toContain('foundation-model');
+    const env = props(resources.EnsureCustomerManagedKeyLambdaFunction).Environment as {
+      Variables: Record<string, unknown>;
+    };
+    expect(JSON.stringify(env.Variables.KEY_USER_ROLE_ARNS)).toContain('"ModelUserRole","Arn"');
   });
 
   it("guards the Bedrock role's trust against the confused deputy", () => {
@@ -279,8 +369,33 @@ const ACCOUNT_WIDE: LeastPrivilegeRules['accountWide'] = [
       'bedrock:GetCustomModel',
       'bedrock:DeleteCustomModel',
       'bedrock:TagResource',
+      'bedrock:CreateCustomModelDeployment',
+      'bedrock:CreateProvisionedModelThroughput',
     ],
     reason: 'a custom model ARN ends in an id Bedrock assigns when the job ends',
+  },
+  {
+    resourceType: 'bedrock:custom-model-deployment',
+    actions: [
+      'bedrock:TagResource',
+      'bedrock:DeleteCustomModelDeployment',
+      'bedrock:InvokeModel',
+      'bedrock:InvokeModelWithResponseStream',
+    ],
+    reason:
+      "an on-demand deployment's ARN ends in an id Bedrock assigns when FinalizeCustomModel creates it (the model-user role invokes the run's models through it)",
+  },
+  {
+    resourceType: 'bedrock:provisioned-model',
+    actions: [
+      'bedrock:TagResource',
+      'bedrock:ListTagsForResource',
+      'bedrock:DeleteProvisionedModelThroughput',
+      'bedrock:InvokeModel',
+      'bedrock:InvokeModelWithResponseStream',
+    ],
+    reason:
+      'a Provisioned Throughput ARN ends in an id Bedrock assigns when FinalizeCustomModel creates it (the expiry cleanup finds its own by tag)',
   },
   {
     resourceType: 'bedrock:foundation-model',
@@ -585,5 +700,32 @@ describe('packaged CloudFormation: the workflow is all there', () => {
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
       SSESpecification: { SSEEnabled: true },
     });
+  });
+});
+
+describe('licences: the AGPL IAM evaluator never ships', () => {
+  it('@cloud-copilot/iam-simulate and iam-policy are devDependencies, loaded by the embedded AWS and tests only', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+      devDependencies: Record<string, string>;
+    };
+    for (const name of ['@cloud-copilot/iam-simulate', '@cloud-copilot/iam-policy']) {
+      expect(Object.keys(pkg.dependencies)).not.toContain(name);
+    }
+    expect(Object.keys(pkg.devDependencies)).toContain('@cloud-copilot/iam-simulate');
+  });
+
+  it('no Lambda bundle carries the evaluator (its message ids and default RCP name are absent)', () => {
+    expect(bundles.size).toBeGreaterThanOrEqual(11);
+    for (const [zip, code] of bundles) {
+      expect({ zip, bytes: code.length > 1000 }).toEqual({ zip, bytes: true });
+      for (const marker of [
+        'must.use.wildcard',
+        'RCPFullAWSAccess',
+        '@cloud-copilot',
+        'anonymous.identityPolicies',
+      ])
+        expect({ zip, marker, found: code.includes(marker) }).toEqual({ zip, marker, found: false });
+    }
   });
 });

@@ -15,7 +15,7 @@ import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { field } from '../../cli/lib/run-view';
 import { jobNameFor, slugOf } from '../../functions/shared/naming';
 import { encodeEventKey } from '../../local/services/s3/notifications';
-import { DATA, type Harness, startWarmHarness } from './support/embedded';
+import { chat, DATA, type Harness, startWarmHarness } from './support/embedded';
 
 let h: Harness;
 
@@ -127,7 +127,9 @@ describe('bad input', () => {
     const { run, object } = await h.drop('no records', body);
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('InvalidTrainingDataError');
-    expect(run.cause).toMatch(/is not valid prompt-completion training data .*0 records/);
+    expect(run.cause).toMatch(
+      /is not valid bedrock-conversation-2024 \(Converse API messages\) training data for Nova Micro \(FINE_TUNING\): .*0 records/,
+    );
     expect(h.statesEntered(run)).not.toContain('SubmitCustomizationJob');
     expect(h.statesEntered(run).slice(-3)).toEqual(['Remediate', 'NotifyFailed', 'RunFailed']);
     expect(failedNotificationFor(run.executionArn)).toHaveLength(1);
@@ -197,11 +199,7 @@ describe('bad input', () => {
 
   it("validation data with a secret (the sidecar's validationKey): SensitiveDataError, no job submitted", async () => {
     const validationKey = 'validation/leaky validation.jsonl';
-    const leaky = `${JSON.stringify({
-      prompt: 'Customer: Which key?\nAgent:',
-      completion:
-        ' Use AKIAQ7XW3PLMN5RTK2VB with aws_secret_access_key=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',
-    })}\n`;
+    const leaky = `${JSON.stringify(chat('Customer: Which key?\nAgent:', ' Use AKIAQ7XW3PLMN5RTK2VB with aws_secret_access_key=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'))}\n`;
     await h.put(validationKey, leaky);
     const { run, object } = await h.drop('clean but leaky validation', DATA, { validationKey });
     expect(run.status).toBe('FAILED');

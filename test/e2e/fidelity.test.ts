@@ -69,7 +69,9 @@ let dynamo: DynamoDBClient;
 
 beforeAll(async () => {
   aws = new EmbeddedAws({ port: 0, jobDurationMs: 150, logLevel: 'SILENT' });
+  // The services alone, no stack: serve at once instead of holding requests until a deployment.
   await aws.endpoint.listen();
+  aws.endpoint.open();
   // No retries: a retried ThrottlingException would hide the first answer's status.
   const cc = { ...localClientConfig(aws.url), maxAttempts: 1 };
   s3 = new S3Client(cc);
@@ -347,10 +349,39 @@ describe('Step Functions', () => {
 describe('Bedrock', () => {
   const training = 'fidelity-training';
   const output = 'fidelity-output';
+  let bedrockRole: string;
   let keyArn: string;
   let seq = 0;
 
   beforeAll(async () => {
+    // Jobs run as a service role Bedrock may assume (trust guarded as the stack's is) that reads
+    // the training bucket and writes the output bucket.
+    bedrockRole = aws.iam.putRole({
+      name: 'fidelity-bedrock',
+      trustPolicy: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { Service: 'bedrock.amazonaws.com' },
+            Action: 'sts:AssumeRole',
+            Condition: { StringEquals: { 'aws:SourceAccount': aws.accountId } },
+          },
+        ],
+      },
+      policies: [
+        {
+          name: 'data',
+          document: {
+            Version: '2012-10-17',
+            Statement: [
+              { Effect: 'Allow', Action: 's3:GetObject', Resource: `arn:aws:s3:::${training}/*` },
+              { Effect: 'Allow', Action: 's3:PutObject', Resource: `arn:aws:s3:::${output}/*` },
+            ],
+          },
+        },
+      ],
+    }).arn;
     await s3.send(new CreateBucketCommand({ Bucket: training }));
     await s3.send(new CreateBucketCommand({ Bucket: output }));
     const rows = Array.from({ length: 8 }, (_, i) =>
@@ -367,11 +398,11 @@ describe('Bedrock', () => {
     return {
       jobName: `fidelity-job-${seq}`,
       customModelName: `fidelity-model-${seq}`,
-      roleArn: `arn:aws:iam::${aws.accountId}:role/fidelity-bedrock`,
-      baseModelIdentifier: 'amazon.titan-text-express-v1',
+      roleArn: bedrockRole,
+      baseModelIdentifier: 'amazon.nova-micro-v1:0:128k',
       trainingDataConfig: { s3Uri: `s3://${training}/data.jsonl` },
       outputDataConfig: { s3Uri: `s3://${output}/runs/` },
-      hyperParameters: { epochCount: '1', batchSize: '1', learningRate: '0.00001' },
+      hyperParameters: { epochCount: '1', learningRate: '0.00001' },
       customModelKmsKeyId: keyArn,
       ...overrides,
     };
@@ -465,6 +496,7 @@ describe('faults from the control API take the status of the service they hit', 
     ] as const) {
       await fetch(`${aws.url}/_tunevault/faults`, {
         method: 'POST',
+        headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ service: 'states', operation: 'ListStateMachines', count: 1, error }),
       });
       expect(await failure(sfn.send(new ListStateMachinesCommand({})))).toMatchObject({

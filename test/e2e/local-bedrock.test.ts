@@ -1,7 +1,15 @@
 /** The embedded Bedrock control plane through the real SDK client, backed by the real embedded KMS. */
 import {
   BedrockClient,
+  CreateCustomModelDeploymentCommand,
   CreateModelCustomizationJobCommand,
+  CreateProvisionedModelThroughputCommand,
+  DeleteCustomModelDeploymentCommand,
+  DeleteProvisionedModelThroughputCommand,
+  GetCustomModelDeploymentCommand,
+  GetProvisionedModelThroughputCommand,
+  ListCustomModelDeploymentsCommand,
+  ListProvisionedModelThroughputsCommand,
   type CreateModelCustomizationJobCommandInput,
   DeleteCustomModelCommand,
   GetCustomModelCommand,
@@ -16,6 +24,13 @@ import {
   TagResourceCommand,
   UntagResourceCommand,
 } from '@aws-sdk/client-bedrock';
+import {
+  CreateAliasCommand,
+  CreateKeyCommand,
+  DisableKeyCommand,
+  KMSClient,
+  ScheduleKeyDeletionCommand,
+} from '@aws-sdk/client-kms';
 import type { LocalEndpoint } from '../../local/core/server';
 import { localClientConfig, startTestEndpoint } from '../../local/core/test-endpoint';
 import {
@@ -63,9 +78,15 @@ class MemoryStore implements ObjectStore {
 }
 
 const ROLE = `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/TuneVaultBedrockRole`;
-const BASE = 'amazon.titan-text-express-v1';
+const BASE = 'amazon.nova-micro-v1:0:128k';
 const TRAINING = Array.from({ length: 8 }, (_, i) =>
-  JSON.stringify({ prompt: `q${i}`, completion: `a${i}` }),
+  JSON.stringify({
+    schemaVersion: 'bedrock-conversation-2024',
+    messages: [
+      { role: 'user', content: [{ text: `q${i}` }] },
+      { role: 'assistant', content: [{ text: `a${i}` }] },
+    ],
+  }),
 ).join('\n');
 const TERMINAL = new Set(['Completed', 'Failed', 'Stopped']);
 
@@ -76,6 +97,10 @@ let bedrock: BedrockService;
 let client: BedrockClient;
 let events: BusEntry[];
 let seq = 0;
+/** What the RFT grader Lambda does when Bedrock invokes it (per test). */
+let grader: (arn: string, payload: unknown) => Promise<unknown> = async () => {
+  throw Object.assign(new Error('Function not found'), { name: 'ResourceNotFoundException' });
+};
 
 // Other suites may load the machine; the jobs themselves take 50 ms.
 jest.setTimeout(20_000);
@@ -85,6 +110,19 @@ beforeAll(async () => {
   store.bucket('training').set('data/train.jsonl', Buffer.from(TRAINING));
   store.bucket('training').set('data/valid.jsonl', Buffer.from(TRAINING.split('\n').slice(0, 3).join('\n')));
   store.bucket('output');
+  store.bucket('training').set(
+    'data/rft.jsonl',
+    Buffer.from(
+      [
+        { id: 'p1', messages: [{ role: 'user', content: '2+2?' }], reference_answer: '4', unit: 'none' },
+        { id: 'p2', messages: [{ role: 'user', content: '3+3?' }], reference_answer: '6' },
+        { id: 'p3', messages: [{ role: 'user', content: '1+1?' }], reference_answer: '2' },
+        { id: 'p4', messages: [{ role: 'user', content: '5+5?' }], reference_answer: '10' },
+      ]
+        .map((r) => JSON.stringify(r))
+        .join('\n'),
+    ),
+  );
   kms = new KmsService({ accountId: LOCAL_ACCOUNT_ID, region: LOCAL_REGION });
   bedrock = new BedrockService({
     accountId: LOCAL_ACCOUNT_ID,
@@ -95,6 +133,7 @@ beforeAll(async () => {
       events.push(...entries);
     },
     jobDurationMs: 50,
+    invokeLambda: (arn, payload) => grader(arn, payload),
   });
   endpoint = await startTestEndpoint([kms, bedrock]);
   client = new BedrockClient({ ...localClientConfig(endpoint.url), maxAttempts: 1 });
@@ -121,37 +160,33 @@ function jobInput(
     baseModelIdentifier: BASE,
     trainingDataConfig: { s3Uri: 's3://training/data/train.jsonl' },
     outputDataConfig: { s3Uri: 's3://output/runs/' },
-    hyperParameters: { epochCount: '2', batchSize: '1', learningRate: '0.00001' },
+    hyperParameters: { epochCount: '2', learningRate: '0.00001' },
     ...overrides,
   };
 }
 
-/** KMS setup goes through the endpoint in-process: the KMS wire format has its own test. */
+/** KMS setup through the SDK client, signed like every request the endpoint serves. */
 async function createKey(): Promise<{ keyId: string; keyArn: string }> {
-  const res = await endpoint.dispatch({
-    method: 'POST',
-    path: '/',
-    query: new URLSearchParams(),
-    headers: { 'x-amz-target': 'TrentService.CreateKey' },
-    body: Buffer.from('{}'),
-    service: 'kms',
-    region: LOCAL_REGION,
-  });
-  const md = JSON.parse(String(res.body)).KeyMetadata as { KeyId: string; Arn: string };
-  return { keyId: md.KeyId, keyArn: md.Arn };
+  const kmsClient = new KMSClient(localClientConfig(endpoint.url));
+  const md = (await kmsClient.send(new CreateKeyCommand({}))).KeyMetadata;
+  return { keyId: md?.KeyId ?? '', keyArn: md?.Arn ?? '' };
 }
 
-async function kmsCall(op: string, body: Record<string, unknown>): Promise<void> {
-  const res = await endpoint.dispatch({
-    method: 'POST',
-    path: '/',
-    query: new URLSearchParams(),
-    headers: { 'x-amz-target': `TrentService.${op}` },
-    body: Buffer.from(JSON.stringify(body)),
-    service: 'kms',
-    region: LOCAL_REGION,
-  });
-  if (res.status !== 200) throw new Error(`${op}: ${String(res.body)}`);
+async function kmsCall(
+  op: 'CreateAlias' | 'DisableKey' | 'ScheduleKeyDeletion',
+  body: { KeyId?: string; AliasName?: string; TargetKeyId?: string; PendingWindowInDays?: number },
+): Promise<void> {
+  const kmsClient = new KMSClient(localClientConfig(endpoint.url));
+  const keyId = body.KeyId ?? '';
+  if (op === 'CreateAlias')
+    await kmsClient.send(
+      new CreateAliasCommand({ AliasName: body.AliasName ?? '', TargetKeyId: body.TargetKeyId ?? '' }),
+    );
+  else if (op === 'DisableKey') await kmsClient.send(new DisableKeyCommand({ KeyId: keyId }));
+  else
+    await kmsClient.send(
+      new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: body.PendingWindowInDays }),
+    );
 }
 
 async function waitForTerminal(
@@ -188,24 +223,63 @@ function eventDetails(jobArn: string): Array<Record<string, unknown>> {
 }
 
 describe('foundation models', () => {
-  it('lists and gets the customizable base models', async () => {
+  it('lists the models the catalog says can be fine-tuned in us-east-1 (custom-model-fine-tuning)', async () => {
     const list = await client.send(new ListFoundationModelsCommand({ byCustomizationType: 'FINE_TUNING' }));
-    const ids = list.modelSummaries?.map((m) => m.modelId) ?? [];
-    for (const id of [
-      'amazon.titan-text-express-v1',
-      'amazon.titan-text-lite-v1',
-      'amazon.nova-micro-v1:0',
-      'anthropic.claude-3-haiku-20240307-v1:0',
-      'meta.llama3-1-8b-instruct-v1:0',
-    ]) {
-      expect(ids).toContain(id);
-    }
+    const ids = (list.modelSummaries?.map((m) => m.modelId) ?? []).sort();
+    expect(ids).toEqual(
+      [
+        'amazon.nova-2-lite-v1:0:256k',
+        'amazon.nova-canvas-v1:0',
+        'amazon.nova-lite-v1:0:300k',
+        'amazon.nova-micro-v1:0:128k',
+        'amazon.nova-pro-v1:0:300k',
+        'amazon.titan-embed-image-v1:0',
+        'amazon.titan-image-generator-v2:0',
+      ].sort(),
+    );
+    // Claude 3 Haiku and Llama are fine-tuned in us-west-2 only; Titan Text Express only takes CPT.
+    const cpt = await client.send(
+      new ListFoundationModelsCommand({ byCustomizationType: 'CONTINUED_PRE_TRAINING' }),
+    );
+    expect(cpt.modelSummaries?.map((m) => m.modelId)).toEqual(['amazon.titan-text-express-v1:0:8k']);
+    const distillation = await client.send(
+      new ListFoundationModelsCommand({ byCustomizationType: 'DISTILLATION' }),
+    );
+    expect(distillation.modelSummaries?.map((m) => m.modelId).sort()).toEqual([
+      'amazon.nova-lite-v1:0:300k',
+      'amazon.nova-micro-v1:0:128k',
+      'amazon.nova-pro-v1:0:300k',
+    ]);
+    // botocore ModelCustomization has no REINFORCEMENT_FINE_TUNING: the filter refuses it.
+    expect(
+      (
+        await errorOf(
+          client.send(
+            new ListFoundationModelsCommand({
+              byCustomizationType: 'REINFORCEMENT_FINE_TUNING' as 'FINE_TUNING',
+            }),
+          ),
+        )
+      ).name,
+    ).toBe('ValidationException');
+  });
+
+  it('gets a model by its customization id and its on-demand id', async () => {
     const got = await client.send(
+      new GetFoundationModelCommand({ modelIdentifier: 'amazon.nova-micro-v1:0:128k' }),
+    );
+    expect(got.modelDetails).toMatchObject({
+      modelArn: `arn:aws:bedrock:${LOCAL_REGION}::foundation-model/amazon.nova-micro-v1:0:128k`,
+      customizationsSupported: ['FINE_TUNING', 'DISTILLATION'],
+      inferenceTypesSupported: ['PROVISIONED'],
+    });
+    const onDemand = await client.send(
       new GetFoundationModelCommand({ modelIdentifier: 'amazon.nova-micro-v1:0' }),
     );
-    expect(got.modelDetails?.modelArn).toBe(
-      `arn:aws:bedrock:${LOCAL_REGION}::foundation-model/amazon.nova-micro-v1:0`,
-    );
+    expect(onDemand.modelDetails).toMatchObject({
+      customizationsSupported: [],
+      inferenceTypesSupported: ['ON_DEMAND'],
+    });
     expect(
       (await errorOf(client.send(new GetFoundationModelCommand({ modelIdentifier: 'nope.model-v9' })))).name,
     ).toBe('ValidationException');
@@ -221,7 +295,6 @@ describe('job lifecycle', () => {
       validationDataConfig: { validators: [{ s3Uri: 's3://training/data/valid.jsonl' }] },
       hyperParameters: {
         epochCount: '3',
-        batchSize: '2',
         learningRate: '0.00001',
         learningRateWarmupSteps: '0',
       },
@@ -294,9 +367,10 @@ describe('job lifecycle', () => {
     expect(training).toBeDefined();
     const rows = (training as Buffer).toString().trim().split('\n');
     expect(rows[0]).toBe('step_number,epoch_number,training_loss,perplexity');
-    expect(rows).toHaveLength(1 + 12);
+    // 3 epochs of 8 records (Nova takes no batchSize: one record a step).
+    expect(rows).toHaveLength(1 + 24);
     expect(rows[1]?.startsWith('0,0,')).toBe(true);
-    expect(rows[12]?.startsWith('11,2,')).toBe(true);
+    expect(rows[24]?.startsWith('23,2,')).toBe(true);
     const losses = rows.slice(1).map((r) => Number(r.split(',')[2]));
     expect(losses[0] as number).toBeGreaterThan(losses[losses.length - 1] as number);
     expect(losses[losses.length - 1]).toBe(done.trainingMetrics?.trainingLoss);
@@ -406,7 +480,7 @@ describe('job lifecycle', () => {
     const models = await client.send(new ListCustomModelsCommand({ nameContains: input.customModelName }));
     expect(models.modelSummaries?.[0]).toMatchObject({
       modelName: input.customModelName,
-      baseModelName: 'Titan Text G1 - Express',
+      baseModelName: 'Nova Micro',
     });
   });
 });
@@ -470,6 +544,37 @@ describe('create semantics', () => {
     ['long tag key', { jobTags: [{ key: 'k'.repeat(129), value: 'v' }] }, 'jobTags'],
     ['unknown KMS key', { customModelKmsKeyId: 'alias/does-not-exist' }, 'alias/does-not-exist'],
     ['bad hyperparameter', { hyperParameters: { epochCount: 'two' } }, 'epochCount'],
+    [
+      'Titan hyperparameter on Nova',
+      { hyperParameters: { batchSize: '1' } },
+      'epochCount, learningRate, learningRateWarmupSteps',
+    ],
+    ['out-of-range hyperparameter', { hyperParameters: { epochCount: '6' } }, 'between 1 and 5'],
+    [
+      'Claude 3 Haiku in us-east-1',
+      { baseModelIdentifier: 'anthropic.claude-3-haiku-20240307-v1:0:200k' },
+      'us-east-1',
+    ],
+    ['the on-demand id', { baseModelIdentifier: 'amazon.nova-micro-v1:0' }, 'amazon.nova-micro-v1:0:128k'],
+    [
+      'distillation without a teacher',
+      { customizationType: 'DISTILLATION', hyperParameters: undefined },
+      'distillationConfig',
+    ],
+    [
+      'a teacher for fine-tuning',
+      {
+        customizationConfig: {
+          distillationConfig: { teacherModelConfig: { teacherModelIdentifier: 'amazon.nova-pro-v1:0' } },
+        },
+      },
+      'FINE_TUNING',
+    ],
+    [
+      'bad subnet id',
+      { vpcConfig: { subnetIds: ['subnet 1'], securityGroupIds: ['sg-1'] } },
+      'vpcConfig.subnetIds',
+    ],
   ] as Array<[string, Partial<CreateModelCustomizationJobCommandInput>, string]>)(
     'ValidationException: %s',
     async (_label, overrides, mention) => {
@@ -607,6 +712,280 @@ describe('custom models and tags', () => {
       ),
     );
     expect(missing).toMatchObject({ name: 'ResourceNotFoundException', status: 404 });
+  });
+});
+
+describe('customization types', () => {
+  const GRADER = `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:function:reward-exact-match`;
+  const rftInput = () =>
+    jobInput({
+      baseModelIdentifier: 'amazon.nova-2-lite-v1:0:256k',
+      customizationType: 'REINFORCEMENT_FINE_TUNING',
+      hyperParameters: undefined,
+      trainingDataConfig: { s3Uri: 's3://training/data/rft.jsonl' },
+      customizationConfig: {
+        rftConfig: {
+          graderConfig: { lambdaGrader: { lambdaArn: GRADER } },
+          hyperParameters: { epochCount: 2 },
+        },
+      },
+    });
+
+  it('DISTILLATION: the job carries its teacher, visible through GetModelCustomizationJob', async () => {
+    const teacher = { teacherModelIdentifier: 'amazon.nova-pro-v1:0', maxResponseLengthForInference: 1000 };
+    const { jobArn } = await client.send(
+      new CreateModelCustomizationJobCommand(
+        jobInput({
+          customizationType: 'DISTILLATION',
+          hyperParameters: undefined,
+          customizationConfig: { distillationConfig: { teacherModelConfig: teacher } },
+        }),
+      ),
+    );
+    const job = await waitForTerminal(jobArn as string);
+    expect(job.status).toBe('Completed');
+    expect(job.customizationType).toBe('DISTILLATION');
+    expect(job.customizationConfig).toEqual({ distillationConfig: { teacherModelConfig: teacher } });
+    const model = await client.send(new GetCustomModelCommand({ modelIdentifier: job.outputModelArn }));
+    expect(model.customizationType).toBe('DISTILLATION');
+  });
+
+  it('DISTILLATION: refuses a teacher the student is not paired with', async () => {
+    const err = await errorOf(
+      client.send(
+        new CreateModelCustomizationJobCommand(
+          jobInput({
+            baseModelIdentifier: 'amazon.nova-pro-v1:0:300k',
+            customizationType: 'DISTILLATION',
+            hyperParameters: undefined,
+            customizationConfig: {
+              distillationConfig: { teacherModelConfig: { teacherModelIdentifier: 'amazon.nova-pro-v1:0' } },
+            },
+          }),
+        ),
+      ),
+    );
+    expect(err).toMatchObject({ name: 'ValidationException', status: 400 });
+    expect(err.message).toContain('amazon.nova-premier-v1:0');
+  });
+
+  it('REINFORCEMENT_FINE_TUNING: invokes the grader on a few records and records its rewards', async () => {
+    const calls: Array<{ arn: string; payload: unknown }> = [];
+    grader = async (arn, payload) => {
+      calls.push({ arn, payload });
+      const items = payload as Array<{
+        id: string;
+        messages: Array<{ role: string; content: string }>;
+        metadata: { reference_answer: string };
+      }>;
+      return items.map((i) => ({
+        id: i.id,
+        aggregate_reward_score: i.messages.at(-1)?.content === i.metadata.reference_answer ? 1 : 0,
+      }));
+    };
+    const { jobArn } = await client.send(new CreateModelCustomizationJobCommand(rftInput()));
+    const job = await waitForTerminal(jobArn as string);
+    expect(job.status).toBe('Completed');
+    expect(job.customizationConfig).toEqual({
+      rftConfig: {
+        graderConfig: { lambdaGrader: { lambdaArn: GRADER } },
+        hyperParameters: { epochCount: 2 },
+      },
+    });
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.arn).toBe(GRADER);
+    // The Bedrock guide's payload: the model's answer appended, the other fields under metadata.
+    expect(calls[0]?.payload).toEqual([
+      {
+        id: 'p1',
+        messages: [
+          { role: 'user', content: '2+2?' },
+          { role: 'assistant', content: '4' },
+        ],
+        metadata: { reference_answer: '4', unit: 'none' },
+      },
+      {
+        id: 'p2',
+        messages: [
+          { role: 'user', content: '3+3?' },
+          { role: 'assistant', content: 'I do not know.' },
+        ],
+        metadata: { reference_answer: '6' },
+      },
+      expect.objectContaining({ id: 'p3' }),
+    ]);
+    expect(bedrock.rewards(jobArn as string)).toEqual({
+      graderArn: GRADER,
+      ids: ['p1', 'p2', 'p3'],
+      scores: [1, 0, 1],
+      meanReward: 0.666667,
+    });
+  });
+
+  it('REINFORCEMENT_FINE_TUNING: fails the job when the grader cannot be invoked or answers badly', async () => {
+    grader = async () => {
+      throw Object.assign(new Error('Function not found'), { name: 'ResourceNotFoundException' });
+    };
+    const missing = await waitForTerminal(
+      (await client.send(new CreateModelCustomizationJobCommand(rftInput()))).jobArn as string,
+    );
+    expect(missing.status).toBe('Failed');
+    expect(missing.failureMessage).toMatch(/could not invoke the reward function .*reward-exact-match/);
+    expect(missing.statusDetails?.trainingDetails?.status).toBe('Failed');
+    grader = async () => [{ id: 'p1', score: 1 }];
+    const bad = await waitForTerminal(
+      (await client.send(new CreateModelCustomizationJobCommand(rftInput()))).jobArn as string,
+    );
+    expect(bad.failureMessage).toMatch(/no numeric aggregate_reward_score for record p1/);
+  });
+
+  it('REINFORCEMENT_FINE_TUNING: refuses a grader that is not a Lambda ARN, and RFT hyper-parameters out of range', async () => {
+    const notArn = rftInput();
+    notArn.customizationConfig = {
+      rftConfig: { graderConfig: { lambdaGrader: { lambdaArn: 'reward-exact-match' } } },
+    };
+    expect((await errorOf(client.send(new CreateModelCustomizationJobCommand(notArn)))).message).toContain(
+      'lambdaArn',
+    );
+    const big = rftInput();
+    big.customizationConfig = {
+      rftConfig: { graderConfig: { lambdaGrader: { lambdaArn: GRADER } }, hyperParameters: { batchSize: 8 } },
+    };
+    expect((await errorOf(client.send(new CreateModelCustomizationJobCommand(big)))).message).toContain(
+      'between 16 and 512',
+    );
+  });
+
+  it('CONTINUED_PRE_TRAINING: Titan Text Express takes it, Nova does not', async () => {
+    const { jobArn } = await client.send(
+      new CreateModelCustomizationJobCommand(
+        jobInput({
+          baseModelIdentifier: 'amazon.titan-text-express-v1:0:8k',
+          customizationType: 'CONTINUED_PRE_TRAINING',
+          hyperParameters: { epochCount: '1', batchSize: '1' },
+        }),
+      ),
+    );
+    expect((await waitForTerminal(jobArn as string)).status).toBe('Completed');
+    const nova = await errorOf(
+      client.send(
+        new CreateModelCustomizationJobCommand(jobInput({ customizationType: 'CONTINUED_PRE_TRAINING' })),
+      ),
+    );
+    expect(nova.message).toContain('does not support customization type CONTINUED_PRE_TRAINING');
+  });
+
+  it('echoes vpcConfig on the job', async () => {
+    const vpcConfig = { subnetIds: ['subnet-0a1b2c'], securityGroupIds: ['sg-0a1b2c'] };
+    const { jobArn } = await client.send(new CreateModelCustomizationJobCommand(jobInput({ vpcConfig })));
+    expect(
+      (await client.send(new GetModelCustomizationJobCommand({ jobIdentifier: jobArn }))).vpcConfig,
+    ).toEqual(vpcConfig);
+  });
+});
+
+describe('deployments', () => {
+  async function completedModel(
+    overrides: Partial<CreateModelCustomizationJobCommandInput> = {},
+  ): Promise<string> {
+    const { jobArn } = await client.send(new CreateModelCustomizationJobCommand(jobInput(overrides)));
+    const job = await waitForTerminal(jobArn as string);
+    return job.outputModelArn as string;
+  }
+
+  it('deploys a custom Nova model on demand: Creating, then Active; listed by model; deleted', async () => {
+    const modelArn = await completedModel();
+    const { customModelDeploymentArn: arn } = await client.send(
+      new CreateCustomModelDeploymentCommand({
+        modelDeploymentName: `deploy-${seq}`,
+        modelArn,
+        clientRequestToken: `deploy-token-${seq}`,
+        tags: [{ key: 'tunevault:deploy', value: 'on-demand' }],
+      }),
+    );
+    expect(arn).toMatch(
+      new RegExp(
+        `^arn:aws:bedrock:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:custom-model-deployment/[a-z0-9]{12}$`,
+      ),
+    );
+    // The same token answers the same deployment.
+    const again = await client.send(
+      new CreateCustomModelDeploymentCommand({
+        modelDeploymentName: `deploy-${seq}`,
+        modelArn,
+        clientRequestToken: `deploy-token-${seq}`,
+      }),
+    );
+    expect(again.customModelDeploymentArn).toBe(arn);
+    // Creating lasts a tenth of the job duration (at most 1 s): long here, then none.
+    bedrock.setJobDuration(60_000);
+    try {
+      const first = await client.send(
+        new GetCustomModelDeploymentCommand({ customModelDeploymentIdentifier: arn }),
+      );
+      expect(first).toMatchObject({ modelArn, status: 'Creating' });
+      bedrock.setJobDuration(0);
+      const later = await client.send(
+        new GetCustomModelDeploymentCommand({ customModelDeploymentIdentifier: arn }),
+      );
+      expect(later.status).toBe('Active');
+    } finally {
+      bedrock.setJobDuration(50);
+    }
+    const listed = await client.send(new ListCustomModelDeploymentsCommand({ modelArnEquals: modelArn }));
+    expect(listed.modelDeploymentSummaries?.map((d) => d.customModelDeploymentArn)).toEqual([arn]);
+    expect((await client.send(new ListTagsForResourceCommand({ resourceARN: arn }))).tags).toEqual([
+      { key: 'tunevault:deploy', value: 'on-demand' },
+    ]);
+    await client.send(new DeleteCustomModelDeploymentCommand({ customModelDeploymentIdentifier: arn }));
+    const gone = await errorOf(
+      client.send(new GetCustomModelDeploymentCommand({ customModelDeploymentIdentifier: arn })),
+    );
+    expect(gone).toMatchObject({ name: 'ResourceNotFoundException', status: 404 });
+  });
+
+  it('refuses on-demand deployment for a base model Bedrock does not deploy on demand', async () => {
+    const modelArn = await completedModel({
+      baseModelIdentifier: 'amazon.titan-text-express-v1:0:8k',
+      customizationType: 'CONTINUED_PRE_TRAINING',
+      hyperParameters: undefined,
+    });
+    const err = await errorOf(
+      client.send(new CreateCustomModelDeploymentCommand({ modelDeploymentName: `deploy-${seq}`, modelArn })),
+    );
+    expect(err.name).toBe('ValidationException');
+    expect(err.message).toContain('amazon.titan-text-express-v1:0:8k');
+  });
+
+  it('provisions throughput (Creating, then InService), lists it, deletes it', async () => {
+    const modelArn = await completedModel();
+    const { provisionedModelArn: arn } = await client.send(
+      new CreateProvisionedModelThroughputCommand({
+        provisionedModelName: `pt-${seq}`,
+        modelId: modelArn,
+        modelUnits: 1,
+      }),
+    );
+    expect(arn).toMatch(/:provisioned-model\/[a-z0-9]{12}$/);
+    bedrock.setJobDuration(0);
+    expect(
+      await client.send(new GetProvisionedModelThroughputCommand({ provisionedModelId: arn })),
+    ).toMatchObject({
+      status: 'InService',
+      modelUnits: 1,
+      modelArn,
+      foundationModelArn: `arn:aws:bedrock:${LOCAL_REGION}::foundation-model/${BASE}`,
+    });
+    const listed = await client.send(
+      new ListProvisionedModelThroughputsCommand({ modelArnEquals: modelArn }),
+    );
+    expect(listed.provisionedModelSummaries?.map((p) => p.provisionedModelArn)).toEqual([arn]);
+    bedrock.setJobDuration(50);
+    await client.send(new DeleteProvisionedModelThroughputCommand({ provisionedModelId: arn }));
+    expect(
+      (await client.send(new ListProvisionedModelThroughputsCommand({ modelArnEquals: modelArn })))
+        .provisionedModelSummaries,
+    ).toEqual([]);
   });
 });
 

@@ -1,8 +1,8 @@
 /** The embedded S3 through the real SDK v3 client: wire format, errors, SSE, multipart, notifications. */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import path, { join } from 'node:path';
 import { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
@@ -48,7 +48,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { LocalEndpoint } from '../../local/core/server';
-import { localClientConfig, startTestEndpoint } from '../../local/core/test-endpoint';
+import { localClientConfig, signedFetch, startTestEndpoint } from '../../local/core/test-endpoint';
 import { AwsError, type KeyStore, LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../../local/core/types';
 import { S3Service } from '../../local/services/s3';
 
@@ -65,6 +65,10 @@ class FakeKeyStore implements KeyStore {
 
   private check(arn: string): void {
     if (this.disabled.has(arn)) throw new AwsError('DisabledException', `${arn} is disabled.`);
+  }
+
+  async createGrantVia(): Promise<{ grantId: string }> {
+    throw new Error('S3 never creates grants');
   }
 
   async describe(keyIdOrAlias: string) {
@@ -147,6 +151,7 @@ beforeEach(() => {
 afterAll(async () => {
   client.destroy();
   await endpoint.close();
+  await s3.close();
 });
 
 let bucketCount = 0;
@@ -229,9 +234,7 @@ describe('buckets', () => {
 
   it('answers NotImplemented (501) naming the operation it does not emulate', async () => {
     const bucket = await newBucket();
-    const res = await fetch(`${endpoint.url}/${bucket}?cors`, {
-      headers: { authorization: 'AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/s3/aws4_request' },
-    });
+    const res = await signedFetch(`${endpoint.url}/${bucket}?cors`);
     expect(res.status).toBe(501);
     const body = await res.text();
     expect(body).toContain('<Code>NotImplemented</Code>');
@@ -406,10 +409,9 @@ describe('objects', () => {
   it('rejects a body whose trailing checksum does not match', async () => {
     const bucket = await newBucket();
     const framed = '5\r\nhello\r\n0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n';
-    const res = await fetch(`${endpoint.url}/${bucket}/bad.txt`, {
+    const res = await signedFetch(`${endpoint.url}/${bucket}/bad.txt`, {
       method: 'PUT',
       headers: {
-        authorization: 'AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/s3/aws4_request',
         'x-amz-content-sha256': 'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
         'content-encoding': 'aws-chunked',
         'x-amz-decoded-content-length': '5',
@@ -1228,16 +1230,21 @@ describe('persistence', () => {
     }
   });
 
-  it('keeps bodies in the snapshot without a dataDir', async () => {
-    const first = new S3Service({ accountId: LOCAL_ACCOUNT_ID, region: LOCAL_REGION });
-    const local = await startTestEndpoint([first]);
+  it('without a dataDir, bodies are files in a temporary directory that close() removes', async () => {
+    const s3 = new S3Service({ accountId: LOCAL_ACCOUNT_ID, region: LOCAL_REGION });
+    const local = await startTestEndpoint([s3]);
     const c = new S3Client(localClientConfig(local.url));
     await c.send(new CreateBucketCommand({ Bucket: 'mem' }));
-    await c.send(new PutObjectCommand({ Bucket: 'mem', Key: 'k', Body: 'in memory' }));
+    await c.send(new PutObjectCommand({ Bucket: 'mem', Key: 'k', Body: 'on disk, not in memory' }));
     c.destroy();
     await local.close();
-    const second = new S3Service({ accountId: LOCAL_ACCOUNT_ID, region: LOCAL_REGION });
-    second.restore(JSON.parse(JSON.stringify(first.snapshot())));
-    expect((await second.getObject('mem', 'k')).toString()).toBe('in memory');
+    const dir = (s3 as unknown as { store: { blobs: { dir: string } } }).store.blobs.dir;
+    expect(path.basename(dir)).toMatch(/^tunevault-s3-/);
+    const files = await readdir(dir);
+    expect(files).toHaveLength(1);
+    expect((await readFile(path.join(dir, files[0] as string))).toString()).toBe('on disk, not in memory');
+    expect((await s3.getObject('mem', 'k')).toString()).toBe('on disk, not in memory');
+    await s3.close();
+    await expect(readdir(dir)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });

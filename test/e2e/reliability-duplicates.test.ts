@@ -9,7 +9,7 @@ import { DescribeExecutionCommand, ListExecutionsCommand, StartExecutionCommand 
 import { field } from '../../cli/lib/run-view';
 import type { ObjectCreatedNotice } from '../../local/services/s3/notifications';
 import { clientRequestTokenFor, executionNameFor } from '../../functions/shared/naming';
-import { DATA, type Harness, startHarness } from './support/embedded';
+import { chat, DATA, type Harness, startHarness } from './support/embedded';
 
 let h: Harness;
 
@@ -154,11 +154,7 @@ describe('README "Nothing runs twice": duplicate S3 deliveries', () => {
 
   it('a new version uploaded while a run is in flight: each job trains on exactly the version its guard judged', async () => {
     const key = `${h.stack.trainingPrefix}swapped under the run.jsonl`;
-    const secrets = `${JSON.stringify({
-      prompt: 'Customer: What key do you use?\nAgent:',
-      completion:
-        ' Our deploy key is AKIAQ7XW3PLMN5RTK2VB with aws_secret_access_key=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',
-    })}\n${DATA}`;
+    const secrets = `${JSON.stringify(chat('Customer: What key do you use?\nAgent:', ' Our deploy key is AKIAQ7XW3PLMN5RTK2VB with aws_secret_access_key=Zq8vN2rT5yW1xK4mP7sL0dF3gH6jB9cV2nM5qR8t'))}\n${DATA}`;
     // The first version's job is submitted only once the second version has replaced it.
     h.aws.faults.add({
       service: 'bedrock',

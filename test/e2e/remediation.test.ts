@@ -7,9 +7,10 @@
 import { GetCustomModelCommand } from '@aws-sdk/client-bedrock';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import { GetObjectCommand, GetObjectTaggingCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
-import { run as remediateCli } from '../../cli/commands/remediate';
+import { main } from '../../cli/main';
+import { capturedCli } from '../support/cli-output';
 import { field } from '../../cli/lib/run-view';
-import { type Harness, startHarness } from './support/embedded';
+import { chat, FILLER, type Harness, startHarness } from './support/embedded';
 
 let h: Harness;
 
@@ -38,21 +39,7 @@ async function tagsOf(bucket: string, key: string, versionId?: string) {
 }
 
 /** Runs the CLI command in-process; answers its exit code and what it printed. */
-async function cli(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = jest
-    .spyOn(console, 'error')
-    .mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  try {
-    const code = await remediateCli([...args, '--endpoint', h.aws.url]);
-    return { code, stdout: out.join('\n'), stderr: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
+const cli = (args: string[]) => capturedCli(() => main(['remediate', ...args, '--endpoint', h.aws.url]));
 
 describe('a finished model that is not encrypted with our key', () => {
   it.each([
@@ -104,18 +91,13 @@ describe('a finished model that is not encrypted with our key', () => {
 
 describe('tunevault remediate', () => {
   const PII_DATA = `${[
-    {
-      prompt: 'Customer: Where is my refund?\nAgent:',
-      completion: ' I emailed maria.gonzalez@contoso-mail.com and called +1 415 555 0199 about it.',
-    },
-    {
-      prompt: 'Customer: How do I reset my router?\nAgent:',
-      completion: ' Hold the reset button for ten seconds.',
-    },
-    {
-      prompt: 'Customer: My order arrived damaged.\nAgent:',
-      completion: ' Request a replacement from Orders.',
-    },
+    chat(
+      'Customer: Where is my refund?\nAgent:',
+      ' I emailed maria.gonzalez@contoso-mail.com and called +1 415 555 0199 about it.',
+    ),
+    chat('Customer: How do I reset my router?\nAgent:', ' Hold the reset button for ten seconds.'),
+    chat('Customer: My order arrived damaged.\nAgent:', ' Request a replacement from Orders.'),
+    ...FILLER,
   ]
     .map((r) => JSON.stringify(r))
     .join('\n')}\n`;
@@ -154,7 +136,7 @@ describe('tunevault remediate', () => {
         sidecarKey: `${h.stack.trainingPrefix}support with pii.redacted.job.json`,
         dataPolicy: 'redact',
         findingsRedacted: 2,
-        records: 3,
+        records: 8,
       },
     });
     expect(await modelExists(modelArn)).toBe(false);
@@ -206,7 +188,7 @@ describe('tunevault remediate', () => {
     expect(trainedBytes).toContain('<EMAIL>');
   });
 
-  it('names the bad input: an unknown model, a missing reason', async () => {
+  it('names the bad input: an unknown model, a malformed ARN, a missing reason (usage errors exit 64)', async () => {
     const unknown = `arn:aws:bedrock:${h.aws.region}:${h.aws.accountId}:custom-model/amazon.titan-text-express-v1/nosuchmodel1`;
     const missing = await cli(['--model', unknown, '--reason', 'x']);
     expect(missing.code).toBe(1);
@@ -217,8 +199,16 @@ describe('tunevault remediate', () => {
     expect(noReason.stderr).toContain('--reason REASON');
 
     const empty = await cli(['--model', unknown, '--reason', '   ']);
-    expect(empty.code).toBe(1);
-    expect(empty.stderr).toContain('--reason is empty');
+    expect(empty.code).toBe(64);
+    expect(empty.stderr).toContain('tunevault remediate: give --reason REASON');
+
+    // Checked before any call: not "no such custom model".
+    const notAnArn = await cli(['--model', 'not-an-arn', '--reason', 'x']);
+    expect(notAnArn.code).toBe(64);
+    expect(notAnArn.stderr).toMatch(/^tunevault remediate: --model 'not-an-arn' is not a custom model ARN/);
+    const wrongService = await cli(['--model', h.stack.stateMachineArn, '--reason', 'x']);
+    expect(wrongService.code).toBe(64);
+    expect(wrongService.stderr).toContain('is not a custom model ARN');
 
     const json = await cli(['--model', unknown, '--reason', 'x', '--json']);
     expect(json.code).toBe(1);

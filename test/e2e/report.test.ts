@@ -8,7 +8,7 @@ import path from 'node:path';
 import { run as reportCommand } from '../../cli/commands/report';
 import { networkReferences } from '../../cli/lib/report';
 import { field } from '../../cli/lib/run-view';
-import { DATA, type Harness, startHarness } from './support/embedded';
+import { chat, DATA, type Harness, startHarness } from './support/embedded';
 
 const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts');
 const VALIDATION = fs.readFileSync(
@@ -19,14 +19,11 @@ const VALIDATION = fs.readFileSync(
 const FAKE_AWS_KEY = 'AKIAZ7Q3XK2M4PLN8WRT';
 const FAKE_EMAIL = 'jane.doe@acme-corp.io';
 const LEAKY = `${DATA}${[
-  {
-    prompt: `Customer: Deploy with key ${FAKE_AWS_KEY} please.\nAgent:`,
-    completion: ' Done. Please never paste keys into chat.',
-  },
-  {
-    prompt: `Customer: Email me at ${FAKE_EMAIL} about it.\nAgent:`,
-    completion: ' Sure, I will write today.',
-  },
+  chat(
+    `Customer: Deploy with key ${FAKE_AWS_KEY} please.\nAgent:`,
+    ' Done. Please never paste keys into chat.',
+  ),
+  chat(`Customer: Email me at ${FAKE_EMAIL} about it.\nAgent:`, ' Sure, I will write today.'),
 ]
   .map((r) => JSON.stringify(r))
   .join('\n')}\n`;

@@ -6,12 +6,9 @@
 import { PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { PutBucketEncryptionCommand } from '@aws-sdk/client-s3';
-import { DATA, type Harness, startHarness } from './support/embedded';
+import { chat, DATA, type Harness, startHarness } from './support/embedded';
 
-const LEAKY = `${DATA}${JSON.stringify({
-  prompt: 'Customer: my key is AKIAZ7Q3XK2M4PLN8WRT, is that OK?\nAgent:',
-  completion: ' Please rotate it now.',
-})}\n`;
+const LEAKY = `${DATA}${JSON.stringify(chat('Customer: my key is AKIAZ7Q3XK2M4PLN8WRT, is that OK?\nAgent:', ' Please rotate it now.'))}\n`;
 
 /** The README's rule: run failures and remediations to an SNS topic. */
 const FAILURES_PATTERN = {
@@ -30,14 +27,23 @@ interface Detail {
   findings: number | null;
   error: string | null;
   failureMessage: string | null;
+  job: {
+    status: string;
+    statusDetails: string | null;
+    failedIn: string | null;
+    failureMessage: string | null;
+  } | null;
+  deployment: { mode: string | null; arn: string; expiresAt: string | null } | null;
   remediation: { action: string; target: string }[];
 }
 
 const DETAIL_KEYS = [
+  'deployment',
   'error',
   'executionArn',
   'failureMessage',
   'findings',
+  'job',
   'jobArn',
   'kmsKeyArn',
   'modelArn',
@@ -111,6 +117,13 @@ describe('run notifications', () => {
       findings: 0,
       error: null,
       failureMessage: null,
+      job: {
+        status: 'Completed',
+        statusDetails: 'validation Completed · data processing Completed · training Completed',
+        failedIn: null,
+        failureMessage: null,
+      },
+      deployment: null,
       remediation: [],
     });
     // Resources name what the event is about, for rules matching on them.
@@ -131,6 +144,7 @@ describe('run notifications', () => {
       source: { bucket: h.stack.trainingBucket, key: `${h.stack.trainingPrefix}notify remediated.jsonl` },
       jobArn: null,
       modelArn: null,
+      job: null,
       error: 'SensitiveDataError',
       failureMessage: expect.stringContaining('AWS_ACCESS_KEY_ID'),
       remediation: [

@@ -117,6 +117,13 @@ describe('the customization workflow on the embedded AWS', () => {
     expect(failed[0]?.detail).toMatchObject({
       error: 'CustomizationJobFailedError',
       failureMessage: expect.stringContaining('training diverged'),
+      // Bedrock's own account of the job: where it failed and why.
+      job: {
+        status: 'Failed',
+        failedIn: 'training',
+        statusDetails: 'validation Completed · data processing Completed · training Failed',
+        failureMessage: 'Simulated: training diverged',
+      },
     });
   });
 
@@ -147,10 +154,10 @@ describe('the customization workflow on the embedded AWS', () => {
     expect(copy.ServerSideEncryption).toBe('aws:kms');
     expect(copy.SSEKMSKeyId).toBe(keyArn);
     const rescan = await scanTrainingData(copy.Body as Readable, {
-      family: 'prompt-completion',
+      family: 'bedrock-conversation-2024',
       policy: 'block',
     });
-    expect(rescan).toMatchObject({ verdict: 'pass', totalFindings: 0, records: 4, validRecords: 4 });
+    expect(rescan).toMatchObject({ verdict: 'pass', totalFindings: 0, records: 9, validRecords: 9 });
   });
 
   // Last: it leaves the training bucket on SSE-S3.

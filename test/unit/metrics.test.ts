@@ -283,16 +283,23 @@ describe('metrics from the handlers', () => {
 
   it('ScanTrainingData: findings by type even when the data is blocked, and never the values', async () => {
     Object.assign(process.env, {
-      BASE_MODEL_ID: 'amazon.titan-text-express-v1',
+      BASE_MODEL_ID: 'amazon.nova-micro-v1:0:128k',
       DATA_POLICY: 'block',
       DATA_BLOCK_SEVERITY: 'high',
       OUTPUT_BUCKET: 'acme-output',
       OUTPUT_PREFIX: 'output/',
     });
+    const turn = (q: string, a: string) => ({
+      schemaVersion: 'bedrock-conversation-2024',
+      messages: [
+        { role: 'user', content: [{ text: q }] },
+        { role: 'assistant', content: [{ text: a }] },
+      ],
+    });
     const data = [
-      { prompt: 'Customer: My lamp flickers.\nAgent:', completion: ' Tighten the bulb.' },
-      { prompt: `Customer: deploy with ${FAKE_AWS_KEY} please.\nAgent:`, completion: ' Never paste keys.' },
-      { prompt: `Customer: write to ${FAKE_EMAIL}.\nAgent:`, completion: ' Will do.' },
+      turn('My lamp flickers.', 'Tighten the bulb.'),
+      turn(`Deploy with ${FAKE_AWS_KEY} please.`, 'Never paste keys.'),
+      turn(`Write to ${FAKE_EMAIL}.`, 'Will do.'),
     ]
       .map((r) => JSON.stringify(r))
       .join('\n');

@@ -1,11 +1,19 @@
 /**
- * Secret and PII detectors.
+ * Secret and PII detectors: each one entry, `defineDetector({...})`, listed in registry.ts.
+ *
+ * A detector declares what must be in a text for it to match (`triggers`, literal strings, or a
+ * `gate` function); the registry derives from that both its per-string gate and its bit in the
+ * per-line gate, so a detector cannot be left out of either. Detectors read the view of the text
+ * (normalize.ts: percent escapes, Unicode spaces, invisible characters decoded), never the raw
+ * JSON line.
  *
  * Every regex here is flat: no quantified group contains another quantifier, every repetition is
  * bounded, and a token pattern starts with a lookbehind so it can only begin at a token boundary.
  * That keeps each `find` linear in the text length (the adversarial tests feed 1 MiB lines of the
  * characters each pattern likes). Regexes only propose candidates; the decision is made in code
- * (checksums, prefix tables, entropy, a library validator).
+ * (checksums, prefix tables, entropy, a library validator). Numbers are never taken as one greedy
+ * match: every span of digit groups is tried (see digitGroupSpans), so a card or a phone number
+ * is found whatever other numbers stand beside it.
  *
  * Libraries: validator (isEmail, isIP), libphonenumber-js/max (full metadata: the default
  * "min" metadata only checks lengths, which would accept most 10-digit numbers), ibantools
@@ -17,13 +25,152 @@ import { isValidIBAN, getCountrySpecifications } from 'ibantools';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import isEmail from 'validator/lib/isEmail';
 import isIP from 'validator/lib/isIP';
-import type { Detector, DetectorMatch, FindingType, Severity } from './types';
+import type { Detector, DetectorMatch, Severity } from './types';
 
 const NONE: DetectorMatch[] = [];
 
-/** A detector with its cheap precondition exposed: `gate(text)` is false only when `find(text)` cannot match. */
-export interface GatedDetector extends Detector {
-  gate(text: string): boolean;
+/** What a detector module declares; `defineDetector` completes it into a Detector. */
+export interface DetectorSpec extends Pick<Detector, 'type' | 'severity' | 'find'> {
+  /**
+   * Literal strings, one of which is in every text `find` can match (case-sensitive). They must
+   * hold no character JSON escapes (`"`, `\`, control characters), so that a string holding one
+   * comes from a raw line holding it too. Each is searched for its rarest character first.
+   */
+  triggers?: readonly string[];
+  /** A precondition of its own, when literals cannot say it. */
+  gate?: (text: string) => boolean;
+  /**
+   * The precondition on a raw JSONL line: must pass whenever `gate` passes on any decoded string
+   * of the line. Defaults to the gate itself (a literal in a string is in its line); 'always'
+   * where nearly every line would pass anyway.
+   */
+  lineGate?: ((line: string) => boolean) | 'always';
+}
+
+/**
+ * Characters from rarest to most common in training data (English prose inside JSON): symbols
+ * prose hardly uses, rare letters, capitals (the sentence-starting ones last), lower-case letters
+ * by their English frequency, digits and punctuation. Only used to pick which character of a
+ * trigger to search for: a single-character search runs at memory speed, and the rarer the
+ * character the fewer places need a closer look.
+ */
+const RARITY = `@_=|~^\`$#&*+<>[]{}\\QZXJKVYUGBPFDLNMRCEHWOTAIS/qzjx-vkbypgwfmucldhr!?;%9876543210()'":,.snioate \t`;
+
+function rarestChar(trigger: string): string {
+  let best = trigger[0] ?? '';
+  const rank = (c: string) => {
+    const i = RARITY.indexOf(c);
+    return i === -1 ? 0 : i;
+  };
+  for (const c of trigger) if (rank(c) < rank(best)) best = c;
+  return best;
+}
+
+/** Literals grouped by the character searched for: each with that character's offset in it. */
+/**
+ * Literals grouped by the character searched for, with `needle`: the longest text every literal
+ * of the group holds from that character on (`xox` for Slack's `xoxb-`, `xoxp-`, …), which is what
+ * is searched, so that frequent characters are passed over inside V8's search rather than one by
+ * one in JavaScript. Each literal keeps the offset of that character in it.
+ */
+export type AnchoredLiterals = {
+  anchor: string;
+  needle: string;
+  literals: { literal: string; offset: number; exact: boolean }[];
+}[];
+
+export function anchorLiterals(literals: readonly string[]): AnchoredLiterals {
+  const groups = new Map<string, { literal: string; offset: number }[]>();
+  for (const literal of literals) {
+    const anchor = rarestChar(literal);
+    groups.set(anchor, [...(groups.get(anchor) ?? []), { literal, offset: literal.indexOf(anchor) }]);
+  }
+  return [...groups].map(([anchor, group]) => {
+    const tails = group.map(({ literal, offset }) => literal.slice(offset));
+    let needle = tails[0] ?? anchor;
+    for (const tail of tails) while (!tail.startsWith(needle)) needle = needle.slice(0, -1);
+    return {
+      anchor,
+      needle,
+      literals: group.map(({ literal, offset }) => ({
+        literal,
+        offset,
+        exact: offset === 0 && literal === needle,
+      })),
+    };
+  });
+}
+
+/**
+ * Where the literals occur in text (start positions, unsorted), found by searching each group's
+ * needle, which starts with the group's rarest character: one search per group, then a
+ * comparison at each hit, instead of a search per literal (V8 searches a short needle by its
+ * first character, which for "aws" or "secret" stops at nearly every word). With `first`, stops
+ * at the first.
+ */
+function literalPositions(text: string, anchored: AnchoredLiterals, first: boolean): number[] | undefined {
+  let positions: number[] | undefined;
+  for (let g = 0; g < anchored.length; g++) {
+    const { needle, literals } = anchored[g] as AnchoredLiterals[number];
+    for (let i = text.indexOf(needle); i !== -1; i = text.indexOf(needle, i + 1)) {
+      for (let l = 0; l < literals.length; l++) {
+        const { literal, offset, exact } = literals[l] as AnchoredLiterals[number]['literals'][number];
+        if (!exact && !text.startsWith(literal, i - offset)) continue;
+        if (first) return FOUND;
+        if (!positions) positions = [];
+        positions.push(i - offset);
+      }
+    }
+  }
+  return positions;
+}
+
+const FOUND: number[] = [];
+
+/** The gate of a detector declaring literal triggers: does text hold one of them? */
+function literalGate(triggers: readonly string[]): (text: string) => boolean {
+  for (const t of triggers) {
+    if (t.length === 0 || /["\\\u0000-\u001f]/.test(t)) {
+      throw new Error(`detector trigger ${JSON.stringify(t)} is empty or holds a character JSON escapes`);
+    }
+  }
+  const anchored = anchorLiterals(triggers);
+  return (text) => literalPositions(text, anchored, true) !== undefined;
+}
+
+const ALWAYS = () => true;
+
+let colonText: string | undefined;
+const colonList: number[] = [];
+
+/**
+ * Positions of the colons in text. Several line gates walk a line's colons (a record has a dozen
+ * of JSON's own): the walk is made once, for the text last asked about.
+ */
+export function colonsOf(text: string): readonly number[] {
+  if (text !== colonText) {
+    colonText = text;
+    colonList.length = 0;
+    for (let i = text.indexOf(':'); i !== -1; i = text.indexOf(':', i + 1)) colonList.push(i);
+  }
+  return colonList;
+}
+
+export function defineDetector(spec: DetectorSpec): Detector {
+  if (!spec.triggers === !spec.gate) {
+    throw new Error(`detector ${spec.type}: declare either triggers or a gate`);
+  }
+  const gate = spec.gate ?? literalGate(spec.triggers ?? []);
+  const lineGate = spec.lineGate === 'always' ? ALWAYS : (spec.lineGate ?? gate);
+  return {
+    type: spec.type,
+    severity: spec.severity,
+    gate,
+    lineGate,
+    find: spec.find,
+    // The registry searches the literals of all detectors at once on a line (see lineGateMask).
+    ...(spec.triggers && !spec.lineGate ? { lineLiterals: spec.triggers } : {}),
+  };
 }
 
 /** Reused by every entropy call: the scanner runs millions of them and must not allocate. */
@@ -111,12 +258,11 @@ const AWS_EXAMPLE_SECRETS = new Set([
 
 const AWS_KEY_ID = /A(?<![A-Za-z0-9]A)(?:KIA|SIA)[A-Z0-9]{16}(?![A-Za-z0-9])/g;
 
-export const awsAccessKeyId: GatedDetector = {
+export const awsAccessKeyId = defineDetector({
   type: 'AWS_ACCESS_KEY_ID',
   severity: 'high',
-  gate: (text) => text.includes('AKIA') || text.includes('ASIA'),
+  triggers: ['AKIA', 'ASIA'],
   find(text) {
-    if (!this.gate(text)) return NONE;
     return scan(AWS_KEY_ID, text, (hit) => {
       const value = hit[0];
       const example =
@@ -124,9 +270,10 @@ export const awsAccessKeyId: GatedDetector = {
       return match(hit.index, hit.index + value.length, example ? 'low' : 'high', example);
     });
   },
-};
+});
 
-const B64_40 = /[A-Za-z0-9/+](?<![A-Za-z0-9/+=].)[A-Za-z0-9/+]{39}(?![A-Za-z0-9/+=])/g;
+// `=` may stand before the key (`aws_secret_access_key=…`): base64 pads at the end, never inside.
+const B64_40 = /[A-Za-z0-9/+](?<![A-Za-z0-9/+].)[A-Za-z0-9/+]{39}(?![A-Za-z0-9/+=])/g;
 const KEYWORD_WINDOW = 120;
 
 function lowerEquals(text: string, start: number, word: string): boolean {
@@ -138,45 +285,25 @@ function lowerEquals(text: string, start: number, word: string): boolean {
   return true;
 }
 
-/** Start of every "aws" / "secret" (any case), found by the rarer letters "ws" / "cret". */
-function awsKeywordPositions(text: string): number[] | undefined {
-  let positions: number[] | undefined;
-  const add = (p: number) => {
-    if (!positions) positions = [];
-    positions.push(p);
-  };
-  for (const needle of ['ws', 'WS', 'Ws', 'wS']) {
-    for (let i = text.indexOf(needle); i !== -1; i = text.indexOf(needle, i + 2)) {
-      if (lowerEquals(text, i - 1, 'aws')) add(i - 1);
-    }
-  }
-  for (const needle of ['cret', 'CRET', 'Cret']) {
-    for (let i = text.indexOf(needle); i !== -1; i = text.indexOf(needle, i + 4)) {
-      if (lowerEquals(text, i - 2, 'secret')) add(i - 2);
-    }
-  }
-  return positions?.sort((a, b) => a - b);
-}
+/**
+ * The words that name an AWS secret key, as configuration and code write them: in capitals
+ * (AWS_SECRET_ACCESS_KEY, "SecretAccessKey"), or in lower case joined by an underscore
+ * (aws_secret_access_key) or after a hyphen (--aws-secret-access-key). Lower-case "aws" or "secret" alone in prose is not searched for: its
+ * letters are so common that the search would cost more than all other gates together
+ * ("secret: <value>" is still caught by the generic detector).
+ */
+const AWS_KEYWORDS = ['AWS', 'aws_', '_aws', '-aws', 'SECRET', 'Secret', 'secret_', '_secret'];
+const AWS_KEYWORDS_ANCHORED = anchorLiterals(AWS_KEYWORDS);
 
-export const awsSecretAccessKey: GatedDetector = {
+export const awsSecretAccessKey = defineDetector({
   type: 'AWS_SECRET_ACCESS_KEY',
   severity: 'critical',
-  // Triggers are "_", "AWS"/"Aws" and "Secret"/"SECRET": files that hold these keys name them
-  // aws_secret_access_key, AWS_SECRET_ACCESS_KEY, SecretAccessKey. Lower-case "aws" or "secret"
-  // in running prose is not a trigger: both start with letters so common that searching for them
-  // would cost more than all other gates together ("secret: <value>" is still caught by the
-  // generic detector).
-  gate: (text) =>
-    text.includes('_') ||
-    text.includes('AWS') ||
-    text.includes('Aws') ||
-    text.includes('Secret') ||
-    text.includes('SECRET'),
+  // The type comes from the context: a 40-character base64 string alone is as likely a hash as
+  // a key, so only the text just after "aws" or "secret" (aws_secret_access_key=,
+  // "SecretAccessKey": , AWS secret key) is searched.
+  triggers: AWS_KEYWORDS,
   find(text) {
-    if (!this.gate(text)) return NONE;
-    // A 40-character base64 string alone is as likely a hash as a key: only the text just after
-    // "aws" or "secret" is searched, which also keeps the regex off most of the text.
-    const keywords = awsKeywordPositions(text);
+    const keywords = literalPositions(text, AWS_KEYWORDS_ANCHORED, false)?.sort((a, b) => a - b);
     if (!keywords) return NONE;
     let out: DetectorMatch[] | undefined;
     let scannedTo = 0;
@@ -209,7 +336,7 @@ export const awsSecretAccessKey: GatedDetector = {
     }
     return out ?? NONE;
   },
-};
+});
 
 // ---------------------------------------------------------------------------------------------
 // PEM private keys
@@ -259,13 +386,11 @@ function base64Between(text: string, from: number, to: number): number {
   return n;
 }
 
-export const privateKey: GatedDetector = {
+export const privateKey = defineDetector({
   type: 'PRIVATE_KEY',
   severity: 'critical',
-  // Short needles: V8 pays a Boyer-Moore table per call for needles of 7+ characters.
-  gate: (text) => text.includes('-----'),
+  triggers: ['-----BEGIN'],
   find(text) {
-    if (!this.gate(text)) return NONE;
     // One search for END per text: re-searching from every BEGIN would be quadratic on a line of
     // repeated headers with no END.
     let nextEnd = -2;
@@ -286,7 +411,7 @@ export const privateKey: GatedDetector = {
       return match(hit.index, end, example ? 'low' : 'critical', example);
     });
   },
-};
+});
 
 // ---------------------------------------------------------------------------------------------
 // Tokens with a vendor prefix
@@ -294,30 +419,27 @@ export const privateKey: GatedDetector = {
 const GITHUB =
   /g(?<![A-Za-z0-9_]g)(?:h[pousr]_[A-Za-z0-9]{36,251}|ithub_pat_[A-Za-z0-9_]{82,251})(?![A-Za-z0-9_])/g;
 
-export const githubToken: GatedDetector = {
+export const githubToken = defineDetector({
   type: 'GITHUB_TOKEN',
   severity: 'high',
-  // "github_pat_" has no "gh" in it.
-  gate: (text) => text.includes('_') && (text.includes('gh') || text.includes('ithub_pat_')),
+  triggers: ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_'],
   find(text) {
-    if (!this.gate(text)) return NONE;
     return scan(GITHUB, text, (hit) => {
       const value = hit[0];
       const example = shannonEntropy(value, value.indexOf('_') + 1) < 3;
       return match(hit.index, hit.index + value.length, example ? 'low' : 'high', example);
     });
   },
-};
+});
 
 const SLACK_TOKEN = /x(?<![A-Za-z0-9]x)ox[abposr]-[A-Za-z0-9-]{10,250}/g;
 const SLACK_WEBHOOK = /https:\/\/hooks\.slack\.com\/(?:services|workflows|triggers)\/[A-Za-z0-9_/-]{20,200}/g;
 
-export const slackToken: GatedDetector = {
+export const slackToken = defineDetector({
   type: 'SLACK_TOKEN',
   severity: 'high',
-  gate: (text) => text.includes('xox'),
+  triggers: ['xoxa-', 'xoxb-', 'xoxp-', 'xoxo-', 'xoxs-', 'xoxr-'],
   find(text) {
-    if (!this.gate(text)) return NONE;
     return scan(SLACK_TOKEN, text, (hit) => {
       const body = hit[0].slice(5);
       // Real tokens carry numeric workspace/user ids; "xoxb-your-token-here" does not.
@@ -325,14 +447,13 @@ export const slackToken: GatedDetector = {
       return match(hit.index, hit.index + hit[0].length, example ? 'low' : 'high', example);
     });
   },
-};
+});
 
-export const slackWebhook: GatedDetector = {
+export const slackWebhook = defineDetector({
   type: 'SLACK_WEBHOOK',
   severity: 'high',
-  gate: (text) => text.includes('.slack'),
+  triggers: ['hooks.slack.com/'],
   find(text) {
-    if (!this.gate(text)) return NONE;
     return scan(SLACK_WEBHOOK, text, (hit) => {
       const path = hit[0].slice(hit[0].lastIndexOf('/') + 1);
       // Placeholders are runs of X or 0 (T00000000/B00000000/XXXXXXXX…).
@@ -340,16 +461,15 @@ export const slackWebhook: GatedDetector = {
       return match(hit.index, hit.index + hit[0].length, example ? 'low' : 'high', example);
     });
   },
-};
+});
 
 const STRIPE = /([spr])(?<![A-Za-z0-9_][spr])k_(live|test)_[A-Za-z0-9]{16,247}(?![A-Za-z0-9])/g;
 
-export const stripeKey: GatedDetector = {
+export const stripeKey = defineDetector({
   type: 'STRIPE_KEY',
   severity: 'critical',
-  gate: (text) => text.includes('_') && (text.includes('_live_') || text.includes('_test_')),
+  triggers: ['k_live_', 'k_test_'],
   find(text) {
-    if (!this.gate(text)) return NONE;
     return scan(STRIPE, text, (hit) => {
       const kind = `${hit[1] ?? ''}k`;
       const live = hit[2] === 'live';
@@ -362,22 +482,21 @@ export const stripeKey: GatedDetector = {
       return match(hit.index, hit.index + hit[0].length, severity);
     });
   },
-};
+});
 
 const GOOGLE_API_KEY = /A(?<![A-Za-z0-9_-]A)Iza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/g;
 
-export const googleApiKey: GatedDetector = {
+export const googleApiKey = defineDetector({
   type: 'GOOGLE_API_KEY',
   severity: 'high',
-  gate: (text) => text.includes('AIza'),
+  triggers: ['AIza'],
   find(text) {
-    if (!this.gate(text)) return NONE;
     return scan(GOOGLE_API_KEY, text, (hit) => {
       const example = shannonEntropy(hit[0], 4) < 3;
       return match(hit.index, hit.index + hit[0].length, example ? 'low' : 'high', example);
     });
   },
-};
+});
 
 const JWT =
   /e(?<![A-Za-z0-9_-]e)yJ[A-Za-z0-9_-]{2,2000}\.[A-Za-z0-9_-]{2,16000}\.[A-Za-z0-9_-]{0,4000}(?![A-Za-z0-9_-])/g;
@@ -395,13 +514,11 @@ function jwtHeaderHasAlg(encodedHeader: string): boolean {
   }
 }
 
-export const jwt: GatedDetector = {
+export const jwt = defineDetector({
   type: 'JWT',
   severity: 'high',
-  // "J" first: a capital J is rare in prose, while "e" and "y" would stop the search constantly.
-  gate: (text) => text.includes('J') && text.includes('eyJ'),
+  triggers: ['eyJ'],
   find(text) {
-    if (!this.gate(text)) return NONE;
     return scan(JWT, text, (hit) => {
       const value = hit[0];
       const firstDot = value.indexOf('.');
@@ -410,7 +527,7 @@ export const jwt: GatedDetector = {
       return match(hit.index, hit.index + value.length, example ? 'low' : 'high', example);
     });
   },
-};
+});
 
 // ---------------------------------------------------------------------------------------------
 // Generic "keyword = high-entropy value"
@@ -488,9 +605,26 @@ function considerAssignment(text: string, opStart: number, op: number, found: De
     while (text.charCodeAt(start) === 32) start++;
   }
   let end = start;
-  while (end < text.length && end - start < 200 && isValueChar(text.charCodeAt(end))) end++;
+  while (end < text.length && end - start < 200 && isValueChar(text.charCodeAt(end))) {
+    // A query string goes on with `&name=`: the next parameter is not part of this value.
+    if (text.charCodeAt(end) === 38 && /^&\w{1,40}=/.test(text.slice(end, end + 42))) break;
+    end++;
+  }
+  const resume = end;
+  // Punctuation that ends a sentence, or closes a bracket the value did not open, is not part of it.
+  while (end > start && endsOutside(text, start, end)) end--;
   if (end - start >= 8 && looksLikeSecret(text.slice(start, end))) found.push(match(start, end, 'high'));
-  return end;
+  return resume;
+}
+
+const CLOSERS: Record<string, string> = { ')': '(', ']': '[', '}': '{', '>': '<' };
+
+/** Is the last character of text[start, end) punctuation after the value rather than in it? */
+function endsOutside(text: string, start: number, end: number): boolean {
+  const last = text[end - 1] as string;
+  if (last === '.' || last === '!' || last === '?' || last === ':') return true;
+  const opener = CLOSERS[last];
+  return opener !== undefined && !text.slice(start, end - 1).includes(opener);
 }
 
 function looksLikeSecret(value: string): boolean {
@@ -503,12 +637,23 @@ function looksLikeSecret(value: string): boolean {
   return shannonEntropy(value) >= ENTROPY_THRESHOLD;
 }
 
-export const genericSecret: GatedDetector = {
+/** A colon not after a quote, with a keyword before it or `Bearer` after it? */
+function assignmentColon(line: string): boolean {
+  for (const i of colonsOf(line)) {
+    if (line.charCodeAt(i - 1) === 34) continue;
+    if (keywordBefore(line, i) || lowerEquals(line, valueStart(line, i), 'bearer ')) return true;
+  }
+  return false;
+}
+
+export const genericSecret = defineDetector({
   type: 'GENERIC_SECRET',
   severity: 'high',
   gate: (text) => text.includes('=') || text.includes(':'),
+  // JSON's own colons follow a closing quote; a quote inside a string is escaped (`\"`), which
+  // switches the gate on by itself.
+  lineGate: (line) => line.includes('=') || line.includes('\\"') || assignmentColon(line),
   find(text) {
-    if (!this.gate(text)) return NONE;
     const found: DetectorMatch[] = [];
     // Scan operators, not keywords: operators are rare in prose, keywords ("key", "token") are not,
     // so the cost follows the number of `=` and `:` rather than the text length. After a value has
@@ -528,7 +673,7 @@ export const genericSecret: GatedDetector = {
     found.sort((a, b) => a.start - b.start);
     return found;
   },
-};
+});
 
 // ---------------------------------------------------------------------------------------------
 // PII
@@ -538,12 +683,11 @@ const EMAIL_TLD = /\.[A-Za-z]{2,63}$/;
 /** RFC 2606 / 6761 names reserved for documentation and testing. */
 const EXAMPLE_EMAIL_DOMAIN = /(?:^|\.)(?:example\.(?:com|net|org)|example|test|invalid|localhost)$/i;
 
-export const email: GatedDetector = {
+export const email = defineDetector({
   type: 'EMAIL',
   severity: 'medium',
-  gate: (text) => text.includes('@'),
+  triggers: ['@'],
   find(text) {
-    if (!this.gate(text)) return NONE;
     return scan(EMAIL, text, (hit) => {
       let end = hit.index + hit[0].length;
       // The domain class also eats the full stop that ends a sentence.
@@ -557,7 +701,7 @@ export const email: GatedDetector = {
       return match(hit.index, end, example ? 'low' : 'medium', example);
     });
   },
-};
+});
 
 /**
  * The five digit detectors share their work. First a gate: nine digits with at most two
@@ -606,6 +750,12 @@ export function hasDigitCluster(text: string): boolean {
 }
 
 /**
+ * The gates of the digit detectors. On a raw line always on: nearly every line of real data
+ * holds a date or a number, so a line-level search would cost a pass and switch nothing off.
+ */
+const DIGIT_GATES = { gate: hasDigitCluster, lineGate: 'always' } as const;
+
+/**
  * Like `scan`, but only around the digit clusters of text: `before` and `after` characters of
  * context (by default enough for the patterns' boundary checks and a leading "(" or "+"). Hit
  * indexes are rewritten to positions in text before `accept` sees them.
@@ -619,6 +769,7 @@ function scanClusters(
 ): DetectorMatch[] {
   const bounds = digitClusters(text);
   let out: DetectorMatch[] | undefined;
+  let taken = 0;
   for (let c = 0; c < bounds.length; c += 2) {
     const from = Math.max(0, (bounds[c] ?? 0) - before);
     const window = text.slice(from, Math.min(text.length, (bounds[c + 1] ?? 0) + after));
@@ -626,8 +777,10 @@ function scanClusters(
     for (let hit = regex.exec(window); hit !== null; hit = regex.exec(window)) {
       const empty = hit[0].length === 0;
       hit.index += from;
-      const m = accept(hit);
+      // Windows of neighbouring clusters overlap: a hit already taken is not taken twice.
+      const m = hit.index < taken ? undefined : accept(hit);
       if (m) {
+        taken = m.end;
         if (!out) out = [];
         out.push(m);
         if (m.end - from > regex.lastIndex) regex.lastIndex = m.end - from;
@@ -638,45 +791,134 @@ function scanClusters(
   return out ?? NONE;
 }
 
-const PHONE = /[+(\d](?<![\w+./-].)[\d ().-]{6,22}\d(?!\w)/g;
-const NANP_GROUPS = /^(?:1[ .-]?)?(?:\(\d{3}\) ?|\d{3}[ .-]?)\d{3}[ .-]?\d{4}$/;
+/**
+ * Start and end of each maximal run of digits in text[from, to), flat: [start, end, start, end, …].
+ * The array is reused by the next call.
+ */
+/** Reused by digitRuns: the digit detectors run one at a time and never nest. */
+const runsScratch: number[] = [];
 
-function countDigits(value: string): number {
-  let n = 0;
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c >= 48 && c <= 57) n++;
+function digitRuns(text: string, from: number, to: number): number[] {
+  const runs = runsScratch;
+  runs.length = 0;
+  let i = from;
+  while (i < to) {
+    while (i < to && !isDigit(text.charCodeAt(i))) i++;
+    if (i >= to) break;
+    const start = i;
+    while (i < to && isDigit(text.charCodeAt(i))) i++;
+    runs.push(start, i);
   }
-  return n;
+  return runs;
 }
 
-export const phone: GatedDetector = {
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/** `-`, `.` or `/`: characters that join the parts of one number (a date, a version, an id). */
+function isJoiner(c: number): boolean {
+  return c === 45 || c === 46 || c === 47;
+}
+
+function isWordChar(c: number): boolean {
+  return isDigit(c) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+}
+
+/**
+ * Every span of consecutive digit groups in the digit clusters of text, tried from each group in
+ * turn (never one greedy match: a card beside a quantity, a date or a CVV is still a card).
+ * `tryFrom(runs, a)` looks at the spans starting with group `a` (runs as digitRuns gives them)
+ * and returns the match it accepts, if any; groups inside an accepted match are not tried again.
+ * Each detector bounds its spans by digit count, so the work stays linear.
+ */
+function digitGroupSpans(
+  text: string,
+  tryFrom: (runs: number[], a: number) => DetectorMatch | undefined,
+): DetectorMatch[] {
+  const bounds = digitClusters(text);
+  let out: DetectorMatch[] | undefined;
+  for (let c = 0; c < bounds.length; c += 2) {
+    const runs = digitRuns(text, bounds[c] ?? 0, bounds[c + 1] ?? 0);
+    let taken = -1;
+    for (let a = 0; a < runs.length; a += 2) {
+      if ((runs[a] ?? 0) < taken) continue;
+      const m = tryFrom(runs, a);
+      if (!m) continue;
+      if (!out) out = [];
+      out.push(m);
+      taken = m.end;
+    }
+  }
+  return out ?? NONE;
+}
+
+const NANP_GROUPS = /^(?:1[ .-]?)?(?:\(\d{3}\) ?|\d{3}[ .-]?)\d{3}[ .-]?\d{4}$/;
+/** What may stand between the groups of a phone number: one or two of ` ().-`. */
+function phoneGap(text: string, from: number, to: number): boolean {
+  if (to - from > 2) return false;
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 32 && c !== 40 && c !== 41 && c !== 46 && c !== 45) return false;
+  }
+  return true;
+}
+
+/** A leading North American trunk or country code: "1 ", "1-", "+1 ". */
+const NANP_PREFIX = /^\+?1[ .-]?/;
+
+function phoneMatch(value: string, start: number, digits: number): DetectorMatch | undefined {
+  // A bare run of digits is an id or an amount far more often than a phone number, also after a
+  // lone 1 ("qty 1 6464108729").
+  const national = value.replace(NANP_PREFIX, '');
+  if (value.length === digits || /^\d+$/.test(national)) return undefined;
+  // Without a country code only the default region (US) can match, so the digits must be
+  // grouped the North American way: (NPA) NXX-XXXX, optionally after a 1. This rejects dates,
+  // versions and runs of unrelated numbers before libphonenumber is asked.
+  if (value.charCodeAt(0) !== 43 && !NANP_GROUPS.test(value)) return undefined;
+  const parsed = parsePhoneNumberFromString(value, 'US');
+  if (!parsed?.isValid()) return undefined;
+  // 555-0100 … 555-0199 are reserved for fiction in the North American plan.
+  const example = parsed.countryCallingCode === '1' && /^\d{3}55501\d{2}$/.test(parsed.nationalNumber);
+  return match(start, start + value.length, example ? 'low' : 'medium', example);
+}
+
+export const phone = defineDetector({
   type: 'PHONE',
   severity: 'medium',
-  gate: hasDigitCluster,
+  ...DIGIT_GATES,
   find(text) {
-    if (!this.gate(text)) return NONE;
-    return scanClusters(PHONE, text, (hit) => {
-      const value = hit[0];
-      const digits = countDigits(value);
-      if (digits < 10 || digits > 15) return undefined;
-      // A bare run of digits is an id or an amount far more often than a phone number.
-      if (value.length === digits) return undefined;
-      // Without a country code only the default region (US) can match, so the digits must be
-      // grouped the North American way: (NPA) NXX-XXXX, optionally after a 1. This rejects dates,
-      // versions and runs of unrelated numbers before libphonenumber is asked.
-      if (!value.startsWith('+') && !NANP_GROUPS.test(value)) return undefined;
-      const parsed = parsePhoneNumberFromString(value, 'US');
-      if (!parsed?.isValid()) return undefined;
-      // 555-0100 … 555-0199 are reserved for fiction in the North American plan.
-      const national = parsed.nationalNumber;
-      const example = parsed.countryCallingCode === '1' && /^\d{3}55501\d{2}$/.test(national);
-      return match(hit.index, hit.index + value.length, example ? 'low' : 'medium', example);
+    return digitGroupSpans(text, (runs, a) => {
+      let start = runs[a] ?? 0;
+      // "(415) …" and "+44 …" start with their bracket or plus (a bracket that closes after the group).
+      const lead = text.charCodeAt(start - 1);
+      if ((lead === 40 && text.charCodeAt(runs[a + 1] ?? 0) === 41) || lead === 43) start--;
+      // Not inside a word, a version (1.2.…) or an identifier, nor cut out of a number joined by
+      // hyphens, dots or slashes (a date: "512 512 2024-03-13" holds no phone number).
+      const before = text.charCodeAt(start - 1);
+      if (isWordChar(before) || before === 46 || (isJoiner(before) && isDigit(text.charCodeAt(start - 2)))) {
+        return undefined;
+      }
+      let digits = 0;
+      let best: DetectorMatch | undefined;
+      for (let b = a; b < runs.length; b += 2) {
+        const groupStart = runs[b] ?? 0;
+        const groupEnd = runs[b + 1] ?? 0;
+        // Phone numbers are written in at most six groups ("+33 1 42 68 53 11").
+        if (b - a >= 12 || (b > a && !phoneGap(text, runs[b - 1] ?? 0, groupStart))) break;
+        digits += groupEnd - groupStart;
+        if (digits > 15) break;
+        const after = text.charCodeAt(groupEnd);
+        if (digits < 10 || isWordChar(after) || (isJoiner(after) && isDigit(text.charCodeAt(groupEnd + 1)))) {
+          continue;
+        }
+        // The longest valid number from this start: "+44 20 7946 0958", not "+44 20 7946".
+        best = phoneMatch(text.slice(start, groupEnd), start, digits) ?? best;
+      }
+      return best;
     });
   },
-};
-
-const CARD = /\d(?<![\d.-]\d)[\d -]{11,30}\d(?!\d)/g;
+});
 
 /** Issuer prefixes (IIN ranges) with the lengths the network issues. */
 const CARD_BRANDS: readonly { ranges: readonly [number, number, number][]; lengths: readonly number[] }[] = [
@@ -767,28 +1009,47 @@ function knownIssuer(digits: string): boolean {
   );
 }
 
-export const cardNumber: GatedDetector = {
+/** The digits of text[start, end) without their separators, if they make a card number. */
+function cardDigits(text: string, start: number, end: number): string | undefined {
+  const digits = text.slice(start, end).replace(/[ -]/g, '');
+  if (/^(\d)\1+$/.test(digits) || !luhnValid(digits) || !knownIssuer(digits)) return undefined;
+  return digits;
+}
+
+export const cardNumber = defineDetector({
   type: 'CARD_NUMBER',
   severity: 'high',
-  gate: hasDigitCluster,
+  ...DIGIT_GATES,
   find(text) {
-    if (!this.gate(text)) return NONE;
-    return scanClusters(CARD, text, (hit) => {
-      const raw = hit[0];
-      const digits = raw.replace(/[ -]/g, '');
-      if (digits.length < 13 || digits.length > 19) return undefined;
-      if (raw.length !== digits.length) {
-        // Grouped the way cards are printed: one kind of separator, groups of 3+ digits.
-        const separator = raw.includes(' ') ? ' ' : '-';
-        if (raw.includes(' ') && raw.includes('-')) return undefined;
-        if (raw.split(separator).some((group) => group.length < 3)) return undefined;
+    return digitGroupSpans(text, (runs, a) => {
+      const start = runs[a] ?? 0;
+      let digits = 0;
+      let separator = -1;
+      for (let b = a; b < runs.length; b += 2) {
+        const groupStart = runs[b] ?? 0;
+        const groupEnd = runs[b + 1] ?? 0;
+        if (b > a) {
+          // Grouped the way cards are printed: one kind of separator, one character, groups of 3+.
+          const gap = text.charCodeAt(groupStart - 1);
+          if (groupStart - (runs[b - 1] ?? 0) !== 1 || (gap !== 32 && gap !== 45)) break;
+          if (separator === -1) separator = gap;
+          else if (gap !== separator) break;
+          if (groupEnd - groupStart < 3 || (b === a + 2 && (runs[a + 1] ?? 0) - start < 3)) break;
+        }
+        digits += groupEnd - groupStart;
+        if (digits > 19) break;
+        if (digits < 13) continue;
+        // The shortest card from this start: a CVV or a year after it stays outside.
+        const found = cardDigits(text, start, groupEnd);
+        if (found) {
+          const example = TEST_CARDS.has(found);
+          return match(start, groupEnd, example ? 'low' : 'high', example);
+        }
       }
-      if (/^(\d)\1+$/.test(digits) || !luhnValid(digits) || !knownIssuer(digits)) return undefined;
-      const example = TEST_CARDS.has(digits);
-      return match(hit.index, hit.index + raw.length, example ? 'low' : 'high', example);
+      return undefined;
     });
   },
-};
+});
 
 const SSN = /\d(?<![\d-]\d)\d{2}([- ])\d{2}\1\d{4}(?![\d-])/g;
 const SSN_BARE = /\d(?<!\d\d)\d{8}(?!\d)/g;
@@ -808,12 +1069,11 @@ function ssnMatch(
   return match(hit.index, hit.index + hit[0].length, example ? 'low' : 'high', example);
 }
 
-export const usSsn: GatedDetector = {
+export const usSsn = defineDetector({
   type: 'US_SSN',
   severity: 'high',
-  gate: hasDigitCluster,
+  ...DIGIT_GATES,
   find(text) {
-    if (!this.gate(text)) return NONE;
     const formatted = scanClusters(SSN, text, (hit) => {
       const digits = hit[0].replace(/\D/g, '');
       return ssnMatch(hit, digits.slice(0, 3), digits.slice(3, 5), digits.slice(5));
@@ -826,9 +1086,10 @@ export const usSsn: GatedDetector = {
     });
     return bare.length === 0 ? formatted : [...formatted, ...bare].sort((a, b) => a.start - b.start);
   },
-};
+});
 
-const IBAN = /[A-Z](?<![A-Za-z0-9][A-Z])[A-Z]\d{2}[A-Z0-9 ]{10,40}/g;
+// Digits may stand right before it ("ref 12GB33…"): the mod-97 check keeps the rest out.
+const IBAN = /[A-Z](?<![A-Za-z][A-Z])[A-Z]\d{2}[A-Z0-9 ]{10,40}/g;
 const IBAN_EXAMPLES = new Set([
   'DE89370400440532013000',
   'GB82WEST12345698765432',
@@ -842,15 +1103,14 @@ const ibanLengths = new Map<string, number>(
   ),
 );
 
-export const iban: GatedDetector = {
+export const iban = defineDetector({
   type: 'IBAN',
   severity: 'medium',
   // Every country's IBAN holds a run of 7+ digits and spaces, after at most ten characters of
   // country code, check digits and bank letters ("NL91 ABNA 0417…"), and may end in letters
   // ("FR14 … 3M02 606"): searched around the clusters with that much context.
-  gate: hasDigitCluster,
+  ...DIGIT_GATES,
   find(text) {
-    if (!this.gate(text)) return NONE;
     return scanClusters(
       IBAN,
       text,
@@ -881,18 +1141,17 @@ export const iban: GatedDetector = {
       40,
     );
   },
-};
+});
 
 const IPV4 = /\d(?<![\w.]\d)\d{0,2}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?!\w|\.\d)/g;
 /** Loopback, "this network", and the three documentation ranges of RFC 5737. */
 const IPV4_EXAMPLE = /^(?:127\.|0\.|192\.0\.2\.|198\.51\.100\.|203\.0\.113\.)/;
 
-export const ipv4: GatedDetector = {
+export const ipv4 = defineDetector({
   type: 'IPV4',
   severity: 'low',
-  gate: hasDigitCluster,
+  ...DIGIT_GATES,
   find(text) {
-    if (!this.gate(text)) return NONE;
     return scanClusters(IPV4, text, (hit) => {
       const value = hit[0];
       if (!isIP(value, 4)) return undefined;
@@ -901,32 +1160,29 @@ export const ipv4: GatedDetector = {
       return match(hit.index, hit.index + value.length, 'low', IPV4_EXAMPLE.test(value));
     });
   },
-};
+});
 
-const IPV6 = /[0-9A-Fa-f:](?<![\w:.].)[0-9A-Fa-f:.]{2,44}(?![\w:])/g;
+// At a boundary, or after a word and a colon ("see:2600:…"), which no address starts with.
+const IPV6 = /[0-9A-Fa-f:](?:(?<![\w:.].)|(?<=[A-Za-z]:[0-9A-Fa-f]))[0-9A-Fa-f:.]{2,44}(?![\w:])/g;
 const IPV6_EXAMPLE = /^(?:::1?$|2001:db8:|2001:0db8:)/i;
 
 function mayHoldIpv6(text: string): boolean {
   // Two colons within five characters of each other: rarer in prose than any single colon. JSON's
-  // own colons follow a closing quote and are skipped without a second search.
-  for (let i = text.indexOf(':'); i !== -1; ) {
-    if (text.charCodeAt(i - 1) === 34 && text.charCodeAt(i + 1) !== 58) {
-      i = text.indexOf(':', i + 1);
-      continue;
-    }
-    const next = text.indexOf(':', i + 1);
-    if (next !== -1 && next - i <= 5) return true;
-    i = next;
+  // own colons follow a closing quote and are skipped.
+  const colons = colonsOf(text);
+  for (let k = 0; k < colons.length - 1; k++) {
+    const i = colons[k] as number;
+    if (text.charCodeAt(i - 1) === 34 && text.charCodeAt(i + 1) !== 58) continue;
+    if ((colons[k + 1] as number) - i <= 5) return true;
   }
   return false;
 }
 
-export const ipv6: GatedDetector = {
+export const ipv6 = defineDetector({
   type: 'IPV6',
   severity: 'low',
-  gate: (text) => mayHoldIpv6(text),
+  gate: mayHoldIpv6,
   find(text) {
-    if (!this.gate(text)) return NONE;
     return scan(IPV6, text, (hit) => {
       let value = hit[0];
       while (value.endsWith('.')) value = value.slice(0, -1);
@@ -935,170 +1191,4 @@ export const ipv6: GatedDetector = {
       return match(hit.index, hit.index + value.length, 'low', IPV6_EXAMPLE.test(value));
     });
   },
-};
-
-/** Specific detectors before generic ones: on overlapping matches the earlier one wins ties. */
-export const DETECTORS: readonly GatedDetector[] = [
-  privateKey,
-  awsAccessKeyId,
-  awsSecretAccessKey,
-  githubToken,
-  slackWebhook,
-  slackToken,
-  stripeKey,
-  googleApiKey,
-  jwt,
-  cardNumber,
-  usSsn,
-  iban,
-  email,
-  phone,
-  ipv4,
-  ipv6,
-  genericSecret,
-];
-
-export const ALL_DETECTORS_MASK = (1 << DETECTORS.length) - 1;
-
-const bit = (detector: GatedDetector) => 1 << DETECTORS.indexOf(detector);
-/**
- * Digit detectors are always on at line level: nearly every line of real data holds a date or a
- * number, so a line-level digit search would cost a pass and switch nothing off.
- */
-export const DIGIT_BITS = bit(cardNumber) | bit(usSsn) | bit(iban) | bit(phone) | bit(ipv4);
-
-/** Capital-A triggers share one search: "A" is rare enough in prose to visit every occurrence. */
-function capitalATriggers(line: string): number {
-  let mask = 0;
-  for (let i = line.indexOf('A'); i !== -1; i = line.indexOf('A', i + 1)) {
-    const next = line.charCodeAt(i + 1);
-    if ((next === 75 && line.startsWith('KIA', i + 1)) || (next === 83 && line.startsWith('SIA', i + 1))) {
-      mask |= bit(awsAccessKeyId);
-    } else if (next === 73 && line.startsWith('Iza', i + 1)) {
-      mask |= bit(googleApiKey);
-    } else if ((next === 87 || next === 119) && (line.charCodeAt(i + 2) | 0x20) === 115) {
-      mask |= bit(awsSecretAccessKey);
-    }
-  }
-  return mask;
-}
-
-/** Could a string of this raw line hold `keyword: value`, `keyword = value` or `: Bearer value`? */
-function genericColon(line: string, i: number): boolean {
-  return keywordBefore(line, i) || lowerEquals(line, valueStart(line, i), 'bearer ');
-}
-
-/**
- * The colon gates of a raw line, in one walk over its colons (a record has a dozen of JSON's own,
- * so separate walks cost more than the searches they share). Bit 1: genericSecret could match a
- * `keyword: value` or `: Bearer value` (colons count unless they follow an unescaped quote: those
- * are JSON's own, `"text":`, and a quote inside a string value is escaped, `\"`, which switches
- * the gate on by itself). Bit 2: ipv6's own gate (mayHoldIpv6) passes on the line. Bit 4: `hook`
- * accepted a colon. `want` says which bits to look for; the walk stops once they are all found.
- */
-function colonGates(line: string, want: number, hook: ColonHook | undefined): number {
-  let found = 0;
-  for (let i = line.indexOf(':'); i !== -1; ) {
-    const next = line.indexOf(':', i + 1);
-    const jsonColon = line.charCodeAt(i - 1) === 34;
-    if ((want & 1) !== 0 && !jsonColon && genericColon(line, i)) found |= 1;
-    // mayHoldIpv6: a colon that is not JSON's own, with another colon within five characters.
-    if ((want & 2) !== 0 && !(jsonColon && line.charCodeAt(i + 1) !== 58) && next !== -1 && next - i <= 5) {
-      found |= 2;
-    }
-    if ((want & 4) !== 0 && hook?.(line, i)) found |= 4;
-    if (found === want) return found;
-    i = next;
-  }
-  return found;
-}
-
-/** A per-colon check a caller can have lineGateMask run in its walk over the line's colons. */
-export type ColonHook = (line: string, colon: number) => boolean;
-
-/** Set in lineGateMask's result when its colon hook accepted a colon (never a detector bit). */
-export const COLON_HOOK_BIT = 1 << 30;
-
-/**
- * Which detectors can match anywhere in a raw JSONL line, as a bit mask over DETECTORS: one set of
- * cheap searches per line (sub-searches shared) instead of one per detector per decoded string;
- * most lines switch most detectors off. Each bit is set whenever the detector's own gate could
- * pass on a string of the line. A `\u` escape can spell any trigger character and `\/` splits a
- * separator the digit gate looks for, so lines with either switch all detectors on.
- *
- * `backslash` (whether the line holds one) saves a search when the caller knows it. `colonHook`
- * rides along the walk over the colons; COLON_HOOK_BIT reports it, except on lines that switch
- * all detectors on, where no walk is made.
- */
-export function lineGateMask(line: string, backslash = line.includes('\\'), colonHook?: ColonHook): number {
-  if (backslash && (line.includes('\\u') || line.includes('\\/'))) return ALL_DETECTORS_MASK;
-  let mask = DIGIT_BITS | capitalATriggers(line);
-  const generic = line.includes('=') || (backslash && line.includes('\\"'));
-  if (generic) mask |= bit(genericSecret);
-  const colons = colonGates(line, (generic ? 2 : 3) | (colonHook ? 4 : 0), colonHook);
-  if ((colons & 1) !== 0) mask |= bit(genericSecret);
-  if ((colons & 2) !== 0) mask |= bit(ipv6);
-  if ((colons & 4) !== 0) mask |= COLON_HOOK_BIT;
-  if (line.includes('_')) {
-    mask |= bit(awsSecretAccessKey);
-    if (githubToken.gate(line)) mask |= bit(githubToken);
-    if (stripeKey.gate(line)) mask |= bit(stripeKey);
-  }
-  // "Secret" and "SECRET" in one walk over the capital S, and only when no other trigger has set the bit.
-  if ((mask & bit(awsSecretAccessKey)) === 0) {
-    for (let i = line.indexOf('S'); i !== -1; i = line.indexOf('S', i + 1)) {
-      if (line.startsWith('ecret', i + 1) || line.startsWith('ECRET', i + 1)) {
-        mask |= bit(awsSecretAccessKey);
-        break;
-      }
-    }
-  }
-  if (privateKey.gate(line)) mask |= bit(privateKey);
-  if (jwt.gate(line)) mask |= bit(jwt);
-  if (slackToken.gate(line)) mask |= bit(slackToken);
-  if (slackWebhook.gate(line)) mask |= bit(slackWebhook);
-  if (email.gate(line)) mask |= bit(email);
-  return mask;
-}
-
-export interface TypedMatch extends DetectorMatch {
-  type: FindingType;
-}
-
-const NO_MATCHES: TypedMatch[] = [];
-
-const SEVERITY_ORDER: Record<Severity, number> = { low: 0, medium: 1, high: 2, critical: 3 };
-
-/**
- * Runs the detectors selected by `mask` (all by default) and keeps one match per overlapping span:
- * the most severe, or on a tie the one listed first (a card number is not also a phone number).
- */
-export function detectAll(text: string, mask = ALL_DETECTORS_MASK): TypedMatch[] {
-  let all: TypedMatch[] | undefined;
-  for (let i = 0; i < DETECTORS.length; i++) {
-    if ((mask & (1 << i)) === 0) continue;
-    const detector = DETECTORS[i] as GatedDetector;
-    const found = detector.find(text);
-    if (found.length === 0) continue;
-    if (!all) all = [];
-    for (const m of found)
-      all.push({ start: m.start, end: m.end, severity: m.severity, example: m.example, type: detector.type });
-  }
-  if (!all) return NO_MATCHES;
-  if (all.length === 1) return all;
-  const order = (type: FindingType) => DETECTORS.findIndex((d) => d.type === type);
-  all.sort((a, b) => a.start - b.start || order(a.type) - order(b.type));
-  const kept: TypedMatch[] = [];
-  for (const m of all) {
-    const last = kept[kept.length - 1];
-    if (!last || m.start >= last.end) {
-      kept.push(m);
-      continue;
-    }
-    const better =
-      SEVERITY_ORDER[m.severity] > SEVERITY_ORDER[last.severity] ||
-      (SEVERITY_ORDER[m.severity] === SEVERITY_ORDER[last.severity] && order(m.type) < order(last.type));
-    if (better) kept[kept.length - 1] = m;
-  }
-  return kept;
-}
+});

@@ -18,17 +18,10 @@
  * would have had no issues on the full path, and it visits every string the full path's walk
  * scans, with the same detector mask, counting the same characters.
  */
-import {
-  ALL_DETECTORS_MASK,
-  COLON_HOOK_BIT,
-  type ColonHook,
-  DIGIT_BITS,
-  detectAll,
-  hasDigitCluster,
-  lineGateMask,
-} from './detectors';
 import type { FamilyId } from './limits';
-import { mayHoldReservedKeyword, reservedKeywordAtColon, reservedKeywordWithoutColon } from './schemas';
+import { colonsOf } from './detectors';
+import { detectAll, lineGateMask } from './registry';
+import { reservedKeywordAtColon, reservedKeywordWithoutColon } from './schemas';
 
 /** Returned when the line must take the full path. */
 export const FALLBACK = -1;
@@ -54,8 +47,15 @@ const LEAVE = new Leave();
 
 const CONVERSATION_LABEL = 'bedrock-conversation-2024';
 
-/** schemas.ts's reserved-keyword check at a colon, run in lineGateMask's walk over the colons. */
-const reservedColon: ColonHook = (line, colon) => reservedKeywordAtColon(line, colon) !== undefined;
+/**
+ * schemas.ts mayHoldReservedKeyword, walking the colons the line gates walk too (colonsOf keeps
+ * them for the line).
+ */
+function mayHoldReservedKeyword(line: string, backslash: boolean): boolean {
+  if ((backslash && line.includes('\\u')) || reservedKeywordWithoutColon(line) !== undefined) return true;
+  for (const colon of colonsOf(line)) if (reservedKeywordAtColon(line, colon) !== undefined) return true;
+  return false;
+}
 
 class PlainRecord {
   private line = '';
@@ -70,23 +70,16 @@ class PlainRecord {
    * Characters counted for the token estimate when the record is plain (see the file comment);
    * FALLBACK otherwise.
    */
-  check(family: FamilyId, line: string): number {
+  check(family: FamilyId, line: string, ascii: boolean): number {
     if (line.charCodeAt(0) !== OPEN_OBJECT) return FALLBACK;
     // A control character makes the line invalid JSON; JSON.parse words the error.
     if (!NO_CONTROL.test(line)) return FALLBACK;
     // Without a backslash strings end at the next quote and need no decoding.
     const backslash = line.includes('\\');
     // The full path checks every string of a line that may hold a Nova reserved keyword
-    // (schemas.ts mayHoldReservedKeyword): leave such lines to it. Its colon walk is shared with
-    // the detector gates'.
-    const conversation = family === 'bedrock-conversation-2024';
-    if (conversation && ((backslash && line.includes('\\u')) || reservedKeywordWithoutColon(line))) {
-      return FALLBACK;
-    }
-    const gates = lineGateMask(line, backslash, conversation ? reservedColon : undefined);
-    if ((gates & COLON_HOOK_BIT) !== 0) return FALLBACK;
-    // Lines that switch every detector on skip the colon walk: check them in full.
-    if (conversation && gates === ALL_DETECTORS_MASK && mayHoldReservedKeyword(line)) return FALLBACK;
+    // (schemas.ts mayHoldReservedKeyword): leave such lines to it.
+    if (family === 'bedrock-conversation-2024' && mayHoldReservedKeyword(line, backslash)) return FALLBACK;
+    const gates = lineGateMask(line, backslash, ascii);
     this.plain = !backslash;
     this.line = line;
     this.pos = 0;
@@ -104,6 +97,13 @@ class PlainRecord {
         case 'prompt-completion':
           this.promptCompletion();
           break;
+        case 'continued-pretraining':
+          this.input();
+          break;
+        // Distillation and RFT prompts always take the full path (schemas.ts obviouslyValid).
+        case 'conversation-prompts':
+        case 'rft-chat':
+          return FALLBACK;
       }
     } catch (error) {
       if (error === LEAVE) return FALLBACK;
@@ -180,6 +180,14 @@ class PlainRecord {
     } while (this.skip(COMMA));
     this.expect(CLOSE_OBJECT);
     if (seen !== 3) throw LEAVE;
+  }
+
+  /** {"input": string}: continued pre-training text. */
+  private input(): void {
+    this.expect(OPEN_OBJECT);
+    if (!this.key('input', 0, 1)) throw LEAVE;
+    this.textString();
+    this.expect(CLOSE_OBJECT);
   }
 
   /**
@@ -311,10 +319,7 @@ class PlainRecord {
 
   /** Any detector match (even one the allow-list would suppress) sends the line the full way. */
   private scan(value: string): void {
-    let mask = this.gates;
-    // The digit detectors find nothing in a string without a digit cluster: skip the call then.
-    if ((mask & DIGIT_BITS) !== 0 && !hasDigitCluster(value)) mask &= ~DIGIT_BITS;
-    if (mask !== 0 && detectAll(value, mask).length > 0) throw LEAVE;
+    if (this.gates !== 0 && detectAll(value, this.gates).length > 0) throw LEAVE;
   }
 }
 
@@ -324,6 +329,6 @@ const shared = new PlainRecord();
  * Characters of a plain record's strings for the token estimate (as records.ts counts them), or
  * FALLBACK when the line needs the full checks. See the file comment for what "plain" means.
  */
-export function plainRecordChars(family: FamilyId, line: string): number {
-  return shared.check(family, line);
+export function plainRecordChars(family: FamilyId, line: string, ascii = false): number {
+  return shared.check(family, line, ascii);
 }

@@ -17,6 +17,8 @@ export {
   type DatasetLimits,
 } from './limits';
 export { checkRecord, formatPath, type RecordIssue } from './schemas';
-export { DETECTORS, detectAll, shannonEntropy, luhnValid, type TypedMatch } from './detectors';
+export { DETECTORS, detectAll, lineGateMask, type TypedMatch } from './registry';
+export { defineDetector, type DetectorSpec, shannonEntropy, luhnValid } from './detectors';
+export { viewOf, type TextView } from './normalize';
 export { maskValue, maskToken } from './mask';
 export * from './types';

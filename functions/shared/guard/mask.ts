@@ -1,8 +1,11 @@
 import type { FindingType } from './types';
 
 /**
- * Masked previews: enough for a person to recognise which value was meant (prefix, last digits),
- * never enough to use it. Every rule hides at least half of the value.
+ * Masked previews: enough for a person to tell which value was meant, never enough to use it or
+ * to find the person it belongs to. Of a secret at most its last 4 characters show (fewer for a
+ * short one), after a vendor prefix that is not secret (`ghp_`, `sk_live_`, `AKIA`); of personal
+ * data, the kind of value and a fragment shared by many people (a last-4 of a card, an area of a
+ * network), never the part that names someone.
  */
 
 const MAX_STARS = 24;
@@ -11,29 +14,30 @@ function stars(count: number): string {
   return '*'.repeat(Math.max(1, Math.min(count, MAX_STARS)));
 }
 
-/** Keeps a short head and tail, scaled to the length so short secrets reveal almost nothing. */
+/** How many trailing characters of a secret of this length may show. */
+function visibleTail(length: number): number {
+  if (length >= 16) return 4;
+  if (length >= 12) return 2;
+  return 0;
+}
+
+/** A secret: stars, then at most its last 4 characters. */
 export function maskToken(value: string): string {
-  const n = value.length;
-  if (n < 4) return '***';
-  if (n < 12) return value.slice(0, 1) + stars(n - 1);
-  if (n < 20) return value.slice(0, 2) + stars(n - 4) + value.slice(-2);
-  return value.slice(0, 4) + stars(n - 8) + value.slice(-4);
+  const tail = visibleTail(value.length);
+  return stars(value.length - tail) + value.slice(value.length - tail);
 }
 
-/** A fixed, non-secret prefix (ghp_, sk_live_, xoxb-) stays readable; of the rest only the last 4. */
+/** A fixed, non-secret prefix (ghp_, sk_live_, xoxb-, AKIA) stays readable; of the rest only the tail. */
 function maskAfterPrefix(value: string, prefixLength: number): string {
-  const rest = value.slice(prefixLength);
-  if (rest.length < 12) return value.slice(0, prefixLength) + stars(rest.length);
-  return value.slice(0, prefixLength) + stars(rest.length - 4) + rest.slice(-4);
+  return value.slice(0, prefixLength) + maskToken(value.slice(prefixLength));
 }
 
+/** The first character of the address and its top-level domain: "j***@***.com". */
 function maskEmail(value: string): string {
   const at = value.lastIndexOf('@');
-  const local = value.slice(0, at);
-  const labels = value.slice(at + 1).split('.');
-  const tld = labels.pop() ?? '';
-  const domain = labels.map((label) => label.slice(0, 1) + stars(label.length - 1)).join('.');
-  return `${local.slice(0, 1)}***@${domain}.${tld}`;
+  const domain = value.slice(at + 1);
+  const tld = domain.slice(domain.lastIndexOf('.') + 1);
+  return `${value.slice(0, 1)}***@***.${tld}`;
 }
 
 function maskCard(value: string): string {
@@ -41,6 +45,7 @@ function maskCard(value: string): string {
   return '**** '.repeat(Math.ceil((digits.length - 4) / 4)) + digits.slice(-4);
 }
 
+/** The last two digits, in the number's own layout: "(***) ***-**09". */
 function maskPhone(value: string): string {
   const digitCount = value.replace(/\D/g, '').length;
   let seen = 0;
@@ -52,13 +57,15 @@ function maskPrivateKey(value: string): string {
   return `${header ? header[0] : '-----BEGIN PRIVATE KEY-----'} ****`;
 }
 
+/** The country and the last 4 characters: "GB** **** … 5555"-like, compact. */
 function maskIban(value: string): string {
   const compact = value.replace(/\s/g, '');
-  return compact.slice(0, 4) + stars(compact.length - 8) + compact.slice(-4);
+  return compact.slice(0, 2) + stars(compact.length - 6) + compact.slice(-4);
 }
 
+/** Prefixes that name the kind of credential and are the same in every one of its kind. */
 const PREFIX =
-  /^(?:gh[pousr]_|github_pat_|xox[abposr]-|[spr]k_(?:live|test)_|AIza|https:\/\/hooks\.slack\.com\/)/;
+  /^(?:gh[pousr]_|github_pat_|xox[abposr]-|[spr]k_(?:live|test)_|AIza|A[KS]IA|eyJ|https:\/\/hooks\.slack\.com\/(?:services|workflows|triggers)\/)/;
 
 export function maskValue(type: FindingType, value: string): string {
   switch (type) {
@@ -67,7 +74,8 @@ export function maskValue(type: FindingType, value: string): string {
     case 'CARD_NUMBER':
       return maskCard(value);
     case 'US_SSN':
-      return `***-**-${value.replace(/\D/g, '').slice(-4)}`;
+      // The last four of an SSN are what call centres ask for to identify someone: none shown.
+      return '***-**-****';
     case 'PHONE':
       return maskPhone(value);
     case 'IPV4':

@@ -93,6 +93,8 @@ export class RecordScanPool {
 
   private spawn(config: RecordScanConfig, workerFile: string, loader: string | null): Slot {
     const workerData = { role: WORKER_ROLE, config };
+    // The environment as the caller sees it (a bundle's entry point may read it when it loads).
+    const env = process.env;
     // Each isolate sizes its young generation for throughput (tens of MiB); records are small and
     // short-lived, so a smaller one costs little time and keeps the process's RSS flat.
     const resourceLimits = { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB };
@@ -103,8 +105,9 @@ export class RecordScanPool {
           eval: true,
           workerData,
           resourceLimits,
+          env,
         })
-      : new Worker(workerFile, { workerData, resourceLimits });
+      : new Worker(workerFile, { workerData, resourceLimits, env });
     const slot: Slot = { worker, ready: false, dead: false, tasks: new Map() };
     worker.on('message', (message: unknown) => {
       if (!isReply(message)) return;

@@ -51,8 +51,12 @@ interface QueuedBatch {
   mainProblems: Problem[];
 }
 
-function workerCount(parallelism: ScanOptions['parallelism']): number {
-  if (parallelism === 'auto') return Math.max(0, Math.min(3, availableParallelism() - 1));
+/**
+ * 'auto': a worker per CPU beyond two, one for reading and one for hashing (a worker sharing a
+ * core with them costs the copies and hand-overs and gains nothing), at most 3.
+ */
+function workerCount(parallelism: ScanOptions['parallelism'], cpus: number): number {
+  if (parallelism === 'auto') return Math.max(0, Math.min(3, cpus - 2));
   return Math.max(0, Math.floor(parallelism ?? 0));
 }
 
@@ -134,9 +138,10 @@ class Scanner {
       redact: this.redactTo !== undefined,
     };
     this.local = new RecordScanner(config);
-    const workers = workerCount(options.parallelism);
+    const cpus = options.cpus ?? availableParallelism();
+    const workers = workerCount(options.parallelism, cpus);
     // Hashing gets a thread of its own only on a core left over by this one and the record checks.
-    this.hash = new StreamHash(availableParallelism() > 1 + workers);
+    this.hash = new StreamHash(cpus > 1 + workers);
     const workerFile = options.workerFile ?? OWN_WORKER_FILE;
     this.pool =
       workers > 0 && workerFile ? new RecordScanPool(config, workers, workerFile, this.local) : undefined;

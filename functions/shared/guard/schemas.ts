@@ -1,11 +1,16 @@
 /**
- * Record schemas of the three Bedrock fine-tuning formats, and their translation into sentences.
+ * Record schemas of the catalog's formats (functions/shared/catalog, `formats`), and their
+ * translation into sentences.
  *
  * Shapes: Bedrock user guide "Prepare data for fine-tuning text-to-text models" (prompt /
- * completion; bedrock-conversation-2024), Amazon Nova user guide "Preparing data for fine-tuning
- * Understanding models" (roles, first turn user, last turn assistant, reserved keywords, image /
- * video blocks), and Anthropic's "Finetuning Claude 3 Haiku on Bedrock" (optional string
- * `system`, at least two alternating messages, "no extraneous keys are allowed").
+ * completion; bedrock-conversation-2024; continued pre-training `{"input"}`), Amazon Nova user
+ * guide "Preparing data for fine-tuning Understanding models" (roles, first turn user, last turn
+ * assistant, reserved keywords, image / video blocks) and "Preparing data for distilling
+ * understanding models" (prompts whose last turn may be the user's), Anthropic's "Finetuning
+ * Claude 3 Haiku on Bedrock" (optional string `system`, at least two alternating messages, "no
+ * extraneous keys are allowed"), and the Bedrock guide's "Prepare data for Amazon Nova models"
+ * for reinforcement fine-tuning (OpenAI chat messages plus `reference_answer`; extra fields for
+ * the grader are allowed).
  *
  * Zod checks structure; turn order and reserved keywords are checked in code because a person
  * needs "messages[2].role must be 'assistant' after a 'user' turn", not a path dump.
@@ -47,6 +52,30 @@ export const claudeMessagesRecord = z.strictObject({
   messages: z.array(z.strictObject({ role, content: z.string() })).min(2),
 });
 
+/** Distillation prompts: the conversation format, answers optional (the teacher writes them). */
+export const conversationPromptsRecord = z.strictObject({
+  schemaVersion: z.string(),
+  system: z.array(textBlock).optional(),
+  messages: z.array(z.strictObject({ role, content: z.array(conversationContentBlock).min(1) })).min(1),
+});
+
+export const continuedPretrainingRecord = z.strictObject({ input: z.string() });
+
+/** Extra top-level fields are the grader's to read ("You can add fields used by grader Lambda"). */
+export const rftChatRecord = z.looseObject({
+  id: z.string().optional(),
+  messages: z
+    .array(z.strictObject({ role: z.enum(['system', 'user', 'assistant']), content: z.string() }))
+    .min(1),
+  reference_answer: z
+    .unknown()
+    .refine(
+      (v) => v !== undefined,
+      'reference_answer is missing: the expected answer the grader scores against',
+    ),
+  tools: z.array(z.unknown()).optional(),
+});
+
 interface FamilySpec {
   schema: z.ZodType;
   /** Claude's format rejects extra keys; Bedrock documents no such rule for the others. */
@@ -66,6 +95,21 @@ const FAMILY_SPECS: Record<FamilyId, FamilySpec> = {
     label: 'bedrock-conversation-2024',
   },
   'claude-messages': { schema: claudeMessagesRecord, unknownFields: 'error', label: 'Claude messages' },
+  'conversation-prompts': {
+    schema: conversationPromptsRecord,
+    unknownFields: 'warning',
+    label: 'bedrock-conversation-2024 prompts',
+  },
+  'continued-pretraining': {
+    schema: continuedPretrainingRecord,
+    unknownFields: 'warning',
+    label: 'continued pre-training {"input"}',
+  },
+  'rft-chat': {
+    schema: rftChatRecord,
+    unknownFields: 'warning',
+    label: 'RFT chat (messages + reference_answer)',
+  },
 };
 
 export interface RecordIssue {
@@ -173,6 +217,8 @@ function issueToRecordIssue(issue: z.core.$ZodIssue, root: unknown, spec: Family
           reason: `${subject} must have at least ${String(issue.minimum)} ${issue.origin === 'array' ? 'entries' : 'characters'}`,
         },
       ];
+    case 'custom':
+      return [{ level: 'error', code: 'SCHEMA', reason: issue.message }];
     default:
       return [
         { level: 'error', code: 'SCHEMA', reason: `${subject} is not valid for the ${spec.label} format` },
@@ -184,8 +230,8 @@ function isRecordObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** First turn user, strict alternation, last turn assistant. */
-function checkTurns(messages: readonly unknown[], out: RecordIssue[]): void {
+/** First turn user, strict alternation, last turn assistant (or user, for distillation prompts). */
+function checkTurns(messages: readonly unknown[], out: RecordIssue[], lastMayBeUser = false): void {
   const roles = messages.map((m) => (isRecordObject(m) ? m['role'] : undefined));
   if (roles.some((r) => r !== 'user' && r !== 'assistant')) return; // already reported by the schema
   if (roles[0] !== 'user') {
@@ -206,11 +252,32 @@ function checkTurns(messages: readonly unknown[], out: RecordIssue[]): void {
     }
   }
   const last = roles.length - 1;
-  if (last >= 1 && roles[last] !== 'assistant') {
+  if (!lastMayBeUser && last >= 1 && roles[last] !== 'assistant') {
     out.push({
       level: 'error',
       code: 'SCHEMA',
       reason: `messages[${last}].role must be 'assistant': the last message is the answer the model learns`,
+    });
+  }
+}
+
+/** RFT prompts: at least one user turn, and the conversation does not end with the answer. */
+function checkRftTurns(messages: readonly unknown[], out: RecordIssue[]): void {
+  const roles = messages.map((m) => (isRecordObject(m) ? m['role'] : undefined));
+  if (roles.some((r) => r !== 'system' && r !== 'user' && r !== 'assistant')) return;
+  if (!roles.includes('user')) {
+    out.push({
+      level: 'error',
+      code: 'SCHEMA',
+      reason: `messages must hold a 'user' turn: the prompt to answer`,
+    });
+  }
+  const last = roles.length - 1;
+  if (last >= 0 && roles[last] === 'assistant') {
+    out.push({
+      level: 'error',
+      code: 'SCHEMA',
+      reason: `messages[${last}].role must not be 'assistant': the model writes the answer the grader scores`,
     });
   }
 }
@@ -312,6 +379,7 @@ const CONVERSATION_KEYS = new Set(['schemaVersion', 'system', 'messages']);
 const CLAUDE_KEYS = new Set(['system', 'messages']);
 const MESSAGE_KEYS = new Set(['role', 'content']);
 const TEXT_KEYS = new Set(['text']);
+const INPUT_KEYS = new Set(['input']);
 
 function onlyKeys(value: Record<string, unknown>, allowed: ReadonlySet<string>): boolean {
   for (const key in value) if (!allowed.has(key)) return false;
@@ -369,6 +437,12 @@ function obviouslyValid(family: FamilyId, value: unknown): boolean {
         onlyKeys(value, CLAUDE_KEYS)
       );
     }
+    case 'continued-pretraining':
+      return typeof value['input'] === 'string' && onlyKeys(value, INPUT_KEYS);
+    // Formats of few, smaller datasets (distillation ≤ 15K, RFT ≤ 20K prompts): zod every time.
+    case 'conversation-prompts':
+    case 'rft-chat':
+      return false;
   }
 }
 
@@ -386,8 +460,8 @@ export function mayHoldReservedKeyword(line: string): boolean {
  * given, lets the reserved-keyword check skip records whose line cannot contain one.
  */
 export function checkRecord(family: FamilyId, value: unknown, rawLine?: string): RecordIssue[] {
-  const checkReserved =
-    family === 'bedrock-conversation-2024' && (rawLine === undefined || mayHoldReservedKeyword(rawLine));
+  const conversation = family === 'bedrock-conversation-2024' || family === 'conversation-prompts';
+  const checkReserved = conversation && (rawLine === undefined || mayHoldReservedKeyword(rawLine));
   if (obviouslyValid(family, value) && !checkReserved) return NO_ISSUES;
   const spec = FAMILY_SPECS[family];
   const parsed = spec.schema.safeParse(value);
@@ -395,8 +469,12 @@ export function checkRecord(family: FamilyId, value: unknown, rawLine?: string):
     ? []
     : parsed.error.issues.flatMap((i) => issueToRecordIssue(i, value, spec));
   if (!isRecordObject(value)) return out;
-  if (family !== 'prompt-completion' && Array.isArray(value['messages'])) checkTurns(value['messages'], out);
-  if (family === 'bedrock-conversation-2024') {
+  if (Array.isArray(value['messages'])) {
+    if (family === 'rft-chat') checkRftTurns(value['messages'], out);
+    else if (family !== 'prompt-completion' && family !== 'continued-pretraining')
+      checkTurns(value['messages'], out, family === 'conversation-prompts');
+  }
+  if (conversation) {
     checkContentBlocks(value, out);
     if (checkReserved) checkReservedKeywords(value, out);
   }
@@ -410,4 +488,24 @@ export function isObviouslyValid(family: FamilyId, value: unknown): boolean {
 
 export function familyLabel(family: FamilyId): string {
   return FAMILY_SPECS[family].label;
+}
+
+/**
+ * The formats a parsed record is valid in, most specific first: for errors that say "these
+ * records are in another model's format". The conversation format is also valid distillation
+ * prompts, so the prompts format is named only when the conversation format is not.
+ */
+export function formatsOf(value: unknown): FamilyId[] {
+  const order: FamilyId[] = [
+    'bedrock-conversation-2024',
+    'claude-messages',
+    'prompt-completion',
+    'continued-pretraining',
+    'rft-chat',
+    'conversation-prompts',
+  ];
+  const valid = order.filter((f) => checkRecord(f, value).every((i) => i.level !== 'error'));
+  return valid.includes('bedrock-conversation-2024')
+    ? valid.filter((f) => f !== 'conversation-prompts')
+    : valid;
 }

@@ -42,7 +42,14 @@ export interface Detector {
   readonly type: FindingType;
   /** The severity of a real (non-example) match; a detector may lower it per match. */
   readonly severity: Severity;
+  /** A cheap precondition: false only when `find(text)` cannot match. */
+  gate(text: string): boolean;
+  /** The precondition on a raw JSONL line: true whenever `gate` is true on one of its strings. */
+  lineGate(line: string): boolean;
+  /** Every match in text (correct without the gate; the gate only saves work). */
   find(text: string): DetectorMatch[];
+  /** When the line gate is "one of these literals is in the line": the literals. */
+  readonly lineLiterals?: readonly string[];
 }
 
 export interface Finding {
@@ -116,11 +123,17 @@ export interface ScanOptions {
   /** Caps the problems list; counts stay exact. Default 100. */
   maxProblemsListed?: number;
   /**
-   * Worker threads for the record checks: a number, or 'auto' (one per spare CPU, at most 3).
-   * Default 0: everything on the calling thread, which suits a one-vCPU Lambda. The report is the
-   * same either way; workers that cannot start are simply not used.
+   * Worker threads for the record checks: a number, or 'auto' (one per CPU beyond the two that
+   * read and hash, at most 3). Default 0: everything on the calling thread, which suits a one-vCPU
+   * Lambda. The report is the same either way; workers that cannot start are simply not used.
    */
   parallelism?: number | 'auto';
+  /**
+   * CPUs the scan may use, when the machine says more than it gives (a Lambda function reports
+   * two or more cores at any memory size). Default: os.availableParallelism(). Hashing moves to
+   * a thread of its own only when a CPU is left for it beside the reader and the workers.
+   */
+  cpus?: number;
   /**
    * The file worker threads load. Defaults to the guard's own worker module when it runs from
    * its own file; a bundle must pass its own path and not start its entry point in a worker.

@@ -186,6 +186,12 @@ export interface ObjectCreatedNotice {
 }
 export type ObjectCreatedListener = (notice: ObjectCreatedNotice) => void;
 
+/** The bucket ARN an S3 event record names: the aws:SourceArn of S3's invocation. */
+function bucketArnOfEvent(event: unknown): string {
+  const records = (event as { Records?: { s3?: { bucket?: { arn?: string } } }[] }).Records;
+  return records?.[0]?.s3?.bucket?.arn ?? '';
+}
+
 export interface Delivery {
   functionArn: string;
   event: unknown;
@@ -284,7 +290,7 @@ export class Notifier {
     if (!invoke) return Promise.resolve();
     const run = new Promise<void>((resolve) => setImmediate(resolve))
       // A copy each time, so a handler that edits its event cannot change what a redelivery sends.
-      .then(() => invoke(d.functionArn, structuredClone(d.event)))
+      .then(() => invoke(d.functionArn, structuredClone(d.event), bucketArnOfEvent(d.event)))
       .then(
         () => undefined,
         (err: unknown) => console.error(`[embedded s3] notification to ${d.functionArn} failed:`, err),

@@ -4,7 +4,7 @@
  * `aws:s3:arn` encryption context, AES-256-GCM over the body — so a disabled or deleted key makes
  * writes and reads fail where AWS would.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { type CipherGCM, createCipheriv, createDecipheriv, type DecipherGCM, randomBytes } from 'node:crypto';
 import { AwsError, type KeyStore, type LocalRequest } from '../../core/types';
 import { invalidArgument } from './errors';
 
@@ -103,12 +103,6 @@ async function viaKms<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
-export interface Sealed {
-  data: Buffer;
-  sse?: Sse;
-  envelope?: Envelope;
-}
-
 /** A data key as stored: only its KMS ciphertext and the context it is bound to. */
 export type PendingKey = Pick<Envelope, 'dataKey' | 'context'>;
 
@@ -124,7 +118,7 @@ export async function generateKey(
 ): Promise<{ sse: Sse; key?: { plaintext: Buffer; pending: PendingKey } }> {
   if (!usesKms(sse) || !kms) return { sse };
   const context = { 'aws:s3:arn': sse.bucketKeyEnabled ? arns.bucket : arns.object };
-  const key = await viaKms(() => kms.generateDataKey(sse.kmsKeyId ?? DEFAULT_S3_KMS_KEY, context));
+  const key = await viaKms(() => kms.generateDataKey(sse.kmsKeyId ?? DEFAULT_S3_KMS_KEY, context, 's3'));
   return {
     sse: { ...sse, kmsKeyId: key.keyArn },
     key: { plaintext: key.plaintext, pending: { dataKey: key.ciphertextBlob.toString('base64'), context } },
@@ -138,40 +132,23 @@ export async function openKey(kms: KeyStore | undefined, pending: PendingKey): P
       'This object is KMS-encrypted but no KMS is attached to the embedded S3',
       500,
     );
-  const key = await viaKms(() => kms.decrypt(Buffer.from(pending.dataKey, 'base64'), pending.context));
+  const key = await viaKms(() => kms.decrypt(Buffer.from(pending.dataKey, 'base64'), pending.context, 's3'));
   return key.plaintext;
 }
 
-export function sealWith(key: Buffer, pending: PendingKey, plaintext: Buffer, sse: Sse): Sealed {
+/** AES-256-GCM under a fresh IV, for a body sealed as it streams; envelopeOf() after final(). */
+export function sealingCipher(key: Buffer): CipherGCM & { iv: Buffer } {
   const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
-  const data = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-  return {
-    data,
-    sse,
-    envelope: { ...pending, iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64') },
-  };
+  return Object.assign(createCipheriv('aes-256-gcm', key, iv), { iv });
 }
 
-export async function seal(
-  kms: KeyStore | undefined,
-  sse: Sse,
-  arns: { bucket: string; object: string },
-  plaintext: Buffer,
-): Promise<Sealed> {
-  const generated = await generateKey(kms, sse, arns);
-  if (!generated.key) return { data: plaintext, sse: generated.sse };
-  return sealWith(generated.key.plaintext, generated.key.pending, plaintext, generated.sse);
+export function envelopeOf(pending: PendingKey, cipher: CipherGCM & { iv: Buffer }): Envelope {
+  return { ...pending, iv: cipher.iv.toString('base64'), tag: cipher.getAuthTag().toString('base64') };
 }
 
-export async function unseal(
-  kms: KeyStore | undefined,
-  stored: Buffer,
-  envelope: Envelope | undefined,
-): Promise<Buffer> {
-  if (!envelope) return stored;
-  const key = await openKey(kms, envelope);
+/** The decipher for a sealed body; its final() checks the GCM tag. */
+export function openingDecipher(key: Buffer, envelope: Envelope): DecipherGCM {
   const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(envelope.iv, 'base64'));
   decipher.setAuthTag(Buffer.from(envelope.tag, 'base64'));
-  return Buffer.concat([decipher.update(stored), decipher.final()]);
+  return decipher;
 }

@@ -4,7 +4,7 @@
  * new write or delete replaces, as on S3.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { AwsError, type KeyStore } from '../../core/types';
 import type { BlobStore, ByteRange } from './blobs';
 import {
@@ -15,19 +15,18 @@ import {
   type Tag,
   validateBucketName,
 } from './bucket-config';
-import { type Checksum, type ChecksumAlgorithm, checksumBytes, checksumOf, md5Hex } from './body';
+import { type Checksum, type ChecksumAlgorithm, Checksummer, checksumBytes } from './body';
 import { invalidArgument, noSuchBucket, noSuchKey, noSuchUpload, noSuchVersion, S3Error } from './errors';
 import { emptyNotificationConfig, type NotificationConfig } from './notifications';
 import {
   type Envelope,
+  envelopeOf,
   generateKey,
+  openingDecipher,
   openKey,
   type PendingKey,
-  type Sealed,
   type Sse,
-  seal,
-  sealWith,
-  unseal,
+  sealingCipher,
   usesKms,
 } from './sse';
 import { malformedXml } from './xml';
@@ -124,6 +123,18 @@ export interface StoreState {
 }
 
 const MIN_PART_SIZE = 5 * 1024 * 1024;
+
+/** The bytes of `source` within `range` (inclusive), stopping the source once past it. */
+async function* slice(source: AsyncIterable<Buffer>, range: ByteRange): AsyncGenerator<Buffer> {
+  let at = 0;
+  for await (const chunk of source) {
+    const from = Math.max(range.start - at, 0);
+    const to = Math.min(range.end + 1 - at, chunk.length);
+    if (to > from) yield chunk.subarray(from, to);
+    at += chunk.length;
+    if (at > range.end) return;
+  }
+}
 
 const newVersionId = () => randomBytes(24).toString('base64url');
 
@@ -230,19 +241,58 @@ export class Store {
   }
 
   /** Stores a new version of `key` (encrypting it if its SSE asks for KMS) and makes it the latest. */
-  async write(
+  write(
     b: Bucket,
     key: string,
     plaintext: Buffer,
     attributes: ObjectAttributes,
     options: WriteOptions = {},
   ): Promise<ObjectVersion> {
+    return this.writeFrom(b, key, [plaintext], attributes, options);
+  }
+
+  /**
+   * write() for bytes that arrive over time: they go to disk as they come (through AES-256-GCM
+   * for SSE-KMS), hashed on the way for the ETag. `verify`, called once the last byte is
+   * written, throws AWS's error for a request whose claims did not hold (a checksum, a signature):
+   * then the bytes are deleted and no version is made.
+   */
+  async writeFrom(
+    b: Bucket,
+    key: string,
+    data: AsyncIterable<Buffer> | Iterable<Buffer>,
+    attributes: ObjectAttributes,
+    options: WriteOptions & { verify?: () => { checksum?: Checksum } | undefined } = {},
+  ): Promise<ObjectVersion> {
     const sse = this.effectiveSse(b, options.sse);
-    let sealed: Sealed = { data: plaintext };
+    let sealing: { key: Buffer; pending: PendingKey; sse: Sse } | undefined;
+    let labelled = sse;
     if (sse && options.dataKey) {
-      sealed = sealWith(await openKey(this.kms, options.dataKey), options.dataKey, plaintext, sse);
+      sealing = { key: await openKey(this.kms, options.dataKey), pending: options.dataKey, sse };
     } else if (sse) {
-      sealed = await seal(this.kms, sse, this.arns(b, key), plaintext);
+      const generated = await generateKey(this.kms, sse, this.arns(b, key));
+      labelled = generated.sse;
+      if (generated.key)
+        sealing = { key: generated.key.plaintext, pending: generated.key.pending, sse: generated.sse };
+    }
+    const md5 = createHash('md5');
+    let size = 0;
+    const cipher = sealing ? sealingCipher(sealing.key) : undefined;
+    async function* stored() {
+      for await (const chunk of data) {
+        md5.update(chunk);
+        size += chunk.length;
+        yield cipher ? cipher.update(chunk) : chunk;
+      }
+      if (cipher) yield cipher.final();
+    }
+    const blob = await this.blobs.putStream(stored());
+    let verified: { checksum?: Checksum } | undefined;
+    try {
+      verified = options.verify?.();
+    } catch (err) {
+      await this.blobs.delete(blob);
+      throw err;
     }
     const version: ObjectVersion = {
       ...attributes,
@@ -250,13 +300,14 @@ export class Store {
       versionId: b.versioning === 'Enabled' ? (options.versionId ?? newVersionId()) : 'null',
       isDeleteMarker: false,
       lastModified: new Date().toISOString(),
-      size: plaintext.length,
-      etag: options.etag ?? `"${md5Hex(plaintext)}"`,
-      blob: await this.blobs.put(sealed.data),
+      size,
+      etag: options.etag ?? `"${md5.digest('hex')}"`,
+      blob,
     };
-    if (sealed.sse) version.sse = sealed.sse;
-    if (sealed.envelope) version.envelope = sealed.envelope;
-    if (options.checksum) version.checksum = options.checksum;
+    if (labelled) version.sse = labelled;
+    if (sealing && cipher) version.envelope = envelopeOf(sealing.pending, cipher);
+    const checksum = verified?.checksum ?? options.checksum;
+    if (checksum) version.checksum = checksum;
     if (options.partsCount !== undefined) version.partsCount = options.partsCount;
     await this.link(b, version);
     return version;
@@ -278,15 +329,25 @@ export class Store {
 
   /** The plaintext of a version (decrypting through KMS when it was sealed). */
   async read(version: ObjectVersion): Promise<Buffer> {
-    if (!version.blob) return Buffer.alloc(0);
-    return unseal(this.kms, await this.blobs.read(version.blob), version.envelope);
+    const chunks: Buffer[] = [];
+    for await (const chunk of await this.body(version)) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
   }
 
-  async body(version: ObjectVersion, range?: ByteRange): Promise<Buffer | Readable> {
-    if (!version.blob || version.size === 0) return Buffer.alloc(0);
+  /**
+   * The plaintext as a stream, decrypted as it is read: a range is cut from the decrypted
+   * stream (AES-GCM's tag can only be checked at the end, so a range read does not check it).
+   */
+  async body(version: ObjectVersion, range?: ByteRange): Promise<Readable> {
+    if (!version.blob || version.size === 0) return Readable.from([]);
     if (!version.envelope) return this.blobs.body(version.blob, range);
-    const plaintext = await this.read(version);
-    return range ? plaintext.subarray(range.start, range.end + 1) : plaintext;
+    const decipher = openingDecipher(await openKey(this.kms, version.envelope), version.envelope);
+    const source = await this.blobs.body(version.blob);
+    async function* plaintext() {
+      for await (const chunk of source) yield decipher.update(chunk as Buffer);
+      yield decipher.final();
+    }
+    return Readable.from(range ? slice(plaintext(), range) : plaintext());
   }
 
   /**
@@ -366,13 +427,40 @@ export class Store {
   }
 
   async putPart(upload: Upload, partNumber: number, data: Buffer, checksum?: string): Promise<Part> {
+    return this.putPartFrom(upload, partNumber, [data], () => (checksum ? { checksum } : {}));
+  }
+
+  /** putPart() for bytes that arrive over time; `verify` as in writeFrom(). */
+  async putPartFrom(
+    upload: Upload,
+    partNumber: number,
+    data: AsyncIterable<Buffer> | Iterable<Buffer>,
+    verify: () => { checksum?: string },
+  ): Promise<Part> {
     // S3 decrypts the upload's data key for every part, so a key disabled mid-upload fails here.
     if (upload.dataKey) await openKey(this.kms, upload.dataKey);
+    const md5 = createHash('md5');
+    let size = 0;
+    async function* counted() {
+      for await (const chunk of data) {
+        md5.update(chunk);
+        size += chunk.length;
+        yield chunk;
+      }
+    }
+    const blob = await this.blobs.putStream(counted());
+    let checksum: string | undefined;
+    try {
+      checksum = verify().checksum;
+    } catch (err) {
+      await this.blobs.delete(blob);
+      throw err;
+    }
     const part: Part = {
       partNumber,
-      etag: `"${md5Hex(data)}"`,
-      size: data.length,
-      blob: await this.blobs.put(data),
+      etag: `"${md5.digest('hex')}"`,
+      size,
+      blob,
       lastModified: new Date().toISOString(),
     };
     if (checksum) part.checksum = checksum;
@@ -428,7 +516,6 @@ export class Store {
         );
       }
     });
-    const data = Buffer.concat(await Promise.all(parts.map((p) => this.blobs.read(p.blob))));
     const digests = Buffer.concat(parts.map((p) => Buffer.from(p.etag.replace(/"/g, ''), 'hex')));
     const options: WriteOptions = {
       etag: `"${createHash('md5').update(digests).digest('hex')}-${parts.length}"`,
@@ -436,20 +523,37 @@ export class Store {
     };
     if (upload.sse) options.sse = upload.sse;
     if (upload.dataKey) options.dataKey = upload.dataKey;
-    const checksum = this.uploadChecksum(upload, parts, data);
-    if (checksum) options.checksum = checksum;
-    const version = await this.write(b, upload.key, data, upload.attributes, options);
+    // The parts are joined as a stream; a full-object checksum is computed on the way.
+    const full =
+      upload.checksumAlgorithm && upload.checksumType === 'FULL_OBJECT'
+        ? new Checksummer(upload.checksumAlgorithm)
+        : undefined;
+    const blobs = this.blobs;
+    async function* joined() {
+      for (const part of parts)
+        for await (const chunk of await blobs.body(part.blob)) {
+          full?.update(chunk as Buffer);
+          yield chunk as Buffer;
+        }
+    }
+    const version = await this.writeFrom(b, upload.key, joined(), upload.attributes, {
+      ...options,
+      verify: () => {
+        const checksum = this.uploadChecksum(upload, parts, full);
+        return checksum ? { checksum } : {};
+      },
+    });
     b.uploads.delete(upload.uploadId);
     await this.dropParts(upload);
     return version;
   }
 
   /** A full-object CRC is of the joined bytes; a composite one hashes the part checksums, then `-N`. */
-  private uploadChecksum(upload: Upload, parts: Part[], data: Buffer): Checksum | undefined {
+  private uploadChecksum(upload: Upload, parts: Part[], full: Checksummer | undefined): Checksum | undefined {
     const algorithm = upload.checksumAlgorithm;
     if (!algorithm) return undefined;
-    if (upload.checksumType === 'FULL_OBJECT')
-      return { algorithm, value: checksumOf(algorithm, data), type: 'FULL_OBJECT' };
+    if (upload.checksumType === 'FULL_OBJECT' && full)
+      return { algorithm, value: full.digest().toString('base64'), type: 'FULL_OBJECT' };
     if (parts.some((p) => !p.checksum)) return undefined;
     const joined = Buffer.concat(parts.map((p) => Buffer.from(p.checksum ?? '', 'base64')));
     return {

@@ -78,15 +78,44 @@ export function malformedXml(): AwsError {
 
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 
+/** XML 1.0's Char production: what a document (raw or through a character reference) may contain. */
+function isXmlChar(cp: number): boolean {
+  return (
+    cp === 0x9 ||
+    cp === 0xa ||
+    cp === 0xd ||
+    (cp >= 0x20 && cp <= 0xd7ff) ||
+    (cp >= 0xe000 && cp <= 0xfffd) ||
+    (cp >= 0x10000 && cp <= 0x10ffff)
+  );
+}
+
+/** Raw characters XML forbids: C0 controls other than tab and line breaks, lone surrogates, U+FFFE/U+FFFF. */
+const NOT_XML_CHAR =
+  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 function decodeEntities(text: string): string {
-  return text.replace(/&(#x[0-9a-fA-F]+|#\d+|[a-zA-Z]+);/g, (_match, ref: string) => {
-    if (ref.startsWith('#x')) return String.fromCodePoint(Number.parseInt(ref.slice(2), 16));
-    if (ref.startsWith('#')) return String.fromCodePoint(Number.parseInt(ref.slice(1), 10));
+  // Every '&' must start a reference: the five named ones or a character reference to an XML Char.
+  return text.replace(/&([^;&<]*);?/g, (match, ref: string) => {
+    if (!match.endsWith(';')) throw malformedXml();
+    const numeric = /^#(?:x([0-9a-fA-F]{1,6})|([0-9]{1,7}))$/.exec(ref);
+    if (numeric) {
+      const cp =
+        numeric[1] !== undefined ? Number.parseInt(numeric[1], 16) : Number.parseInt(numeric[2] ?? '', 10);
+      if (!isXmlChar(cp)) throw malformedXml();
+      return String.fromCodePoint(cp);
+    }
     const named = ENTITIES[ref];
     if (named === undefined) throw malformedXml();
     return named;
   });
 }
+
+/**
+ * No S3 request document nests deeper than a handful of elements (a lifecycle rule's
+ * Filter/And/Tag is the deepest); a limit keeps a hostile 100,000-deep body from exhausting the stack.
+ */
+const MAX_DEPTH = 64;
 
 const NAME = /[A-Za-z_][\w.:-]*/y;
 // Attributes (only xmlns in practice) carry nothing S3 reads; quoted values may hold '>'.
@@ -97,9 +126,10 @@ class Parser {
   constructor(private readonly src: string) {}
 
   document(): XmlElement {
+    if (NOT_XML_CHAR.test(this.src)) throw malformedXml();
     this.misc();
     if (this.src.startsWith('<!DOCTYPE', this.i)) throw malformedXml();
-    const root = this.element();
+    const root = this.element(1);
     this.misc();
     if (this.i !== this.src.length) throw malformedXml();
     return root;
@@ -131,8 +161,8 @@ class Parser {
     return skipped;
   }
 
-  private element(): XmlElement {
-    if (this.src[this.i] !== '<') throw malformedXml();
+  private element(depth: number): XmlElement {
+    if (depth > MAX_DEPTH || this.src[this.i] !== '<') throw malformedXml();
     this.i++;
     const qname = this.match(NAME)[0];
     const selfClosing = this.match(ATTRIBUTES_AND_END)[1] === '/';
@@ -156,7 +186,7 @@ class Parser {
       } else if (this.src.startsWith('<?', this.i)) {
         this.skipPast('?>');
       } else if (this.src[this.i] === '<') {
-        el.children.push(this.element());
+        el.children.push(this.element(depth + 1));
       } else {
         const next = this.src.indexOf('<', this.i);
         const end = next < 0 ? this.src.length : next;
@@ -168,8 +198,15 @@ class Parser {
 }
 
 /** Parses a request body; throws MalformedXML (400) for anything that is not well-formed. */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
 export function parseXml(body: Buffer | string, expectedRoot?: string): XmlElement {
-  const src = typeof body === 'string' ? body : body.toString('utf8');
+  let src: string;
+  try {
+    src = typeof body === 'string' ? body : strictUtf8.decode(body);
+  } catch {
+    throw malformedXml();
+  }
   const root = new Parser(src.replace(/^\uFEFF/, '')).document();
   if (expectedRoot && root.name !== expectedRoot) throw malformedXml();
   return root;

@@ -7,28 +7,51 @@ import { loadRun } from '../../../cli/lib/run-view';
 import { executionNameFor } from '../../../functions/shared/naming';
 import { EmbeddedAws, type EmbeddedAwsOptions } from '../../../local/embedded';
 
+/**
+ * One record in the format of the stack's default model (Nova: bedrock-conversation-2024),
+ * written as the prompt/completion the tests have always used: `Customer: … \nAgent:` becomes
+ * the user turn, the completion the assistant's.
+ */
+export function chat(prompt: string, completion: string) {
+  const question = prompt.replace(/^Customer:\s*/, '').replace(/\s*Agent:\s*$/, '');
+  return {
+    schemaVersion: 'bedrock-conversation-2024',
+    messages: [
+      { role: 'user', content: [{ text: question }] },
+      { role: 'assistant', content: [{ text: completion.trim() }] },
+    ],
+  };
+}
+
+/** Plain records that bring a small dataset up to the default model's minimum (8 for Nova). */
+export const FILLER = [
+  chat('Customer: Do you ship abroad?\nAgent:', ' Yes, to most countries in Europe and North America.'),
+  chat('Customer: Can I change my delivery address?\nAgent:', ' Yes, until the parcel leaves our warehouse.'),
+  chat('Customer: How long is the warranty?\nAgent:', ' Two years on every device, one year on cables.'),
+  chat('Customer: Where do I find my invoice?\nAgent:', ' Under Orders, next to each order.'),
+  chat('Customer: Can I pay in instalments?\nAgent:', ' Yes, in three payments at checkout.'),
+];
+
 export const DATA = `${[
-  {
-    prompt: 'Customer: My lamp flickers. What should I do?\nAgent:',
-    completion: ' Tighten the bulb and check the dimmer setting.',
-  },
-  {
-    prompt: 'Customer: How do I reset my router?\nAgent:',
-    completion: ' Hold the reset button for ten seconds until the light turns white.',
-  },
-  {
-    prompt: 'Customer: My order arrived damaged.\nAgent:',
-    completion: ' Sorry about that; request a replacement from the Orders page.',
-  },
+  chat(
+    'Customer: My lamp flickers. What should I do?\nAgent:',
+    ' Tighten the bulb and check the dimmer setting.',
+  ),
+  chat(
+    'Customer: How do I reset my router?\nAgent:',
+    ' Hold the reset button for ten seconds until the light turns white.',
+  ),
+  chat(
+    'Customer: My order arrived damaged.\nAgent:',
+    ' Sorry about that; request a replacement from the Orders page.',
+  ),
+  ...FILLER,
 ]
   .map((r) => JSON.stringify(r))
   .join('\n')}\n`;
 
 /** DATA plus one record holding a (fake) AWS access key id, which the guard blocks at 'high'. */
-export const LEAKY = `${DATA}${JSON.stringify({
-  prompt: 'Customer: my key is AKIAZ7Q3XK2M4PLN8WRT, is that OK?\nAgent:',
-  completion: ' Please rotate it now.',
-})}\n`;
+export const LEAKY = `${DATA}${JSON.stringify(chat('Customer: my key is AKIAZ7Q3XK2M4PLN8WRT, is that OK?\nAgent:', ' Please rotate it now.'))}\n`;
 
 export type Harness = Awaited<ReturnType<typeof startHarness>>;
 

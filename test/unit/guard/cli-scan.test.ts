@@ -46,7 +46,8 @@ describe('tunevault scan', () => {
     expect(code).toBe(1);
     expect(stdout).toContain('verdict    BLOCK');
     expect(stdout).toContain('**** **** **** 9855');
-    expect(stdout).toMatch(/high\s+US_SSN\s+\*\*\*-\*\*-4417/);
+    expect(stdout).toMatch(/high\s+US_SSN\s+\*\*\*-\*\*-\*\*\*\*/);
+    expect(stdout).not.toContain('-4417');
     expect(stdout).not.toContain('4556 7375 8689 9855');
     expect(stdout).not.toContain('jane.doe@acme-payroll.com');
   });
@@ -113,7 +114,7 @@ describe('tunevault scan', () => {
     [['FILE', '--family', 'gpt'], "--family 'gpt' is unknown"],
     [
       ['FILE', '--model', 'openai.gpt-4'],
-      "--model 'openai.gpt-4' is not a model TuneVault knows how to fine-tune",
+      "--model 'openai.gpt-4' is not a model TuneVault knows how to customize",
     ],
     [
       ['FILE', '--policy', 'block', '--out', 'x.jsonl'],
@@ -122,6 +123,7 @@ describe('tunevault scan', () => {
     [['FILE', '--block-at', 'severe'], "--block-at 'severe' is not a severity"],
     [['FILE', '--allow', '/([/'], '--allow /([/ is not a valid regular expression'],
     [['FILE', 'other.jsonl'], "one FILE at a time (also got 'other.jsonl')"],
+    [['FILE', '--threads', 'many'], "--threads 'many' is not a thread count: use auto or a whole number"],
   ])('exits 64 naming the bad input: %j', async (args, message) => {
     const file = join(dir, 'data.jsonl');
     writeFileSync(file, cleanConversations(8));
@@ -129,6 +131,18 @@ describe('tunevault scan', () => {
     expect(code).toBe(64);
     expect(stderr).toContain(message);
     expect(stdout).toBe('');
+  });
+
+  it('gives the same report on worker threads as on one', async () => {
+    const file = join(dir, 'data.jsonl');
+    writeFileSync(
+      file,
+      `${cleanConversations(500)}${conversation(`card ${fake.card}`)}\n${cleanConversations(500)}`,
+    );
+    const one = await cli(file, '--json', '--threads', '0');
+    const two = await cli(file, '--json', '--threads', '2');
+    expect(one.code).toBe(1);
+    expect(two).toEqual(one);
   });
 
   it('prints help', async () => {

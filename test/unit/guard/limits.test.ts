@@ -8,10 +8,8 @@ import {
 
 describe('familyForModel', () => {
   it.each([
-    ['amazon.titan-text-express-v1', 'prompt-completion'],
-    ['amazon.titan-text-lite-v1:0:4k', 'prompt-completion'],
     ['meta.llama3-1-8b-instruct-v1:0', 'prompt-completion'],
-    ['cohere.command-light-text-v14', 'prompt-completion'],
+    ['meta.llama3-2-3b-instruct-v1:0:128k', 'bedrock-conversation-2024'],
     ['amazon.nova-micro-v1:0', 'bedrock-conversation-2024'],
     ['arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0:300k', 'bedrock-conversation-2024'],
     ['us.amazon.nova-pro-v1:0', 'bedrock-conversation-2024'],
@@ -20,8 +18,17 @@ describe('familyForModel', () => {
     expect(familyForModel(modelId)).toBe(family);
   });
 
-  it('knows nothing of models outside the table', () => {
+  it('takes the format of the customization type', () => {
+    expect(familyForModel('amazon.nova-micro-v1:0:128k', 'DISTILLATION')).toBe('conversation-prompts');
+    expect(familyForModel('amazon.nova-2-lite-v1:0:256k', 'REINFORCEMENT_FINE_TUNING')).toBe('rft-chat');
+    // Titan Text Express left the fine-tuning table; continued pre-training is what it still takes.
+    expect(familyForModel('amazon.titan-text-express-v1')).toBe('continued-pretraining');
+    expect(familyForModel('amazon.titan-text-express-v1', 'FINE_TUNING')).toBeUndefined();
+  });
+
+  it('knows nothing of models outside the catalog', () => {
     expect(familyForModel('anthropic.claude-3-5-sonnet-20240620-v1:0')).toBeUndefined();
+    expect(familyForModel('cohere.command-light-text-v14')).toBeUndefined();
     expect(familyForModel('')).toBeUndefined();
   });
 
@@ -33,7 +40,9 @@ describe('familyForModel', () => {
   });
 
   it('lists the prefixes it knows, for error messages', () => {
-    expect(knownModelPrefixes()).toContain('anthropic.claude-3-haiku');
+    expect(knownModelPrefixes()).toContain('anthropic.claude-3-haiku-20240307-v1:0:200k');
+    // Image models are listed by the catalog but not trainable by TuneVault.
+    expect(knownModelPrefixes()).not.toContain('amazon.nova-canvas-v1:0');
   });
 });
 
@@ -43,6 +52,13 @@ describe('limitsFor', () => {
       minRecords: 32,
       maxRecords: 10_000,
       maxTokensPerRecord: 32_000,
+    });
+  });
+
+  it('takes distillation limits from the Nova guide (100 to 15K prompts)', () => {
+    expect(limitsFor('conversation-prompts', 'amazon.nova-micro-v1:0:128k')).toMatchObject({
+      minRecords: 100,
+      maxRecords: 15_000,
     });
   });
 

@@ -76,18 +76,15 @@ describe('redaction', () => {
   it('never writes a raw value to the sanitized copy or the report', async () => {
     const { report, sanitized } = await redact(leaky);
     const reportText = JSON.stringify(report);
-    for (const value of [
-      fake.awsAccessKeyId,
-      fake.awsSecretKey,
-      fake.githubToken,
-      fake.jwt,
-      fake.password,
-      fake.email,
-      fake.card,
-      fake.ssn,
-    ]) {
-      expect(sanitized).not.toContain(value);
-      expect(reportText).not.toContain(value);
+    // Every planted value: the secrets themselves (not the names around them) and each line of
+    // the private key's body.
+    const planted = leakyValues
+      .map((v) => v.replace(/^aws_secret_access_key=/, '').replace(/^password: "(.*)"$/, '$1'))
+      .flatMap((v) => (v.includes('PRIVATE KEY') ? v.split('\n').filter((l) => !l.includes('-----')) : [v]));
+    expect(planted).toHaveLength(leakyValues.length + 1);
+    for (const value of planted) {
+      expect([value, sanitized.includes(value)]).toEqual([value, false]);
+      expect([value, reportText.includes(value)]).toEqual([value, false]);
     }
   });
 

@@ -39,6 +39,13 @@ function ports(model: ModelInfo | undefined) {
     mergeObjectTags: async (bucket, key, tags, versionId) => {
       objectTags.push({ bucket, key, tags, ...(versionId ? { versionId } : {}) });
     },
+    // Without deploy settings nothing is deployed (the deploy paths are in customization-types.test.ts).
+    createDeployment: async (r) => {
+      throw new Error(`unexpected deployment ${r.name}`);
+    },
+    createProvisioned: async (r) => {
+      throw new Error(`unexpected Provisioned Throughput ${r.name}`);
+    },
   };
   return { p, asked, modelTags, objectTags };
 }
@@ -55,6 +62,7 @@ describe('finalizeCustomModel', () => {
       modelName: 'tv-model',
       modelKmsKeyArn: KEY_ARN,
       tags: modelTags[0]?.tags,
+      deployment: { mode: 'none' },
     });
     expect(modelTags).toEqual([
       {

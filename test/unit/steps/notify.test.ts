@@ -34,6 +34,8 @@ describe('notificationDetail', () => {
       findings: 0,
       error: null,
       failureMessage: null,
+      job: null,
+      deployment: null,
       remediation: [],
     });
   });

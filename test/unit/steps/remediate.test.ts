@@ -34,6 +34,21 @@ function ports(world: World) {
       calls.push(`deleteCustomModel ${id}`);
       return world.deleteAnswers ?? true;
     },
+    // No deployments in these worlds (deletion of deployments: customization-types.test.ts).
+    listDeployments: async (arn) => {
+      calls.push(`listDeployments ${arn}`);
+      return [];
+    },
+    deleteDeployment: async (arn) => {
+      throw new Error(`unexpected deleteDeployment ${arn}`);
+    },
+    listProvisioned: async (arn) => {
+      calls.push(`listProvisioned ${arn}`);
+      return [];
+    },
+    deleteProvisioned: async (arn) => {
+      throw new Error(`unexpected deleteProvisioned ${arn}`);
+    },
     mergeObjectTags: async (_bucket, key, t, versionId) => {
       if (world.tagError) throw world.tagError;
       tags.push({ key, tags: t, versionId });
@@ -104,6 +119,8 @@ describe('remediate', () => {
       const result = await remediate(input({ error: { Error: cause }, job: { jobArn: JOB_ARN } }), p);
       expect(calls).toEqual([
         `getJob ${JOB_ARN}`,
+        `listDeployments ${MODEL_ARN}`,
+        `listProvisioned ${MODEL_ARN}`,
         `getCustomModel ${MODEL_ARN}`,
         `deleteCustomModel ${MODEL_ARN}`,
       ]);

@@ -9,6 +9,7 @@ import {
   SensitiveDataError,
 } from '../../../functions/shared/errors';
 import { scanTrainingData } from '../../../functions/shared/guard';
+import { conversation } from '../guard/fixtures';
 import type { ScanOptions } from '../../../functions/shared/guard/types';
 import {
   MAX_VALIDATION_BYTES,
@@ -24,13 +25,23 @@ const EXECUTION_ARN = 'arn:aws:states:us-east-1:111122223333:execution:tunevault
 const ARTIFACTS = 'output/runs/tv-run-1/';
 
 const record = (i: number) =>
-  JSON.stringify({ prompt: `Customer: question number ${i}?\nAgent:`, completion: ` Answer number ${i}.` });
-const CLEAN = `${[1, 2, 3, 4].map(record).join('\n')}\n`;
+  conversation(`Question number ${i} about the return policy?`, `Answer number ${i}.`);
+/** Eight records: the minimum of the stage's model, Nova Micro. */
+const CLEAN = `${[1, 2, 3, 4, 5, 6, 7, 8].map(record).join('\n')}\n`;
 const SECRET = 'AKIAQ7XW3PLMN5RTK2VB';
-const LEAKY = `${CLEAN}${JSON.stringify({ prompt: `Customer: my key is ${SECRET}\nAgent:`, completion: ' Rotate it.' })}\n`;
+const LEAKY = `${CLEAN}${conversation(`My key is ${SECRET}`, 'Rotate it.')}\n`;
+const NOVA_MICRO = 'amazon.nova-micro-v1:0:128k';
 
 const settings: ScanSettings = {
-  baseModelId: 'amazon.titan-text-express-v1',
+  job: {
+    region: 'us-east-1',
+    baseModelId: 'amazon.nova-micro-v1:0',
+    customizationType: 'FINE_TUNING',
+    hyperParameters: {},
+    rftGraderLambdaArns: [],
+    deploy: 'none',
+    provisionedModelUnits: 1,
+  },
   policy: 'block',
   blockAtOrAbove: 'high',
   outputBucket: 'output-bucket',
@@ -100,10 +111,15 @@ describe('scanTrainingDataStep', () => {
     const { p, uploads, copies, tags, scans, opened } = ports({ 'training/a.jsonl': CLEAN });
     const summary = await scanTrainingDataStep(input(), settings, p);
     expect(opened).toEqual(['training/a.jsonl@v1']);
-    expect(scans[0]).toEqual({ family: 'prompt-completion', policy: 'block', blockAtOrAbove: 'high' });
+    expect(scans[0]).toEqual({
+      family: 'bedrock-conversation-2024',
+      limits: expect.objectContaining({ minRecords: 8, maxRecords: 20_000 }),
+      policy: 'block',
+      blockAtOrAbove: 'high',
+    });
     expect(summary).toEqual({
       verdict: 'pass',
-      records: 4,
+      records: 8,
       bytes: Buffer.byteLength(CLEAN),
       sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
       totalFindings: 0,
@@ -124,7 +140,7 @@ describe('scanTrainingDataStep', () => {
     expect(JSON.parse(report?.body ?? '{}')).toMatchObject({
       source: 's3://training/training/a.jsonl',
       versionId: 'v1',
-      baseModelId: 'amazon.titan-text-express-v1',
+      baseModelId: NOVA_MICRO,
       verdict: 'pass',
     });
     expect(tags).toEqual([]);
@@ -172,7 +188,7 @@ describe('scanTrainingDataStep', () => {
     expect(copies).toEqual([]);
     const redacted = uploads[`output-bucket/${ARTIFACTS}redacted.jsonl`];
     expect(redacted?.kmsKeyArn).toBe(KEY_ARN);
-    expect(redacted?.body.split('\n').filter(Boolean)).toHaveLength(5);
+    expect(redacted?.body.split('\n').filter(Boolean)).toHaveLength(9);
     expect(redacted?.body).not.toContain(SECRET);
   });
 
@@ -182,7 +198,7 @@ describe('scanTrainingDataStep', () => {
     const attempt = scanTrainingDataStep(input(), settings, p);
     await expect(attempt).rejects.toBeInstanceOf(InvalidTrainingDataError);
     await expect(attempt).rejects.toThrow(
-      /^s3:\/\/training\/training\/a\.jsonl is not valid prompt-completion training data for amazon\.titan-text-express-v1: line 5: .+; line 6: .+\. Full report: s3:\/\/output-bucket\/output\/runs\/tv-run-1\/guard-report\.json$/,
+      /^s3:\/\/training\/training\/a\.jsonl is not valid bedrock-conversation-2024 \(Converse API messages\) training data for Nova Micro \(FINE_TUNING\): line 9: .+; line 10: .+\. Full report: s3:\/\/output-bucket\/output\/runs\/tv-run-1\/guard-report\.json$/,
     );
     expect(copies).toEqual([]);
   });
@@ -234,14 +250,34 @@ describe('scanTrainingDataStep', () => {
     expect(uploadEnded).toBe(true);
   });
 
-  it("picks the family of the sidecar's base model", async () => {
+  it("picks the record format of the sidecar's base model and customization type", async () => {
     const { p, scans } = ports({ 'training/a.jsonl': CLEAN });
-    await scanTrainingDataStep(
-      input({ dataset: { baseModelId: 'amazon.nova-micro-v1:0' } }),
+    const attempt = scanTrainingDataStep(
+      input({
+        dataset: { baseModelId: 'amazon.titan-text-express-v1', customizationType: 'CONTINUED_PRE_TRAINING' },
+      }),
       settings,
       p,
-    ).catch(() => undefined);
-    expect(scans[0]?.family).toBe('bedrock-conversation-2024');
+    );
+    // Conversations are not continued pre-training input: the job's format was the one checked.
+    await expect(attempt).rejects.toThrow(
+      /is not valid continued pre-training input training data for Titan Text G1 - Express \(CONTINUED_PRE_TRAINING\)/,
+    );
+    expect(scans[0]?.family).toBe('continued-pretraining');
+  });
+
+  it('refuses a job the catalog refuses with InvalidInputError, before reading the data', async () => {
+    const { p, opened } = ports({ 'training/a.jsonl': CLEAN });
+    const attempt = scanTrainingDataStep(
+      input({ dataset: { customizationType: 'CONTINUED_PRE_TRAINING' } }),
+      settings,
+      p,
+    );
+    await expect(attempt).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(attempt).rejects.toThrow(
+      /^The dataset's job is not valid: Nova Micro does not support customizationType CONTINUED_PRE_TRAINING/,
+    );
+    expect(opened).toEqual([]);
   });
 });
 
@@ -253,9 +289,9 @@ describe('scanTrainingDataStep: validation data from the sidecar', () => {
     const { p, uploads, scans } = ports({ 'training/a.jsonl': CLEAN, 'validation/v.jsonl': record(9) });
     const summary = await scanTrainingDataStep(withValidation(), settings, p);
     expect(scans[1]).toMatchObject({
-      family: 'prompt-completion',
+      family: 'bedrock-conversation-2024',
       policy: 'block',
-      limits: { minRecords: 1 },
+      limits: { minRecords: 1, maxRecords: 20_000 },
     });
     expect(summary.validation).toEqual({
       verdict: 'pass',
@@ -272,7 +308,7 @@ describe('scanTrainingDataStep: validation data from the sidecar', () => {
       JSON.parse(uploads[`output-bucket/${ARTIFACTS}validation-guard-report.json`]?.body ?? '{}'),
     ).toMatchObject({
       source: 's3://training/validation/v.jsonl',
-      baseModelId: 'amazon.titan-text-express-v1',
+      baseModelId: NOVA_MICRO,
     });
   });
 
@@ -307,7 +343,7 @@ describe('scanTrainingDataStep: validation data from the sidecar', () => {
   it('refuses invalid validation data with InvalidTrainingDataError', async () => {
     const { p } = ports({ 'training/a.jsonl': CLEAN, 'validation/v.jsonl': 'not json\n' });
     await expect(scanTrainingDataStep(withValidation(), settings, p)).rejects.toThrow(
-      /^validation data s3:\/\/training\/validation\/v\.jsonl \(the sidecar's validationKey\) is not valid prompt-completion data for amazon\.titan-text-express-v1: line 1: /,
+      /^validation data s3:\/\/training\/validation\/v\.jsonl \(the sidecar's validationKey\) is not valid bedrock-conversation-2024 \(Converse API messages\) training data for Nova Micro \(FINE_TUNING\): line 1: /,
     );
   });
 
@@ -320,7 +356,7 @@ describe('scanTrainingDataStep: validation data from the sidecar', () => {
     );
     expect(summary.validation?.verdict).toBe('redact');
     const copy = uploads[`output-bucket/${ARTIFACTS}validation.jsonl`]?.body ?? '';
-    expect(copy.split('\n').filter(Boolean)).toHaveLength(5);
+    expect(copy.split('\n').filter(Boolean)).toHaveLength(9);
     expect(copy).not.toContain(SECRET);
   });
 

@@ -9,7 +9,20 @@ import type { RunInput } from '../../../functions/shared/types';
 import event from '../../../events/startCustomization.json';
 import { InvalidInputError } from '../../../functions/shared/errors';
 
-const settings = { trainingBucket: 'tunevault-dev-training-data', prefix: 'training/', suffix: '.jsonl' };
+const settings = {
+  trainingBucket: 'tunevault-dev-training-data',
+  prefix: 'training/',
+  suffix: '.jsonl',
+  job: {
+    region: 'us-east-1',
+    baseModelId: 'amazon.nova-micro-v1:0:128k',
+    customizationType: 'FINE_TUNING' as const,
+    hyperParameters: {},
+    rftGraderLambdaArns: [],
+    deploy: 'none' as const,
+    provisionedModelUnits: 1,
+  },
+};
 
 function ports(objects: Record<string, string> = {}) {
   const started: { name: string; input: RunInput }[] = [];
@@ -170,6 +183,30 @@ describe('startCustomization', () => {
     expect(outcome).toMatchObject({ outcome: 'rejected' });
     expect(outcome && 'reason' in outcome ? outcome.reason : '').toMatch(/'dataPolicy.mode'.*'baseModel'/);
   });
+
+  it('refuses, before any run, a sidecar whose job the catalog says Bedrock would refuse', async () => {
+    const sidecar = JSON.stringify({ baseModelId: 'anthropic.claude-3-haiku-20240307-v1:0:200k' });
+    const { p, started, tags } = ports({ 'training/a.job.json': sidecar });
+    const [outcome] = await startCustomization(withKey('training/a.jsonl'), settings, p);
+    expect(started).toHaveLength(0);
+    expect(outcome).toMatchObject({ outcome: 'rejected' });
+    expect(outcome?.outcome === 'rejected' && outcome.reason).toMatch(
+      /^s3:\/\/tunevault-dev-training-data\/training\/a\.job\.json: Claude 3 Haiku .* only in us-west-2/,
+    );
+    // The tag keeps the Region that fixes it (S3 tag values are at most 256 characters).
+    expect(tags['training/a.jsonl']?.['tunevault:status']).toBe('rejected');
+    expect(tags['training/a.jsonl']?.['tunevault:reason']).toContain('us-west-2');
+  });
+
+  it('accepts numeric hyper-parameters in a sidecar and hands the run strings, as Bedrock takes them', async () => {
+    const sidecar = JSON.stringify({
+      baseModelId: 'amazon.nova-lite-v1:0:300k',
+      hyperParameters: { epochCount: 3 },
+    });
+    const { p, started } = ports({ 'training/a.job.json': sidecar });
+    await startCustomization(withKey('training/a.jsonl'), settings, p);
+    expect(started[0]?.input.dataset.hyperParameters).toEqual({ epochCount: '3' });
+  });
 });
 
 describe('sidecars', () => {
@@ -193,7 +230,7 @@ describe('sidecars', () => {
       message = (err as Error).message;
     }
     expect(message).toMatch(
-      /^sidecar\.json is not a valid dataset sidecar — customizationType: .+; dataPolicy\.policy: .+\. Allowed fields: baseModelId, customizationType, hyperParameters, validationKey, dataPolicy, tags\.$/,
+      /^sidecar\.json is not a valid dataset sidecar — customizationType: .+; dataPolicy\.policy: .+\. Allowed fields: baseModelId, customizationType, hyperParameters, customizationConfig, vpcConfig, deploy, provisioned, validationKey, dataPolicy, tags\.$/,
     );
   });
 

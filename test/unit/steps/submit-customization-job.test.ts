@@ -14,9 +14,15 @@ const JOB_ARN = 'arn:aws:bedrock:us-east-1:111122223333:model-customization-job/
 
 const settings: SubmitSettings = {
   roleArn: 'arn:aws:iam::111122223333:role/tunevault-dev-bedrock',
-  baseModelId: 'amazon.titan-text-express-v1',
-  customizationType: 'FINE_TUNING',
-  hyperParameters: { epochCount: '2', batchSize: '1' },
+  job: {
+    region: 'us-east-1',
+    baseModelId: 'amazon.nova-micro-v1:0',
+    customizationType: 'FINE_TUNING',
+    hyperParameters: { epochCount: '3' },
+    rftGraderLambdaArns: [],
+    deploy: 'none',
+    provisionedModelUnits: 1,
+  },
   outputBucket: 'tunevault-dev-output',
   outputPrefix: 'output/',
 };
@@ -65,13 +71,13 @@ describe('buildJobRequest', () => {
     expect(next.clientRequestToken).not.toBe(first.clientRequestToken);
   });
 
-  it('sends the stage defaults, the guard copy, the CMK and an output prefix ending in the job name', () => {
+  it("sends the stage's job (catalog id, the stage's hyper-parameters over the catalog defaults), the guard copy, the CMK and an output prefix ending in the job name", () => {
     const request = buildJobRequest(input(), settings);
     expect(request).toMatchObject({
       roleArn: settings.roleArn,
-      baseModelId: 'amazon.titan-text-express-v1',
+      baseModelId: 'amazon.nova-micro-v1:0:128k',
       customizationType: 'FINE_TUNING',
-      hyperParameters: { epochCount: '2', batchSize: '1' },
+      hyperParameters: { epochCount: '3', learningRate: '0.00001', learningRateWarmupSteps: '10' },
       trainingS3Uri: 's3://tunevault-dev-output/output/runs/tv-run/training.jsonl',
       outputS3Uri: `s3://tunevault-dev-output/output/${request.jobName}/`,
       customModelKmsKeyId: KEY_ARN,
@@ -86,11 +92,11 @@ describe('buildJobRequest', () => {
     expect(none.outputS3Uri).toBe(`s3://tunevault-dev-output/${none.jobName}/`);
   });
 
-  it("lets the sidecar override the base model, type and single hyper-parameters, and sends the guard's validation copy", () => {
+  it("lets the sidecar choose the base model, type and single hyper-parameters (the stage's apply to its own model family only), and sends the guard's validation copy", () => {
     const request = buildJobRequest(
       input({
         dataset: {
-          baseModelId: 'amazon.nova-micro-v1:0',
+          baseModelId: 'amazon.titan-text-express-v1',
           customizationType: 'CONTINUED_PRE_TRAINING',
           hyperParameters: { epochCount: '5' },
           tags: { team: 'support' },
@@ -109,9 +115,14 @@ describe('buildJobRequest', () => {
       settings,
     );
     expect(request).toMatchObject({
-      baseModelId: 'amazon.nova-micro-v1:0',
+      baseModelId: 'amazon.titan-text-express-v1:0:8k',
       customizationType: 'CONTINUED_PRE_TRAINING',
-      hyperParameters: { epochCount: '5', batchSize: '1' },
+      hyperParameters: {
+        epochCount: '5',
+        batchSize: '1',
+        learningRate: '0.00001',
+        learningRateWarmupSteps: '5',
+      },
       validationS3Uri: 's3://tunevault-dev-output/output/runs/tv-run/validation.jsonl',
     });
     expect(request.tags).toMatchObject({
@@ -144,7 +155,8 @@ describe('submitCustomizationJob', () => {
       jobName: sent[0]?.jobName,
       customModelName: sent[0]?.customModelName,
       clientRequestToken: sent[0]?.clientRequestToken,
-      baseModelId: 'amazon.titan-text-express-v1',
+      baseModelId: 'amazon.nova-micro-v1:0:128k',
+      customizationType: 'FINE_TUNING',
     });
   });
 

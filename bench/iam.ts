@@ -1,0 +1,106 @@
+/**
+ * What enforcing IAM costs (issue 10: ≤ 20 %), measured in one run as ratios against `--iam off`:
+ * `npm start` as whole processes (alternating, median of each), and the 100-drop throughput
+ * (the same drops on two embedded AWS, one after the other).
+ */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { DATA, startHarness } from '../test/e2e/support/embedded';
+import type { IamMode } from '../local/iam/types';
+import { median, type Report, secs } from './lib/report';
+
+const SECTION = 'iam';
+const ROOT = path.join(__dirname, '..');
+
+function demoOnce(mode: IamMode, env: NodeJS.ProcessEnv): number {
+  const started = Date.now();
+  const out = spawnSync(
+    process.execPath,
+    [path.join(ROOT, 'bin', 'tunevault.js'), 'demo', '--iam', mode, '--json'],
+    {
+      cwd: ROOT,
+      env,
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
+  if (out.status !== 0)
+    throw new Error(`tunevault demo --iam ${mode} exited ${out.status}: ${out.stderr.slice(-2000)}`);
+  return Date.now() - started;
+}
+
+async function dropMany(mode: IamMode, files: number) {
+  const h = await startHarness({ iam: mode, jobDurationMs: 0, params: { pollIntervalSeconds: '900' } });
+  try {
+    // Warm: the key exists and every function is loaded before the clock starts.
+    await h.drop(`iam-bench-warm-${mode}`);
+    const started = Date.now();
+    const objects = await Promise.all(
+      Array.from({ length: files }, (_, i) =>
+        h.put(`${h.stack.trainingPrefix}iam-bench-${mode}-${i}.jsonl`, DATA.replace('lamp', `lamp ${i}`)),
+      ),
+    );
+    const runs = await Promise.all(objects.map((o) => h.finished(h.executionArnOf(o), 300_000)));
+    const elapsed = Date.now() - started;
+    const ok = runs.filter((r) => r.status === 'SUCCEEDED').length;
+    return {
+      elapsed,
+      ok,
+      decisions: h.aws.authorizer.recent({ limit: 1_000_000 }).length,
+      cache: { ...h.aws.authorizer.evaluations },
+    };
+  } finally {
+    await h.stop();
+  }
+}
+
+export async function iam(report: Report, env: NodeJS.ProcessEnv, files = 100): Promise<void> {
+  report.heading('IAM enforcement: what it costs (ratio to --iam off, same run)');
+  const starts: Record<'off' | 'enforce', number[]> = { off: [], enforce: [] };
+  for (let i = 0; i < 2; i++)
+    for (const mode of ['off', 'enforce'] as const) starts[mode].push(demoOnce(mode, env));
+  const startRatio = median(starts.enforce) / median(starts.off);
+  report.figure(
+    SECTION,
+    '`npm start` (demo), enforce ÷ off, median of 2 each',
+    `${startRatio.toFixed(2)}× (${secs(median(starts.enforce))} vs ${secs(median(starts.off))})`,
+    '≤ 1.20×',
+    startRatio <= 1.2,
+  );
+  // ABBA order (off, enforce, enforce, off): a machine that gets busier or quieter during the
+  // run shifts both modes alike.
+  const rounds: Record<'off' | 'enforce', { elapsed: number; ok: number; decisions: number }[]> = {
+    off: [],
+    enforce: [],
+  };
+  for (const mode of ['off', 'enforce', 'enforce', 'off'] as const)
+    rounds[mode].push(await dropMany(mode, files));
+  const total = (mode: 'off' | 'enforce') => rounds[mode].reduce((sum, r) => sum + r.elapsed, 0);
+  report.count(
+    SECTION,
+    `runs SUCCEEDED, 2 × ${files} drops, IAM off`,
+    rounds.off.reduce((n, r) => n + r.ok, 0),
+    2 * files,
+  );
+  report.count(
+    SECTION,
+    `runs SUCCEEDED, 2 × ${files} drops, IAM enforce`,
+    rounds.enforce.reduce((n, r) => n + r.ok, 0),
+    2 * files,
+  );
+  const throughputRatio = total('enforce') / total('off');
+  report.figure(
+    SECTION,
+    `${files}-drop throughput, time enforce ÷ off (ABBA, 2 rounds each)`,
+    `${throughputRatio.toFixed(2)}× (${((2 * files * 1000) / total('enforce')).toFixed(1)} vs ${((2 * files * 1000) / total('off')).toFixed(1)} runs/s)`,
+    '≤ 1.20×',
+    throughputRatio <= 1.2,
+  );
+  const enforce = rounds.enforce[0] ?? { decisions: 0 };
+  const cache = (rounds.enforce[0] as { cache?: { cached: number; evaluated: number } } | undefined)?.cache;
+  report.figure(
+    SECTION,
+    'IAM decisions in one enforced round (answered from the cache / evaluated)',
+    `${enforce.decisions} (${cache?.cached ?? 0} / ${cache?.evaluated ?? 0})`,
+  );
+}

@@ -1,0 +1,590 @@
+/**
+ * `npm run prove:iam`: least privilege, proven both ways on the embedded AWS (IAM enforced).
+ *
+ * 1. Every workflow path runs on the untouched stack and must end as it should (clean run with key
+ *    bootstrap, key race, key policy drift, validation data, blocked, redacted, a non-compliant
+ *    model, a failed job, a stopped job, the poll fallback, reinforcement fine-tuning with its
+ *    grader, on-demand and provisioned deploys with their remediation and expiry cleanup). Every
+ *    decision is recorded.
+ * 2. Each action of each role the packaged template creates (the functions', the state machine's,
+ *    Bedrock's service role) is removed, one at a time, and the paths that used it run again: the
+ *    removal must be refused somewhere (a denial of exactly that action for that role). An action no
+ *    path used is removed and every path runs: then it is not needed — unless it is on the KEEP list
+ *    below with the reason it must stay although the embedded AWS cannot exercise it.
+ *
+ * Prints the matrix and a verdict; exits 1 when an action is granted but never needed, or a path
+ * fails on the untouched stack. Run by .ci/run (not part of `npm test`: a few minutes).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { GetModelCustomizationJobCommand } from '@aws-sdk/client-bedrock';
+import {
+  DeleteAliasCommand,
+  DescribeKeyCommand,
+  DisableKeyRotationCommand,
+  GetKeyPolicyCommand,
+  ListAliasesCommand,
+  PutKeyPolicyCommand,
+} from '@aws-sdk/client-kms';
+import { DeleteObjectCommand, GetObjectTaggingCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { field } from '../cli/lib/run-view';
+import type { Decision } from '../local/iam/types';
+import { policyStatements } from '../local/iam/registry';
+import { DATA, type Harness, LEAKY, startHarness } from '../test/e2e/support/embedded';
+
+/** Granted, but not exercisable on the embedded AWS — each with why it must stay. */
+const KEEP: Record<string, string> = {
+  'logs:CreateLogGroup': 'Lambda writes its own logs to CloudWatch Logs (not emulated)',
+  'logs:CreateLogStream': 'Lambda writes its own logs to CloudWatch Logs (not emulated)',
+  'logs:PutLogEvents': 'Lambda writes its own logs to CloudWatch Logs (not emulated)',
+  'xray:PutTraceSegments': 'active tracing (Lambda and the state machine); X-Ray is not emulated',
+  'xray:PutTelemetryRecords': 'active tracing (Lambda and the state machine); X-Ray is not emulated',
+  'xray:GetSamplingRules': 'state machine tracing; X-Ray is not emulated',
+  'xray:GetSamplingTargets': 'state machine tracing; X-Ray is not emulated',
+  'logs:CreateLogDelivery': 'state machine logging (loggingConfig) to CloudWatch Logs, not emulated',
+  'logs:GetLogDelivery': 'state machine logging (loggingConfig) to CloudWatch Logs, not emulated',
+  'logs:UpdateLogDelivery': 'state machine logging (loggingConfig) to CloudWatch Logs, not emulated',
+  'logs:DeleteLogDelivery': 'state machine logging (loggingConfig) to CloudWatch Logs, not emulated',
+  'logs:ListLogDeliveries': 'state machine logging (loggingConfig) to CloudWatch Logs, not emulated',
+  'logs:PutResourcePolicy': 'state machine logging (loggingConfig) to CloudWatch Logs, not emulated',
+  'logs:DescribeResourcePolicies': 'state machine logging (loggingConfig) to CloudWatch Logs, not emulated',
+  'logs:DescribeLogGroups': 'state machine logging (loggingConfig) to CloudWatch Logs, not emulated',
+};
+
+/** Deploying a model encrypted with a customer managed key (custom-model-inference-prerequisites). */
+const FINALIZE_KEY =
+  'deploying a model encrypted with a customer managed key needs the caller to be allowed to use the key (Bedrock guide, custom-model-inference-prerequisites); which KMS calls Bedrock makes as the caller is not documented, so the embedded Bedrock does not make them';
+
+/** Role-specific keeps: `<role name fragment> <action>`. */
+const KEEP_FOR: Record<string, string> = {
+  'bedrock-customization s3:ListBucket':
+    'a job reading a missing training or validation object gets 404 (a failureMessage naming the object) instead of 403 only with it; the guard copies every object the job reads first, so no path here can miss one',
+  'finalizeCustomModel kms:Decrypt': FINALIZE_KEY,
+  'finalizeCustomModel kms:DescribeKey': FINALIZE_KEY,
+  'finalizeCustomModel kms:CreateGrant': FINALIZE_KEY,
+  'scanTrainingData s3:AbortMultipartUpload':
+    'a sanitized copy above the multipart threshold (lib-storage Upload) is aborted on failure; the paths here write small copies',
+};
+/** Object tagging without a version: the training bucket may be an existing, unversioned one. */
+const UNVERSIONED =
+  'an existing training bucket without versioning (createTrainingBucket=false) tags objects without a version id; the stack-made bucket is versioned';
+for (const fn of ['startCustomization', 'scanTrainingData', 'finalizeCustomModel', 'remediate'])
+  for (const a of ['s3:GetObjectTagging', 's3:PutObjectTagging']) KEEP_FOR[`${fn} ${a}`] = UNVERSIONED;
+
+interface Outcome {
+  ok: boolean;
+  detail: string;
+}
+
+interface PathDef {
+  name: string;
+  run(h: Harness, n: number): Promise<Outcome>;
+}
+
+const ok = (detail: string): Outcome => ({ ok: true, detail });
+const bad = (detail: string): Outcome => ({ ok: false, detail });
+const expectRun = (
+  run: { status?: string; error?: string; cause?: string },
+  status: string,
+  error?: string,
+) =>
+  run.status === status && (error === undefined || run.error === error)
+    ? ok(`${status}${error ? ` ${error}` : ''}`)
+    : bad(
+        `expected ${status}${error ? ` ${error}` : ''}, got ${run.status} ${run.error ?? ''} ${(run.cause ?? '').slice(0, 200)}`,
+      );
+
+async function aliasOf(h: Harness): Promise<string> {
+  return h.stack.functions.find((f) => f.key === 'ensureCustomerManagedKey')?.environment.KEY_ALIAS ?? '';
+}
+
+async function dropAlias(h: Harness): Promise<void> {
+  const alias = await aliasOf(h);
+  const aliases = (await h.c.kms.send(new ListAliasesCommand({}))).Aliases ?? [];
+  if (aliases.some((a) => a.AliasName === alias))
+    await h.c.kms.send(new DeleteAliasCommand({ AliasName: alias }));
+}
+
+const PATHS: PathDef[] = [
+  {
+    name: 'key bootstrap (no key yet)',
+    async run(h, n) {
+      await dropAlias(h);
+      const { run } = await h.drop(`prove-bootstrap-${n}`);
+      if (run.status === 'SUCCEEDED' && field<boolean>(run.state, 'key', 'created') !== true)
+        return bad('the run did not create the key');
+      return expectRun(run, 'SUCCEEDED');
+    },
+  },
+  {
+    name: 'key race (two first runs)',
+    async run(h, n) {
+      await dropAlias(h);
+      h.aws.faults.add({ service: 'kms', operation: 'CreateKey', count: 2, delayMs: 300 });
+      const [a, b] = await Promise.all([h.drop(`prove-race-a-${n}`), h.drop(`prove-race-b-${n}`)]);
+      const ra = expectRun(a.run, 'SUCCEEDED');
+      return ra.ok ? expectRun(b.run, 'SUCCEEDED') : ra;
+    },
+  },
+  {
+    name: 'poll fallback (job-state events lost)',
+    async run(h, n) {
+      h.aws.events.dropNext(2, { source: 'aws.bedrock', detailType: 'Model Customization Job State Change' });
+      const object = await h.put(`${h.stack.trainingPrefix}prove-poll-${n}.jsonl`, DATA);
+      // Two poll intervals at least: on a loaded machine the default 30 s wait is short.
+      const run = await h.finished(h.executionArnOf(object), 120_000);
+      if (run.status === 'SUCCEEDED' && field(run.state, 'jobResult', 'resumedBy') !== 'poll')
+        return bad('resumed by the event, not the poll');
+      return expectRun(run, 'SUCCEEDED');
+    },
+  },
+  {
+    name: 'key policy drift (statements and rotation restored)',
+    async run(h, n) {
+      const alias = (await h.c.kms.send(new DescribeKeyCommand({ KeyId: await aliasOf(h) }))).KeyMetadata
+        ?.Arn;
+      const root = { AWS: `arn:aws:iam::${h.aws.accountId}:root` };
+      await h.c.kms.send(
+        new PutKeyPolicyCommand({
+          KeyId: alias,
+          PolicyName: 'default',
+          Policy: JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [{ Sid: 'Root', Effect: 'Allow', Principal: root, Action: 'kms:*', Resource: '*' }],
+          }),
+        }),
+      );
+      await h.c.kms.send(new DisableKeyRotationCommand({ KeyId: alias }));
+      const { run } = await h.drop(`prove-drift-${n}`);
+      const policy = (await h.c.kms.send(new GetKeyPolicyCommand({ KeyId: alias, PolicyName: 'default' })))
+        .Policy;
+      if (run.status === 'SUCCEEDED' && !policy?.includes('TuneVaultBuildersEncryptViaBedrock'))
+        return bad('the builders statement was not restored');
+      return expectRun(run, 'SUCCEEDED');
+    },
+  },
+  {
+    name: 'clean run with validation data and a sidecar',
+    async run(h, n) {
+      await h.c.s3.send(
+        new PutObjectCommand({
+          Bucket: h.stack.trainingBucket,
+          Key: `validation/prove-${n}.jsonl`,
+          Body: DATA,
+        }),
+      );
+      const { run } = await h.drop(`prove-validation-${n}`, DATA, {
+        validationKey: `validation/prove-${n}.jsonl`,
+      });
+      return expectRun(run, 'SUCCEEDED');
+    },
+  },
+  {
+    name: 'blocked data (quarantined)',
+    async run(h, n) {
+      const { run, object } = await h.drop(`prove-blocked-${n}`, LEAKY);
+      const tags = await h.c.s3.send(
+        new GetObjectTaggingCommand({ Bucket: object.bucket, Key: object.key, VersionId: object.versionId }),
+      );
+      if (tags.TagSet?.find((t) => t.Key === 'tunevault:status')?.Value !== 'quarantined')
+        return bad('the object was not tagged quarantined');
+      return expectRun(run, 'FAILED', 'SensitiveDataError');
+    },
+  },
+  {
+    name: 'redacted data (trains on a sanitized copy)',
+    async run(h, n) {
+      const { run } = await h.drop(`prove-redacted-${n}`, LEAKY, { dataPolicy: { policy: 'redact' } });
+      return expectRun(run, 'SUCCEEDED');
+    },
+  },
+  {
+    name: 'non-compliant model (remediation deletes it)',
+    async run(h, n) {
+      h.aws.bedrock.setNextOutcome({ status: 'Completed', modelKmsKeyArn: null });
+      const { run } = await h.drop(`prove-noncompliant-${n}`);
+      return expectRun(run, 'FAILED', 'ModelNotCompliantError');
+    },
+  },
+  {
+    name: 'failed job (remediated, notified)',
+    async run(h, n) {
+      h.aws.bedrock.setNextOutcome({ status: 'Failed', failureMessage: 'prove:iam: simulated failure' });
+      const { run } = await h.drop(`prove-failed-${n}`);
+      return expectRun(run, 'FAILED', 'CustomizationJobFailedError');
+    },
+  },
+  {
+    name: 'a running job stopped by remediation',
+    async run(h, n) {
+      h.aws.faults.add({ service: 'dynamodb', operation: 'PutItem', count: 1, error: 'ValidationException' });
+      // A long job: it is certainly still running when Remediate looks at it.
+      h.aws.bedrock.setJobDuration(60_000);
+      const { run } = await h.drop(`prove-stop-${n}`).finally(() => h.aws.bedrock.setJobDuration(JOB_MS));
+      const jobArn = field(run.state, 'job', 'jobArn') as string | undefined;
+      if (!jobArn) return bad('no job was submitted');
+      await sleep(300);
+      const job = await h.c.bedrock.send(new GetModelCustomizationJobCommand({ jobIdentifier: jobArn }));
+      if (job.status !== 'Stopped' && job.status !== 'Stopping')
+        return bad(`the job is ${job.status}, not stopped`);
+      return expectRun(run, 'FAILED');
+    },
+  },
+  {
+    name: 'object deleted before the run reads it',
+    async run(h, n) {
+      const object = await h.put(`${h.stack.trainingPrefix}prove-deleted-${n}.jsonl`, DATA);
+      await h.c.s3.send(
+        new DeleteObjectCommand({ Bucket: object.bucket, Key: object.key, VersionId: object.versionId }),
+      );
+      return expectRun(await h.finished(h.executionArnOf(object)), 'FAILED', 'InvalidInputError');
+    },
+  },
+  {
+    name: 'sidecar names a validation key that does not exist',
+    async run(h, n) {
+      const { run } = await h.drop(`prove-novalidation-${n}`, DATA, {
+        validationKey: `validation/none-${n}.jsonl`,
+      });
+      return expectRun(run, 'FAILED', 'InvalidInputError');
+    },
+  },
+  {
+    name: 'rejected upload (a sidecar with unknown fields)',
+    async run(h, n) {
+      const key = `${h.stack.trainingPrefix}prove-rejected-${n}.jsonl`;
+      await h.put(key.replace(/\.jsonl$/, '.job.json'), JSON.stringify({ notAField: true }));
+      const object = await h.put(key, DATA);
+      for (const deadline = Date.now() + 20_000; Date.now() < deadline; await sleep(100)) {
+        const tags = await h.c.s3.send(
+          new GetObjectTaggingCommand({ Bucket: object.bucket, Key: key, VersionId: object.versionId }),
+        );
+        if (tags.TagSet?.find((t) => t.Key === 'tunevault:status')?.Value === 'rejected')
+          return ok('rejected, tagged');
+      }
+      return bad('the object was not tagged rejected');
+    },
+  },
+  {
+    name: 'job already ended when the run starts waiting (answered at once)',
+    async run(h, n) {
+      h.aws.bedrock.setJobDuration(0);
+      // The job's events are lost: only WaitForJob itself, at registration, can answer the task.
+      h.aws.events.dropNext(3, { source: 'aws.bedrock', detailType: 'Model Customization Job State Change' });
+      // A job of duration 0 still reads its data and writes its output (real work, on disk since the
+      // bodies stream): WaitForJob's look at the job waits until that is surely done, so the path
+      // proves the answer at registration instead of racing the simulation.
+      h.aws.faults.add({
+        service: 'bedrock',
+        operation: 'GetModelCustomizationJob',
+        count: 1,
+        delayMs: 2000,
+      });
+      try {
+        const { run } = await h.drop(`prove-fast-${n}`);
+        if (run.status === 'SUCCEEDED' && field(run.state, 'jobResult', 'resumedBy') !== 'register')
+          return bad(`resumed by ${field(run.state, 'jobResult', 'resumedBy')}, not at registration`);
+        return expectRun(run, 'SUCCEEDED');
+      } finally {
+        h.aws.bedrock.setJobDuration(JOB_MS);
+      }
+    },
+  },
+  {
+    name: 'failed job, ended when the run starts waiting (failure answered at once)',
+    async run(h, n) {
+      h.aws.bedrock.setJobDuration(0);
+      h.aws.events.dropNext(3, { source: 'aws.bedrock', detailType: 'Model Customization Job State Change' });
+      h.aws.bedrock.setNextOutcome({ status: 'Failed', failureMessage: 'prove:iam: simulated failure' });
+      h.aws.faults.add({
+        service: 'bedrock',
+        operation: 'GetModelCustomizationJob',
+        count: 1,
+        delayMs: 2000,
+      });
+      try {
+        const { run } = await h.drop(`prove-fast-fail-${n}`);
+        return expectRun(run, 'FAILED', 'CustomizationJobFailedError');
+      } finally {
+        h.aws.bedrock.setJobDuration(JOB_MS);
+      }
+    },
+  },
+  {
+    name: 'reinforcement fine-tuning (Bedrock invokes the grader)',
+    async run(h, n) {
+      const sidecar = JSON.parse(example('rft/chargers.job.json')) as {
+        customizationConfig: { rftConfig: { graderConfig: { lambdaGrader: { lambdaArn: string } } } };
+      };
+      sidecar.customizationConfig.rftConfig.graderConfig.lambdaGrader.lambdaArn = GRADER;
+      const { run } = await h.drop(`prove-rft-${n}`, example('rft/chargers.jsonl'), sidecar);
+      if (run.status === 'SUCCEEDED' && !h.aws.bedrock.rewards(field(run.state, 'job', 'jobArn') as string))
+        return bad('the grader was not called');
+      return expectRun(run, 'SUCCEEDED');
+    },
+  },
+  {
+    name: 'on-demand deploy, taken down by remediation',
+    async run(h, n) {
+      const { run, executionArn } = await h.drop(`prove-deploy-${n}`, DATA, { deploy: 'on-demand' });
+      if (run.status !== 'SUCCEEDED') return expectRun(run, 'SUCCEEDED');
+      if (!field(run.state, 'model', 'deployment', 'arn')) return bad('no deployment was made');
+      // The remediation a DeploymentError runs, on a model whose deployment exists (as when a
+      // deployment was made but its answer lost): the remediate function as its own role.
+      const result = await remediationOf(h, executionArn, run);
+      return result.includes('deleted-deployment') ? ok('deployed, then taken down') : bad(result);
+    },
+  },
+  {
+    name: 'provisioned deploy, taken down by remediation',
+    async run(h, n) {
+      const { run, executionArn } = await h.drop(`prove-provisioned-${n}`, DATA, {
+        deploy: 'provisioned',
+        provisioned: { expiresInHours: 1 },
+      });
+      if (run.status !== 'SUCCEEDED') return expectRun(run, 'SUCCEEDED');
+      const result = await remediationOf(h, executionArn, run);
+      return result.includes('deleted-provisioned-throughput')
+        ? ok('provisioned, then taken down')
+        : bad(result);
+    },
+  },
+  {
+    name: 'provisioned deploy, deleted by the expiry cleanup',
+    async run(h, n) {
+      const { run } = await h.drop(`prove-expiry-${n}`, DATA, {
+        deploy: 'provisioned',
+        provisioned: { expiresInHours: 1 / 3600 },
+      });
+      if (run.status !== 'SUCCEEDED') return expectRun(run, 'SUCCEEDED');
+      const arn = field(run.state, 'model', 'deployment', 'arn');
+      await sleep(1100);
+      const cleanup = h.stack.functions.find((f) => f.key === 'expireDeployments')?.arn ?? '';
+      const out = (await h.aws.lambda
+        .invoke(cleanup, { 'detail-type': 'Scheduled Event' })
+        .catch((err: unknown) => ({ error: String(err) }))) as { deleted?: { arn: string }[] };
+      return out.deleted?.some((d) => d.arn === arn)
+        ? ok('expired, deleted')
+        : bad(`not deleted: ${JSON.stringify(out).slice(0, 200)}`);
+    },
+  },
+];
+
+const JOB_MS = 300;
+const GRADER_NAME = 'tunevault-example-grader';
+const GRADER = `arn:aws:lambda:us-east-1:000000000000:function:${GRADER_NAME}`;
+const example = (file: string) => fs.readFileSync(path.join(__dirname, '..', 'examples', file), 'utf8');
+
+/** Runs the remediate function on RUN's model as after a DeploymentError; the actions it took. */
+async function remediationOf(
+  h: Harness,
+  executionArn: string,
+  run: { state: Record<string, unknown> },
+): Promise<string> {
+  const remediate = h.stack.functions.find((f) => f.key === 'remediate')?.arn ?? '';
+  const out = (await h.aws.lambda
+    .invoke(remediate, {
+      executionArn,
+      run: {
+        source: run.state.source,
+        error: { Error: 'DeploymentError', Cause: 'prove:iam' },
+        jobResult: { outputModelArn: field(run.state, 'model', 'modelArn') },
+      },
+    })
+    .catch((err: unknown) => ({ error: String(err) }))) as { actions?: { action: string }[] };
+  return out.actions ? out.actions.map((a) => a.action).join(', ') : JSON.stringify(out).slice(0, 200);
+}
+
+const roleNameOf = (principal: string) => /:assumed-role\/([^/]+)\//.exec(principal)?.[1];
+
+interface PathRun {
+  outcome: Outcome;
+  decisions: Decision[];
+}
+
+async function runPath(h: Harness, p: PathDef, n: number): Promise<PathRun> {
+  const decisions: Decision[] = [];
+  const stop = h.aws.authorizer.onDecision((d) => decisions.push(d));
+  try {
+    const outcome = await p.run(h, n).catch((err: unknown) => bad(`threw ${String(err)}`));
+    await h.aws.s3.notificationsSettled();
+    await h.aws.lambda.idle();
+    return { outcome, decisions };
+  } finally {
+    stop();
+    h.aws.faults.clear();
+    h.aws.events.clearDrops();
+  }
+}
+
+interface Row {
+  role: string;
+  action: string;
+  usedBy: string[];
+  verdict: 'needed' | 'kept' | 'UNNEEDED' | 'NOT REFUSED';
+  proof: string;
+}
+
+export async function main(): Promise<number> {
+  const started = Date.now();
+  const h = await startHarness({
+    jobDurationMs: JOB_MS,
+    params: { pollIntervalSeconds: '2', rftGraderLambdaArns: GRADER },
+  });
+  // The example reward function, as its own Lambda function (another stack's, in practice).
+  h.aws.registerFunction(GRADER_NAME, 'examples/rft/grader.handler');
+  let n = 0;
+  try {
+    console.log(`prove:iam — IAM ${h.aws.authorizer.mode}; ${PATHS.length} workflow paths\n`);
+    const progress = (m: string) => process.stderr.write(m);
+    // 1. The untouched stack passes every path.
+    const baseline = new Map<string, PathRun>();
+    let failures = 0;
+    for (const p of PATHS) {
+      const r = await runPath(h, p, ++n);
+      baseline.set(p.name, r);
+      const denied = r.decisions.filter((d) => d.result !== 'Allowed' && !d.probe);
+      const good = r.outcome.ok && denied.length === 0;
+      if (!good) failures += 1;
+      console.log(
+        `  ${good ? 'ok  ' : 'FAIL'} ${p.name.padEnd(48)} ${r.outcome.detail}${denied.length ? ` — refused: ${denied.map((d) => d.action).join(', ')}` : ''}`,
+      );
+    }
+    if (failures > 0) {
+      console.log(`\nverdict: FAIL — ${failures} path(s) fail on the untouched stack`);
+      return 1;
+    }
+
+    // 2. Each action of each role, removed one at a time.
+    const alias = await aliasOf(h);
+    const rows: Row[] = [];
+    const assumed = new Set([
+      ...h.stack.functions.map((f) => f.roleArn),
+      h.stack.stateMachineRoleArn,
+      h.stack.functions.find((f) => f.key === 'submitCustomizationJob')?.environment.BEDROCK_ROLE_ARN,
+    ]);
+    for (const role of h.aws.iam.listRoles()) {
+      if (!assumed.has(role.arn)) {
+        // serverless's default role (no function uses it with serverless-iam-roles-per-function),
+        // its custom-resource role (runs at deploy time; the embedded deployer applies its effect),
+        // and the model-user role (the models' users assume it for inference, outside the workflow).
+        rows.push({
+          role: role.name,
+          action: '(whole role)',
+          usedBy: [],
+          verdict: 'kept',
+          proof: role.name.endsWith('-model-user')
+            ? "the custom models' users assume it for inference (bedrock:InvokeModel*), which the embedded AWS does not serve"
+            : 'not assumed at run time (serverless default or deploy-time custom-resource role)',
+        });
+        continue;
+      }
+      const actions = [
+        ...new Set(
+          role.policies.flatMap((p) =>
+            policyStatements(p.document).flatMap((s) => (s.Action === undefined ? [] : [s.Action].flat())),
+          ),
+        ),
+      ];
+      progress(`  removing each action of ${role.name} …\n`);
+      for (const action of actions) {
+        const usedBy = [...baseline.entries()]
+          .filter(([, r]) =>
+            r.decisions.some(
+              (d) => roleNameOf(d.principal) === role.name && d.action.toLowerCase() === action.toLowerCase(),
+            ),
+          )
+          .map(([name]) => name);
+        const keep =
+          KEEP[action] ??
+          Object.entries(KEEP_FOR).find(([k]) => {
+            const [fragment, a] = k.split(' ');
+            return a === action && role.name.includes(fragment ?? '');
+          })?.[1];
+        if (usedBy.length === 0 && keep) {
+          rows.push({ role: role.name, action, usedBy, verdict: 'kept', proof: keep });
+          continue;
+        }
+        const undo = h.aws.iam.withoutAction(role.arn, action);
+        try {
+          const toRun = usedBy.length > 0 ? PATHS.filter((p) => usedBy.includes(p.name)) : PATHS;
+          let refusal: Decision | undefined;
+          let refusedIn: string | undefined;
+          let broke: string | undefined;
+          for (const p of toRun) {
+            const r = await runPath(h, p, ++n);
+            const found = r.decisions.find(
+              (d) =>
+                d.result !== 'Allowed' &&
+                roleNameOf(d.principal) === role.name &&
+                d.action.toLowerCase() === action.toLowerCase(),
+            );
+            if (!r.outcome.ok && found) broke ??= r.outcome.detail;
+            if (found && !refusal) {
+              refusal = found;
+              refusedIn = p.name;
+              break;
+            }
+          }
+          if (refusal)
+            rows.push({
+              role: role.name,
+              action,
+              usedBy,
+              verdict: 'needed',
+              proof: `${broke ? 'breaks' : 'refused in'} "${refusedIn}"${broke ? ` (${broke.slice(0, 90)})` : ''}`,
+            });
+          else
+            rows.push({
+              role: role.name,
+              action,
+              usedBy,
+              verdict: usedBy.length === 0 ? 'UNNEEDED' : 'NOT REFUSED',
+              proof: usedBy.length === 0 ? 'no path asks for it' : 'removed, yet nothing was refused',
+            });
+        } finally {
+          undo();
+        }
+        // A key bootstrap that failed for the missing action leaves no alias: make the key again,
+        // with every permission back, so the next paths start from a deployed account.
+        const aliases = (await h.c.kms.send(new ListAliasesCommand({}))).Aliases ?? [];
+        if (!aliases.some((a) => a.AliasName === alias)) await h.drop(`prove-restore-${++n}`);
+      }
+    }
+
+    // The matrix.
+    const short = (r: string) =>
+      r.replace(/^tunevault-[a-z0-9]+-/, '').replace(/-us-[a-z]+-\d-lambdaRole$/, '');
+    console.log(`\n${'role'.padEnd(34)} ${'action'.padEnd(36)} ${'verdict'.padEnd(11)} proof / reason`);
+    for (const r of rows)
+      console.log(`${short(r.role).padEnd(34)} ${r.action.padEnd(36)} ${r.verdict.padEnd(11)} ${r.proof}`);
+    const needed = rows.filter((r) => r.verdict === 'needed').length;
+    const kept = rows.filter((r) => r.verdict === 'kept').length;
+    const wrong = rows.filter((r) => r.verdict === 'UNNEEDED' || r.verdict === 'NOT REFUSED');
+    console.log(
+      `\n${rows.length} granted actions over ${h.aws.iam.listRoles().length} roles: ${needed} needed (refused when removed), ${kept} kept with a reason, ${wrong.length} not needed.`,
+    );
+    console.log(`${n} path runs in ${((Date.now() - started) / 1000).toFixed(0)} s.`);
+    console.log(
+      wrong.length === 0
+        ? 'verdict: PASS — every path passes untouched, every granted action is needed or kept with a reason'
+        : `verdict: FAIL — not needed: ${wrong.map((r) => `${short(r.role)} ${r.action}`).join(', ')}`,
+    );
+    return wrong.length === 0 ? 0 : 1;
+  } finally {
+    await h.stop();
+  }
+}
+
+if (require.main === module) {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      console.error(`prove:iam: ${err instanceof Error ? err.stack : String(err)}`);
+      process.exitCode = 1;
+    },
+  );
+}

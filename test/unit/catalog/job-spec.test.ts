@@ -1,0 +1,319 @@
+/**
+ * The job a dataset runs, resolved against the model catalog before anything is submitted: one
+ * group per customization type, and the refusals of the issue's acceptance (a model outside the
+ * stack's Region, a hyper-parameter of another family, a distillation without a teacher).
+ */
+import { describe, expect, it } from '@jest/globals';
+import { type JobDefaults, JobSpecError, resolveJobSpec } from '../../../functions/shared/catalog/job-spec';
+import type { DatasetOptions } from '../../../functions/shared/types';
+
+const GRADER = 'arn:aws:lambda:us-east-1:000000000000:function:reward-exact-match';
+
+function defaults(over: Partial<JobDefaults> = {}): JobDefaults {
+  return {
+    region: 'us-east-1',
+    baseModelId: 'amazon.nova-micro-v1:0:128k',
+    customizationType: 'FINE_TUNING',
+    hyperParameters: {},
+    rftGraderLambdaArns: [GRADER],
+    deploy: 'none',
+    provisionedModelUnits: 1,
+    ...over,
+  };
+}
+
+function problemsOf(dataset: DatasetOptions, d = defaults()): string[] {
+  try {
+    resolveJobSpec(dataset, d);
+  } catch (err) {
+    if (err instanceof JobSpecError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected the job to be refused');
+}
+
+describe('FINE_TUNING', () => {
+  it('with no sidecar, trains the default Nova Micro with the catalog defaults of the Nova family', () => {
+    const spec = resolveJobSpec({}, defaults());
+    expect(spec).toMatchObject({
+      baseModelId: 'amazon.nova-micro-v1:0:128k',
+      customizationType: 'FINE_TUNING',
+      format: 'bedrock-conversation-2024',
+      hyperParameters: { epochCount: '2', learningRate: '0.00001', learningRateWarmupSteps: '10' },
+      deploy: { mode: 'none' },
+    });
+    expect(spec.customizationConfig).toBeUndefined();
+  });
+
+  it('accepts a Nova Lite sidecar in us-east-1 (by its on-demand id too) and merges its values', () => {
+    const spec = resolveJobSpec(
+      { baseModelId: 'amazon.nova-lite-v1:0', hyperParameters: { epochCount: '3' } },
+      defaults(),
+    );
+    expect(spec.baseModelId).toBe('amazon.nova-lite-v1:0:300k');
+    expect(spec.hyperParameters).toEqual({
+      epochCount: '3',
+      learningRate: '0.00001',
+      learningRateWarmupSteps: '10',
+    });
+  });
+
+  it('refuses Claude 3 Haiku in us-east-1, naming us-west-2 and the models that do train here', () => {
+    const [problem] = problemsOf({ baseModelId: 'anthropic.claude-3-haiku-20240307-v1:0:200k' });
+    expect(problem).toMatch(/only in us-west-2, and this stack runs in us-east-1/);
+    expect(problem).toMatch(/deploy TuneVault in us-west-2/);
+    expect(problem).toMatch(/the sidecar field baseModelId/);
+    expect(problem).toContain('amazon.nova-micro-v1:0:128k (Nova Micro)');
+  });
+
+  it('accepts Claude 3 Haiku in a us-west-2 stack with the Claude defaults', () => {
+    const spec = resolveJobSpec(
+      { baseModelId: 'anthropic.claude-3-haiku-20240307-v1:0:200k' },
+      defaults({ region: 'us-west-2' }),
+    );
+    expect(spec.format).toBe('claude-messages');
+    expect(spec.hyperParameters).toMatchObject({ batchSize: '32', learningRateMultiplier: '1' });
+  });
+
+  it('refuses a Titan hyper-parameter in a Nova sidecar, naming the allowed ones', () => {
+    const problems = problemsOf({ hyperParameters: { batchSize: '1', epochCount: '2' } });
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /hyperParameters\.batchSize is not a hyper-parameter of Nova Micro \(FINE_TUNING\): the allowed ones are epochCount, learningRate, learningRateWarmupSteps/,
+      ),
+    ]);
+  });
+
+  it('refuses values outside the documented range and non-integers', () => {
+    const problems = problemsOf({ hyperParameters: { epochCount: '9', learningRateWarmupSteps: '1.5' } });
+    expect(problems).toEqual([
+      "hyperParameters.epochCount '9' must be between 1 and 5 for Nova Micro (FINE_TUNING)",
+      "hyperParameters.learningRateWarmupSteps '1.5' must be an integer for Nova Micro (FINE_TUNING)",
+    ]);
+  });
+
+  it("applies the stage's hyper-parameters to its own family only: a sidecar for another family replaces them", () => {
+    const d = defaults({ region: 'us-west-2', baseModelId: 'meta.llama3-1-8b-instruct-v1:0:128k' });
+    d.hyperParameters = { learningRate: '0.00002' };
+    expect(resolveJobSpec({}, d).hyperParameters).toEqual({
+      epochCount: '5',
+      batchSize: '1',
+      learningRate: '0.00002',
+    });
+    const claude = resolveJobSpec({ baseModelId: 'anthropic.claude-3-haiku-20240307-v1:0:200k' }, d);
+    expect(claude.hyperParameters).not.toHaveProperty('learningRate');
+    expect(claude.hyperParameters).toHaveProperty('learningRateMultiplier', '1');
+  });
+
+  it('names the stage parameter when the stage configuration is the problem', () => {
+    const [problem] = problemsOf({}, defaults({ baseModelId: 'amazon.titan-text-express-v1' }));
+    expect(problem).toMatch(/Titan Text G1 - Express does not support customizationType FINE_TUNING/);
+    expect(problem).toMatch(/the stage parameter customizationType/);
+  });
+
+  it('refuses models outside the catalog and image models, listing the choices', () => {
+    expect(problemsOf({ baseModelId: 'cohere.command-text-v14' })[0]).toMatch(
+      /not in TuneVault's model catalog: set the sidecar field baseModelId to a model customizable with FINE_TUNING in us-east-1: .*Nova Micro/,
+    );
+    expect(problemsOf({ baseModelId: 'amazon.nova-canvas-v1:0' })[0]).toMatch(/image generation model/);
+  });
+
+  it('refuses a customizationConfig a fine-tuning job does not take', () => {
+    expect(
+      problemsOf({
+        customizationConfig: {
+          distillationConfig: { teacherModelConfig: { teacherModelIdentifier: 'amazon.nova-pro-v1:0' } },
+        },
+      })[0],
+    ).toMatch(/only for DISTILLATION and REINFORCEMENT_FINE_TUNING, and this job is FINE_TUNING/);
+  });
+});
+
+describe('DISTILLATION', () => {
+  const teacher = {
+    distillationConfig: { teacherModelConfig: { teacherModelIdentifier: 'amazon.nova-pro-v1:0' } },
+  };
+
+  it('carries a Nova Pro teacher for a Nova Micro student, with the prompts format and its 15K limit', () => {
+    const spec = resolveJobSpec(
+      { customizationType: 'DISTILLATION', customizationConfig: teacher },
+      defaults(),
+    );
+    expect(spec).toMatchObject({
+      customizationType: 'DISTILLATION',
+      format: 'conversation-prompts',
+      limits: { minRecords: 100, maxRecords: 15_000 },
+      hyperParameters: {},
+      customizationConfig: teacher,
+    });
+  });
+
+  it('accepts the teacher by its cross-Region inference profile', () => {
+    const viaProfile = {
+      distillationConfig: {
+        teacherModelConfig: {
+          teacherModelIdentifier: 'us.amazon.nova-pro-v1:0',
+          maxResponseLengthForInference: 1000,
+        },
+      },
+    };
+    expect(
+      resolveJobSpec({ customizationType: 'DISTILLATION', customizationConfig: viaProfile }, defaults())
+        .customizationConfig,
+    ).toEqual(viaProfile);
+  });
+
+  it('refuses a distillation without a teacher, naming the teachers of the student', () => {
+    expect(problemsOf({ customizationType: 'DISTILLATION' })).toEqual([
+      expect.stringMatching(
+        /DISTILLATION needs a teacher: set the sidecar field customizationConfig\.distillationConfig\.teacherModelConfig\.teacherModelIdentifier to a teacher of Nova Micro: amazon\.nova-pro-v1:0 \(Nova Pro\), amazon\.nova-premier-v1:0 \(Nova Premier\)/,
+      ),
+    ]);
+  });
+
+  it('refuses a teacher that is not paired with the student, and hyper-parameters it does not take', () => {
+    const problems = problemsOf({
+      baseModelId: 'amazon.nova-pro-v1:0:300k',
+      customizationType: 'DISTILLATION',
+      customizationConfig: teacher,
+      hyperParameters: { epochCount: '2' },
+    });
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /hyperParameters\.epochCount: Nova Pro \(DISTILLATION\) takes no hyper-parameters/,
+      ),
+      expect.stringMatching(
+        /'amazon\.nova-pro-v1:0' is not a teacher of Nova Pro.*amazon\.nova-premier-v1:0/,
+      ),
+    ]);
+  });
+
+  it('refuses both union members at once', () => {
+    expect(
+      problemsOf({
+        customizationType: 'DISTILLATION',
+        customizationConfig: {
+          ...teacher,
+          rftConfig: { graderConfig: { lambdaGrader: { lambdaArn: GRADER } } },
+        },
+      })[0],
+    ).toMatch(/CustomizationConfig is a union, set exactly one/);
+  });
+});
+
+describe('REINFORCEMENT_FINE_TUNING', () => {
+  const rft = (lambdaArn: string, hyperParameters?: Record<string, string | number>) => ({
+    baseModelId: 'amazon.nova-2-lite-v1:0:256k',
+    customizationType: 'REINFORCEMENT_FINE_TUNING' as const,
+    customizationConfig: {
+      rftConfig: {
+        graderConfig: { lambdaGrader: { lambdaArn } },
+        ...(hyperParameters ? { hyperParameters } : {}),
+      },
+    },
+  });
+
+  it('takes the grader the stage allows, with typed RFT hyper-parameters', () => {
+    const spec = resolveJobSpec(rft(GRADER, { epochCount: '3', reasoningEffort: 'low' }), defaults());
+    expect(spec).toMatchObject({
+      format: 'rft-chat',
+      hyperParameters: {},
+      customizationConfig: {
+        rftConfig: {
+          graderConfig: { lambdaGrader: { lambdaArn: GRADER } },
+          hyperParameters: { epochCount: 3, reasoningEffort: 'low' },
+        },
+      },
+    });
+  });
+
+  it('refuses a grader the Bedrock role may not invoke, naming the stage parameter', () => {
+    const other = 'arn:aws:lambda:us-east-1:000000000000:function:someone-elses';
+    expect(problemsOf(rft(other))).toEqual([
+      expect.stringMatching(/add it to the stage parameter rftGraderLambdaArns/),
+    ]);
+  });
+
+  it('refuses what is not a Lambda ARN, a missing grader, and hyper-parameters out of range', () => {
+    expect(problemsOf(rft('reward-exact-match'))[0]).toMatch(/is not a Lambda function ARN/);
+    expect(
+      problemsOf({
+        baseModelId: 'amazon.nova-2-lite-v1:0:256k',
+        customizationType: 'REINFORCEMENT_FINE_TUNING',
+      })[0],
+    ).toMatch(
+      /needs a grader: set the sidecar field customizationConfig\.rftConfig\.graderConfig\.lambdaGrader\.lambdaArn/,
+    );
+    expect(problemsOf(rft(GRADER, { batchSize: 8, reasoningEffort: 'max' }))).toEqual([
+      "customizationConfig.rftConfig.hyperParameters.batchSize '8' must be between 16 and 512 for Nova 2 Lite (REINFORCEMENT_FINE_TUNING)",
+      "customizationConfig.rftConfig.hyperParameters.reasoningEffort 'max' must be one of low, medium, high for Nova 2 Lite (REINFORCEMENT_FINE_TUNING)",
+    ]);
+  });
+
+  it('sends top-level hyper-parameters nowhere: they belong in rftConfig', () => {
+    expect(problemsOf({ ...rft(GRADER), hyperParameters: { epochCount: '2' } })[0]).toMatch(
+      /takes its hyper-parameters in the sidecar field customizationConfig\.rftConfig\.hyperParameters/,
+    );
+  });
+
+  it('refuses RFT on a model that does not support it, naming the one that does', () => {
+    expect(problemsOf({ customizationType: 'REINFORCEMENT_FINE_TUNING' })[0]).toMatch(
+      /Nova Micro does not support customizationType REINFORCEMENT_FINE_TUNING .* amazon\.nova-2-lite-v1:0:256k \(Nova 2 Lite\)/,
+    );
+  });
+});
+
+describe('CONTINUED_PRE_TRAINING', () => {
+  it('trains Titan Text G1 - Express on {"input"} records with the Titan defaults', () => {
+    const spec = resolveJobSpec(
+      { baseModelId: 'amazon.titan-text-express-v1', customizationType: 'CONTINUED_PRE_TRAINING' },
+      defaults(),
+    );
+    expect(spec).toMatchObject({
+      baseModelId: 'amazon.titan-text-express-v1:0:8k',
+      format: 'continued-pretraining',
+      hyperParameters: {
+        epochCount: '5',
+        batchSize: '1',
+        learningRate: '0.00001',
+        learningRateWarmupSteps: '5',
+      },
+    });
+  });
+});
+
+describe('vpcConfig and deploy', () => {
+  const vpc = { subnetIds: ['subnet-0a1b2c'], securityGroupIds: ['sg-0a1b2c'] };
+
+  it('passes the stage VPC to every job; a sidecar may pick only from it', () => {
+    expect(resolveJobSpec({}, defaults({ vpc })).vpcConfig).toEqual(vpc);
+    expect(
+      problemsOf(
+        { vpcConfig: { subnetIds: ['subnet-other'], securityGroupIds: ['sg-0a1b2c'] } },
+        defaults({ vpc }),
+      )[0],
+    ).toMatch(
+      /names subnet-other, which the stage parameters vpcSubnetIds \/ vpcSecurityGroupIds do not list/,
+    );
+  });
+
+  it('deploys on demand only where Bedrock does, and provisions only with an expiry', () => {
+    expect(resolveJobSpec({ deploy: 'on-demand' }, defaults()).deploy).toEqual({ mode: 'on-demand' });
+    expect(
+      problemsOf(
+        { baseModelId: 'meta.llama3-1-8b-instruct-v1:0:128k', deploy: 'on-demand' },
+        defaults({ region: 'us-west-2' }),
+      )[0],
+    ).toMatch(/does not deploy custom Llama 3\.1 8B Instruct models on demand in us-west-2/);
+    expect(problemsOf({ deploy: 'provisioned' })[0]).toMatch(
+      /needs an expiry: set the sidecar field provisioned\.expiresInHours/,
+    );
+    expect(
+      resolveJobSpec({ deploy: 'provisioned', provisioned: { expiresInHours: 4 } }, defaults()).deploy,
+    ).toEqual({
+      mode: 'provisioned',
+      modelUnits: 1,
+      expiresInHours: 4,
+    });
+  });
+});
