@@ -5,8 +5,9 @@
  * temporary copy of the project, runs the named tests there, and fails if any mutation survives
  * or no longer applies (its `find` text is gone: update the entry with the code).
  *
- * Each entry: the README promise it breaks, the file, the exact text to find (once) and its
- * replacement, and the test files expected to catch it.
+ * Each entry: the README promise it breaks, the file, the exact text to find (once; or, with
+ * `after`, its first occurrence after that text, which must occur once) and its replacement, and
+ * the test files expected to catch it.
  */
 module.exports = [
   {
@@ -77,12 +78,59 @@ module.exports = [
     tests: ['test/unit/key-policy-simulation.test.ts'],
   },
   {
-    id: 'retry-uncapped-unjittered',
+    id: 'retry-uncapped',
     promise: 'Nothing is lost to a transient error',
-    what: 'the throttling retrier of SubmitCustomizationJob loses its cap and its jitter',
+    what: 'the throttling retrier of SubmitCustomizationJob loses its cap (waits grow without bound)',
     file: 'statemachines/customization.asl.json',
     find: '          "BackoffRate": 2,\n          "MaxDelaySeconds": 60,\n          "JitterStrategy": "FULL"\n',
-    replace: '          "BackoffRate": 2\n',
+    replace: '          "BackoffRate": 2,\n          "JitterStrategy": "FULL"\n',
     tests: ['test/contract/retry-schedule.test.ts'],
+  },
+  {
+    id: 'retry-unjittered',
+    promise: 'Nothing is lost to a transient error',
+    what: 'the throttling retrier of SubmitCustomizationJob loses its jitter (every run retries in step)',
+    file: 'statemachines/customization.asl.json',
+    find: '          "BackoffRate": 2,\n          "MaxDelaySeconds": 60,\n          "JitterStrategy": "FULL"\n',
+    replace: '          "BackoffRate": 2,\n          "MaxDelaySeconds": 60\n',
+    tests: ['test/contract/retry-schedule.test.ts'],
+  },
+  {
+    id: 'retry-plain-on-one-task',
+    promise: 'Nothing is lost to a transient error',
+    what: 'one Lambda Task other than SubmitCustomizationJob (the poll) retries throttling uncapped and unjittered',
+    file: 'statemachines/customization.asl.json',
+    after: '    "CheckCustomizationJob": {\n',
+    find: '          "BackoffRate": 2,\n          "MaxDelaySeconds": 30,\n          "JitterStrategy": "FULL"\n',
+    replace: '          "BackoffRate": 2\n',
+    tests: ['test/contract/asl.test.ts', 'test/contract/retry-schedule.test.ts'],
+  },
+  {
+    id: 'detector-dropped',
+    promise: 'The guard finds and redacts every type it lists',
+    what: 'the JWT detector is left out of the registry the scan runs (its own unit tests still pass)',
+    file: 'functions/shared/guard/registry.ts',
+    find: '  googleApiKey,\n  jwt,\n  cardNumber,\n',
+    replace: '  googleApiKey,\n  cardNumber,\n',
+    tests: ['test/unit/guard/registry.test.ts'],
+  },
+  {
+    id: 'fastpath-lets-jwt-through',
+    promise: 'The guard finds and redacts every type it lists',
+    what: 'the fast path takes a record holding a JWT as plain (the finding is lost)',
+    file: 'functions/shared/guard/fastpath.ts',
+    find: 'if (this.gates !== 0 && detectAll(value, this.gates).length > 0) throw LEAVE;',
+    replace:
+      "if (this.gates !== 0 && detectAll(value, this.gates).filter((m) => m.type !== 'JWT').length > 0) throw LEAVE;",
+    tests: ['test/unit/guard/fastpath.test.ts'],
+  },
+  {
+    id: 'redaction-keeps-iban',
+    promise: 'The guard finds and redacts every type it lists',
+    what: 'IBANs are reported but left in the sanitized copy',
+    file: 'functions/shared/guard/records.ts',
+    find: '    return true;\n  }\n\n  private addProblem(',
+    replace: "    return m.type !== 'IBAN';\n  }\n\n  private addProblem(",
+    tests: ['test/unit/guard/redact.test.ts'],
   },
 ];

@@ -68,6 +68,23 @@ function runTests(dir, tests) {
   return { exit: res.status, failed, seconds };
 }
 
+/**
+ * Where the entry's mutation applies: the offset of its `find` text (which must occur once, or,
+ * with `after`, first after that anchor, which must occur once); a string saying why it no longer
+ * applies otherwise.
+ */
+function locate(text, e) {
+  const occurrences = (needle) => text.split(needle).length - 1;
+  if (e.after === undefined) {
+    const count = occurrences(e.find);
+    return count === 1 ? text.indexOf(e.find) : `find text occurs ${count} times in ${e.file}`;
+  }
+  const anchors = occurrences(e.after);
+  if (anchors !== 1) return `after text occurs ${anchors} times in ${e.file}`;
+  const at = text.indexOf(e.find, text.indexOf(e.after) + e.after.length);
+  return at >= 0 ? at : `find text does not occur after the anchor in ${e.file}`;
+}
+
 function main() {
   const args = parseArgs(process.argv.slice(2));
   const all = require('./regressions.js');
@@ -90,14 +107,11 @@ function main() {
     for (const e of entries) {
       const file = path.join(dir, e.file);
       const original = fs.readFileSync(file, 'utf8');
-      const count = original.split(e.find).length - 1;
-      if (count !== 1) {
-        results.push({ id: e.id, status: 'stale', detail: `find text occurs ${count} times in ${e.file}` });
+      const at = locate(original, e);
+      if (typeof at === 'string') {
+        results.push({ id: e.id, status: 'stale', detail: at });
       } else {
-        fs.writeFileSync(
-          file,
-          original.replace(e.find, () => e.replace),
-        );
+        fs.writeFileSync(file, original.slice(0, at) + e.replace + original.slice(at + e.find.length));
         try {
           const run = runTests(dir, e.tests);
           results.push({
