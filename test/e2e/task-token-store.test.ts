@@ -4,46 +4,25 @@
  * run the production TaskTokenStore against the embedded DynamoDB (dynalite: DynamoDB's own
  * condition-expression evaluation and ConditionalCheckFailedException), not against a fake.
  */
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { TaskTokenStore } from '../../functions/shared/aws/task-tokens';
-import type { LocalEndpoint } from '../../local/core/server';
-import { localClientConfig, startTestEndpoint } from '../../local/core/test-endpoint';
-import { DynamoDbService } from '../../local/services/dynamodb';
+import { startTaskTokenTable, type TaskTokenTable } from './support/task-token-table';
 
 const TABLE = 'tunevault-test-task-tokens';
-let endpoint: LocalEndpoint;
-let service: DynamoDbService;
-let ddb: DynamoDBClient;
-let doc: DynamoDBDocumentClient;
+let table: TaskTokenTable;
 let store: TaskTokenStore;
 
 beforeAll(async () => {
-  service = new DynamoDbService({ ttlSweepMs: 0 });
-  endpoint = await startTestEndpoint([service]);
-  ddb = new DynamoDBClient(localClientConfig(endpoint.url));
-  doc = DynamoDBDocumentClient.from(ddb);
-  // The table as serverless.yml declares it (TaskTokenTable): jobName is the hash key.
-  await ddb.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      AttributeDefinitions: [{ AttributeName: 'jobName', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'jobName', KeyType: 'HASH' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
-  store = new TaskTokenStore(TABLE, doc);
+  table = await startTaskTokenTable(TABLE);
+  store = new TaskTokenStore(TABLE, table.doc);
 });
 
 afterAll(async () => {
-  doc?.destroy();
-  ddb?.destroy();
-  await endpoint?.close();
-  await service?.close();
+  await table?.stop();
 });
 
 const rowOf = async (jobName: string) =>
-  (await doc.send(new GetCommand({ TableName: TABLE, Key: { jobName }, ConsistentRead: true }))).Item;
+  (await table.doc.send(new GetCommand({ TableName: TABLE, Key: { jobName }, ConsistentRead: true }))).Item;
 
 describe('TaskTokenStore against the embedded DynamoDB', () => {
   it('put then get returns the waiting task as stored; an unknown job reads as undefined', async () => {
@@ -83,7 +62,7 @@ describe('TaskTokenStore against the embedded DynamoDB', () => {
   });
 
   it('errors other than the failed condition bubble with their AWS name', async () => {
-    const missingTable = new TaskTokenStore('no-such-table', doc);
+    const missingTable = new TaskTokenStore('no-such-table', table.doc);
     await expect(missingTable.claim('job', 'tok')).rejects.toMatchObject({
       name: 'ResourceNotFoundException',
     });

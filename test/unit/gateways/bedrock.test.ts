@@ -62,6 +62,15 @@ describe('BedrockGateway', () => {
     });
   });
 
+  it("sends the guard's validation copy as the one validator", async () => {
+    bedrock.on(CreateModelCustomizationJobCommand).resolves({ jobArn: JOB_ARN });
+    await gw().createJob({ ...request, validationS3Uri: 's3://o/runs/r/validation.jsonl' });
+    expect(bedrock).toHaveReceivedCommandWith(CreateModelCustomizationJobCommand, {
+      trainingDataConfig: { s3Uri: 's3://b/train.jsonl' },
+      validationDataConfig: { validators: [{ s3Uri: 's3://o/runs/r/validation.jsonl' }] },
+    });
+  });
+
   it('fails loudly when Bedrock answers without a job ARN', async () => {
     bedrock.on(CreateModelCustomizationJobCommand).resolves({});
     await expect(gw().createJob(request)).rejects.toThrow('CreateModelCustomizationJob returned no jobArn');
@@ -101,6 +110,11 @@ describe('BedrockGateway', () => {
     await expect(gw().getJob('j')).resolves.toEqual({ jobArn: JOB_ARN, jobName: '', status: 'InProgress' });
     await expect(gw().getJob('j')).resolves.toBeUndefined();
     expect(bedrock).toHaveReceivedCommandWith(GetModelCustomizationJobCommand, { jobIdentifier: 'j' });
+  });
+
+  it('reads a missing job (ResourceNotFoundException) as undefined', async () => {
+    bedrock.on(GetModelCustomizationJobCommand).rejects(awsError('ResourceNotFoundException'));
+    await expect(gw().getJob('nope')).resolves.toBeUndefined();
   });
 
   it('lets errors other than a missing job bubble from getJob', async () => {
@@ -170,40 +184,5 @@ describe('BedrockGateway', () => {
       resourceARN: MODEL_ARN,
       tags: [{ key: 'a', value: '1' }],
     });
-  });
-});
-
-describe('BedrockGateway: the job request and a missing job', () => {
-  it('submits the job with the CMK, validators and tags on job and model', async () => {
-    bedrock
-      .on(CreateModelCustomizationJobCommand)
-      .resolves({ jobArn: 'arn:aws:bedrock:us-east-1:1:model-customization-job/m/abc' });
-    const jobArn = await new BedrockGateway(new BedrockClient({})).createJob({
-      jobName: 'j',
-      customModelName: 'm',
-      clientRequestToken: 't',
-      roleArn: 'arn:aws:iam::1:role/r',
-      baseModelId: 'amazon.titan-text-express-v1',
-      customizationType: 'FINE_TUNING',
-      hyperParameters: { epochCount: '2' },
-      trainingS3Uri: 's3://b/train.jsonl',
-      validationS3Uri: 's3://b/val.jsonl',
-      outputS3Uri: 's3://o/out/',
-      customModelKmsKeyId: 'arn:aws:kms:us-east-1:1:key/k',
-      tags: { 'tunevault:source': 's3://b/train.jsonl' },
-    });
-    expect(jobArn).toMatch(/model-customization-job/);
-    expect(bedrock).toHaveReceivedCommandWith(CreateModelCustomizationJobCommand, {
-      customModelKmsKeyId: 'arn:aws:kms:us-east-1:1:key/k',
-      clientRequestToken: 't',
-      validationDataConfig: { validators: [{ s3Uri: 's3://b/val.jsonl' }] },
-      jobTags: [{ key: 'tunevault:source', value: 's3://b/train.jsonl' }],
-      customModelTags: [{ key: 'tunevault:source', value: 's3://b/train.jsonl' }],
-    });
-  });
-
-  it('reads a missing job as undefined', async () => {
-    bedrock.on(GetModelCustomizationJobCommand).rejects(awsError('ResourceNotFoundException'));
-    await expect(new BedrockGateway(new BedrockClient({})).getJob('nope')).resolves.toBeUndefined();
   });
 });
