@@ -6,6 +6,7 @@ import { GetCustomModelCommand } from '@aws-sdk/client-bedrock';
 import { GetKeyPolicyCommand } from '@aws-sdk/client-kms';
 import {
   GetObjectCommand,
+  GetBucketEncryptionCommand,
   GetObjectTaggingCommand,
   ListObjectsV2Command,
   PutBucketEncryptionCommand,
@@ -27,11 +28,11 @@ afterAll(async () => {
 });
 
 describe('the customization workflow on the embedded AWS', () => {
-  let keyArn: string;
-  let policyAfterFirstRun: string | undefined;
-
   it('happy path: a CMK-encrypted, tagged model, metrics in the output bucket, a completion event', async () => {
-    const { run, object } = await h.drop('happy path');
+    // A job long enough that the run surely parks before it ends (on a loaded machine the hop from
+    // SubmitCustomizationJob to WaitForJob can outlast the harness's 300 ms job): the event answers.
+    h.aws.bedrock.setJobDuration(2000);
+    const { run, object } = await h.drop('happy path').finally(() => h.aws.bedrock.setJobDuration(300));
 
     expect(run.status).toBe('SUCCEEDED');
     expect(h.statesEntered(run)).toEqual([
@@ -46,7 +47,7 @@ describe('the customization workflow on the embedded AWS', () => {
       'Succeeded',
     ]);
     expect(field(run.state, 'jobResult', 'resumedBy')).toBe('event');
-    keyArn = field(run.state, 'key', 'keyArn') as string;
+    const keyArn = field(run.state, 'key', 'keyArn') as string;
     expect(field(run.state, 'key', 'created')).toBe(true);
 
     const model = await h.c.bedrock.send(
@@ -74,13 +75,17 @@ describe('the customization workflow on the embedded AWS', () => {
     expect(completed.map((e) => (e.detail as { executionArn: string }).executionArn)).toContain(
       run.executionArn,
     );
-    policyAfterFirstRun = (
-      await h.c.kms.send(new GetKeyPolicyCommand({ KeyId: keyArn, PolicyName: 'default' }))
-    ).Policy;
   });
 
   it('reuses the key on a second run and leaves it untouched', async () => {
-    const { run } = await h.drop('second dataset');
+    const first = await h.drop('key reuse first');
+    expect(first.run.status).toBe('SUCCEEDED');
+    const keyArn = field(first.run.state, 'key', 'keyArn') as string;
+    const keyPolicy = async () =>
+      (await h.c.kms.send(new GetKeyPolicyCommand({ KeyId: keyArn, PolicyName: 'default' }))).Policy;
+    const policyBefore = await keyPolicy();
+
+    const { run } = await h.drop('key reuse second');
     expect(run.status).toBe('SUCCEEDED');
     expect(run.state.key).toMatchObject({
       keyArn,
@@ -88,9 +93,7 @@ describe('the customization workflow on the embedded AWS', () => {
       policyChanged: false,
       statementsAdded: [],
     });
-    const policy = (await h.c.kms.send(new GetKeyPolicyCommand({ KeyId: keyArn, PolicyName: 'default' })))
-      .Policy;
-    expect(policy).toBe(policyAfterFirstRun);
+    expect(await keyPolicy()).toBe(policyBefore);
   });
 
   it('completes by the poll when the job-state events are lost', async () => {
@@ -152,7 +155,7 @@ describe('the customization workflow on the embedded AWS', () => {
     const { bucket, key } = parseS3Uri(trainedOn);
     const copy = await h.c.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     expect(copy.ServerSideEncryption).toBe('aws:kms');
-    expect(copy.SSEKMSKeyId).toBe(keyArn);
+    expect(copy.SSEKMSKeyId).toBe(field(run.state, 'key', 'keyArn'));
     const rescan = await scanTrainingData(copy.Body as Readable, {
       family: 'bedrock-conversation-2024',
       policy: 'block',
@@ -160,17 +163,25 @@ describe('the customization workflow on the embedded AWS', () => {
     expect(rescan).toMatchObject({ verdict: 'pass', totalFindings: 0, records: 9, validRecords: 9 });
   });
 
-  // Last: it leaves the training bucket on SSE-S3.
   it('a non-compliant bucket submits no job', async () => {
+    const Bucket = h.stack.trainingBucket;
+    const { ServerSideEncryptionConfiguration: before } = await h.c.s3.send(
+      new GetBucketEncryptionCommand({ Bucket }),
+    );
     await h.c.s3.send(
       new PutBucketEncryptionCommand({
-        Bucket: h.stack.trainingBucket,
+        Bucket,
         ServerSideEncryptionConfiguration: {
           Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
         },
       }),
     );
-    const { run } = await h.drop('sse s3 only');
+    // The bucket is put back as it was, whatever the run does: later tests start from it.
+    const { run } = await h
+      .drop('sse s3 only')
+      .finally(() =>
+        h.c.s3.send(new PutBucketEncryptionCommand({ Bucket, ServerSideEncryptionConfiguration: before })),
+      );
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('BucketNotCompliantError');
     expect(run.cause).toContain('[default-encryption]');
