@@ -1,10 +1,17 @@
 /** BedrockGateway: what the gateway sends and how it reads AWS's answers (aws-sdk-client-mock); which errors mean "absent" or "already done", and that every other error keeps its AWS name. One file per gateway, so a mutant in one loads only its own SDK client. */
 import {
   BedrockClient,
+  CreateCustomModelDeploymentCommand,
   CreateModelCustomizationJobCommand,
+  CreateProvisionedModelThroughputCommand,
   DeleteCustomModelCommand,
+  DeleteCustomModelDeploymentCommand,
+  DeleteProvisionedModelThroughputCommand,
   GetCustomModelCommand,
   GetModelCustomizationJobCommand,
+  ListCustomModelDeploymentsCommand,
+  ListProvisionedModelThroughputsCommand,
+  ListTagsForResourceCommand,
   StopModelCustomizationJobCommand,
   TagResourceCommand as BedrockTagResourceCommand,
 } from '@aws-sdk/client-bedrock';
@@ -71,6 +78,20 @@ describe('BedrockGateway', () => {
     });
   });
 
+  it('sends a distillation teacher and the stage VPC as Bedrock takes them', async () => {
+    bedrock.on(CreateModelCustomizationJobCommand).resolves({ jobArn: JOB_ARN });
+    const customizationConfig = {
+      distillationConfig: { teacherModelConfig: { teacherModelIdentifier: 'amazon.nova-pro-v1:0' } },
+    };
+    const vpcConfig = { subnetIds: ['subnet-1'], securityGroupIds: ['sg-1'] };
+    await gw().createJob({ ...request, customizationType: 'DISTILLATION', customizationConfig, vpcConfig });
+    expect(bedrock).toHaveReceivedCommandWith(CreateModelCustomizationJobCommand, {
+      customizationType: 'DISTILLATION',
+      customizationConfig,
+      vpcConfig,
+    });
+  });
+
   it('fails loudly when Bedrock answers without a job ARN', async () => {
     bedrock.on(CreateModelCustomizationJobCommand).resolves({});
     await expect(gw().createJob(request)).rejects.toThrow('CreateModelCustomizationJob returned no jobArn');
@@ -115,6 +136,27 @@ describe('BedrockGateway', () => {
   it('reads a missing job (ResourceNotFoundException) as undefined', async () => {
     bedrock.on(GetModelCustomizationJobCommand).rejects(awsError('ResourceNotFoundException'));
     await expect(gw().getJob('nope')).resolves.toBeUndefined();
+  });
+
+  it("reads the job's phases (validation, data processing, training), leaving out those Bedrock did not report", async () => {
+    bedrock.on(GetModelCustomizationJobCommand).resolves({
+      jobArn: JOB_ARN,
+      jobName: 'j',
+      status: 'Failed',
+      statusDetails: {
+        validationDetails: { status: 'Completed' },
+        dataProcessingDetails: { status: 'Completed' },
+        trainingDetails: { status: 'Failed' },
+      },
+    } as never);
+    await expect(gw().getJob('j')).resolves.toMatchObject({
+      statusDetails: { validation: 'Completed', dataProcessing: 'Completed', training: 'Failed' },
+    });
+    bedrock.on(GetModelCustomizationJobCommand).resolves({
+      jobArn: JOB_ARN,
+      statusDetails: { validationDetails: { status: 'InProgress' }, trainingDetails: {} },
+    } as never);
+    expect((await gw().getJob('j'))?.statusDetails).toEqual({ validation: 'InProgress' });
   });
 
   it('lets errors other than a missing job bubble from getJob', async () => {
@@ -185,4 +227,123 @@ describe('BedrockGateway', () => {
       tags: [{ key: 'a', value: '1' }],
     });
   });
+
+  it('reads the tags of a resource as a record', async () => {
+    bedrock
+      .on(ListTagsForResourceCommand)
+      .resolvesOnce({ tags: [{ key: 'tunevault:expires-at', value: '2026-12-06T12:00:00.000Z' }] } as never)
+      .resolvesOnce({} as never);
+    await expect(gw().listTags('arn:pt')).resolves.toEqual({
+      'tunevault:expires-at': '2026-12-06T12:00:00.000Z',
+    });
+    await expect(gw().listTags('arn:pt')).resolves.toEqual({});
+    expect(bedrock).toHaveReceivedCommandWith(ListTagsForResourceCommand, { resourceARN: 'arn:pt' });
+  });
+});
+
+describe('BedrockGateway: deployments', () => {
+  const gw = () => new BedrockGateway(new BedrockClient({}));
+  const DEPLOYMENT_ARN = 'arn:aws:bedrock:us-east-1:1:custom-model-deployment/d1';
+  const PROVISIONED_ARN = 'arn:aws:bedrock:us-east-1:1:provisioned-model/p1';
+  const deploy = { name: 'tv-deploy', modelArn: MODEL_ARN, clientRequestToken: 'tok', tags: { a: '1' } };
+
+  it('creates an on-demand deployment named, tokened and tagged as asked; its ARN', async () => {
+    bedrock
+      .on(CreateCustomModelDeploymentCommand)
+      .resolvesOnce({ customModelDeploymentArn: DEPLOYMENT_ARN })
+      .resolvesOnce({});
+    await expect(gw().createDeployment(deploy)).resolves.toBe(DEPLOYMENT_ARN);
+    expect(bedrock.commandCalls(CreateCustomModelDeploymentCommand)[0]?.args[0].input).toEqual({
+      modelDeploymentName: 'tv-deploy',
+      modelArn: MODEL_ARN,
+      clientRequestToken: 'tok',
+      tags: [{ key: 'a', value: '1' }],
+    });
+    await expect(gw().createDeployment(deploy)).rejects.toThrow(
+      'CreateCustomModelDeployment returned no ARN',
+    );
+  });
+
+  it('provisions throughput for the model with its units, token and tags; its ARN', async () => {
+    bedrock
+      .on(CreateProvisionedModelThroughputCommand)
+      .resolvesOnce({ provisionedModelArn: PROVISIONED_ARN })
+      .resolvesOnce({} as never);
+    await expect(gw().createProvisioned({ ...deploy, modelUnits: 2 })).resolves.toBe(PROVISIONED_ARN);
+    expect(bedrock.commandCalls(CreateProvisionedModelThroughputCommand)[0]?.args[0].input).toEqual({
+      provisionedModelName: 'tv-deploy',
+      modelId: MODEL_ARN,
+      modelUnits: 2,
+      clientRequestToken: 'tok',
+      tags: [{ key: 'a', value: '1' }],
+    });
+    await expect(gw().createProvisioned({ ...deploy, modelUnits: 1 })).rejects.toThrow(
+      'CreateProvisionedModelThroughput returned no ARN',
+    );
+  });
+
+  it("lists a model's deployments across pages", async () => {
+    bedrock
+      .on(ListCustomModelDeploymentsCommand)
+      .resolvesOnce({
+        modelDeploymentSummaries: [
+          { customModelDeploymentArn: DEPLOYMENT_ARN, customModelDeploymentName: 'd1', status: 'Active' },
+        ],
+        nextToken: 'page-2',
+      } as never)
+      .resolvesOnce({ modelDeploymentSummaries: [{}] } as never);
+    await expect(gw().listDeployments(MODEL_ARN)).resolves.toEqual([
+      { arn: DEPLOYMENT_ARN, name: 'd1', status: 'Active' },
+      { arn: '', name: '', status: '' },
+    ]);
+    expect(bedrock.commandCalls(ListCustomModelDeploymentsCommand).map((c) => c.args[0].input)).toEqual([
+      { modelArnEquals: MODEL_ARN },
+      { modelArnEquals: MODEL_ARN, nextToken: 'page-2' },
+    ]);
+  });
+
+  it("lists Provisioned Throughput across pages, a model's or all of them", async () => {
+    bedrock
+      .on(ListProvisionedModelThroughputsCommand)
+      .resolvesOnce({
+        provisionedModelSummaries: [
+          { provisionedModelArn: PROVISIONED_ARN, provisionedModelName: 'p1', status: 'InService' },
+        ],
+        nextToken: 'page-2',
+      } as never)
+      .resolvesOnce({} as never)
+      .resolvesOnce({ provisionedModelSummaries: [{}] } as never);
+    await expect(gw().listProvisioned(MODEL_ARN)).resolves.toEqual([
+      { arn: PROVISIONED_ARN, name: 'p1', status: 'InService' },
+    ]);
+    await expect(gw().listProvisioned()).resolves.toEqual([{ arn: '', name: '', status: '' }]);
+    expect(bedrock.commandCalls(ListProvisionedModelThroughputsCommand).map((c) => c.args[0].input)).toEqual([
+      { modelArnEquals: MODEL_ARN },
+      { modelArnEquals: MODEL_ARN, nextToken: 'page-2' },
+      {},
+    ]);
+  });
+
+  it.each([
+    [
+      'deleteDeployment',
+      DeleteCustomModelDeploymentCommand,
+      { customModelDeploymentIdentifier: DEPLOYMENT_ARN },
+    ],
+    ['deleteProvisioned', DeleteProvisionedModelThroughputCommand, { provisionedModelId: DEPLOYMENT_ARN }],
+  ] as const)(
+    '%s: true when deleted, false when already gone, other errors bubble',
+    async (method, command, input) => {
+      bedrock
+        .on(command as never)
+        .resolvesOnce({})
+        .rejectsOnce(awsError('ResourceNotFoundException'))
+        .rejectsOnce(awsError('ConflictException'));
+      const g = gw();
+      await expect(g[method](DEPLOYMENT_ARN)).resolves.toBe(true);
+      await expect(g[method](DEPLOYMENT_ARN)).resolves.toBe(false);
+      await expect(g[method](DEPLOYMENT_ARN)).rejects.toMatchObject({ name: 'ConflictException' });
+      expect(bedrock).toHaveReceivedCommandWith(command as never, input as never);
+    },
+  );
 });
