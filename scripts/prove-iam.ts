@@ -272,14 +272,14 @@ const PATHS: PathDef[] = [
       h.aws.bedrock.setJobDuration(0);
       // The job's events are lost: only WaitForJob itself, at registration, can answer the task.
       h.aws.events.dropNext(3, { source: 'aws.bedrock', detailType: 'Model Customization Job State Change' });
-      // A job of duration 0 still reads its data and writes its output (real work, on disk since the
-      // bodies stream): WaitForJob's look at the job waits until that is surely done, so the path
-      // proves the answer at registration instead of racing the simulation.
+      // A job of duration 0 still reads its data and writes its output (~0.2 s of real work, on disk
+      // since the bodies stream): WaitForJob's look at the job waits 1 s so that it is surely done —
+      // well inside the 2 s poll interval, whose timeout would otherwise answer first.
       h.aws.faults.add({
         service: 'bedrock',
         operation: 'GetModelCustomizationJob',
         count: 1,
-        delayMs: 2000,
+        delayMs: 1000,
       });
       try {
         const { run } = await h.drop(`prove-fast-${n}`);
@@ -301,7 +301,7 @@ const PATHS: PathDef[] = [
         service: 'bedrock',
         operation: 'GetModelCustomizationJob',
         count: 1,
-        delayMs: 2000,
+        delayMs: 1000,
       });
       try {
         const { run } = await h.drop(`prove-fast-fail-${n}`);

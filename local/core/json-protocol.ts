@@ -1,5 +1,7 @@
 /** awsJson1_0 / awsJson1_1 helpers (KMS, Step Functions, EventBridge, DynamoDB). */
+import type { AccessRequest } from '../iam/types';
 import { checkInputShape } from './json-shapes';
+import { type OperationTable, operationIn } from './operations';
 import { AwsError, type LocalRequest, type LocalResponse, type LocalService } from './types';
 
 export function targetOperation(req: LocalRequest): string {
@@ -96,27 +98,6 @@ export function jsonError(error: AwsError, contentType = 'application/x-amz-json
   };
 }
 
-/** A required string member; AWS's "Member must not be null" when it is absent (or empty, unless allowed). */
-export function requireString(
-  body: Record<string, unknown>,
-  key: string,
-  options: { allowEmpty?: boolean } = {},
-): string {
-  const v = body[key];
-  if (typeof v !== 'string' || (v === '' && !options.allowEmpty)) {
-    throw new AwsError(
-      'ValidationException',
-      `1 validation error detected: Value at '${key}' failed to satisfy constraint: Member must not be null`,
-    );
-  }
-  return v;
-}
-
-export function optionalString(body: Record<string, unknown>, key: string): string | undefined {
-  const v = body[key];
-  return typeof v === 'string' ? v : undefined;
-}
-
 export interface Page<T> {
   items: T[];
   nextToken?: string;
@@ -146,33 +127,75 @@ export function paginate<T>(
     : { items };
 }
 
-/** What every awsJson service shares: the operation from X-Amz-Target, errors as `__type`. */
+/** What an awsJson service is on the wire. */
+export interface AwsJsonProtocol {
+  /** How its errors name it: `The embedded ${name} does not implement …`. */
+  name: string;
+  /** `application/x-amz-json-1.0` or `-1.1`. */
+  contentType: string;
+  /**
+   * The service's SDK client module (its `<Operation>$` schemas): with it, the input is refused
+   * with SerializationException when a member has the wrong JSON type, as AWS does.
+   */
+  model: Record<string, unknown>;
+}
+
+/**
+ * What every awsJson service shares: the operation from X-Amz-Target, its input read and checked
+ * against the service model, dispatch through the service's one operation table, errors as
+ * `__type`. A service supplies the table and the IAM questions each operation asks.
+ */
 export abstract class AwsJsonService implements LocalService {
   abstract readonly signingName: string;
+  protected abstract readonly operations: OperationTable<Record<string, unknown>>;
 
-  /**
-   * @param model the service's SDK client module (its `<Operation>$` schemas): with it,
-   * readInput refuses members of the wrong JSON type as AWS does.
-   */
-  constructor(
-    private readonly contentType = 'application/x-amz-json-1.1',
-    private readonly model?: Record<string, unknown>,
-  ) {}
+  constructor(protected readonly protocol: AwsJsonProtocol) {}
 
   operationOf(req: LocalRequest): string {
     return targetOperation(req);
   }
 
   /** The operation's input: a JSON object whose members have the types the service model gives them. */
-  protected readInput<T = Record<string, unknown>>(req: LocalRequest): T {
+  protected readInput(req: LocalRequest): Record<string, unknown> {
     const body = parseJsonBody<Record<string, unknown>>(req);
-    if (this.model) checkInputShape(this.model, this.operationOf(req), body);
-    return body as T;
+    checkInputShape(this.protocol.model, this.operationOf(req), body);
+    return body;
+  }
+
+  /** The IAM questions of OPERATION with INPUT (see local/iam). */
+  protected abstract access(
+    operation: string,
+    input: Record<string, unknown>,
+  ): AccessRequest[] | Promise<AccessRequest[]>;
+
+  /** Whether OPERATION is served: one outside the table is UnknownOperationException, whoever asks. */
+  protected serves(operation: string): boolean {
+    return operationIn(this.operations, operation) !== undefined;
+  }
+
+  accessRequests(req: LocalRequest): AccessRequest[] | Promise<AccessRequest[]> {
+    const operation = this.operationOf(req);
+    const input = this.readInput(req);
+    return this.serves(operation) ? this.access(operation, input) : [];
+  }
+
+  async handle(req: LocalRequest): Promise<LocalResponse> {
+    const operation = this.operationOf(req);
+    const input = this.readInput(req);
+    const handler = operationIn(this.operations, operation);
+    if (!handler) return this.unknownOperation(operation, req);
+    return jsonResponse(await handler(input, req), this.protocol.contentType);
+  }
+
+  /** An operation outside the table. */
+  protected async unknownOperation(operation: string, _req: LocalRequest): Promise<LocalResponse> {
+    throw new AwsError(
+      'UnknownOperationException',
+      `The embedded ${this.protocol.name} does not implement ${operation}`,
+    );
   }
 
   errorResponse(error: AwsError): LocalResponse {
-    return jsonError(error, this.contentType);
+    return jsonError(error, this.protocol.contentType);
   }
-
-  abstract handle(req: LocalRequest): Promise<LocalResponse>;
 }

@@ -23,11 +23,45 @@
  * HMAC key derivation (cached per key/day/region/service) and the chunk signatures (string to sign from
  * https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming.html and sigv4-streaming-trailers.html).
  * Error codes and messages are AWS's as seen on the wire (sources in the comments and the test names).
+ *
+ * Here: the checks and `authenticate`. Beside it: sigv4/parse.ts (the header or the query),
+ * sigv4/crypto.ts (canonical request, signing key, comparison), sigv4/errors.ts (AWS's errors per
+ * protocol), sigv4/chunks.ts (the `aws-chunked` signatures).
  */
-import { createHash, createHmac, type Hash, type Hmac, timingSafeEqual } from 'node:crypto';
-import { getCanonicalHeaders, SignatureV4Base } from '@smithy/signature-v4';
-import type { Checksum, HttpRequest, SourceData } from '@smithy/types';
+import { getCanonicalHeaders } from '@smithy/signature-v4';
+import type { HttpRequest } from '@smithy/types';
+import {
+  ALGORITHM,
+  CANONICALIZER,
+  hmac,
+  S3_CANONICALIZER,
+  sameSignature,
+  sameText,
+  sha256Hex,
+  signingKey,
+} from './sigv4/crypto';
+import {
+  authErrorFor,
+  jsonError,
+  malformed,
+  protocolOf,
+  signatureMismatch,
+  unsupportedMechanism,
+  wrongRegionError,
+} from './sigv4/errors';
+import { formatAmzDate, isoSeconds, type Parsed, parseHeaderAuth, parsePresigned } from './sigv4/parse';
 import { AwsError, type LocalRequest } from './types';
+
+export {
+  type ChunkSigning,
+  type ChunkVerifier,
+  chunkVerifier,
+  verifyChunkDigest,
+  verifyChunkSignature,
+  verifyTrailerSignature,
+} from './sigv4/chunks';
+export { type AuthErrorKind, authErrorFor, wrongRegionError } from './sigv4/errors';
+export { formatAmzDate } from './sigv4/parse';
 
 export interface Credential {
   accessKeyId: string;
@@ -73,14 +107,9 @@ export interface AuthenticateOptions {
   region?: string;
 }
 
-const ALGORITHM = 'AWS4-HMAC-SHA256';
-const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 /** Header signatures may be this far from the server's clock (S3: MaxAllowedSkewMilliseconds). */
 const MAX_SKEW_MS = 15 * 60 * 1000;
-/** SigV4 presigned URLs live at most a week (X-Amz-Expires). */
-const MAX_PRESIGN_SECONDS = 604_800;
 const HEX64 = /^[0-9a-f]{64}$/i;
-const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 
 /** The literal `x-amz-content-sha256` values S3 accepts besides a hex digest, and what each means. */
 const PAYLOAD_LITERALS: Record<string, PayloadMode> = {
@@ -89,459 +118,6 @@ const PAYLOAD_LITERALS: Record<string, PayloadMode> = {
   'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER': 'streaming-signed-trailer',
   'STREAMING-UNSIGNED-PAYLOAD-TRAILER': 'streaming-unsigned-trailer',
 };
-
-// ---------------------------------------------------------------------------------------------------
-// Errors, worded per protocol.
-
-type Protocol = 's3' | 'json' | 'rest-json';
-/**
- * restJson services answer auth failures with 403 (Bedrock: "403 The security token included in the request
- * is invalid", anthropics/claude-code#2260; Lambda likewise); the awsJson ones (KMS, DynamoDB, Step Functions,
- * EventBridge) with 400 (aws/aws-sdk-js#254, boto/boto3#482).
- */
-const REST_JSON_SERVICES = new Set(['bedrock', 'lambda']);
-
-function protocolOf(service: string): Protocol {
-  if (service === 's3') return 's3';
-  return REST_JSON_SERVICES.has(service) ? 'rest-json' : 'json';
-}
-
-function jsonError(service: string, code: string, message: string): AwsError {
-  return new AwsError(code, message, protocolOf(service) === 'rest-json' ? 403 : 400);
-}
-
-const S3_SIGNATURE_MISMATCH =
-  'The request signature we calculated does not match the signature you provided. Check your key and signing method.';
-const JSON_SIGNATURE_MISMATCH =
-  'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.';
-const JSON_INVALID_TOKEN = 'The security token included in the request is invalid.';
-
-export type AuthErrorKind =
-  | 'UnknownAccessKey'
-  | 'SignatureDoesNotMatch'
-  | 'InvalidToken'
-  | 'MissingAuthentication';
-
-/** The error AWS answers for `kind` on `service` (S3 XML code or JSON `__type`). */
-export function authErrorFor(
-  service: string,
-  kind: AuthErrorKind,
-  context: { accessKeyId?: string } = {},
-): AwsError {
-  const s3 = protocolOf(service) === 's3';
-  const keyExtra: Record<string, string> =
-    context.accessKeyId === undefined ? {} : { AWSAccessKeyId: context.accessKeyId };
-  switch (kind) {
-    case 'UnknownAccessKey':
-      return s3
-        ? new AwsError(
-            'InvalidAccessKeyId',
-            'The AWS Access Key Id you provided does not exist in our records.',
-            403,
-            keyExtra,
-          )
-        : jsonError(service, 'UnrecognizedClientException', JSON_INVALID_TOKEN);
-    case 'SignatureDoesNotMatch':
-      return s3
-        ? new AwsError('SignatureDoesNotMatch', S3_SIGNATURE_MISMATCH, 403, keyExtra)
-        : jsonError(service, 'InvalidSignatureException', JSON_SIGNATURE_MISMATCH);
-    case 'InvalidToken':
-      return s3
-        ? new AwsError('InvalidToken', 'The provided token is malformed or otherwise invalid.', 400)
-        : jsonError(service, 'UnrecognizedClientException', JSON_INVALID_TOKEN);
-    case 'MissingAuthentication':
-      return s3
-        ? new AwsError('AccessDenied', 'Access Denied', 403)
-        : jsonError(service, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
-  }
-}
-
-/** A credential scoped to `given` where `expected` serves the request. */
-export function wrongRegionError(
-  service: string,
-  given: string,
-  expected: string,
-  presigned: boolean,
-): AwsError {
-  if (protocolOf(service) !== 's3')
-    return jsonError(
-      service,
-      'InvalidSignatureException',
-      `Credential should be scoped to a valid region, not '${given}'. `,
-    );
-  return presigned
-    ? new AwsError(
-        'AuthorizationQueryParametersError',
-        `Error parsing the X-Amz-Credential parameter; the region '${given}' is wrong; expecting '${expected}'`,
-        400,
-        { Region: expected },
-      )
-    : new AwsError(
-        'AuthorizationHeaderMalformed',
-        `The authorization header is malformed; the region '${given}' is wrong; expecting '${expected}'`,
-        400,
-        { Region: expected },
-      );
-}
-
-/** A malformed `Authorization` header / query: S3 and the JSON services word it differently. */
-function malformed(service: string, presigned: boolean, s3Message: string, jsonMessage: string): AwsError {
-  if (protocolOf(service) !== 's3') return jsonError(service, 'IncompleteSignatureException', jsonMessage);
-  return presigned
-    ? new AwsError('AuthorizationQueryParametersError', s3Message, 400)
-    : new AwsError(
-        'AuthorizationHeaderMalformed',
-        `The authorization header is malformed; ${s3Message}`,
-        400,
-      );
-}
-
-function unsupportedMechanism(service: string, authorization: string): AwsError {
-  if (protocolOf(service) === 's3')
-    return new AwsError(
-      'InvalidRequest',
-      'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.',
-      400,
-    );
-  return jsonError(
-    service,
-    'IncompleteSignatureException',
-    "Authorization header requires 'Credential' parameter. Authorization header requires 'Signature' parameter. " +
-      `Authorization header requires 'SignedHeaders' parameter. Authorization=${authorization}`,
-  );
-}
-
-const spacedBytes = (text: string): string =>
-  Array.from(Buffer.from(text, 'utf8'), (b) => b.toString(16).padStart(2, '0')).join(' ');
-
-function signatureMismatch(
-  service: string,
-  accessKeyId: string,
-  provided: string,
-  canonicalRequest: string,
-  stringToSign: string,
-): AwsError {
-  if (protocolOf(service) === 's3')
-    return new AwsError('SignatureDoesNotMatch', S3_SIGNATURE_MISMATCH, 403, {
-      AWSAccessKeyId: accessKeyId,
-      StringToSign: stringToSign,
-      SignatureProvided: provided,
-      StringToSignBytes: spacedBytes(stringToSign),
-      CanonicalRequest: canonicalRequest,
-      CanonicalRequestBytes: spacedBytes(canonicalRequest),
-    });
-  // DynamoDB, Lambda and Bedrock append what they computed (see the test names for the sources).
-  return jsonError(
-    service,
-    'InvalidSignatureException',
-    `${JSON_SIGNATURE_MISMATCH}\n\nThe Canonical String for this request should have been\n'${canonicalRequest}'\n\n` +
-      `The String-to-Sign should have been\n'${stringToSign}'\n`,
-  );
-}
-
-// ---------------------------------------------------------------------------------------------------
-// The SDK's canonicalisation, reached through its base class.
-
-/** `Checksum` over node:crypto for the signer (SHA-256, or HMAC-SHA-256 given a secret). */
-class NodeSha256 implements Checksum {
-  private hash: Hash | Hmac;
-  constructor(private readonly secret?: SourceData) {
-    this.hash = NodeSha256.create(secret);
-  }
-  private static create(secret?: SourceData): Hash | Hmac {
-    if (secret === undefined) return createHash('sha256');
-    const key =
-      typeof secret === 'string'
-        ? secret
-        : ArrayBuffer.isView(secret)
-          ? Buffer.from(secret.buffer, secret.byteOffset, secret.byteLength)
-          : Buffer.from(secret);
-    return createHmac('sha256', key);
-  }
-  update(chunk: Uint8Array): void {
-    this.hash.update(chunk);
-  }
-  digest(): Promise<Uint8Array> {
-    return Promise.resolve(this.hash.digest());
-  }
-  reset(): void {
-    this.hash = NodeSha256.create(this.secret);
-  }
-}
-
-/** Exposes the signer's canonical request and string to sign; credentials and region are never used. */
-class Canonicalizer extends SignatureV4Base {
-  constructor(uriEscapePath: boolean) {
-    super({
-      service: 'verify',
-      region: 'verify',
-      credentials: { accessKeyId: 'verify', secretAccessKey: 'verify' },
-      sha256: NodeSha256,
-      uriEscapePath,
-      applyChecksum: false,
-    });
-  }
-  canonicalRequest(request: HttpRequest, headers: Record<string, string>, payloadHash: string): string {
-    return this.createCanonicalRequest(request, headers, payloadHash);
-  }
-  stringToSign(amzDate: string, scope: string, canonicalRequest: string): Promise<string> {
-    return this.createStringToSign(amzDate, scope, canonicalRequest, ALGORITHM);
-  }
-}
-
-/** S3 signs the path as sent; every other service normalises it and escapes it once more. */
-const S3_CANONICALIZER = new Canonicalizer(false);
-const CANONICALIZER = new Canonicalizer(true);
-
-// ---------------------------------------------------------------------------------------------------
-// Keys.
-
-const hmac = (key: Buffer | string, data: string): Buffer => createHmac('sha256', key).update(data).digest();
-const sha256Hex = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
-
-const SIGNING_KEY_CACHE_SIZE = 512;
-const signingKeys = new Map<string, { secret: string; key: Buffer }>();
-
-/** kSigning = HMAC(HMAC(HMAC(HMAC("AWS4"+secret, date), region), service), "aws4_request"), cached. */
-function signingKey(credential: Credential, shortDate: string, region: string, service: string): Buffer {
-  const id = `${credential.accessKeyId}/${shortDate}/${region}/${service}`;
-  const hit = signingKeys.get(id);
-  if (hit && hit.secret === credential.secretAccessKey) return hit.key;
-  let key = hmac(`AWS4${credential.secretAccessKey}`, shortDate);
-  for (const part of [region, service, 'aws4_request']) key = hmac(key, part);
-  signingKeys.delete(id);
-  signingKeys.set(id, { secret: credential.secretAccessKey, key });
-  if (signingKeys.size > SIGNING_KEY_CACHE_SIZE) {
-    const oldest = signingKeys.keys().next().value;
-    if (oldest !== undefined) signingKeys.delete(oldest);
-  }
-  return key;
-}
-
-function sameText(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'utf8');
-  const y = Buffer.from(b, 'utf8');
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
-/** Signatures are 64 lower-case hex digits (SigV4 `HexEncode`), compared in constant time. */
-function sameSignature(expectedHex: string, provided: string): boolean {
-  if (!/^[0-9a-f]{64}$/.test(provided)) return false;
-  return timingSafeEqual(Buffer.from(expectedHex, 'hex'), Buffer.from(provided, 'hex'));
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Parsing.
-
-interface Parsed {
-  presigned: boolean;
-  accessKeyId: string;
-  shortDate: string;
-  region: string;
-  scopeService: string;
-  signedHeaders: string[];
-  signature: string;
-  amzDate: string;
-  signingDate: Date;
-  /** Presigned only. */
-  expires?: number;
-  token?: string;
-}
-
-interface CredentialScope {
-  accessKeyId: string;
-  shortDate: string;
-  region: string;
-  service: string;
-}
-
-function parseCredential(value: string): CredentialScope | undefined {
-  const parts = value.split('/');
-  if (parts.length !== 5) return undefined;
-  const [accessKeyId, shortDate, region, service, terminator] = parts as [
-    string,
-    string,
-    string,
-    string,
-    string,
-  ];
-  if (!accessKeyId || !/^\d{8}$/.test(shortDate) || !region || !service || terminator !== 'aws4_request')
-    return undefined;
-  return { accessKeyId, shortDate, region, service };
-}
-
-function parseAmzDate(value: string): Date | undefined {
-  const m = AMZ_DATE.exec(value);
-  if (!m) return undefined;
-  const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number];
-  const date = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
-  return formatAmzDate(date) === value ? date : undefined;
-}
-
-export function formatAmzDate(date: Date): string {
-  return date
-    .toISOString()
-    .replace(/\.\d{3}Z$/, 'Z')
-    .replace(/[-:]/g, '');
-}
-
-const isoSeconds = (date: Date): string => date.toISOString().replace(/\.\d{3}Z$/, 'Z');
-
-const CREDENTIAL_SHAPE =
-  'the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".';
-
-function parseHeaderAuth(req: LocalRequest, authorization: string): Parsed {
-  const service = req.service;
-  const rest = authorization.slice(ALGORITHM.length).trim();
-  const fields = new Map<string, string>();
-  for (const part of rest.split(',')) {
-    const item = part.trim();
-    if (item === '') continue;
-    const eq = item.indexOf('=');
-    if (eq <= 0)
-      throw malformed(
-        service,
-        false,
-        'the authorization header requires three components: Credential, SignedHeaders, and Signature.',
-        `'${item}' not a valid key=value pair (missing equal-sign) in Authorization header: '${authorization}'.`,
-      );
-    fields.set(item.slice(0, eq).trim(), item.slice(eq + 1).trim());
-  }
-  const missing = ['Credential', 'Signature', 'SignedHeaders'].filter((k) => !fields.get(k));
-  const dateValue = req.headers['x-amz-date'] ?? req.headers.date;
-  if (missing.length > 0) {
-    const json = missing.map((k) => `Authorization header requires '${k}' parameter.`);
-    if (dateValue === undefined)
-      json.push("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
-    throw malformed(
-      service,
-      false,
-      'the authorization header requires three components: Credential, SignedHeaders, and Signature.',
-      `${json.join(' ')} Authorization=${authorization}`,
-    );
-  }
-  const credentialText = fields.get('Credential') as string;
-  const credential = parseCredential(credentialText);
-  if (!credential)
-    throw malformed(
-      service,
-      false,
-      CREDENTIAL_SHAPE,
-      `Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '${credentialText}'`,
-    );
-  if (dateValue === undefined)
-    throw badDate(
-      service,
-      `Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. Authorization=${authorization}`,
-    );
-  const amzHeader = req.headers['x-amz-date'];
-  const signingDate = amzHeader !== undefined ? parseAmzDate(amzHeader) : parseHttpDate(dateValue);
-  if (!signingDate)
-    throw badDate(
-      service,
-      `Date must be in ISO-8601 'basic format'. Got '${dateValue}'. See http://en.wikipedia.org/wiki/ISO_8601`,
-    );
-  return {
-    presigned: false,
-    accessKeyId: credential.accessKeyId,
-    shortDate: credential.shortDate,
-    region: credential.region,
-    scopeService: credential.service,
-    signedHeaders: (fields.get('SignedHeaders') as string).split(';').map((h) => h.trim().toLowerCase()),
-    signature: fields.get('Signature') as string,
-    amzDate: formatAmzDate(signingDate),
-    signingDate,
-    token: req.headers['x-amz-security-token'],
-  };
-}
-
-/** RFC 7231 `Date` (used when no `x-amz-date` is sent), to the second. */
-function parseHttpDate(value: string): Date | undefined {
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? undefined : new Date(Math.floor(ms / 1000) * 1000);
-}
-
-/** Query parameters are matched case-sensitively, as S3 does (`X-Amz-Credential`, not `x-amz-credential`). */
-function parsePresigned(req: LocalRequest): Parsed {
-  const service = req.service;
-  const q = req.query;
-  const algorithm = q.get('X-Amz-Algorithm');
-  if (algorithm !== null && algorithm !== ALGORITHM)
-    throw malformed(
-      service,
-      true,
-      'X-Amz-Algorithm only supports "AWS4-HMAC-SHA256"',
-      `Unsupported AWS 'algorithm': '${algorithm}' (only AWS4-HMAC-SHA256 for now). `,
-    );
-  const names = [
-    'X-Amz-Algorithm',
-    'X-Amz-Credential',
-    'X-Amz-Signature',
-    'X-Amz-Date',
-    'X-Amz-SignedHeaders',
-    'X-Amz-Expires',
-  ];
-  const absent = names.find((n) => !q.get(n));
-  if (absent !== undefined)
-    throw malformed(
-      service,
-      true,
-      'Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.',
-      `AWS query-string parameters must include '${absent}'. Re-examine the query-string parameters.`,
-    );
-  const credentialText = q.get('X-Amz-Credential') as string;
-  const credential = parseCredential(credentialText);
-  if (!credential)
-    throw malformed(
-      service,
-      true,
-      `Error parsing the X-Amz-Credential parameter; ${CREDENTIAL_SHAPE}`,
-      `Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '${credentialText}'`,
-    );
-  const dateText = q.get('X-Amz-Date') as string;
-  const signingDate = parseAmzDate(dateText);
-  if (!signingDate)
-    throw malformed(
-      service,
-      true,
-      `X-Amz-Date must be in the ISO8601 Long Format "yyyyMMdd'T'HHmmss'Z'"`,
-      `Date must be in ISO-8601 'basic format'. Got '${dateText}'. See http://en.wikipedia.org/wiki/ISO_8601`,
-    );
-  const expiresText = q.get('X-Amz-Expires') as string;
-  if (!/^-?\d+$/.test(expiresText))
-    throw malformed(service, true, 'X-Amz-Expires should be a number', 'X-Amz-Expires should be a number');
-  const expires = Number(expiresText);
-  if (expires < 0)
-    throw malformed(
-      service,
-      true,
-      'X-Amz-Expires must be non-negative',
-      'X-Amz-Expires must be non-negative',
-    );
-  if (expires > MAX_PRESIGN_SECONDS)
-    throw malformed(
-      service,
-      true,
-      `X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than ${MAX_PRESIGN_SECONDS} seconds`,
-      `X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than ${MAX_PRESIGN_SECONDS} seconds`,
-    );
-  return {
-    presigned: true,
-    accessKeyId: credential.accessKeyId,
-    shortDate: credential.shortDate,
-    region: credential.region,
-    scopeService: credential.service,
-    signedHeaders: (q.get('X-Amz-SignedHeaders') as string).split(';').map((h) => h.trim().toLowerCase()),
-    signature: q.get('X-Amz-Signature') as string,
-    amzDate: dateText,
-    signingDate,
-    expires,
-    token: q.get('X-Amz-Security-Token') ?? undefined,
-  };
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Checks.
 
 function checkScope(req: LocalRequest, p: Parsed, options: AuthenticateOptions): void {
   const service = req.service;
@@ -759,15 +335,6 @@ function toHttpRequest(
   return { request, headers: getCanonicalHeaders(request, undefined, new Set(p.signedHeaders)) };
 }
 
-// ---------------------------------------------------------------------------------------------------
-
-/** A missing or unreadable request date: S3's AccessDenied, the JSON services' IncompleteSignatureException. */
-function badDate(service: string, jsonMessage: string): AwsError {
-  return protocolOf(service) === 's3'
-    ? new AwsError('AccessDenied', 'AWS authentication requires a valid Date or x-amz-date header', 403)
-    : jsonError(service, 'IncompleteSignatureException', jsonMessage);
-}
-
 /**
  * Verifies the request's SigV4 signature. Returns undefined for a request with no authentication at
  * all; throws the AwsError AWS would answer for anything else that does not verify.
@@ -856,120 +423,4 @@ export async function authenticate(
     scope,
     presigned: parsed.presigned,
   };
-}
-
-// ---------------------------------------------------------------------------------------------------
-// aws-chunked chunk and trailer signatures.
-
-export type ChunkSigning = Pick<
-  Authenticated,
-  'signingKey' | 'amzDate' | 'scope' | 'service' | 'accessKeyId'
->;
-
-function chunkMismatch(auth: ChunkSigning, provided: string | undefined, stringToSign: string): AwsError {
-  const error = authErrorFor(auth.service, 'SignatureDoesNotMatch', { accessKeyId: auth.accessKeyId });
-  if (protocolOf(auth.service) !== 's3') return error;
-  return new AwsError(error.code, error.message, error.status, {
-    ...error.extra,
-    StringToSign: stringToSign,
-    SignatureProvided: provided ?? '',
-  });
-}
-
-/**
- * Verifies one `aws-chunked` chunk (the final, empty one included): its `chunk-signature` must be
- * HMAC(kSigning, "AWS4-HMAC-SHA256-PAYLOAD\n<date>\n<scope>\n<previous>\n<sha256("")>\n<sha256(chunk)>").
- * Returns the signature, which the next chunk (or the trailer) chains on; throws SignatureDoesNotMatch.
- */
-export function verifyChunkSignature(
-  auth: ChunkSigning,
-  previousSignature: string,
-  chunk: Buffer,
-  claimed: string | undefined,
-): string {
-  return verifyChunkDigest(auth, previousSignature, sha256Hex(chunk), claimed);
-}
-
-/** verifyChunkSignature with the chunk's SHA-256 (hex) computed by the caller, as a streaming decoder does. */
-export function verifyChunkDigest(
-  auth: ChunkSigning,
-  previousSignature: string,
-  chunkSha256Hex: string,
-  claimed: string | undefined,
-): string {
-  const stringToSign = [
-    'AWS4-HMAC-SHA256-PAYLOAD',
-    auth.amzDate,
-    auth.scope,
-    previousSignature,
-    EMPTY_SHA256,
-    chunkSha256Hex,
-  ].join('\n');
-  const expected = hmac(auth.signingKey, stringToSign).toString('hex');
-  if (claimed === undefined || !sameSignature(expected, claimed))
-    throw chunkMismatch(auth, claimed, stringToSign);
-  return expected;
-}
-
-/**
- * Verifies `x-amz-trailer-signature`: HMAC(kSigning, "AWS4-HMAC-SHA256-TRAILER\n<date>\n<scope>\n<previous>\n
- * <sha256 of the trailing headers as `name:value\n` lines>"). `trailers` are the trailing headers in the
- * order sent, without the signature itself.
- */
-export function verifyTrailerSignature(
-  auth: ChunkSigning,
-  previousSignature: string,
-  trailers: ReadonlyArray<readonly [string, string]>,
-  claimed: string | undefined,
-): string {
-  const canonical = trailers.map(([name, value]) => `${name.toLowerCase()}:${value.trim()}\n`).join('');
-  const stringToSign = [
-    'AWS4-HMAC-SHA256-TRAILER',
-    auth.amzDate,
-    auth.scope,
-    previousSignature,
-    sha256Hex(canonical),
-  ].join('\n');
-  const expected = hmac(auth.signingKey, stringToSign).toString('hex');
-  if (claimed === undefined || !sameSignature(expected, claimed))
-    throw chunkMismatch(auth, claimed, stringToSign);
-  return expected;
-}
-
-export interface ChunkVerifier {
-  /** One chunk as framed: its header line (`<hex-size>;chunk-signature=<sig>`) and its data. */
-  chunk(headerLine: string, data: Buffer): void;
-  /** The same for a decoder that streams the chunk through: its SHA-256 (hex) and whether it was empty. */
-  chunkDigest(headerLine: string, sha256Hex: string, empty: boolean): void;
-  /** After the final (empty) chunk: the trailing headers as received (name → value, in order). */
-  end(trailers: Record<string, string>): void;
-}
-
-/**
- * A stateful verifier for the `aws-chunked` decoder, or undefined when the request's chunks carry no
- * signatures (STREAMING-UNSIGNED-PAYLOAD-TRAILER, or not chunked at all).
- */
-export function chunkVerifier(auth: Authenticated | undefined): ChunkVerifier | undefined {
-  if (!auth || (auth.payloadMode !== 'streaming-signed' && auth.payloadMode !== 'streaming-signed-trailer'))
-    return undefined;
-  let previous = auth.seedSignature;
-  let ended = false;
-  const verifier: ChunkVerifier = {
-    chunk(headerLine, data) {
-      verifier.chunkDigest(headerLine, sha256Hex(data), data.length === 0);
-    },
-    chunkDigest(headerLine, digest, empty) {
-      if (ended) throw chunkMismatch(auth, undefined, 'data after the final chunk');
-      const claimed = /(?:^|;)\s*chunk-signature=([^;\s]*)/.exec(headerLine)?.[1];
-      previous = verifyChunkDigest(auth, previous, digest, claimed);
-      if (empty) ended = true;
-    },
-    end(trailers) {
-      if (!ended) throw chunkMismatch(auth, undefined, 'no final chunk');
-      if (auth.payloadMode !== 'streaming-signed-trailer') return;
-      const lines = Object.entries(trailers).filter(([name]) => name !== 'x-amz-trailer-signature');
-      previous = verifyTrailerSignature(auth, previous, lines, trailers['x-amz-trailer-signature']);
-    },
-  };
-  return verifier;
 }

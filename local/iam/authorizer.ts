@@ -9,19 +9,13 @@
  * AWS and the tests (a contract test checks that no Lambda bundle carries it).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import {
-  createValidatedPolicy,
-  type ValidatedPolicy,
-  type ValidationError,
-  validateIdentityPolicy,
-  validateResourcePolicy,
-} from '@cloud-copilot/iam-policy';
 import { getDenialReasons, runSimulation } from '@cloud-copilot/iam-simulate';
 import { AwsError } from '../core/types';
+import { decisionKey, identityFacts, type PolicyFacts, resourceFacts } from './decision-key';
 import type { IamRegistry } from './registry';
+import type { AccessRequest, Decision, DecisionResult, IamMode, Principal } from './types';
 
 const MAX_ARN_LENGTH = 2048;
-import type { AccessRequest, Decision, DecisionResult, IamMode, PolicyDocument, Principal } from './types';
 
 /** Who is calling, for code that runs on the caller's behalf (S3 using KMS for SSE-KMS, …). */
 export interface Caller {
@@ -81,6 +75,8 @@ export class Authorizer {
   private cacheVersion = -1;
   /** Evaluations answered from the cache, and those run through the evaluator. */
   readonly evaluations = { cached: 0, evaluated: 0 };
+  /** Re-evaluate every cached answer and fail on a difference (TUNEVAULT_IAM_CACHE_CHECK=1). */
+  private readonly checkCache = process.env.TUNEVAULT_IAM_CACHE_CHECK === '1';
 
   constructor(private readonly options: AuthorizerOptions) {
     this.mode = options.mode ?? 'enforce';
@@ -163,36 +159,39 @@ export class Authorizer {
       .map((p) => ({ name: p.name, facts: identityFacts(p.policy) }));
     const resource = req.resourcePolicy === undefined ? undefined : resourceFacts(req.resourcePolicy);
     const context = { ...this.globalContext(caller, via), ...(req.context ?? {}) };
-    const all = [...identity.map((p) => p.facts), ...(resource ? [resource] : [])];
-    const key = all.some((f) => f.clock)
-      ? undefined
-      : JSON.stringify([
-          // The session only matters to a policy that names sessions or reads aws:userid.
-          all.some((f) => f.sessions) ? principal.arn : (principal.roleArn ?? principal.arn),
-          req.action,
-          // The resource by what the policies can tell of it: its shape (the last name replaced, so
-          // objects of one folder or keys of one account share it) and which of the policies'
-          // Resource patterns it matches. Policies with ${…} in a Resource keep the exact ARN.
-          ...(all.some((f) => f.resourceVariables)
-            ? [req.resource]
-            : [
-                shapeOf(req.resource),
-                [...new Set(all.flatMap((f) => f.resources))].map((r) => globMatches(r, req.resource)),
-              ]),
-          // Only the condition keys some policy reads (or uses as a ${variable}) can change the answer.
-          Object.keys(context)
-            .filter((k) => all.some((f) => f.keys.has(k.toLowerCase())))
-            .sort()
-            .map((k) => [k, context[k]]),
-          resource?.text ?? '',
-          req.resourcePolicyRequired === true,
-        ]);
+    const key = decisionKey(
+      principal,
+      req,
+      context,
+      identity.map((p) => p.facts),
+      resource,
+    );
     const hit = key === undefined ? undefined : this.cache.get(key);
-    if (hit) {
+    if (hit && !this.checkCache) {
       this.evaluations.cached += 1;
       return hit;
     }
     this.evaluations.evaluated += 1;
+    const answer = await this.simulate(principal, req, context, identity, resource);
+    if (hit && (hit.result !== answer.result || hit.reason !== answer.reason))
+      throw new Error(
+        `IAM decision cache: ${req.action} on ${req.resource} for ${principal.arn} was answered ${hit.result} from the cache but evaluates ${answer.result} (key ${key})`,
+      );
+    if (key !== undefined) {
+      if (this.cache.size > 20_000) this.cache.clear();
+      this.cache.set(key, answer);
+    }
+    return answer;
+  }
+
+  private async simulate(
+    principal: Principal,
+    req: AccessRequest,
+    context: Record<string, string | string[]>,
+    identity: { name: string; facts: PolicyFacts }[],
+    resource: PolicyFacts | undefined,
+  ): Promise<{ result: DecisionResult; reason?: string }> {
+    const registry = this.options.registry;
     const simulation = await runSimulation(
       {
         request: {
@@ -226,10 +225,6 @@ export class Authorizer {
     if (result !== 'Allowed') {
       const analysis = simulation.resultType === 'single' ? simulation.result.analysis : undefined;
       answer.reason = denialReason(req, result, analysis ? getDenialReasons(analysis) : [], principal);
-    }
-    if (key !== undefined) {
-      if (this.cache.size > 20_000) this.cache.clear();
-      this.cache.set(key, answer);
     }
     return answer;
   }
@@ -283,86 +278,6 @@ export class Authorizer {
     this.decisions.length = 0;
     this.counts.clear();
   }
-}
-
-/** What a policy document can make a decision depend on, and the document validated once. */
-interface PolicyFacts {
-  text: string;
-  /** Every Resource / NotResource pattern. */
-  resources: string[];
-  resourceVariables: boolean;
-  /** Condition keys in its Condition blocks and in ${…} policy variables, lower-cased. */
-  keys: Set<string>;
-  clock: boolean;
-  sessions: boolean;
-  validated: ValidatedPolicy;
-}
-
-function factsOf(doc: unknown, text: string, validate: (p: unknown) => ValidationError[]): PolicyFacts {
-  const keys = new Set<string>();
-  for (const m of text.matchAll(/\$\{([^}]+)\}/g)) keys.add((m[1] ?? '').toLowerCase());
-  const statements = (doc as { Statement?: unknown }).Statement;
-  const resources: string[] = [];
-  for (const st of Array.isArray(statements) ? statements : [statements]) {
-    const r = st as { Resource?: string | string[]; NotResource?: string | string[] } | undefined;
-    for (const pattern of [r?.Resource ?? [], r?.NotResource ?? []].flat()) resources.push(pattern);
-    const condition = (st as { Condition?: Record<string, Record<string, unknown>> } | undefined)?.Condition;
-    for (const block of Object.values(condition ?? {}))
-      for (const k of Object.keys(block ?? {})) keys.add(k.toLowerCase());
-  }
-  return {
-    text,
-    resources,
-    resourceVariables: resources.some((r) => r.includes('${')),
-    keys,
-    clock: keys.has('aws:currenttime') || keys.has('aws:epochtime'),
-    sessions: text.includes(':assumed-role/') || keys.has('aws:userid') || keys.has('aws:sourceidentity'),
-    validated: createValidatedPolicy(doc, validate),
-  };
-}
-
-/** `arn:aws:s3:::b/training/x.jsonl` → `arn:aws:s3:::b/training/*`: the ARN without its last name. */
-function shapeOf(arn: string): string {
-  const cut = Math.max(arn.lastIndexOf('/'), arn.lastIndexOf(':'));
-  return cut < 0 ? arn : `${arn.slice(0, cut + 1)}*`;
-}
-
-const globs = new Map<string, RegExp>();
-/** IAM's Resource wildcards: `*` any run of characters, `?` one character. */
-function globMatches(pattern: string, arn: string): boolean {
-  let re = globs.get(pattern);
-  if (!re) {
-    re = new RegExp(
-      `^${pattern
-        .replace(/[.+^$()|[\]{}\\]/g, '\\$&')
-        .replace(/\*/g, '.*')
-        .replace(/\?/g, '.')}$`,
-    );
-    globs.set(pattern, re);
-  }
-  return re.test(arn);
-}
-
-const identityFactsCache = new WeakMap<object, PolicyFacts>();
-function identityFacts(doc: PolicyDocument): PolicyFacts {
-  let f = identityFactsCache.get(doc);
-  if (!f) {
-    f = factsOf(doc, JSON.stringify(doc), validateIdentityPolicy);
-    identityFactsCache.set(doc, f);
-  }
-  return f;
-}
-
-const resourceFactsCache = new Map<string, PolicyFacts>();
-function resourceFacts(p: PolicyDocument | string): PolicyFacts {
-  const text = typeof p === 'string' ? p : JSON.stringify(p);
-  let f = resourceFactsCache.get(text);
-  if (!f) {
-    if (resourceFactsCache.size > 5_000) resourceFactsCache.clear();
-    f = factsOf(typeof p === 'string' ? (JSON.parse(p) as unknown) : p, text, validateResourcePolicy);
-    resourceFactsCache.set(text, f);
-  }
-  return f;
 }
 
 type DenialReasons = ReturnType<typeof getDenialReasons>;

@@ -24,6 +24,7 @@ import {
   type PutEvents,
 } from '../core/types';
 import { seededRandom } from '../core/random';
+import { type Body, optionalString, requireString, validation } from '../core/input';
 import { parseJsonBody } from '../core/json-protocol';
 import { checkInputShape } from '../core/json-shapes';
 import { CUSTOMIZATION_TYPES, type CustomizationTypeName } from '../../functions/shared/catalog';
@@ -37,21 +38,9 @@ import {
   findFoundationModel,
   foundationModels,
   LISTED_CUSTOMIZATIONS,
-  validation,
 } from './bedrock/catalog';
 import { type DeploymentSnapshot, DeploymentService } from './bedrock/deployments';
-import {
-  type Body,
-  iso,
-  MAX_TAGS,
-  newId,
-  optionalString,
-  paginate,
-  parseTags,
-  requireString,
-  type Tag,
-  timeFilter,
-} from './bedrock/rest';
+import { iso, MAX_TAGS, newId, paginate, parseTags, type Tag, timeFilter } from './bedrock/rest';
 import { asCaller, currentCaller } from '../iam/authorizer';
 import type { AccessRequest } from '../iam/types';
 import {

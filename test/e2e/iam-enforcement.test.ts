@@ -16,7 +16,10 @@ import { DATA, type Harness, LEAKY, startWarmHarness } from './support/embedded'
 let h: Harness;
 
 beforeAll(async () => {
+  // Every answer the decision cache gives here is checked against the evaluator as well.
+  process.env.TUNEVAULT_IAM_CACHE_CHECK = '1';
   h = await startWarmHarness();
+  delete process.env.TUNEVAULT_IAM_CACHE_CHECK;
 });
 afterAll(async () => {
   await h?.stop();

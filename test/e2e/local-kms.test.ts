@@ -14,7 +14,6 @@ import {
   EnableKeyRotationCommand,
   EncryptCommand,
   GenerateDataKeyCommand,
-  GenerateDataKeyWithoutPlaintextCommand,
   GetKeyPolicyCommand,
   GetKeyRotationStatusCommand,
   KMSClient,
@@ -23,14 +22,10 @@ import {
   ListKeysCommand,
   ListResourceTagsCommand,
   PutKeyPolicyCommand,
-  ReEncryptCommand,
   RetireGrantCommand,
   RevokeGrantCommand,
-  RotateKeyOnDemandCommand,
   ScheduleKeyDeletionCommand,
   TagResourceCommand,
-  UntagResourceCommand,
-  UpdateAliasCommand,
 } from '@aws-sdk/client-kms';
 import type { LocalEndpoint } from '../../local/core/server';
 import { localClientConfig, startTestEndpoint } from '../../local/core/test-endpoint';
@@ -235,13 +230,6 @@ describe('crypto', () => {
     const decipher = createDecipheriv('aes-256-gcm', out.Plaintext as Uint8Array, iv);
     decipher.setAuthTag(tag);
     expect(Buffer.concat([decipher.update(sealed), decipher.final()]).toString()).toBe('training record');
-
-    const noPlain = await client.send(
-      new GenerateDataKeyWithoutPlaintextCommand({ KeyId: keyId, NumberOfBytes: 16 }),
-    );
-    expect('Plaintext' in noPlain).toBe(false);
-    const opened = await client.send(new DecryptCommand({ CiphertextBlob: noPlain.CiphertextBlob }));
-    expect(opened.Plaintext).toHaveLength(16);
   });
 
   it('encrypts and decrypts, and binds the encryption context', async () => {
@@ -292,18 +280,6 @@ describe('crypto', () => {
     expect(await errorOf(client.send(new DecryptCommand({ CiphertextBlob: forged, KeyId: b })))).toBe(
       'InvalidCiphertextException',
     );
-  });
-
-  it('re-encrypts under another key', async () => {
-    const a = await newKey('a');
-    const b = await newKey('b');
-    const enc = await client.send(new EncryptCommand({ KeyId: a, Plaintext: Buffer.from('move me') }));
-    const re = await client.send(
-      new ReEncryptCommand({ CiphertextBlob: enc.CiphertextBlob, DestinationKeyId: b }),
-    );
-    expect(re.SourceKeyId).toMatch(new RegExp(`${a}$`));
-    const out = await client.send(new DecryptCommand({ CiphertextBlob: re.CiphertextBlob, KeyId: b }));
-    expect(Buffer.from(out.Plaintext as Uint8Array).toString()).toBe('move me');
   });
 
   it('validates GenerateDataKey parameters', async () => {
@@ -386,7 +362,7 @@ describe('key states', () => {
     );
   });
 
-  it('rotation: enable, status, disable; rotated keys still decrypt old data', async () => {
+  it('rotation: enable, status, disable; a disabled key cannot change it', async () => {
     const keyId = await newKey();
     expect((await client.send(new GetKeyRotationStatusCommand({ KeyId: keyId }))).KeyRotationEnabled).toBe(
       false,
@@ -396,17 +372,6 @@ describe('key states', () => {
     expect(status.KeyRotationEnabled).toBe(true);
     expect(status.RotationPeriodInDays).toBe(365);
     expect(status.NextRotationDate).toBeInstanceOf(Date);
-
-    const before = await client.send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from('old') }));
-    await client.send(new RotateKeyOnDemandCommand({ KeyId: keyId }));
-    const after = await client.send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from('new') }));
-    for (const [blob, text] of [
-      [before.CiphertextBlob, 'old'],
-      [after.CiphertextBlob, 'new'],
-    ] as const) {
-      const out = await client.send(new DecryptCommand({ CiphertextBlob: blob }));
-      expect(Buffer.from(out.Plaintext as Uint8Array).toString()).toBe(text);
-    }
 
     await client.send(new DisableKeyRotationCommand({ KeyId: keyId }));
     expect((await client.send(new GetKeyRotationStatusCommand({ KeyId: keyId }))).KeyRotationEnabled).toBe(
@@ -420,7 +385,7 @@ describe('key states', () => {
 });
 
 describe('aliases', () => {
-  it('creates, resolves, lists, updates and deletes aliases', async () => {
+  it('creates, resolves, lists and deletes aliases', async () => {
     const a = await newKey('a');
     const b = await newKey('b');
     await client.send(new CreateAliasCommand({ AliasName: 'alias/tunevault/cmk', TargetKeyId: a }));
@@ -454,16 +419,11 @@ describe('aliases', () => {
       ),
     ).toBe('ValidationException');
 
-    await client.send(new UpdateAliasCommand({ AliasName: 'alias/tunevault/cmk', TargetKeyId: b }));
-    expect(
-      (await client.send(new DescribeKeyCommand({ KeyId: 'alias/tunevault/cmk' }))).KeyMetadata?.KeyId,
-    ).toBe(b);
-
     // Encrypting through an alias works; the blob still names the key itself.
     const enc = await client.send(
       new EncryptCommand({ KeyId: 'alias/tunevault/cmk', Plaintext: Buffer.from('x') }),
     );
-    expect(enc.KeyId).toMatch(new RegExp(`${b}$`));
+    expect(enc.KeyId).toMatch(new RegExp(`${a}$`));
 
     await client.send(new DeleteAliasCommand({ AliasName: 'alias/tunevault/cmk' }));
     expect(await errorOf(client.send(new DescribeKeyCommand({ KeyId: 'alias/tunevault/cmk' })))).toBe(
@@ -476,7 +436,7 @@ describe('aliases', () => {
 });
 
 describe('tags and grants', () => {
-  it('tags and untags', async () => {
+  it('tags, a tag key given again replacing its value', async () => {
     const keyId = await newKey();
     await client.send(
       new TagResourceCommand({
@@ -488,9 +448,9 @@ describe('tags and grants', () => {
       }),
     );
     await client.send(new TagResourceCommand({ KeyId: keyId, Tags: [{ TagKey: 'a', TagValue: '3' }] }));
-    await client.send(new UntagResourceCommand({ KeyId: keyId, TagKeys: ['b'] }));
     expect((await client.send(new ListResourceTagsCommand({ KeyId: keyId }))).Tags).toEqual([
       { TagKey: 'a', TagValue: '3' },
+      { TagKey: 'b', TagValue: '2' },
     ]);
   });
 

@@ -17,6 +17,7 @@ import {
   stripFoundationArn,
 } from '../../../functions/shared/catalog';
 import { LAMBDA_ARN, parameterProblem } from '../../../functions/shared/catalog/job-spec';
+import { validation } from '../../core/input';
 import { AwsError } from '../../core/types';
 
 /** botocore ModelCustomization: what ListFoundationModels filters on and customizationsSupported lists. */
@@ -31,14 +32,6 @@ export interface FoundationModel {
   customizations: string[];
   inferenceTypes: string[];
   catalogModel: CatalogModel;
-}
-
-export function validation(field: string, value: unknown, constraint: string): AwsError {
-  const shown = value === undefined || value === null ? 'null' : `'${String(value)}'`;
-  return new AwsError(
-    'ValidationException',
-    `1 validation error detected: Value ${shown} at '${field}' failed to satisfy constraint: ${constraint}`,
-  );
 }
 
 /**

@@ -7,19 +7,9 @@
  * (deploy-custom-model-on-demand: Nova Lite, Micro, Pro in us-east-1).
  */
 import { findModel } from '../../../functions/shared/catalog';
+import { type Body, optionalString, requireString, validation } from '../../core/input';
 import { AwsError } from '../../core/types';
-import { validation } from './catalog';
-import {
-  type Body,
-  iso,
-  newId,
-  optionalString,
-  paginate,
-  parseTags,
-  requireString,
-  type Tag,
-  timeFilter,
-} from './rest';
+import { iso, newId, paginate, parseTags, type Tag, timeFilter } from './rest';
 
 const NAME = /^([0-9a-zA-Z][_-]?){1,63}$/;
 const TOKEN = /^[a-zA-Z0-9]([-a-zA-Z0-9]{0,254}[a-zA-Z0-9])?$/;

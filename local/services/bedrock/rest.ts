@@ -1,9 +1,7 @@
 /** Helpers of the Bedrock restJson1 API shared by its jobs, models and deployments. */
 import { randomBytes } from 'node:crypto';
+import { type Body, validation } from '../../core/input';
 import { AwsError } from '../../core/types';
-import { validation } from './catalog';
-
-export type Body = Record<string, unknown>;
 
 export interface Tag {
   key: string;
@@ -12,21 +10,6 @@ export interface Tag {
 
 const TAG_CHARS = /^[a-zA-Z0-9\s._:/=+@-]*$/;
 export const MAX_TAGS = 200;
-
-export function requireString(body: Body, field: string, label = field): string {
-  const v = body[field];
-  if (v === undefined || v === null || v === '')
-    throw validation(label, undefined, 'Member must not be null');
-  if (typeof v !== 'string') throw new AwsError('SerializationException', `${label} must be a string`);
-  return v;
-}
-
-export function optionalString(body: Body, field: string): string | undefined {
-  const v = body[field];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string') throw new AwsError('SerializationException', `${field} must be a string`);
-  return v;
-}
 
 export function parseTags(raw: unknown, label: string): Tag[] {
   if (raw === undefined || raw === null) return [];

@@ -1,15 +1,16 @@
 /**
  * Which IAM questions a KMS request asks. Every KMS operation authorizes as `kms:<Operation>`
- * (ReEncrypt as kms:ReEncryptFrom + kms:ReEncryptTo; CreateAlias/UpdateAlias/DeleteAlias on the
- * alias and the key), the key policy is the resource policy and must allow (KMS developer guide,
- * "Key policies": no IAM policy gives access unless the key policy allows it, directly or through
- * the account root statement), and the condition keys are the ones KMS sets: kms:CallerAccount,
+ * (CreateAlias/DeleteAlias on the alias and the key), the key policy is the resource policy and
+ * must allow (KMS developer guide, "Key policies": no IAM policy gives access unless the key
+ * policy allows it, directly or through the account root statement), and the condition keys are the ones KMS sets: kms:CallerAccount,
  * kms:ViaService (when S3 or Bedrock use the key for the caller), kms:RequestAlias,
  * kms:ResourceAliases, aws:ResourceTag/*, kms:KeySpec/KeyUsage/KeyOrigin, kms:EncryptionContext:*,
  * and the grant keys on CreateGrant.
  */
-import { requestTagContext } from '../iam/request-tags';
-import type { AccessRequest } from '../iam/types';
+import { optionalString as str } from '../../core/input';
+import { requestTagContext } from '../../iam/request-tags';
+import type { AccessRequest } from '../../iam/types';
+import { ALIAS_NAME } from './aliases';
 
 export interface KeyFacts {
   arn: string;
@@ -34,8 +35,6 @@ export interface KmsLookups {
 
 type Body = Record<string, unknown>;
 type Ctx = Record<string, string | string[]>;
-
-const str = (b: Body, k: string) => (typeof b[k] === 'string' ? (b[k] as string) : undefined);
 
 /** The condition keys every request on KEY carries. */
 function keyContext(key: KeyFacts, accountId: string, identifier?: string): Ctx {
@@ -122,29 +121,22 @@ export function kmsAccessRequests(operation: string, body: Body, lookups: KmsLoo
     }
     case 'ListKeys':
     case 'ListAliases':
-    case 'GenerateRandom':
-    case 'ListRetirableGrants':
       return [{ action, resource: '*', context: { 'kms:CallerAccount': lookups.accountId } }];
     case 'CreateAlias':
-    case 'DeleteAlias':
-    case 'UpdateAlias': {
+    case 'DeleteAlias': {
       const name = str(body, 'AliasName') ?? '';
       // A malformed alias name is a ValidationException from the operation itself, before any access.
       // The reserved alias/aws/ prefix: the operation answers NotAuthorizedException itself.
-      if (!/^alias\/[a-zA-Z0-9/_-]+$/.test(name) || name.startsWith('alias/aws/')) return [];
+      if (!ALIAS_NAME.test(name) || name.startsWith('alias/aws/')) return [];
       const aliasQuestion: AccessRequest = {
         action,
         resource: lookups.aliasArn(name),
         context: { 'kms:CallerAccount': lookups.accountId },
       };
-      const targets =
-        operation === 'CreateAlias' || operation === 'UpdateAlias' ? [str(body, 'TargetKeyId')] : [name];
-      if (operation === 'UpdateAlias') targets.push(name);
+      const target = operation === 'CreateAlias' ? str(body, 'TargetKeyId') : name;
       const out: AccessRequest[] = [aliasQuestion];
-      for (const t of targets) {
-        const key = t ? lookups.key(t) : undefined;
-        if (key) out.push(onKey(action, key, lookups));
-      }
+      const key = target ? lookups.key(target) : undefined;
+      if (key) out.push(onKey(action, key, lookups));
       return out;
     }
     case 'Decrypt': {
@@ -152,29 +144,6 @@ export function kmsAccessRequests(operation: string, body: Body, lookups: KmsLoo
         typeof body.CiphertextBlob === 'string' ? Buffer.from(body.CiphertextBlob, 'base64') : undefined;
       const key = blob ? lookups.keyOfCiphertext(blob) : undefined;
       return key ? [onKey(action, key, lookups, encryptionContext(body.EncryptionContext))] : [];
-    }
-    case 'ReEncrypt': {
-      const blob =
-        typeof body.CiphertextBlob === 'string' ? Buffer.from(body.CiphertextBlob, 'base64') : undefined;
-      const source = blob ? lookups.keyOfCiphertext(blob) : undefined;
-      const destinationId = str(body, 'DestinationKeyId');
-      const destination = destinationId ? lookups.key(destinationId) : undefined;
-      const out: AccessRequest[] = [];
-      if (source)
-        out.push(
-          onKey('kms:ReEncryptFrom', source, lookups, encryptionContext(body.SourceEncryptionContext)),
-        );
-      if (destination)
-        out.push(
-          onKey(
-            'kms:ReEncryptTo',
-            destination,
-            lookups,
-            encryptionContext(body.DestinationEncryptionContext),
-            destinationId,
-          ),
-        );
-      return out;
     }
     case 'CreateGrant': {
       const id = str(body, 'KeyId');
@@ -188,16 +157,10 @@ export function kmsAccessRequests(operation: string, body: Body, lookups: KmsLoo
       if (retiring) grant['kms:RetiringPrincipal'] = retiring;
       return [onKey(action, key, lookups, grant, id)];
     }
-    case 'TagResource':
-    case 'UntagResource': {
+    case 'TagResource': {
       const id = str(body, 'KeyId');
       const key = id ? lookups.key(id) : undefined;
-      if (!key) return [];
-      const ctx =
-        operation === 'TagResource'
-          ? requestTags(tagsOf(body.Tags))
-          : { 'aws:TagKeys': Array.isArray(body.TagKeys) ? (body.TagKeys as string[]) : [] };
-      return [onKey(action, key, lookups, ctx, id)];
+      return key ? [onKey(action, key, lookups, requestTags(tagsOf(body.Tags)), id)] : [];
     }
     default: {
       const id = str(body, 'KeyId');
