@@ -63,6 +63,8 @@ const KEEP_FOR: Record<string, string> = {
   'finalizeCustomModel kms:Decrypt': FINALIZE_KEY,
   'finalizeCustomModel kms:DescribeKey': FINALIZE_KEY,
   'finalizeCustomModel kms:CreateGrant': FINALIZE_KEY,
+  'remediate s3:ListBucket':
+    'tagging an object deleted before the run read it: with it S3 can answer 404 (nothing to tag), without it AWS may answer 403, which fails the remediation; the embedded S3 answers tagging a missing object with 404 either way, so no path here is refused without it',
   'scanTrainingData s3:AbortMultipartUpload':
     'a sanitized copy above the multipart threshold (lib-storage Upload) is aborted on failure; the paths here write small copies',
 };

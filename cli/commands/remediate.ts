@@ -6,29 +6,19 @@
  * with --retrain a redacted copy goes back into the training prefix with a sidecar that keeps
  * the dataset's settings and forces the `redact` data policy, which starts a new run.
  */
-import {
-  type BedrockClient,
-  DeleteCustomModelCommand,
-  GetCustomModelCommand,
-  type GetCustomModelCommandOutput,
-  GetModelCustomizationJobCommand,
-  ListTagsForResourceCommand,
-} from '@aws-sdk/client-bedrock';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
-import { Upload } from '@aws-sdk/lib-storage';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
-import { BedrockGateway } from '../../functions/shared/aws/bedrock';
-import { S3Gateway } from '../../functions/shared/aws/s3';
 import { deleteDeployments } from '../../functions/remediate/core';
+import { BedrockGateway } from '../../functions/shared/aws/bedrock';
+import { withContext } from '../../functions/shared/aws/errors';
+import { S3Gateway } from '../../functions/shared/aws/s3';
+import { SfnGateway } from '../../functions/shared/aws/sfn';
 import { familyForModel, scanTrainingData } from '../../functions/shared/guard';
 import { executionNameFor, parseS3Uri, s3Uri, tagSafe, tagText } from '../../functions/shared/naming';
 import { type DatasetOptions, datasetOptionsSchema } from '../../functions/shared/types';
 import { requireArn } from '../lib/arns';
-import { type CliClients, cliClients, embeddedStack, endpointOption } from '../lib/clients';
+import { cliClients, embeddedStack, endpointOption } from '../lib/clients';
 import { printable as p } from '../lib/text';
 import { parseCommandArgs, UsageError } from '../lib/usage';
 
@@ -93,62 +83,62 @@ interface ModelFacts {
   tags: Record<string, string>;
 }
 
-async function describeModel(bedrock: BedrockClient, model: string): Promise<ModelFacts> {
-  let m: GetCustomModelCommandOutput;
+/** The AWS the command works in, through the workflow's own gateways. */
+export interface Gateways {
+  bedrock: BedrockGateway;
+  s3: S3Gateway;
+  sfn: SfnGateway;
+}
+
+/**
+ * One read of the model's provenance. Only "there is none" is an answer (each gateway maps its
+ * not-found); anything else stops the command before anything is deleted, saying what it read.
+ */
+async function reading<T>(what: string, read: () => Promise<T>): Promise<T> {
   try {
-    m = await bedrock.send(new GetCustomModelCommand({ modelIdentifier: model }));
+    return await read();
   } catch (err) {
-    const name = (err as Error).name;
-    if (name === 'ResourceNotFoundException' || name === 'ValidationException')
-      throw new RemediateError(
-        `--model '${model}': no such custom model (${(err as Error).message}). Was it already deleted? List models with 'aws bedrock list-custom-models'.`,
-      );
-    throw err;
+    throw withContext(err, `reading ${what} (nothing was deleted)`);
   }
-  if (!m.modelArn) throw new RemediateError(`--model '${model}': Bedrock returned no model ARN.`);
-  const tags = await bedrock
-    .send(new ListTagsForResourceCommand({ resourceARN: m.modelArn }))
-    .then((t) => Object.fromEntries((t.tags ?? []).map((x) => [x.key ?? '', x.value ?? ''])))
-    .catch(() => ({}) as Record<string, string>);
-  let trainingS3Uri = m.trainingDataConfig?.s3Uri;
-  if (!trainingS3Uri && m.jobArn) {
-    const job = await bedrock
-      .send(new GetModelCustomizationJobCommand({ jobIdentifier: m.jobArn }))
-      .catch(() => undefined);
-    trainingS3Uri = job?.trainingDataConfig?.s3Uri;
-  }
+}
+
+async function describeModel(g: Gateways, model: string): Promise<ModelFacts> {
+  const m = await reading(`custom model ${model}`, () => g.bedrock.getCustomModel(model));
+  if (!m)
+    throw new RemediateError(
+      `--model '${model}': no such custom model. Was it already deleted? List models with 'aws bedrock list-custom-models'.`,
+    );
+  const tags = await reading(`the tags of ${m.modelArn}`, () => g.bedrock.listTags(m.modelArn));
+  const jobArn = m.jobArn;
+  const job =
+    !m.trainingS3Uri && jobArn ? await reading(`job ${jobArn}`, () => g.bedrock.getJob(jobArn)) : undefined;
+  const trainingS3Uri = m.trainingS3Uri ?? job?.trainingS3Uri;
   return {
     arn: m.modelArn,
-    name: m.modelName ?? m.modelArn,
-    baseModelId: (m.baseModelArn ?? '').split('/').pop() ?? '',
+    name: m.modelName || m.modelArn,
+    baseModelId: m.baseModelId ?? '',
     ...(trainingS3Uri ? { trainingS3Uri } : {}),
-    ...(m.jobArn ? { jobArn: m.jobArn } : {}),
+    ...(jobArn ? { jobArn } : {}),
     tags,
   };
 }
 
-async function exists(c: CliClients, ref: { bucket: string; key: string; versionId?: string }) {
-  try {
-    await c.s3.send(new HeadObjectCommand({ Bucket: ref.bucket, Key: ref.key, VersionId: ref.versionId }));
-    return true;
-  } catch (err) {
-    if (['NotFound', 'NoSuchKey', 'NoSuchVersion', 'NoSuchBucket'].includes((err as Error).name))
-      return false;
-    throw err;
-  }
-}
+const exists = (g: Gateways, ref: { bucket: string; key: string; versionId?: string }) =>
+  reading(s3Uri(ref.bucket, ref.key), () => g.s3.headObject(ref.bucket, ref.key, ref.versionId)).then(
+    (head) => head !== undefined,
+  );
 
 /**
  * The dataset the model came from, most exact first: the run's input (bucket, key, version),
  * the model's `tunevault:source` tag (a tag value may have been made tag-safe, so it must name
  * an existing object), then the job's training data (which is a redacted copy when the guard
- * redacted the original).
+ * redacted the original). A run AWS no longer keeps falls through to the tag.
  */
-async function findDataset(c: CliClients, model: ModelFacts): Promise<DatasetRef> {
+async function findDataset(g: Gateways, model: ModelFacts): Promise<DatasetRef> {
   const executionArn = model.tags['tunevault:execution-arn'];
   if (executionArn?.startsWith('arn:')) {
-    const execution = await c.sfn.send(new DescribeExecutionCommand({ executionArn })).catch(() => undefined);
-    const source = (JSON.parse(execution?.input ?? '{}') as { source?: Record<string, unknown> }).source;
+    const input = await reading(`execution ${executionArn}`, () => g.sfn.executionInput(executionArn));
+    const source = input?.source as Record<string, unknown> | undefined;
     if (typeof source?.bucket === 'string' && typeof source.key === 'string') {
       return {
         bucket: source.bucket,
@@ -163,7 +153,7 @@ async function findDataset(c: CliClients, model: ModelFacts): Promise<DatasetRef
     const ref = parseS3Uri(tagged);
     const version = model.tags['tunevault:source-version'];
     const versionId = version?.startsWith('v:') ? version.slice(2) : undefined;
-    if (await exists(c, { ...ref, ...(versionId ? { versionId } : {}) }))
+    if (await exists(g, { ...ref, ...(versionId ? { versionId } : {}) }))
       return { ...ref, ...(versionId ? { versionId } : {}), foundBy: 'model-tag' };
   }
   if (model.trainingS3Uri) return { ...parseS3Uri(model.trainingS3Uri), foundBy: 'job-training-data' };
@@ -182,40 +172,27 @@ export function redactedKeyFor(key: string, fallbackPrefix: string): string {
 
 const sidecarKeyOf = (dataKey: string) => `${dataKey.slice(0, -SUFFIX.length)}${SIDECAR_SUFFIX}`;
 
-async function readSidecar(c: CliClients, bucket: string, key: string): Promise<DatasetOptions> {
+async function readSidecar(g: Gateways, bucket: string, key: string): Promise<DatasetOptions> {
   if (!key.endsWith(SUFFIX)) return {};
-  const sidecar = sidecarKeyOf(key);
-  try {
-    const out = await c.s3.send(new GetObjectCommand({ Bucket: bucket, Key: sidecar }));
-    const parsed = datasetOptionsSchema.safeParse(JSON.parse((await out.Body?.transformToString()) ?? '{}'));
-    // A sidecar that no longer parses is not carried over; the retrain uses the stage defaults.
-    return parsed.success ? parsed.data : {};
-  } catch (err) {
-    if ((err as Error).name === 'NoSuchKey') return {};
-    throw err;
-  }
+  const text = await g.s3.getText(bucket, sidecarKeyOf(key));
+  if (text === undefined) return {};
+  const parsed = datasetOptionsSchema.safeParse(JSON.parse(text));
+  // A sidecar that no longer parses is not carried over; the retrain uses the stage defaults.
+  return parsed.success ? parsed.data : {};
 }
 
 async function retrain(
-  c: CliClients,
+  g: Gateways,
   dataset: DatasetRef,
   model: ModelFacts,
   req: RemediateRequest,
 ): Promise<NonNullable<RemediationReport['retrain']>> {
-  let body: Readable;
-  try {
-    const out = await c.s3.send(
-      new GetObjectCommand({ Bucket: dataset.bucket, Key: dataset.key, VersionId: dataset.versionId }),
+  const body = await g.s3.openStream(dataset.bucket, dataset.key, dataset.versionId);
+  if (!body)
+    throw new RemediateError(
+      `--retrain: ${s3Uri(dataset.bucket, dataset.key)}${dataset.versionId ? ` (version ${dataset.versionId})` : ''} no longer exists, so there is nothing to redact; the model was deleted and nothing else was done.`,
     );
-    body = out.Body as Readable;
-  } catch (err) {
-    if (['NoSuchKey', 'NoSuchVersion', 'NoSuchBucket'].includes((err as Error).name))
-      throw new RemediateError(
-        `--retrain: ${s3Uri(dataset.bucket, dataset.key)}${dataset.versionId ? ` (version ${dataset.versionId})` : ''} no longer exists, so there is nothing to redact; the model was deleted and nothing else was done.`,
-      );
-    throw err;
-  }
-  const original = await readSidecar(c, dataset.bucket, dataset.key);
+  const original = await readSidecar(g, dataset.bucket, dataset.key);
   const baseModelId = original.baseModelId ?? model.baseModelId;
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tunevault-redact-'));
   const file = path.join(tmp, 'redacted.jsonl');
@@ -249,31 +226,16 @@ async function retrain(
       tags: { ...original.tags, 'tunevault:retrain-of': tagSafe(model.name, 256) },
     };
     // The sidecar first: the data's upload starts the run, which reads it.
-    await c.s3.send(
-      new PutObjectCommand({
-        Bucket: dataset.bucket,
-        Key: sidecarKey,
-        Body: JSON.stringify(sidecar, null, 2),
-        ContentType: 'application/json',
-      }),
-    );
-    await new Upload({
-      client: c.s3,
-      params: {
-        Bucket: dataset.bucket,
-        Key: key,
-        Body: fs.createReadStream(file),
-        ContentType: 'application/jsonl',
-      },
-    }).done();
-    const head = await c.s3.send(new HeadObjectCommand({ Bucket: dataset.bucket, Key: key }));
-    const versionId = head.VersionId && head.VersionId !== 'null' ? head.VersionId : undefined;
+    await g.s3.upload(dataset.bucket, sidecarKey, JSON.stringify(sidecar, null, 2), 'application/json');
+    await g.s3.upload(dataset.bucket, key, fs.createReadStream(file), 'application/jsonl');
+    const head = await g.s3.headObject(dataset.bucket, key);
+    const versionId = head?.versionId && head.versionId !== 'null' ? head.versionId : undefined;
     const executionArn = req.stateMachineArn
       ? `${req.stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionNameFor({
           bucket: dataset.bucket,
           key,
           versionId,
-          etag: head.ETag,
+          etag: head?.etag,
         })}`
       : undefined;
     return {
@@ -293,29 +255,26 @@ async function retrain(
 }
 
 /** Delete, quarantine, and (optionally) retrain. Throws RemediateError for bad input. */
-export async function remediateModel(c: CliClients, req: RemediateRequest): Promise<RemediationReport> {
+export async function remediateModel(g: Gateways, req: RemediateRequest): Promise<RemediationReport> {
   if (!req.model.trim()) throw new RemediateError('--model is empty: give the custom model ARN (or name).');
   if (!req.reason.trim())
     throw new RemediateError('--reason is empty: say why the model must go (it is recorded on the dataset).');
-  const model = await describeModel(c.bedrock, req.model);
-  const dataset = await findDataset(c, model);
+  const model = await describeModel(g, req.model);
+  const dataset = await findDataset(g, model);
 
   // Deployments first: they serve the model (and bill for it) and must not outlive it.
-  const deploymentsDeleted = (await deleteDeployments(model.arn, new BedrockGateway(c.bedrock))).map(
-    (a) => a.target,
-  );
+  const deploymentsDeleted = (await deleteDeployments(model.arn, g.bedrock)).map((a) => a.target);
   try {
-    await c.bedrock.send(new DeleteCustomModelCommand({ modelIdentifier: model.arn }));
+    await g.bedrock.deleteCustomModel(model.arn);
   } catch (err) {
     throw new RemediateError(
       `could not delete ${model.arn}: ${(err as Error).name}: ${(err as Error).message}${deploymentsDeleted.length > 0 ? ` (its deployments ${deploymentsDeleted.join(', ')} were deleted)` : ' (nothing was changed)'}.`,
     );
   }
 
-  let quarantined = false;
-  let note: string | undefined;
-  if (await exists(c, dataset)) {
-    await new S3Gateway(c.s3).mergeObjectTags(
+  const datasetUri = s3Uri(dataset.bucket, dataset.key);
+  const quarantined = await g.s3
+    .mergeObjectTagsIfPresent(
       dataset.bucket,
       dataset.key,
       {
@@ -324,25 +283,23 @@ export async function remediateModel(c: CliClients, req: RemediateRequest): Prom
         'tunevault:remediated-model': tagText(model.name),
       },
       dataset.versionId,
-    );
-    quarantined = true;
-  } else {
-    note = 'the dataset object no longer exists; there was nothing to tag';
-  }
-
+    )
+    .catch((err: unknown) => {
+      throw withContext(err, `quarantining ${datasetUri} (the model ${model.arn} was deleted)`);
+    });
   const report: RemediationReport = {
     model: { arn: model.arn, name: model.name, deleted: true, baseModelId: model.baseModelId },
     deploymentsDeleted,
     reason: req.reason,
     dataset: {
       ...dataset,
-      s3Uri: s3Uri(dataset.bucket, dataset.key),
+      s3Uri: datasetUri,
       quarantined,
-      ...(note ? { note } : {}),
+      ...(quarantined ? {} : { note: 'the dataset object no longer exists; there was nothing to tag' }),
     },
-    trainedOn: model.trainingS3Uri ?? s3Uri(dataset.bucket, dataset.key),
+    trainedOn: model.trainingS3Uri ?? datasetUri,
   };
-  if (req.retrain) report.retrain = await retrain(c, dataset, model, req);
+  if (req.retrain) report.retrain = await retrain(g, dataset, model, req);
   return report;
 }
 
@@ -403,10 +360,15 @@ export async function run(args: string[]): Promise<number> {
   const endpoint = endpointOption(values.endpoint);
   const stack = endpoint ? await embeddedStack(endpoint) : undefined;
   const c = cliClients(endpoint);
+  const gateways = {
+    bedrock: new BedrockGateway(c.bedrock),
+    s3: new S3Gateway(c.s3),
+    sfn: new SfnGateway(c.sfn),
+  };
   try {
     const stateMachineArn = smFlag ?? stack?.stateMachineArn;
     const trainingPrefix = values.prefix ?? stack?.trainingPrefix;
-    const report = await remediateModel(c, {
+    const report = await remediateModel(gateways, {
       model: values.model,
       reason: values.reason,
       retrain: values.retrain,

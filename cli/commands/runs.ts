@@ -1,10 +1,17 @@
 /** `tunevault runs`: the runs of the state machine, newest first. */
-import { type ExecutionListItem, ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { requireArn } from '../lib/arns';
 import { type CliClients, cliClients, embeddedStack, endpointOption } from '../lib/clients';
 import { formatMs } from '../lib/progress';
 import { describeJob } from '../lib/report';
-import { currentState, field, guardFindingsOf, guardVerdictOf, jobWaitMs, loadRun } from '../lib/run-view';
+import {
+  currentState,
+  field,
+  guardFindingsOf,
+  guardVerdictOf,
+  jobWaitMs,
+  listExecutions,
+  loadRun,
+} from '../lib/run-view';
 import { printable as p } from '../lib/text';
 import { integerOption, parseCommandArgs, UsageError } from '../lib/usage';
 
@@ -36,25 +43,8 @@ export interface RunRow {
   jobDurationMs: number | null;
 }
 
-async function listExecutions(c: CliClients, stateMachineArn: string, limit: number) {
-  const items: ExecutionListItem[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await c.sfn.send(
-      new ListExecutionsCommand({
-        stateMachineArn,
-        maxResults: Math.min(limit - items.length, 1000),
-        nextToken,
-      }),
-    );
-    items.push(...(page.executions ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken && items.length < limit);
-  return items;
-}
-
 export async function listRuns(c: CliClients, stateMachineArn: string, limit = 50): Promise<RunRow[]> {
-  const executions = await listExecutions(c, stateMachineArn, limit);
+  const executions = await listExecutions(c.sfn, stateMachineArn, limit);
   const rows = await Promise.all(
     executions.map(async (e): Promise<RunRow> => {
       const r = await loadRun(c.sfn, e.executionArn ?? '');

@@ -4,10 +4,13 @@
  */
 import {
   DescribeExecutionCommand,
+  type ExecutionListItem,
   GetExecutionHistoryCommand,
   type HistoryEvent,
+  ListExecutionsCommand,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
+import { guardDetailsOfFailure, type StepFailure, stepFailureOf } from '../../functions/shared/step-failure';
 
 export interface StateSpan {
   name: string;
@@ -30,7 +33,10 @@ export interface RunView {
   state: Record<string, unknown>;
   timeline: StateSpan[];
   error?: string;
+  /** The failure's message, as a person reads it. */
   cause?: string;
+  /** The failure as data: its details (broken rules, the guard's findings) when it carried them. */
+  failure?: StepFailure;
   transitions: number;
 }
 
@@ -42,6 +48,28 @@ function parse(text: string | undefined): Record<string, unknown> {
   } catch {
     return {};
   }
+}
+
+/** The newest `limit` runs of a state machine. */
+export async function listExecutions(
+  sfn: SFNClient,
+  stateMachineArn: string,
+  limit: number,
+): Promise<ExecutionListItem[]> {
+  const items: ExecutionListItem[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(
+      new ListExecutionsCommand({
+        stateMachineArn,
+        maxResults: Math.min(limit - items.length, 1000),
+        nextToken,
+      }),
+    );
+    items.push(...(page.executions ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken && items.length < limit);
+  return items;
 }
 
 export async function historyOf(sfn: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
@@ -108,6 +136,7 @@ export async function loadRun(sfn: SFNClient, executionArn: string): Promise<Run
     if (e.stateExitedEventDetails?.output) state = parse(e.stateExitedEventDetails.output);
   if (d.output) state = parse(d.output);
   const failed = events.find((e) => e.type === 'ExecutionFailed')?.executionFailedEventDetails;
+  const failure = stepFailureOf(failed?.error ?? '', failed?.cause ?? d.cause);
   const startDate = ms(d.startDate);
   const stopDate = d.stopDate ? ms(d.stopDate) : undefined;
   const timeline = timelineOf(events);
@@ -121,8 +150,8 @@ export async function loadRun(sfn: SFNClient, executionArn: string): Promise<Run
     input,
     state,
     timeline,
-    ...(failed?.error ? { error: failed.error } : {}),
-    ...(failed?.cause ? { cause: failed.cause } : d.cause ? { cause: d.cause } : {}),
+    ...(failure.error ? { error: failure.error, failure } : {}),
+    ...(failure.message ? { cause: failure.message } : {}),
     transitions: events.filter((e) => (e.type ?? '').endsWith('StateEntered')).length,
   };
 }
@@ -150,34 +179,46 @@ export function currentState(run: RunView): string | undefined {
   return run.timeline[run.timeline.length - 1]?.name;
 }
 
+type FailureSource = Pick<RunView, 'state' | 'error' | 'cause' | 'failure'>;
+
+/**
+ * Why the run failed, as data: the execution's failure once it has ended, else the error a
+ * Catch recorded in its state (a run on its way through Remediate).
+ */
+export function failureOf(run: FailureSource): StepFailure | undefined {
+  if (run.failure) return run.failure;
+  if (run.error) return stepFailureOf(run.error, run.cause);
+  const error = field(run.state, 'error', 'Error');
+  return error ? stepFailureOf(error, field(run.state, 'error', 'Cause')) : undefined;
+}
+
 /**
  * The data guard's verdict: from its summary when the scan passed, else from the error it raised
  * (a blocked or invalid dataset never writes a summary into the run state).
  */
-export function guardVerdictOf(run: Pick<RunView, 'state' | 'error'>): string | undefined {
+export function guardVerdictOf(run: FailureSource): string | undefined {
   const verdict = field(run.state, 'scan', 'verdict');
   if (verdict) return verdict;
-  const error = run.error ?? field(run.state, 'error', 'Error');
+  const error = failureOf(run)?.error;
   if (error === 'SensitiveDataError') return 'block';
   if (error === 'InvalidTrainingDataError') return 'invalid';
   return undefined;
 }
 
-/** How many findings the guard reported (read from its error message when it blocked). */
-export function guardFindingsOf(run: Pick<RunView, 'state' | 'error' | 'cause'>): number | undefined {
-  const total = field<number>(run.state, 'scan', 'totalFindings');
-  if (total !== undefined) return total;
-  const cause = run.cause ?? field(run.state, 'error', 'Cause');
-  const m = cause ? /holds (\d+) finding/.exec(cause) : null;
-  return m?.[1] ? Number(m[1]) : undefined;
+/** What the guard's error carried when it stopped the run. */
+const guardFailure = (run: FailureSource) => {
+  const failure = failureOf(run);
+  return failure ? guardDetailsOfFailure(failure) : undefined;
+};
+
+/** How many findings the guard reported: its summary, or the count its error carried. */
+export function guardFindingsOf(run: FailureSource): number | undefined {
+  return field<number>(run.state, 'scan', 'totalFindings') ?? guardFailure(run)?.findings;
 }
 
-/** Where the guard's full (masked) report is: its summary, or the `Report: s3://…` of its error. */
-export function guardReportUriOf(run: Pick<RunView, 'state' | 'cause'>): string | undefined {
-  const uri = field(run.state, 'scan', 'reportS3Uri');
-  if (uri) return uri;
-  const cause = run.cause ?? field(run.state, 'error', 'Cause');
-  return cause ? /[Rr]eport: (s3:\/\/\S+?\.json)\b/.exec(cause)?.[1] : undefined;
+/** Where the guard's full (masked) report is: its summary, or the URI its error carried. */
+export function guardReportUriOf(run: FailureSource): string | undefined {
+  return field(run.state, 'scan', 'reportS3Uri') ?? guardFailure(run)?.reportS3Uri;
 }
 
 /** Time the run spent on the customization job: from the first wait to the last wait or poll. */

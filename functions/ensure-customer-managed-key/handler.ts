@@ -1,5 +1,5 @@
-import { parse as parseArn } from '@aws-sdk/util-arn-parser';
 import * as z from 'zod';
+import { parseArn } from '../shared/aws/arns';
 import { KmsGateway } from '../shared/aws/kms';
 import { loadConfig } from '../shared/config';
 import { makeHandler } from '../shared/handler';

@@ -5,7 +5,7 @@
  * forever. Nothing else is touched: untagged ones, other stacks', on-demand deployments.
  */
 import type { DeploymentInfo } from '../shared/aws/bedrock';
-import { EXPIRES_AT_TAG, STACK_TAG } from '../finalize-custom-model/core';
+import { EXPIRES_AT_TAG, STACK_TAG } from '../shared/provenance';
 
 export interface ExpirePorts {
   listProvisioned(): Promise<DeploymentInfo[]>;

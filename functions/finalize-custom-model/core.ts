@@ -9,7 +9,7 @@ import { isAwsError } from '../shared/aws/errors';
 import { type DeploySpec, type JobDefaults, JobSpecError, resolveJobSpec } from '../shared/catalog/job-spec';
 import { DeploymentError, ModelNotCompliantError } from '../shared/errors';
 import { clientRequestTokenFor, deploymentNameFor } from '../shared/naming';
-import { provenanceTags } from '../shared/provenance';
+import { EXPIRES_AT_TAG, provenanceTags, STACK_TAG } from '../shared/provenance';
 import type {
   DatasetOptions,
   JobRef,
@@ -34,10 +34,6 @@ export interface FinalizeSettings {
   now?: () => number;
 }
 
-/** Tag carrying the time (ISO 8601) after which the cleanup deletes a Provisioned Throughput. */
-export const EXPIRES_AT_TAG = 'tunevault:expires-at';
-export const STACK_TAG = 'tunevault:stack';
-
 export interface DeploymentResult {
   mode: DeploySpec['mode'];
   arn?: string;
@@ -57,6 +53,11 @@ export interface FinalizeInput {
 /** Key ARNs and bare ids name the same key; compare the id. */
 const keyIdOf = (arnOrId: string) => arnOrId.slice(arnOrId.lastIndexOf('/') + 1);
 
+/** The rule a custom model must meet: encrypted with TuneVault's key (by ARN or id), not an AWS owned one. */
+export function isEncryptedWith(modelKmsKeyArn: string | undefined, keyArn: string): boolean {
+  return modelKmsKeyArn !== undefined && keyIdOf(modelKmsKeyArn) === keyIdOf(keyArn);
+}
+
 export async function finalizeCustomModel(
   input: FinalizeInput,
   ports: FinalizePorts,
@@ -66,7 +67,7 @@ export async function finalizeCustomModel(
   const model = await ports.getCustomModel(modelId);
   if (!model)
     throw new ModelNotCompliantError(`Custom model ${modelId} from job ${input.job.jobArn} does not exist.`);
-  if (!model.modelKmsKeyArn || keyIdOf(model.modelKmsKeyArn) !== keyIdOf(input.key.keyArn)) {
+  if (!isEncryptedWith(model.modelKmsKeyArn, input.key.keyArn)) {
     throw new ModelNotCompliantError(
       `Custom model ${model.modelArn} is encrypted with ${model.modelKmsKeyArn ?? 'an AWS owned key'}, not TuneVault's key ${input.key.keyArn}.`,
     );

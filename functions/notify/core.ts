@@ -2,6 +2,7 @@
 import type { JobInfo } from '../shared/aws/bedrock';
 import { haltedPhase, statusDetailsText } from '../shared/job-status';
 import { s3Uri } from '../shared/naming';
+import { stepFailureOf } from '../shared/step-failure';
 import type { SourceObject } from '../shared/types';
 
 export type RunOutcome = 'completed' | 'failed' | 'remediated';
@@ -53,7 +54,7 @@ export function notificationDetail(input: NotifyInput) {
     verdict: input.scan?.verdict ?? VERDICT_OF_ERROR[input.error?.Error ?? ''] ?? null,
     findings: input.scan?.totalFindings ?? null,
     error: input.error?.Error ?? null,
-    failureMessage: input.error?.Cause ?? null,
+    failureMessage: input.error ? stepFailureOf(input.error.Error, input.error.Cause).message || null : null,
     // Bedrock's own account of the job: its status, phases and failure message.
     job: input.jobInfo
       ? {

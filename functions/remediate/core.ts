@@ -1,14 +1,16 @@
 /**
  * Undo what a failed run left behind, according to why it failed. Everything is idempotent and
- * tolerant of things already gone: remediation must never be the step that fails.
+ * tolerant of things already gone; anything else (AccessDenied, a throttle that outlived the
+ * retries) fails the step with what was already done, for RemediationFailed to record.
  * The training object is never deleted — it is tagged so its owner sees what happened.
  */
 import type { DeploymentInfo, JobInfo, ModelInfo } from '../shared/aws/bedrock';
-import { jobNameFor, tagSafe } from '../shared/naming';
+import { withContext } from '../shared/aws/errors';
+import { jobNameFor, s3Uri, tagSafe } from '../shared/naming';
 import type { SourceObject } from '../shared/types';
 import type { S3Gateway } from '../shared/aws/s3';
 
-export interface RemediatePorts extends Pick<S3Gateway, 'mergeObjectTags'> {
+export interface RemediatePorts extends Pick<S3Gateway, 'mergeObjectTagsIfPresent'> {
   getJob(jobIdentifier: string): Promise<JobInfo | undefined>;
   stopJob(jobIdentifier: string): Promise<boolean>;
   getCustomModel(modelIdentifier: string): Promise<ModelInfo | undefined>;
@@ -75,21 +77,25 @@ export async function remediate(input: RemediateInput, ports: RemediatePorts): P
   }
 
   const status = QUARANTINE.has(cause) ? 'quarantined' : actions.length > 0 ? 'remediated' : 'failed';
+  const target = s3Uri(source.bucket, source.key);
+  let tagged: boolean;
   try {
-    await ports.mergeObjectTags(
+    tagged = await ports.mergeObjectTagsIfPresent(
       source.bucket,
       source.key,
       { 'tunevault:status': status, 'tunevault:reason': tagSafe(cause) },
       source.versionId,
     );
-    actions.push({
-      action: status === 'quarantined' ? 'quarantined-data' : 'tagged-data',
-      target: `s3://${source.bucket}/${source.key}`,
-    });
   } catch (err) {
-    // The object may be gone (deleted before the run read it); there is nothing left to tag.
-    notes.push(`could not tag the training object: ${(err as Error).name}`);
+    const done = actions.map((a) => `${a.action} ${a.target}`).join(', ');
+    throw withContext(
+      err,
+      `remediating ${cause}: could not tag ${target}${source.versionId ? ` (version ${source.versionId})` : ''} tunevault:status=${status}${done ? ` after ${done}` : ''}`,
+    );
   }
+  if (tagged) actions.push({ action: status === 'quarantined' ? 'quarantined-data' : 'tagged-data', target });
+  // Deleted before the run read it (InvalidInputError): there is nothing left to tag.
+  else notes.push(`the training object ${target} no longer exists; there was nothing to tag`);
 
   const changed = actions.some((a) => a.action !== 'tagged-data');
   return { outcome: changed ? 'remediated' : 'failed', actions, notes };

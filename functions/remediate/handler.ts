@@ -31,7 +31,7 @@ export const handler = makeHandler(inputSchema, 'Remediate input', async (input)
     deleteDeployment: (arn) => bedrock.deleteDeployment(arn),
     listProvisioned: (arn) => bedrock.listProvisioned(arn),
     deleteProvisioned: (arn) => bedrock.deleteProvisioned(arn),
-    mergeObjectTags: (b, k, t, v) => s3.mergeObjectTags(b, k, t, v),
+    mergeObjectTagsIfPresent: (b, k, t, v) => s3.mergeObjectTagsIfPresent(b, k, t, v),
   });
   logger.warn('run remediated', { cause: input.run.error.Error, result });
   return result;

@@ -151,6 +151,7 @@ export async function scanTrainingDataStep(
     const hint = await formatHint(ports, source, spec);
     throw new InvalidTrainingDataError(
       `s3://${source.bucket}/${source.key} is not valid ${subject}: ${describeProblems(report)}.${hint ? ` ${hint}` : ''} Full report: ${s3Uri(s.outputBucket, reportKey)}`,
+      { reportS3Uri: s3Uri(s.outputBucket, reportKey) },
     );
   }
   if (report.verdict === 'block') {
@@ -165,6 +166,7 @@ export async function scanTrainingDataStep(
     );
     throw new SensitiveDataError(
       `s3://${source.bucket}/${source.key} holds ${describeFindings(report)} at or above '${dataset.dataPolicy?.blockAtOrAbove ?? s.blockAtOrAbove}'; the object is quarantined and no job was submitted. Redact it (policy 'redact') or allow-list known-safe values. Report: ${s3Uri(s.outputBucket, reportKey)}`,
+      { findings: report.totalFindings, reportS3Uri: s3Uri(s.outputBucket, reportKey) },
     );
   }
 
@@ -250,6 +252,7 @@ async function scanValidationData(
   if (!bytes) {
     throw new InvalidTrainingDataError(
       `${where} is larger than ${MAX_VALIDATION_BYTES / 1024 / 1024} MiB; Bedrock validation sets are far smaller.`,
+      {},
     );
   }
   const redacted: Buffer[] = [];
@@ -280,6 +283,7 @@ async function scanValidationData(
   if (report.verdict === 'invalid') {
     throw new InvalidTrainingDataError(
       `${where} is not valid ${run.subject}: ${describeProblems(report)}. Full report: ${s3Uri(s.outputBucket, reportKey)}`,
+      { reportS3Uri: s3Uri(s.outputBucket, reportKey) },
     );
   }
   if (report.verdict === 'block') {
@@ -289,6 +293,7 @@ async function scanValidationData(
     });
     throw new SensitiveDataError(
       `${where} holds ${describeFindings(report)} at or above '${blockAtOrAbove}'; it is quarantined and no job was submitted. Report: ${s3Uri(s.outputBucket, reportKey)}`,
+      { findings: report.totalFindings, reportS3Uri: s3Uri(s.outputBucket, reportKey) },
     );
   }
   const copyKey = `${run.artifacts}validation.jsonl`;

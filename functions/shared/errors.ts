@@ -3,6 +3,9 @@
  * (Lambda reports `errorType` = `error.name`), and the ASL matches these names exactly.
  */
 
+import { type BucketFailureDetails, DetailedError, type GuardFailureDetails } from './step-failure';
+import type { RuleResult } from './types';
+
 abstract class TuneVaultError extends Error {
   abstract override readonly name: string;
 }
@@ -12,19 +15,25 @@ export class InvalidInputError extends TuneVaultError {
   override readonly name = 'InvalidInputError';
 }
 
-export interface BucketRuleViolation {
-  bucket: string;
-  rule: string;
-  detail: string;
-}
-
-/** A training or output bucket (or the object itself) breaks an encryption or exposure rule. */
-export class BucketNotCompliantError extends TuneVaultError {
+/**
+ * A training or output bucket (or the object itself) breaks an encryption or exposure rule. It
+ * carries every rule evaluated, passed or not, as data (step-failure.ts); its summary lists the
+ * broken ones.
+ */
+export class BucketNotCompliantError extends DetailedError<BucketFailureDetails> {
   override readonly name = 'BucketNotCompliantError';
-  constructor(readonly violations: BucketRuleViolation[]) {
+  constructor(rules: RuleResult[]) {
     super(
-      `Bucket not compliant: ${violations.map((v) => `[${v.rule}] s3://${v.bucket}: ${v.detail}`).join('; ')}`,
+      `Bucket not compliant: ${rules
+        .filter((r) => !r.passed)
+        .map((v) => `[${v.rule}] s3://${v.bucket}: ${v.detail}`)
+        .join('; ')}`,
+      { rules },
     );
+  }
+
+  get violations(): RuleResult[] {
+    return this.details.rules.filter((r) => !r.passed);
   }
 }
 
@@ -38,13 +47,13 @@ export class KeyPolicyError extends TuneVaultError {
   override readonly name = 'KeyPolicyError';
 }
 
-/** The training data is malformed for the base model's format or limits. */
-export class InvalidTrainingDataError extends TuneVaultError {
+/** The training data is malformed for the base model's format or limits (the guard's report as data). */
+export class InvalidTrainingDataError extends DetailedError<GuardFailureDetails> {
   override readonly name = 'InvalidTrainingDataError';
 }
 
-/** The data guard found secrets or personal data at or above the blocking severity. */
-export class SensitiveDataError extends TuneVaultError {
+/** The data guard found secrets or personal data at or above the blocking severity (count and report as data). */
+export class SensitiveDataError extends DetailedError<GuardFailureDetails> {
   override readonly name = 'SensitiveDataError';
 }
 

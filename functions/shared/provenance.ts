@@ -2,6 +2,11 @@
 import { objectVersionId, s3Uri, tagSafe } from './naming';
 import type { ScanSummary, SourceObject } from './types';
 
+/** Tag carrying the time (ISO 8601) after which the cleanup deletes a Provisioned Throughput. */
+export const EXPIRES_AT_TAG = 'tunevault:expires-at';
+/** The stack that provisioned a deployment: the cleanup deletes only its own. */
+export const STACK_TAG = 'tunevault:stack';
+
 export function provenanceTags(input: {
   source: SourceObject;
   keyArn: string;

@@ -182,8 +182,8 @@ export async function validateBucketEncryption(
       ? `object stored with ${head.sse}`
       : `object stored with ${head.sse ?? 'no encryption'}; this stage requires ${want(required)} — upload it again after fixing the bucket default`,
   });
-  const failed = rules.filter((r) => !r.passed);
-  if (failed.length > 0) throw new BucketNotCompliantError(failed);
+  // The refusal carries every rule, passed ones too: the run's record shows the whole check.
+  if (rules.some((r) => !r.passed)) throw new BucketNotCompliantError(rules);
   return {
     compliant: true,
     rules,

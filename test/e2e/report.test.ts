@@ -140,7 +140,7 @@ describe('tunevault report', () => {
     expect(polylinePoints(html, 'Training loss')).toBe(0);
   });
 
-  it('a refused bucket: the broken rules, read from BucketNotCompliantError, show as failed', async () => {
+  it('a refused bucket: every rule BucketNotCompliantError carried, the broken ones failed', async () => {
     await h.c.s3.send(
       new PutBucketEncryptionCommand({
         Bucket: h.stack.trainingBucket,
@@ -157,6 +157,9 @@ describe('tunevault report', () => {
     const rules = rowsOf(html, 'bucket-rules');
     const failed = [...rules.matchAll(/<tr class="rule fail" data-rule="([a-z-]+)"/g)].map((m) => m[1]);
     expect(failed).toEqual(expect.arrayContaining(['default-encryption', 'object-encryption']));
+    // The refusal carried the rules that passed too (as data, not text): the whole check shows.
+    const passed = [...rules.matchAll(/<tr class="rule pass" data-rule="([a-z-]+)"/g)].map((m) => m[1]);
+    expect(passed).toEqual(expect.arrayContaining(['block-public-access', 'tls-only-policy']));
     expect(rules).toContain(`s3://${h.stack.trainingBucket}`);
     expect(rules).toContain('SSE-S3 (AES256)');
     expect(html).toContain('BucketNotCompliantError');

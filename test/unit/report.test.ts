@@ -1,16 +1,20 @@
 /** The run report's pieces, offline: parsing, checks, the chart, escaping and self-containment. */
+import { BedrockClient, GetModelCustomizationJobCommand } from '@aws-sdk/client-bedrock';
+import { DescribeKeyCommand, GetKeyRotationStatusCommand, KMSClient } from '@aws-sdk/client-kms';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
 import type { RunSummary } from '../../cli/lib/drop';
+import { networkReferences } from '../../cli/lib/report';
+import { lossChartSvg, niceTicks } from '../../cli/lib/report/chart';
+import { bucketRulesOf, keyChecksOf } from '../../cli/lib/report/checks';
 import {
-  bucketRulesOf,
-  keyChecksOf,
-  lossChartSvg,
-  networkReferences,
-  niceTicks,
-  parseBucketViolations,
+  collectReportData,
+  type KeyView,
   parseMetricsCsv,
   type ReportData,
-  renderReport,
-} from '../../cli/lib/report';
+} from '../../cli/lib/report/collect';
+import { renderReport } from '../../cli/lib/report/html';
 import {
   guardFindingsOf,
   guardReportUriOf,
@@ -18,7 +22,8 @@ import {
   jobWaitMs,
   type RunView,
 } from '../../cli/lib/run-view';
-import { BucketNotCompliantError } from '../../functions/shared/errors';
+import { BucketNotCompliantError, SensitiveDataError } from '../../functions/shared/errors';
+import type { RuleResult } from '../../functions/shared/types';
 
 const KEY_ARN = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const OTHER_KEY = 'arn:aws:kms:us-east-1:111122223333:key/ffffffff-0000-0000-0000-000000000000';
@@ -79,50 +84,58 @@ function data(run: RunView, over: Partial<ReportData> = {}): ReportData {
     ...(run.cause ? { cause: run.cause } : {}),
     run,
   };
-  return { summary, training: [], validation: [], generatedAt: Date.UTC(2026, 10, 1, 11), ...over };
+  return {
+    summary,
+    training: [],
+    validation: [],
+    gaps: [],
+    generatedAt: Date.UTC(2026, 10, 1, 11),
+    ...over,
+  };
 }
 
+/** How AWS records a Lambda error in the Catch's Cause: the Node.js runtime's answer, as JSON. */
+const awsCause = (err: Error) =>
+  JSON.stringify({ errorType: err.name, errorMessage: err.message, trace: (err.stack ?? '').split('\n') });
+
 describe('reading a run', () => {
-  it('parses every broken rule out of BucketNotCompliantError, details with colons and semicolons included', () => {
-    const err = new BucketNotCompliantError([
-      {
-        bucket: 'acme-training',
-        rule: 'default-encryption',
-        detail: 'default encryption is SSE-S3 (AES256); this stage requires SSE-KMS (aws:kms)',
-      },
-      {
-        bucket: 'acme-output',
-        rule: 'block-public-access',
-        detail: 'Block Public Access not on: BlockPublicAcls',
-      },
-    ]);
-    expect(parseBucketViolations(err.message)).toEqual([
-      {
-        bucket: 'acme-training',
-        rule: 'default-encryption',
-        passed: false,
-        detail: 'default encryption is SSE-S3 (AES256); this stage requires SSE-KMS (aws:kms)',
-      },
-      {
-        bucket: 'acme-output',
-        rule: 'block-public-access',
-        passed: false,
-        detail: 'Block Public Access not on: BlockPublicAcls',
-      },
-    ]);
-    const refused = runView({ status: 'FAILED', error: 'BucketNotCompliantError', cause: err.message });
-    expect(bucketRulesOf(refused).from).toBe('refusal');
-    expect(bucketRulesOf(refused).rules).toHaveLength(2);
-    expect(bucketRulesOf(runView()).from).toBe('none');
+  const RULES: RuleResult[] = [
+    {
+      bucket: 'acme-training',
+      rule: 'default-encryption',
+      passed: false,
+      detail: 'default encryption is SSE-S3 (AES256); this stage requires SSE-KMS (aws:kms)',
+    },
+    { bucket: 'acme-training', rule: 'tls-only-policy', passed: true, detail: 'denies requests without TLS' },
+    { bucket: 'acme-output', rule: 'block-public-access', passed: false, detail: 'not on: BlockPublicAcls' },
+  ];
+
+  it('takes every rule a bucket refusal carried, as the execution or the Catch recorded it', () => {
+    const err = new BucketNotCompliantError(RULES);
+    // Ended, as AWS records it: the execution's cause is the runtime's JSON.
+    const ended = runView({ status: 'FAILED', error: err.name, cause: awsCause(err) });
+    // On its way through Remediate, as the embedded AWS records it: the Catch's Cause is the message.
+    const caught = runView({ status: 'RUNNING', state: { error: { Error: err.name, Cause: err.message } } });
+    for (const run of [ended, caught]) expect(bucketRulesOf(run)).toEqual({ rules: RULES, from: 'refusal' });
+
+    const checked = runView({ state: { buckets: { compliant: true, rules: [{ ...RULES[1] }] } } });
+    expect(bucketRulesOf(checked)).toEqual({ rules: [RULES[1]], from: 'run' });
+    expect(bucketRulesOf(runView())).toEqual({ rules: [], from: 'none' });
+    // A message alone carries no rules: nothing is parsed back out of text.
+    expect(bucketRulesOf(runView({ error: err.name, cause: err.summary })).from).toBe('none');
   });
 
   it('takes the guard verdict, count and report from the error when the guard blocked the run', () => {
-    const cause =
-      "s3://b/training/x.jsonl holds 3 finding(s) (EMAIL×3) at or above 'high'; the object is quarantined. Report: s3://out/output/runs/tv-x/guard-report.json";
-    const blocked = runView({ status: 'FAILED', error: 'SensitiveDataError', cause });
-    expect(guardVerdictOf(blocked)).toBe('block');
-    expect(guardFindingsOf(blocked)).toBe(3);
-    expect(guardReportUriOf(blocked)).toBe('s3://out/output/runs/tv-x/guard-report.json');
+    const err = new SensitiveDataError('s3://b/training/x.jsonl holds 3 finding(s) (EMAIL×3)', {
+      findings: 3,
+      reportS3Uri: 's3://out/output/runs/tv-x/guard-report.json',
+    });
+    for (const cause of [err.message, awsCause(err)]) {
+      const blocked = runView({ status: 'FAILED', error: 'SensitiveDataError', cause });
+      expect(guardVerdictOf(blocked)).toBe('block');
+      expect(guardFindingsOf(blocked)).toBe(3);
+      expect(guardReportUriOf(blocked)).toBe('s3://out/output/runs/tv-x/guard-report.json');
+    }
 
     const passed = runView({
       state: { scan: { verdict: 'pass', totalFindings: 0, reportS3Uri: 's3://out/r.json' } },
@@ -156,17 +169,20 @@ describe('key checks', () => {
     model: { modelArn: 'arn:aws:bedrock:us-east-1:111122223333:custom-model/m', modelKmsKeyArn: KEY_ARN },
   };
 
+  const USABLE: KeyView = {
+    keyArn: KEY_ARN,
+    keyId: '1234abcd-12ab-34cd-56ef-1234567890ab',
+    keyState: 'Enabled',
+    keyManager: 'CUSTOMER',
+    keySpec: 'SYMMETRIC_DEFAULT',
+    keyUsage: 'ENCRYPT_DECRYPT',
+    rotationEnabled: true,
+  };
+  const usability = (key: KeyView) =>
+    keyChecksOf(data(runView({ state }), { key })).find((c) => c.name === 'Key usable by Bedrock');
+
   it('passes a model encrypted with the run’s key, and fails one that is not', () => {
-    const ok = keyChecksOf(
-      data(runView({ state }), {
-        key: {
-          keyState: 'Enabled',
-          keyManager: 'CUSTOMER',
-          keySpec: 'SYMMETRIC_DEFAULT',
-          rotationEnabled: true,
-        },
-      }),
-    );
+    const ok = keyChecksOf(data(runView({ state }), { key: USABLE }));
     expect(ok.map((c) => [c.name, c.status])).toEqual([
       ['Customer managed key', 'pass'],
       ['Key usable by Bedrock', 'pass'],
@@ -177,7 +193,7 @@ describe('key checks', () => {
 
     const wrong = keyChecksOf(
       data(runView({ state: { ...state, model: { modelKmsKeyArn: OTHER_KEY } } }), {
-        key: { keyState: 'Disabled', keyManager: 'CUSTOMER', rotationEnabled: false },
+        key: { ...USABLE, keyState: 'Disabled', rotationEnabled: false },
       }),
     );
     expect(Object.fromEntries(wrong.map((c) => [c.name, c.status]))).toMatchObject({
@@ -185,6 +201,21 @@ describe('key checks', () => {
       'Automatic key rotation': 'warn',
       'Model encrypted with the key': 'fail',
     });
+  });
+
+  it('judges the key by EnsureCustomerManagedKey’s own rule: spec, usage and manager too', () => {
+    expect(usability(USABLE)).toMatchObject({ status: 'pass' });
+    // The step refuses these; so does the report (it once passed an unknown spec and never read the usage).
+    expect(usability({ ...USABLE, keySpec: 'Unknown' })).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('is asymmetric (Unknown); Bedrock needs a symmetric key'),
+    });
+    expect(usability({ ...USABLE, keyUsage: 'SIGN_VERIFY' })).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('has usage SIGN_VERIFY; Bedrock needs ENCRYPT_DECRYPT'),
+    });
+    expect(usability({ ...USABLE, keyManager: 'AWS' })).toMatchObject({ status: 'fail' });
+    expect(usability({ ...USABLE, keyState: 'PendingDeletion' })).toMatchObject({ status: 'fail' });
   });
 
   it('fails the model check with ModelNotCompliantError’s message', () => {
@@ -197,6 +228,73 @@ describe('key checks', () => {
       status: 'fail',
       detail: cause,
     });
+  });
+});
+
+describe('collecting a run', () => {
+  const JOB_ARN = 'arn:aws:bedrock:us-east-1:111122223333:model-customization-job/abcd1234efgh';
+  const bedrock = mockClient(BedrockClient);
+  const kms = mockClient(KMSClient);
+  const s3 = mockClient(S3Client);
+  beforeEach(() => {
+    bedrock.reset();
+    kms.reset();
+    s3.reset();
+  });
+  const awsError = (name: string, message = name) =>
+    Object.assign(new Error(message), { name, $metadata: {} });
+  const clients = () => ({
+    s3: new S3Client({}),
+    sfn: new SFNClient({}),
+    bedrock: new BedrockClient({}),
+    kms: new KMSClient({}),
+  });
+
+  it('leaves out what does not exist, and names each read that failed for any other reason', async () => {
+    const denied =
+      'User: arn:aws:iam::111122223333:user/ops is not authorized to perform: bedrock:GetModelCustomizationJob';
+    bedrock.on(GetModelCustomizationJobCommand).rejects(awsError('AccessDeniedException', denied));
+    kms.on(DescribeKeyCommand).resolves({
+      KeyMetadata: {
+        Arn: KEY_ARN,
+        KeyId: 'k',
+        KeyState: 'PendingDeletion',
+        KeySpec: 'SYMMETRIC_DEFAULT',
+        KeyUsage: 'ENCRYPT_DECRYPT',
+        KeyManager: 'CUSTOMER',
+      },
+    });
+    kms
+      .on(GetKeyRotationStatusCommand)
+      .rejects(awsError('KMSInvalidStateException', 'k is pending deletion'));
+    s3.on(GetObjectCommand).rejects(awsError('NoSuchKey'));
+    const run = runView({
+      state: { scan: { verdict: 'pass', reportS3Uri: 's3://out/runs/r/guard-report.json' } },
+    });
+
+    const d = await collectReportData(clients(), {
+      ...data(run).summary,
+      jobArn: JOB_ARN,
+      kmsKeyArn: KEY_ARN,
+    });
+
+    expect(d.guard).toBeUndefined();
+    expect(d.job).toBeUndefined();
+    expect(d.key).toEqual({
+      keyArn: KEY_ARN,
+      keyId: 'k',
+      keyState: 'PendingDeletion',
+      keySpec: 'SYMMETRIC_DEFAULT',
+      keyUsage: 'ENCRYPT_DECRYPT',
+      keyManager: 'CUSTOMER',
+    });
+    expect(d.gaps).toEqual([
+      { what: `customization job ${JOB_ARN}`, error: `AccessDeniedException: ${denied}` },
+      { what: `rotation of key ${KEY_ARN}`, error: 'KMSInvalidStateException: k is pending deletion' },
+    ]);
+    const html = renderReport(d);
+    expect(html).toMatch(/<div class="callout warn" id="report-gaps">[\s\S]*AccessDeniedException/);
+    expect(html).toContain('KMSInvalidStateException');
   });
 });
 
@@ -254,6 +352,33 @@ describe('the HTML', () => {
     expect(html).toContain('j***@a****.io');
     expect(html).not.toContain('AKIAZ7Q3XK2M4PLN8WRT');
     expect(html).toContain('(hidden)');
+  });
+
+  it('shows why remediation failed, as RemediationFailed recorded it', () => {
+    const run = runView({
+      status: 'FAILED',
+      error: 'InvalidInputError',
+      cause: 's3://b/training/x.jsonl no longer exists',
+      state: {
+        remediation: { outcome: 'failed', actions: [] },
+        remediationError: {
+          Error: 'AccessDenied',
+          Cause: JSON.stringify({
+            errorType: 'AccessDenied',
+            errorMessage:
+              'remediating InvalidInputError: could not tag s3://b/training/x.jsonl: Access Denied',
+            trace: [],
+          }),
+        },
+      },
+    });
+    const html = renderReport(data(run));
+    expect(html).toContain(
+      '<p class="fail" id="remediation-error"><strong>AccessDenied</strong> — remediating InvalidInputError: could not tag s3://b/training/x.jsonl: Access Denied</p>',
+    );
+    expect(renderReport(data(runView({ state: { remediation: { outcome: 'remediated' } } })))).not.toContain(
+      'remediation-error',
+    );
   });
 
   it('needs no network, and the check for it catches each way a page could reach out', () => {

@@ -49,11 +49,13 @@ export interface JobInfo {
   jobArn: string;
   jobName: string;
   status: string;
+  customizationType?: string;
   statusDetails?: JobStatusDetails;
   outputModelArn?: string;
   outputModelKmsKeyArn?: string;
   failureMessage?: string;
   trainingLoss?: number;
+  trainingS3Uri?: string;
   outputS3Uri?: string;
   creationTime?: Date;
   endTime?: Date;
@@ -64,6 +66,9 @@ export interface ModelInfo {
   modelName: string;
   modelKmsKeyArn?: string;
   jobArn?: string;
+  /** The base model's id (the last part of its ARN). */
+  baseModelId?: string;
+  trainingS3Uri?: string;
 }
 
 const tagList = (tags: Record<string, string>) =>
@@ -137,6 +142,7 @@ export class BedrockGateway {
       jobArn: j.jobArn,
       jobName: j.jobName ?? '',
       status: j.status ?? 'InProgress',
+      ...(j.customizationType ? { customizationType: j.customizationType } : {}),
       ...(j.statusDetails ? { statusDetails: statusDetailsOf(j.statusDetails) } : {}),
       ...(j.outputModelArn ? { outputModelArn: j.outputModelArn } : {}),
       ...(j.outputModelKmsKeyArn ? { outputModelKmsKeyArn: j.outputModelKmsKeyArn } : {}),
@@ -144,6 +150,7 @@ export class BedrockGateway {
       ...(j.trainingMetrics?.trainingLoss !== undefined
         ? { trainingLoss: j.trainingMetrics.trainingLoss }
         : {}),
+      ...(j.trainingDataConfig?.s3Uri ? { trainingS3Uri: j.trainingDataConfig.s3Uri } : {}),
       ...(j.outputDataConfig?.s3Uri ? { outputS3Uri: j.outputDataConfig.s3Uri } : {}),
       ...(j.creationTime ? { creationTime: j.creationTime } : {}),
       ...(j.endTime ? { endTime: j.endTime } : {}),
@@ -173,6 +180,8 @@ export class BedrockGateway {
       modelName: m.modelName ?? '',
       ...(m.modelKmsKeyArn ? { modelKmsKeyArn: m.modelKmsKeyArn } : {}),
       ...(m.jobArn ? { jobArn: m.jobArn } : {}),
+      ...(m.baseModelArn ? { baseModelId: m.baseModelArn.slice(m.baseModelArn.lastIndexOf('/') + 1) } : {}),
+      ...(m.trainingDataConfig?.s3Uri ? { trainingS3Uri: m.trainingDataConfig.s3Uri } : {}),
     };
   }
 

@@ -17,3 +17,14 @@ export async function orUndefined<T>(call: Promise<T>, ...notFound: string[]): P
     throw err;
   }
 }
+
+/**
+ * The same error with what was being done put in front of its message. The name is kept (the
+ * ASL's Retry and Catch match it), and the original is the `cause`.
+ */
+export function withContext(err: unknown, doing: string): Error {
+  const original = err instanceof Error ? err : new Error(String(err));
+  const wrapped = new Error(`${doing}: ${original.message}`, { cause: original });
+  wrapped.name = original.name;
+  return wrapped;
+}

@@ -8,6 +8,7 @@ import {
   GetPublicAccessBlockCommand,
   HeadObjectCommand,
   PutObjectCommand,
+  type PutObjectCommandInput,
   PutObjectTaggingCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
@@ -122,7 +123,7 @@ export class S3Gateway {
     body: Readable | string,
     kmsKeyArn: string,
   ): Promise<void> {
-    const params = {
+    await this.put({
       Bucket: bucket,
       Key: key,
       Body: body,
@@ -130,8 +131,16 @@ export class S3Gateway {
       SSEKMSKeyId: kmsKeyArn,
       BucketKeyEnabled: true,
       ContentType: key.endsWith('.json') ? 'application/json' : 'application/jsonl',
-    };
-    if (typeof body === 'string') {
+    });
+  }
+
+  /** Streams a body into S3 under the bucket's default encryption (multipart for large bodies). */
+  async upload(bucket: string, key: string, body: Readable | string, contentType: string): Promise<void> {
+    await this.put({ Bucket: bucket, Key: key, Body: body, ContentType: contentType });
+  }
+
+  private async put(params: PutObjectCommandInput & { Body: Readable | string }): Promise<void> {
+    if (typeof params.Body === 'string') {
       await this.s3.send(new PutObjectCommand(params));
       return;
     }
@@ -194,5 +203,25 @@ export class S3Gateway {
         Tagging: { TagSet: [...merged].slice(0, 10).map(([Key, Value]) => ({ Key, Value })) },
       }),
     );
+  }
+
+  /**
+   * mergeObjectTags for an object that may have been deleted since: false when the key (or the
+   * version) no longer exists. S3 says so (404) only to a caller that may s3:ListBucket; to
+   * others it answers 403 AccessDenied, which bubbles like any other error.
+   */
+  async mergeObjectTagsIfPresent(
+    bucket: string,
+    key: string,
+    tags: Record<string, string>,
+    versionId?: string,
+  ): Promise<boolean> {
+    try {
+      await this.mergeObjectTags(bucket, key, tags, versionId);
+      return true;
+    } catch (err) {
+      if (isAwsError(err, 'NoSuchKey', 'NoSuchVersion')) return false;
+      throw err;
+    }
   }
 }

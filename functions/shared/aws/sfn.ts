@@ -1,12 +1,13 @@
 /** Step Functions: start runs idempotently and answer waiting task tokens. */
 import {
+  DescribeExecutionCommand,
   SendTaskFailureCommand,
   SendTaskSuccessCommand,
   type SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { sfnClient } from './clients';
-import { isAwsError } from './errors';
+import { isAwsError, orUndefined } from './errors';
 
 /** 'closed' means the token was already answered or timed out: someone else resumed the task. */
 export type TaskAnswer = 'sent' | 'closed';
@@ -55,5 +56,14 @@ export class SfnGateway {
       if (isAwsError(err, 'TaskTimedOut', 'TaskDoesNotExist')) return 'closed';
       throw err;
     }
+  }
+
+  /** The input a run started with; undefined when no such execution exists (any more: AWS keeps closed ones 90 days). */
+  async executionInput(executionArn: string): Promise<Record<string, unknown> | undefined> {
+    const out = await orUndefined(
+      this.sfn.send(new DescribeExecutionCommand({ executionArn })),
+      'ExecutionDoesNotExist',
+    );
+    return out ? (JSON.parse(out.input ?? '{}') as Record<string, unknown>) : undefined;
   }
 }

@@ -250,6 +250,31 @@ describe('S3Gateway', () => {
       { Key: 'a', Value: '1' },
     ]);
   });
+
+  it('tags an object that may be gone: false only when S3 says it does not exist', async () => {
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: [{ Key: 'owner', Value: 'ml' }] });
+    s3.on(PutObjectTaggingCommand).resolves({});
+    await expect(
+      gw().mergeObjectTagsIfPresent('b', 'k', { 'tunevault:status': 'failed' }, 'v1'),
+    ).resolves.toBe(true);
+    expect(s3).toHaveReceivedCommandWith(PutObjectTaggingCommand, {
+      VersionId: 'v1',
+      Tagging: {
+        TagSet: [
+          { Key: 'tunevault:status', Value: 'failed' },
+          { Key: 'owner', Value: 'ml' },
+        ],
+      },
+    });
+
+    for (const gone of ['NoSuchKey', 'NoSuchVersion']) {
+      s3.on(GetObjectTaggingCommand).rejects(awsError(gone));
+      await expect(gw().mergeObjectTagsIfPresent('b', 'k', {})).resolves.toBe(false);
+    }
+    // Without s3:ListBucket S3 answers a missing object with AccessDenied: that is not "gone".
+    s3.on(GetObjectTaggingCommand).rejects(awsError('AccessDenied'));
+    await expect(gw().mergeObjectTagsIfPresent('b', 'k', {})).rejects.toMatchObject({ name: 'AccessDenied' });
+  });
 });
 
 describe('S3Gateway: no default encryption', () => {

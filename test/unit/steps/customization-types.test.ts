@@ -7,16 +7,12 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
 import type { JobDefaults } from '../../../functions/shared/catalog/job-spec';
 import { expireDeployments } from '../../../functions/expire-deployments/core';
-import {
-  EXPIRES_AT_TAG,
-  finalizeCustomModel,
-  type FinalizePorts,
-  STACK_TAG,
-} from '../../../functions/finalize-custom-model/core';
+import { finalizeCustomModel, type FinalizePorts } from '../../../functions/finalize-custom-model/core';
 import { remediate, type RemediatePorts } from '../../../functions/remediate/core';
 import { formatHint, type ScanPorts } from '../../../functions/scan-training-data/core';
 import { resolveJobSpec } from '../../../functions/shared/catalog/job-spec';
 import { scanTrainingData } from '../../../functions/shared/guard';
+import { EXPIRES_AT_TAG, STACK_TAG } from '../../../functions/shared/provenance';
 import type { DatasetOptions } from '../../../functions/shared/types';
 import { buildJobRequest, type SubmitInput } from '../../../functions/submit-customization-job/core';
 
@@ -306,7 +302,7 @@ describe('remediation with deployments', () => {
         order.push(`provisioned ${arn}`);
         return true;
       },
-      mergeObjectTags: async () => undefined,
+      mergeObjectTagsIfPresent: async () => true,
     };
   }
 

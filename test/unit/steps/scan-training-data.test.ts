@@ -150,9 +150,11 @@ describe('scanTrainingDataStep', () => {
     const { p, uploads, copies, tags } = ports({ 'training/a.jsonl': LEAKY });
     const attempt = scanTrainingDataStep(input(), settings, p);
     await expect(attempt).rejects.toBeInstanceOf(SensitiveDataError);
-    await expect(attempt).rejects.toThrow(
-      `s3://training/training/a.jsonl holds 1 finding(s) (AWS_ACCESS_KEY_ID×1) at or above 'high'; the object is quarantined and no job was submitted. Redact it (policy 'redact') or allow-list known-safe values. Report: s3://output-bucket/${ARTIFACTS}guard-report.json`,
-    );
+    await expect(attempt).rejects.toMatchObject({
+      summary: `s3://training/training/a.jsonl holds 1 finding(s) (AWS_ACCESS_KEY_ID×1) at or above 'high'; the object is quarantined and no job was submitted. Redact it (policy 'redact') or allow-list known-safe values. Report: s3://output-bucket/${ARTIFACTS}guard-report.json`,
+      // The run keeps the count and the report as data (step-failure.ts).
+      details: { findings: 1, reportS3Uri: `s3://output-bucket/${ARTIFACTS}guard-report.json` },
+    });
     expect(copies).toEqual([]);
     expect(tags[0]).toEqual({
       key: 'training/a.jsonl',
@@ -197,9 +199,12 @@ describe('scanTrainingDataStep', () => {
     const { p, copies } = ports({ 'training/a.jsonl': bad });
     const attempt = scanTrainingDataStep(input(), settings, p);
     await expect(attempt).rejects.toBeInstanceOf(InvalidTrainingDataError);
-    await expect(attempt).rejects.toThrow(
-      /^s3:\/\/training\/training\/a\.jsonl is not valid bedrock-conversation-2024 \(Converse API messages\) training data for Nova Micro \(FINE_TUNING\): line 9: .+; line 10: .+\. Full report: s3:\/\/output-bucket\/output\/runs\/tv-run-1\/guard-report\.json$/,
-    );
+    await expect(attempt).rejects.toMatchObject({
+      summary: expect.stringMatching(
+        /^s3:\/\/training\/training\/a\.jsonl is not valid bedrock-conversation-2024 \(Converse API messages\) training data for Nova Micro \(FINE_TUNING\): line 9: .+; line 10: .+\. Full report: s3:\/\/output-bucket\/output\/runs\/tv-run-1\/guard-report\.json$/,
+      ),
+      details: { reportS3Uri: `s3://output-bucket/${ARTIFACTS}guard-report.json` },
+    });
     expect(copies).toEqual([]);
   });
 
@@ -325,9 +330,12 @@ describe('scanTrainingDataStep: validation data from the sidecar', () => {
     const { p, tags } = ports({ 'training/a.jsonl': CLEAN, 'validation/v.jsonl': LEAKY });
     const attempt = scanTrainingDataStep(withValidation(), settings, p);
     await expect(attempt).rejects.toBeInstanceOf(SensitiveDataError);
-    await expect(attempt).rejects.toThrow(
-      /^validation data s3:\/\/training\/validation\/v\.jsonl \(the sidecar's validationKey\) holds 1 finding\(s\) \(AWS_ACCESS_KEY_ID×1\) at or above 'high'; it is quarantined/,
-    );
+    await expect(attempt).rejects.toMatchObject({
+      summary: expect.stringMatching(
+        /^validation data s3:\/\/training\/validation\/v\.jsonl \(the sidecar's validationKey\) holds 1 finding\(s\) \(AWS_ACCESS_KEY_ID×1\) at or above 'high'; it is quarantined/,
+      ),
+      details: { findings: 1, reportS3Uri: `s3://output-bucket/${ARTIFACTS}validation-guard-report.json` },
+    });
     expect(tags).toEqual([
       {
         key: 'validation/v.jsonl',
@@ -342,9 +350,13 @@ describe('scanTrainingDataStep: validation data from the sidecar', () => {
 
   it('refuses invalid validation data with InvalidTrainingDataError', async () => {
     const { p } = ports({ 'training/a.jsonl': CLEAN, 'validation/v.jsonl': 'not json\n' });
-    await expect(scanTrainingDataStep(withValidation(), settings, p)).rejects.toThrow(
-      /^validation data s3:\/\/training\/validation\/v\.jsonl \(the sidecar's validationKey\) is not valid bedrock-conversation-2024 \(Converse API messages\) training data for Nova Micro \(FINE_TUNING\): line 1: /,
-    );
+    await expect(scanTrainingDataStep(withValidation(), settings, p)).rejects.toMatchObject({
+      name: 'InvalidTrainingDataError',
+      summary: expect.stringMatching(
+        /^validation data s3:\/\/training\/validation\/v\.jsonl \(the sidecar's validationKey\) is not valid bedrock-conversation-2024 \(Converse API messages\) training data for Nova Micro \(FINE_TUNING\): line 1: /,
+      ),
+      details: { reportS3Uri: `s3://output-bucket/${ARTIFACTS}validation-guard-report.json` },
+    });
   });
 
   it('hands Bedrock the sanitized validation copy under the redact policy', async () => {
@@ -376,11 +388,12 @@ describe('scanTrainingDataStep: validation data from the sidecar', () => {
           key === 'validation/v.jsonl' ? endless : Readable.from([Buffer.from(CLEAN)]),
       },
     );
-    await expect(scanTrainingDataStep(withValidation(), settings, p)).rejects.toThrow(
-      new InvalidTrainingDataError(
+    await expect(scanTrainingDataStep(withValidation(), settings, p)).rejects.toMatchObject({
+      name: 'InvalidTrainingDataError',
+      summary:
         "validation data s3://training/validation/v.jsonl (the sidecar's validationKey) is larger than 64 MiB; Bedrock validation sets are far smaller.",
-      ),
-    );
+      details: {},
+    });
     expect(served).toBeLessThanOrEqual(MAX_VALIDATION_BYTES + 2 * chunk.length);
   });
 });
