@@ -73,6 +73,59 @@ describe('notificationDetail', () => {
     expect(detail.verdict).toBe(verdict);
   });
 
+  it("carries Bedrock's account of the job: status, phases, the phase it failed in, its message", () => {
+    const detail = notificationDetail({
+      outcome: 'failed',
+      executionArn: EXECUTION_ARN,
+      source,
+      error: { Error: 'CustomizationJobFailedError', Cause: 'Job j ended Failed: out of memory' },
+      jobInfo: {
+        status: 'Failed',
+        statusDetails: { validation: 'Completed', dataProcessing: 'Completed', training: 'Failed' },
+        failureMessage: 'out of memory',
+      },
+    });
+    expect(detail.job).toEqual({
+      status: 'Failed',
+      statusDetails: 'validation Completed · data processing Completed · training Failed',
+      failedIn: 'training',
+      failureMessage: 'out of memory',
+    });
+    // A job Bedrock has said little about yet: nulls, not missing fields.
+    expect(
+      notificationDetail({
+        outcome: 'failed',
+        executionArn: EXECUTION_ARN,
+        source,
+        jobInfo: { status: 'InProgress' },
+      }).job,
+    ).toEqual({ status: 'InProgress', statusDetails: null, failedIn: null, failureMessage: null });
+  });
+
+  it('carries the deployment FinalizeCustomModel made, and none without one', () => {
+    const deployment = (d: NotifyInput['deployment']) =>
+      notificationDetail({ outcome: 'completed', executionArn: EXECUTION_ARN, source, deployment: d })
+        .deployment;
+    const pt = 'arn:aws:bedrock:us-east-1:111122223333:provisioned-model/p1';
+    expect(deployment({ mode: 'provisioned', arn: pt, expiresAt: '2026-12-06T12:00:00.000Z' })).toEqual({
+      mode: 'provisioned',
+      arn: pt,
+      expiresAt: '2026-12-06T12:00:00.000Z',
+    });
+    expect(deployment({ arn: pt })).toEqual({ mode: null, arn: pt, expiresAt: null });
+    expect(deployment({ mode: 'none' })).toBeNull();
+  });
+
+  it('has no verdict for a run that failed before the guard for another reason', () => {
+    const detail = notificationDetail({
+      outcome: 'failed',
+      executionArn: EXECUTION_ARN,
+      source,
+      error: { Error: 'BucketNotCompliantError' },
+    });
+    expect(detail.verdict).toBeNull();
+  });
+
   it('takes the model from the job result when the run stopped before finalizing, and lists the remediation', () => {
     const detail = notificationDetail({
       outcome: 'remediated',
