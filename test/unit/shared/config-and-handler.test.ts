@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { isAwsError, orUndefined } from '../../../functions/shared/aws/errors';
-import { ConfigurationError, loadConfig } from '../../../functions/shared/config';
+import { ConfigurationError, JOB_VARS, jobDefaultsFrom, loadConfig } from '../../../functions/shared/config';
 import { InvalidInputError } from '../../../functions/shared/errors';
 import { makeHandler, parseInput } from '../../../functions/shared/handler';
 import { provenanceTags } from '../../../functions/shared/provenance';
@@ -62,6 +62,64 @@ describe('loadConfig', () => {
     expect(() => loadConfig(['TOKEN_TTL_SECONDS'], { TOKEN_TTL_SECONDS: '59' })).toThrow(/TOKEN_TTL_SECONDS/);
     expect(() => loadConfig(['HYPER_PARAMETERS'], { HYPER_PARAMETERS: '{' })).toThrow(
       /HYPER_PARAMETERS: must be a JSON object/,
+    );
+  });
+});
+
+describe("the stage's job settings", () => {
+  const jobConfig = (env: NodeJS.ProcessEnv) => loadConfig(JOB_VARS, { AWS_REGION: 'us-east-1', ...env });
+
+  it('defaults to fine-tuning the catalog default model, no VPC, no deploy, no expiry', () => {
+    expect(jobDefaultsFrom(jobConfig({}))).toEqual({
+      region: 'us-east-1',
+      baseModelId: 'amazon.nova-micro-v1:0:128k',
+      customizationType: 'FINE_TUNING',
+      hyperParameters: {},
+      rftGraderLambdaArns: [],
+      deploy: 'none',
+      provisionedModelUnits: 1,
+    });
+  });
+
+  it('passes every stage parameter on: VPC lists, graders, deploy mode, units and expiry', () => {
+    const grader = 'arn:aws:lambda:us-east-1:111122223333:function:reward';
+    expect(
+      jobDefaultsFrom(
+        jobConfig({
+          BASE_MODEL_ID: 'amazon.titan-text-express-v1',
+          CUSTOMIZATION_TYPE: 'CONTINUED_PRE_TRAINING',
+          HYPER_PARAMETERS: '{"epochCount":"3"}',
+          VPC_SUBNET_IDS: 'subnet-a, subnet-b',
+          VPC_SECURITY_GROUP_IDS: 'sg-1',
+          RFT_GRADER_LAMBDA_ARNS: grader,
+          DEPLOY_MODE: 'provisioned',
+          PROVISIONED_MODEL_UNITS: '2',
+          PROVISIONED_EXPIRY_HOURS: '12.5',
+        }),
+      ),
+    ).toEqual({
+      region: 'us-east-1',
+      baseModelId: 'amazon.titan-text-express-v1',
+      customizationType: 'CONTINUED_PRE_TRAINING',
+      hyperParameters: { epochCount: '3' },
+      vpc: { subnetIds: ['subnet-a', 'subnet-b'], securityGroupIds: ['sg-1'] },
+      rftGraderLambdaArns: [grader],
+      deploy: 'provisioned',
+      provisionedModelUnits: 2,
+      provisionedExpiryHours: 12.5,
+    });
+  });
+
+  it('keeps a half-set VPC (groups without subnets) for the job check to name, not dropped', () => {
+    expect(jobDefaultsFrom(jobConfig({ VPC_SECURITY_GROUP_IDS: 'sg-1' })).vpc).toEqual({
+      subnetIds: [],
+      securityGroupIds: ['sg-1'],
+    });
+  });
+
+  it.each(['0', '-1', 'soon'])('refuses PROVISIONED_EXPIRY_HOURS=%s', (hours) => {
+    expect(() => jobConfig({ PROVISIONED_EXPIRY_HOURS: hours })).toThrow(
+      /PROVISIONED_EXPIRY_HOURS: must be a positive number of hours or empty/,
     );
   });
 });
