@@ -17,15 +17,20 @@ const timingOnly = ['<rootDir>/test/unit/guard/adversarial.test.ts'];
 // a minute per mutant, and Stryker cannot see which mutants a bundle reaches.
 const inProcessE2e = ['<rootDir>/test/e2e/task-token-store.test.ts'];
 
+// A mutant's run stops at its first failing test (bail-environment.js), focused files first (sequencer.js).
+const testEnvironment = path.join(__dirname, 'bail-environment.js');
+
 module.exports = {
   rootDir,
   projects: [
     ...[byName.unit, byName.contract].map((p) => ({
       ...p,
       rootDir,
+      testEnvironment,
       testPathIgnorePatterns: [...p.testPathIgnorePatterns, ...timingOnly],
     })),
-    { ...byName.e2e, rootDir, displayName: 'e2e (in process)', testMatch: inProcessE2e },
+    { ...byName.e2e, rootDir, testEnvironment, displayName: 'e2e (in process)', testMatch: inProcessE2e },
   ],
+  testSequencer: path.join(__dirname, 'sequencer.js'),
   testTimeout: base.testTimeout,
 };
