@@ -16,9 +16,16 @@ module.exports = {
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     { ...shared, displayName: 'contract', testMatch: ['<rootDir>/test/contract/**/*.test.ts'] },
-    { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
+    {
+      ...shared,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/e2e/support/after-each-file.ts'],
+    },
   ],
   // A global option (Jest ignores it per project): e2e hooks start an embedded AWS.
-  testTimeout: 60_000,
+  // 120 s: on a shared 2-core machine under a load of 15, starting an embedded AWS in a beforeAll
+  // took over 60 s (a hung test still fails, later).
+  testTimeout: 120_000,
   globalSetup: '<rootDir>/test/global-setup.js',
 };

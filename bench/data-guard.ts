@@ -11,7 +11,7 @@ const SECTION = 'Data guard (bench/scan)';
 const ENTRIES = ['run.ts', 'index.ts', 'main.ts', 'run.js', 'index.js'];
 
 export async function dataGuard(report: Report, env: NodeJS.ProcessEnv, args: string[] = []): Promise<void> {
-  report.heading('4. Data guard (bench/scan, its own benchmark)');
+  report.heading('6. Data guard (bench/scan, its own benchmark)');
   const dir = path.join(__dirname, 'scan');
   const entry = ENTRIES.map((e) => path.join(dir, e)).find((f) => fs.existsSync(f));
   if (!entry) {

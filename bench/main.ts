@@ -3,7 +3,7 @@
  * its target beside it. Times are shown as indicative (the machines are shared and noisy); only
  * correctness — counts, runs that must succeed, bundles that must load — sets the exit code.
  *
- *   npm run bench [-- --only transitions,bundles,throughput,scan,iam,memory] [--files 100] [--scan-args "--runs 1"]
+ *   npm run bench [-- --only transitions,bundles,throughput,admission,iam,scan,memory] [--files 100] [--scan-args "--runs 1"]
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -12,10 +12,10 @@ import { dataGuard } from './data-guard';
 import { iam } from './iam';
 import { memory } from './memory';
 import { capturingOutput, Report } from './lib/report';
-import { throughput } from './throughput';
+import { admission, throughput } from './throughput';
 import { transitions } from './transitions';
 
-const SECTIONS = ['transitions', 'bundles', 'throughput', 'scan', 'iam', 'memory'] as const;
+const SECTIONS = ['transitions', 'bundles', 'throughput', 'admission', 'iam', 'scan', 'memory'] as const;
 type Section = (typeof SECTIONS)[number];
 
 export async function main(argv: string[]): Promise<number> {
@@ -30,7 +30,7 @@ export async function main(argv: string[]): Promise<number> {
   });
   if (values.help) {
     console.log(
-      'npm run bench [-- --only transitions,bundles,throughput,scan,iam,memory] [--files N] [--scan-args "..."]',
+      'npm run bench [-- --only transitions,bundles,throughput,admission,iam,scan,memory] [--files N] [--scan-args "..."]',
     );
     return 0;
   }
@@ -53,7 +53,9 @@ export async function main(argv: string[]): Promise<number> {
   const embedded = (work: () => Promise<void>) => capturingOutput(log, work);
   if (only.includes('transitions')) await embedded(() => transitions(report));
   if (only.includes('bundles')) await embedded(() => bundles(report, env));
-  if (only.includes('throughput')) await embedded(() => throughput(report, files));
+  // Each burst runs in a fresh process, its handlers logging to the same file.
+  if (only.includes('throughput')) await throughput(report, files, { env, log });
+  if (only.includes('admission')) await admission(report, { env, log });
   if (only.includes('iam')) await embedded(() => iam(report, env, files));
   if (only.includes('scan')) await dataGuard(report, env, values['scan-args'].split(' ').filter(Boolean));
   if (only.includes('memory')) await memory(report, env);

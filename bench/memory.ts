@@ -26,7 +26,7 @@ const SECTION = 'Memory (object bodies)';
 const MIB = 1024 * 1024;
 
 export async function memory(report: Report, env: NodeJS.ProcessEnv, sizeMiB = 100): Promise<void> {
-  report.heading(`5. Memory: a ${sizeMiB} MiB object through the embedded S3`);
+  report.heading(`7. Memory: a ${sizeMiB} MiB object through the embedded S3`);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tunevault-bench-memory-'));
   const file = path.join(tmp, 'body.bin');
   // Random bytes, written in 1 MiB pieces: the client never holds the object either.

@@ -15,7 +15,7 @@ const json = (status: number, body: unknown): LocalResponse => ({
 
 const faultSchema = z
   .object({
-    service: z.enum(['s3', 'kms', 'bedrock', 'states', 'events', 'dynamodb']),
+    service: z.enum(['s3', 'kms', 'bedrock', 'states', 'events', 'dynamodb', 'servicequotas']),
     operation: z.string().min(1),
     count: z.number().int().positive().default(1),
     error: z.string().min(1).optional(),
@@ -60,6 +60,8 @@ const bedrockSchema = z
       ])
       .optional(),
     count: z.number().int().positive().default(1),
+    /** Jobs that may run at once before CreateModelCustomizationJob answers ServiceQuotaExceededException. */
+    concurrentJobsQuota: z.number().int().positive().max(10_000).optional(),
   })
   .strict();
 
@@ -88,7 +90,7 @@ export const CONTROL_ROUTES = [
   'POST /_tunevault/s3/redeliver {bucket, key, times}',
   'POST /_tunevault/s3/objects {bucket, key, versionId, body, encoding?: utf8|base64, contentType?} (a fixture version, no notification)',
   'POST /_tunevault/events/drop {count, source?, detailType?}',
-  'POST /_tunevault/bedrock {jobDurationMs?, nextOutcome?: {status: Completed|Failed, failureMessage?, modelKmsKeyArn?: ARN|null}, count?}',
+  'POST /_tunevault/bedrock {jobDurationMs?, nextOutcome?: {status: Completed|Failed, failureMessage?, modelKmsKeyArn?: ARN|null}, count?, concurrentJobsQuota?}',
   "GET  /_tunevault/bedrock/rewards?job=NAME|ARN (what an RFT job's grader returned)",
   'POST /_tunevault/lambda/functions {name, handler: "path/in/project.handler"} (e.g. an RFT grader; answers its ARN)',
   'GET  /_tunevault/iam (mode, roles, decision counts) · POST /_tunevault/iam {mode: enforce|audit|off}',
@@ -134,6 +136,7 @@ export async function handleControl(aws: EmbeddedAws, req: LocalRequest): Promis
           trainingBucket: s.trainingBucket,
           trainingPrefix: s.trainingPrefix,
           outputBucket: s.outputBucket,
+          admissionTable: s.admissionTable,
           functions: s.functions.map((f) => ({ key: f.key, name: f.name, arn: f.arn })),
           environment: aws.clientEnvironment(),
           routes: CONTROL_ROUTES,
@@ -194,7 +197,8 @@ export async function handleControl(aws: EmbeddedAws, req: LocalRequest): Promis
         const b = parse(bedrockSchema, req);
         if (b.jobDurationMs !== undefined) aws.bedrock.setJobDuration(b.jobDurationMs);
         if (b.nextOutcome) aws.bedrock.setNextOutcome(b.nextOutcome, b.count);
-        return json(200, { ok: true });
+        if (b.concurrentJobsQuota !== undefined) aws.bedrock.setConcurrentJobsQuota(b.concurrentJobsQuota);
+        return json(200, { ok: true, concurrentJobsQuota: aws.bedrock.concurrentJobsQuota });
       }
       case 'POST /_tunevault/lambda/functions': {
         const f = parse(functionSchema, req);

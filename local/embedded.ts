@@ -20,6 +20,7 @@ import { DynamoDbService } from './services/dynamodb';
 import { EventBridgeService } from './services/eventbridge';
 import { KmsService } from './services/kms';
 import { S3Service } from './services/s3';
+import { ServiceQuotasService } from './services/servicequotas';
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { StepFunctionsService } from './services/stepfunctions';
 import { PROJECT_ROOT, packageTemplate } from './stack';
@@ -34,14 +35,18 @@ export interface EmbeddedAwsOptions {
   params?: Record<string, string>;
   /** Simulated Bedrock job duration. */
   jobDurationMs?: number;
+  /** Bedrock's concurrent customization job quota (also what Service Quotas answers). */
+  concurrentJobsQuota?: number;
   /** Powertools log level of the handlers (default WARN). */
   logLevel?: string;
   /** Where the in-process functions' stdout and stderr go; this process's own by default. */
   functionLogs?: NodeJS.WritableStream;
   /** Load every function's bundle before the endpoint is ready, so a broken one fails the start (tunevault local). */
   warmFunctions?: boolean;
-  /** Multiplies ASL Retry intervals (tests use a small value). */
+  /** Multiplies ASL Retry intervals and EventBridge schedules (tests use a small value). */
   timeScale?: number;
+  /** Multiplies EventBridge schedules only (default: timeScale); 1 runs the admission sweep each minute. */
+  scheduleScale?: number;
   onHistoryEvent?: (executionArn: string, event: HistoryEvent) => void;
   /** enforce (default): AWS's IAM decides every request; audit: decided and recorded, never refused; off. */
   iam?: IamMode;
@@ -96,12 +101,15 @@ export class EmbeddedAws {
   readonly bedrock: BedrockService;
   readonly sfn: StepFunctionsService;
   readonly dynamodb: DynamoDbService;
+  readonly quotas: ServiceQuotasService;
   readonly endpoint: LocalEndpoint;
   readonly iam: IamRegistry;
   readonly authorizer: IamAuthorizer;
   private deployed: DeployedStack | undefined;
   private readonly historyListeners = new Set<(executionArn: string, event: HistoryEvent) => void>();
   private readonly lambdaFailures: { functionArn: string; error: string }[] = [];
+  /** Asynchronous invocations (S3, EventBridge) still being authorized. */
+  private readonly accepting = new Set<Promise<unknown>>();
   private saveTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: EmbeddedAwsOptions = {}) {
@@ -119,10 +127,13 @@ export class EmbeddedAws {
     const invokeAsyncAs = (service: string) => (functionArn: string, event: unknown, sourceArn?: string) =>
       new Promise<unknown>((resolve) => {
         const invoker: Invoker = { service, sourceArn: sourceArn ?? '', sourceAccount: accountId };
-        this.authorizeInvoke(functionArn, invoker).then(
+        const accepted = this.authorizeInvoke(functionArn, invoker).then(
           () => this.lambda.invokeAsync(functionArn, event, (err) => asyncFailure(functionArn, err)),
           (err: unknown) => asyncFailure(functionArn, err),
         );
+        // stop() waits for these: an invocation still being authorized is not in lambda.idle() yet.
+        this.accepting.add(accepted);
+        void accepted.finally(() => this.accepting.delete(accepted));
         resolve(undefined);
       });
     this.kms = new KmsService({ accountId, region, authorizer: this.authorizer });
@@ -138,6 +149,9 @@ export class EmbeddedAws {
       accountId,
       region,
       invokeLambda: invokeAsyncAs('events.amazonaws.com'),
+      // Schedules (the admission sweep) run on the embedded AWS's time scale, as Retry intervals do.
+      scheduleScale: options.scheduleScale ?? options.timeScale ?? 1,
+      schedulesPaused: true,
     });
     this.bedrock = new BedrockService({
       accountId,
@@ -147,6 +161,9 @@ export class EmbeddedAws {
       putEvents: (entries) => this.events.putEvents(entries),
       jobDurationMs: options.jobDurationMs ?? 3000,
       iam: { authorizer: this.authorizer, registry: this.iam },
+      ...(options.concurrentJobsQuota !== undefined
+        ? { concurrentJobsQuota: options.concurrentJobsQuota }
+        : {}),
       // An RFT job's grader: Bedrock invokes it as the job's service role (RequestResponse), so
       // that role's lambda:InvokeFunction decides, as on AWS (rft-access-security).
       invokeLambda: async (functionArn, payload, roleArn) => {
@@ -174,7 +191,29 @@ export class EmbeddedAws {
       region,
       ...(stateDir ? { path: path.join(stateDir, 'dynamodb') } : {}),
     });
-    const services: LocalService[] = [this.s3, this.kms, this.bedrock, this.sfn, this.events, this.dynamodb];
+    this.quotas = new ServiceQuotasService({
+      accountId,
+      region,
+      quotas: [
+        {
+          serviceCode: 'bedrock',
+          serviceName: 'Amazon Bedrock',
+          quotaCode: 'L-0406044C',
+          quotaName: '(Model customization) Scheduled customization jobs',
+          adjustable: true,
+          value: () => this.bedrock.concurrentJobsQuota,
+        },
+      ],
+    });
+    const services: LocalService[] = [
+      this.s3,
+      this.kms,
+      this.bedrock,
+      this.sfn,
+      this.events,
+      this.dynamodb,
+      this.quotas,
+    ];
     this.endpoint = new LocalEndpoint({
       services,
       faults: this.faults,
@@ -342,6 +381,8 @@ export class EmbeddedAws {
       this.saveTimer.unref();
     }
     this.endpoint.open();
+    // Scheduled rules (the admission sweep) fire only once the stack's functions and the endpoint are ready.
+    this.events.resumeSchedules();
     return this.deployed;
   }
 
@@ -386,18 +427,44 @@ export class EmbeddedAws {
     }));
   }
 
+  /**
+   * Resolves once nothing is on its way to a function: EventBridge deliveries, asynchronous
+   * invocations still being authorized, and the invocations themselves (and what they start).
+   */
+  async idle(): Promise<void> {
+    do {
+      await this.events.idle();
+      while (this.accepting.size > 0) await Promise.allSettled([...this.accepting]);
+      await this.lambda.idle();
+    } while (this.accepting.size > 0);
+  }
+
   /** Writes the state (with --state-dir) and stops everything. */
   async stop(): Promise<void> {
-    await this.lambda.idle();
+    // Every part is stopped even when one fails: a server, timer or sweep left running would
+    // outlive its embedded AWS (and, in the tests, fire inside a later test file).
+    const failures: unknown[] = [];
+    const attempt = async (part: () => unknown) => {
+      try {
+        await part();
+      } catch (err) {
+        failures.push(err);
+      }
+    };
+    this.events.close();
+    // A schedule's last tick may still be on its way to its function: let it arrive and finish.
+    await attempt(() => this.idle());
     clearInterval(this.saveTimer);
-    this.saveState();
-    this.bedrock.close();
-    this.sfn.close();
-    await this.endpoint.close();
-    await this.dynamodb.close();
+    await attempt(() => this.saveState());
+    await attempt(() => this.bedrock.close());
+    await attempt(() => this.sfn.close());
+    await attempt(() => this.endpoint.close());
+    await attempt(() => this.dynamodb.close());
     // Without --state-dir, object bodies were in a temporary directory: it goes now.
-    await this.s3.close();
-    this.lambda.dispose();
+    await attempt(() => this.s3.close());
+    await attempt(() => this.lambda.dispose());
+    if (failures.length === 1) throw failures[0];
+    if (failures.length > 1) throw new AggregateError(failures, 'stopping the embedded AWS failed');
   }
 }
 

@@ -72,6 +72,7 @@ type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
 export interface InvocationRecord {
   functionName: string;
+  memoryMb?: number;
   startedAt: number;
   durationMs: number;
   errorName?: string;
@@ -204,6 +205,19 @@ export class LocalLambda {
     this.bundleDir = undefined;
   }
 
+  /**
+   * The function starts in a new container at its next invocation, as after a deploy or idle
+   * time: its module state (clients, configuration, caches such as the admission's quota) starts
+   * over. The old module stays in memory until nothing holds it: recycle sparingly.
+   */
+  recycle(key: string): void {
+    const fn = this.find(key);
+    const file = fn ? this.bundles.get(fn.key) : undefined;
+    if (!fn || !file) throw new Error(`no bundled function '${key}' to recycle`);
+    delete require.cache[file];
+    this.loaded.delete(fn.arn);
+  }
+
   private load(fn: LocalFunction): Handler {
     const cached = this.loaded.get(fn.arn);
     if (cached) return cached;
@@ -248,7 +262,12 @@ export class LocalLambda {
     } satisfies Context;
     // JSON in, JSON out, as across the real Lambda boundary: no shared object references.
     const payload = JSON.parse(JSON.stringify(event ?? {})) as unknown;
-    const record: InvocationRecord = { functionName: fn.name, startedAt: started, durationMs: 0 };
+    const record: InvocationRecord = {
+      functionName: fn.name,
+      ...(fn.memorySize ? { memoryMb: fn.memorySize } : {}),
+      startedAt: started,
+      durationMs: 0,
+    };
     const run = (async () => {
       try {
         const result = await handler(payload, context);

@@ -53,7 +53,7 @@ function inputsDigest(stage: string, params: Record<string, string>): string {
     if (fs.existsSync(p)) h.update(fs.readFileSync(p));
   }
   for (const f of fs.readdirSync(path.join(PROJECT_ROOT, 'statemachines'))) {
-    if (f.endsWith('.asl.json')) h.update(fs.readFileSync(path.join(PROJECT_ROOT, 'statemachines', f)));
+    if (f.endsWith('.json')) h.update(fs.readFileSync(path.join(PROJECT_ROOT, 'statemachines', f)));
   }
   return h.digest('hex').slice(0, 16);
 }

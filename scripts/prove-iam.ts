@@ -4,8 +4,10 @@
  * 1. Every workflow path runs on the untouched stack and must end as it should (clean run with key
  *    bootstrap, key race, key policy drift, validation data, blocked, redacted, a non-compliant
  *    model, a failed job, a stopped job, the poll fallback, reinforcement fine-tuning with its
- *    grader, on-demand and provisioned deploys with their remediation and expiry cleanup). Every
- *    decision is recorded.
+ *    grader, on-demand and provisioned deploys with their remediation and expiry cleanup; and
+ *    admission under a quota of one job: a waiting run handed the slot by the sweep (its job's
+ *    events lost) and by remediation, a slot reclaimed by the sweep, a quota refusal, a key-bootstrap holder that
+ *    died). Every decision is recorded.
  * 2. Each action of each role the packaged template creates (the functions', the state machine's,
  *    Bedrock's service role) is removed, one at a time, and the paths that used it run again: the
  *    removal must be refused somewhere (a denial of exactly that action for that role). An action no
@@ -18,19 +20,27 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { GetModelCustomizationJobCommand } from '@aws-sdk/client-bedrock';
 import {
+  GetModelCustomizationJobCommand,
+  GetProvisionedModelThroughputCommand,
+} from '@aws-sdk/client-bedrock';
+import {
+  CreateKeyCommand,
   DeleteAliasCommand,
   DescribeKeyCommand,
+  DisableKeyCommand,
   DisableKeyRotationCommand,
   GetKeyPolicyCommand,
   ListAliasesCommand,
   PutKeyPolicyCommand,
 } from '@aws-sdk/client-kms';
 import { DeleteObjectCommand, GetObjectTaggingCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { ListExecutionsCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { field } from '../cli/lib/run-view';
 import type { Decision } from '../local/iam/types';
 import { policyStatements } from '../local/iam/registry';
+import { calls, dropWithHeldSubmission, jobSpans, until } from '../test/e2e/support/admission';
 import { DATA, type Harness, LEAKY, startHarness } from '../test/e2e/support/embedded';
 
 /** Granted, but not exercisable on the embedded AWS — each with why it must stay. */
@@ -58,6 +68,10 @@ const FINALIZE_KEY =
 
 /** Role-specific keeps: `<role name fragment> <action>`. */
 const KEEP_FOR: Record<string, string> = {
+  'admitJob servicequotas:GetAWSDefaultServiceQuota':
+    'read only when the account has no applied value for the quota (GetServiceQuota answers NoSuchResourceException); the embedded account always has one',
+  'admitJob dynamodb:DeleteItem':
+    'a run that parks just as a slot comes free (between its refused take and its park) gives that slot to the oldest waiter and removes it from the list: the lost-wake-up window, not reproducible on demand (test/unit/steps/admission.test.ts covers it)',
   'bedrock-customization s3:ListBucket':
     'a job reading a missing training or validation object gets 404 (a failureMessage naming the object) instead of 403 only with it; the guard copies every object the job reads first, so no path here can miss one',
   'finalizeCustomModel kms:Decrypt': FINALIZE_KEY,
@@ -106,6 +120,27 @@ async function dropAlias(h: Harness): Promise<void> {
   const aliases = (await h.c.kms.send(new ListAliasesCommand({}))).Aliases ?? [];
   if (aliases.some((a) => a.AliasName === alias))
     await h.c.kms.send(new DeleteAliasCommand({ AliasName: alias }));
+}
+
+const BEDROCK_EVENTS = { source: 'aws.bedrock', detailType: 'Model Customization Job State Change' };
+
+/** Two runs at once under the harness's quota of one job: one holds the slot, the other waits. */
+async function twoAtOnce(h: Harness, name: string) {
+  return Promise.all([h.drop(`${name}-a`), h.drop(`${name}-b`)]);
+}
+
+const waited = (run: { state: Record<string, unknown> }) => field(run.state, 'admission', 'by') === 'queue';
+
+/** The runs waiting for a job slot (the admission table's list). */
+async function queued(h: Harness) {
+  const out = await h.c.dynamo.send(
+    new QueryCommand({
+      TableName: h.stack.admissionTable,
+      KeyConditionExpression: 'pk = :q',
+      ExpressionAttributeValues: { ':q': 'queue' },
+    }),
+  );
+  return out.Items ?? [];
 }
 
 const PATHS: PathDef[] = [
@@ -276,7 +311,7 @@ const PATHS: PathDef[] = [
       h.aws.events.dropNext(3, { source: 'aws.bedrock', detailType: 'Model Customization Job State Change' });
       // A job of duration 0 still reads its data and writes its output (~0.2 s of real work, on disk
       // since the bodies stream): WaitForJob's look at the job waits 1 s so that it is surely done —
-      // well inside the 2 s poll interval, whose timeout would otherwise answer first.
+      // well inside the poll interval, whose timeout would otherwise answer first.
       h.aws.faults.add({
         service: 'bedrock',
         operation: 'GetModelCustomizationJob',
@@ -311,6 +346,120 @@ const PATHS: PathDef[] = [
       } finally {
         h.aws.bedrock.setJobDuration(JOB_MS);
       }
+    },
+  },
+  {
+    name: 'a run waits while the job before it loses its events (the sweep hands the slot on)',
+    async run(h, n) {
+      h.aws.events.dropNext(4, BEDROCK_EVENTS);
+      const [a, b] = await twoAtOnce(h, `prove-pollq-${n}`);
+      if (![a.run, b.run].some(waited)) return bad('neither run waited for the slot');
+      const ra = expectRun(a.run, 'SUCCEEDED');
+      return ra.ok ? expectRun(b.run, 'SUCCEEDED') : ra;
+    },
+  },
+  {
+    name: 'a run fails before its job while another waits (remediation hands the slot on)',
+    async run(h, n) {
+      // The first submission hangs, then is refused for good: its run fails while the other waits.
+      const first = await dropWithHeldSubmission(
+        h,
+        `${h.stack.trainingPrefix}prove-failq-${n}-a.jsonl`,
+        DATA,
+        {
+          delayMs: 20_000,
+          error: 'ValidationException',
+        },
+      );
+      const second = await h.put(`${h.stack.trainingPrefix}prove-failq-${n}-b.jsonl`, DATA);
+      await until('the second run to wait', async () => (await queued(h)).length > 0, 18_000);
+      const failed = await h.finished(first.executionArn, 120_000);
+      const other = await h.finished(h.executionArnOf(second), 120_000);
+      if (!waited(other)) return bad('the other run did not wait for the slot');
+      const rf = expectRun(failed, 'FAILED', 'JobSubmissionError');
+      return rf.ok ? expectRun(other, 'SUCCEEDED') : rf;
+    },
+  },
+  {
+    name: 'a run stopped while it holds the job slot (the sweep reclaims it)',
+    async run(h, n) {
+      // The first submission hangs (and then fails): its run is stopped meanwhile, holding the slot.
+      const holder = await dropWithHeldSubmission(
+        h,
+        `${h.stack.trainingPrefix}prove-stopq-${n}-a.jsonl`,
+        DATA,
+        {
+          delayMs: 20_000,
+          error: 'AccessDeniedException',
+        },
+      );
+      const waiter = await h.put(`${h.stack.trainingPrefix}prove-stopq-${n}-b.jsonl`, DATA);
+      await until('the second run to wait', async () => (await queued(h)).length > 0, 18_000);
+      await h.c.sfn.send(new StopExecutionCommand({ executionArn: holder.executionArn }));
+      const run = await h.finished(h.executionArnOf(waiter), 120_000);
+      if (!waited(run)) return bad('the other run did not wait for the slot');
+      return expectRun(run, 'SUCCEEDED');
+    },
+  },
+  {
+    name: 'Bedrock refuses a job for its quota (the run goes back to the list)',
+    async run(h, n) {
+      h.aws.faults.add({
+        service: 'bedrock',
+        operation: 'CreateModelCustomizationJob',
+        count: 1,
+        error: 'ServiceQuotaExceededException',
+      });
+      const { run } = await h.drop(`prove-quota-${n}`);
+      if (!h.statesEntered(run).includes('RequeueJob')) return bad('the run was not put back in the list');
+      return expectRun(run, 'SUCCEEDED');
+    },
+  },
+  {
+    name: 'a dead key-bootstrap holder left an unusable key (retired, and a new one made)',
+    async run(h, n) {
+      await dropAlias(h);
+      const alias = await aliasOf(h);
+      // What a holder that died leaves: its lease, run out, naming a key it made (since disabled).
+      const made = await h.c.kms.send(
+        new CreateKeyCommand({
+          Description: "prove:iam: a dead bootstrap holder's key",
+          Tags: [
+            { TagKey: 'tunevault:stage', TagValue: h.stack.stage },
+            { TagKey: 'tunevault:alias', TagValue: alias },
+          ],
+        }),
+      );
+      const keyId = made.KeyMetadata?.KeyId ?? '';
+      await h.c.kms.send(new DisableKeyCommand({ KeyId: keyId }));
+      await h.c.dynamo.send(
+        new PutCommand({
+          TableName: h.stack.admissionTable,
+          Item: { pk: 'lease', sk: `kms-key:${alias}`, holder: `dead-${n}`, leaseUntil: 1, keyId },
+        }),
+      );
+      const { run } = await h.drop(`prove-retire-${n}`);
+      const left = (await h.c.kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata;
+      if (run.status === 'SUCCEEDED' && left?.KeyState !== 'PendingDeletion')
+        return bad(`the dead holder's key is ${left?.KeyState}, not scheduled for deletion`);
+      return expectRun(run, 'SUCCEEDED');
+    },
+  },
+  {
+    name: 'a key-bootstrap holder dies before recording its key (adopted by its tag)',
+    async run(h, n) {
+      await dropAlias(h);
+      const before = calls(h, 'dynamodb:UpdateItem');
+      // The holder's write of its key id to the lease hangs past the lease (2 s here).
+      h.aws.faults.add({ service: 'dynamodb', operation: 'UpdateItem', count: 1, delayMs: 4_000 });
+      const holder = h.drop(`prove-lease-holder-${n}`);
+      await until('the holder to record its key', () => calls(h, 'dynamodb:UpdateItem') > before);
+      const { run } = await h.drop(`prove-lease-successor-${n}`);
+      const first = await holder;
+      if (run.status === 'SUCCEEDED' && field<boolean>(run.state, 'key', 'adopted') !== true)
+        return bad("the successor did not adopt the dead holder's key");
+      const r = expectRun(first.run, 'SUCCEEDED');
+      return r.ok ? expectRun(run, 'SUCCEEDED') : r;
     },
   },
   {
@@ -360,15 +509,17 @@ const PATHS: PathDef[] = [
         provisioned: { expiresInHours: 1 / 3600 },
       });
       if (run.status !== 'SUCCEEDED') return expectRun(run, 'SUCCEEDED');
-      const arn = field(run.state, 'model', 'deployment', 'arn');
-      await sleep(1100);
-      const cleanup = h.stack.functions.find((f) => f.key === 'expireDeployments')?.arn ?? '';
-      const out = (await h.aws.lambda
-        .invoke(cleanup, { 'detail-type': 'Scheduled Event' })
-        .catch((err: unknown) => ({ error: String(err) }))) as { deleted?: { arn: string }[] };
-      return out.deleted?.some((d) => d.arn === arn)
-        ? ok('expired, deleted')
-        : bad(`not deleted: ${JSON.stringify(out).slice(0, 200)}`);
+      const arn = field(run.state, 'model', 'deployment', 'arn') as string;
+      // The stack's rate(15 minutes) rule runs the cleanup (a tick every 9 s at the harness's
+      // time scale): invoking it here as well would race the tick for the deletion.
+      for (const deadline = Date.now() + 30_000; Date.now() < deadline; await sleep(250)) {
+        const left = await h.c.bedrock
+          .send(new GetProvisionedModelThroughputCommand({ provisionedModelId: arn }))
+          .catch((err: unknown) => err);
+        if ((left as Error).name === 'ResourceNotFoundException')
+          return ok('expired, deleted by the schedule');
+      }
+      return bad('still provisioned 30 s after its expiry');
     },
   },
 ];
@@ -405,7 +556,61 @@ interface PathRun {
   decisions: Decision[];
 }
 
+/**
+ * Each path starts with every Bedrock job slot free and nobody waiting, as an idle stack has: a
+ * path run with a permission removed may leave a slot taken (the sweep would reclaim it only once
+ * someone waits), which would make the next path's first run wait.
+ */
+async function resetAdmission(h: Harness): Promise<void> {
+  const TableName = h.stack.admissionTable;
+  await h.c.dynamo
+    .send(
+      new UpdateCommand({
+        TableName,
+        Key: { pk: 'slots', sk: 'bedrock-jobs' },
+        UpdateExpression: 'SET holders = :none REMOVE quotaCeiling, quotaCeilingUntil',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':none': {} },
+      }),
+    )
+    .catch((err: unknown) => {
+      if (!(err instanceof Error && err.name === 'ConditionalCheckFailedException')) throw err;
+    });
+  const waiting = await h.c.dynamo.send(
+    new QueryCommand({
+      TableName,
+      KeyConditionExpression: 'pk = :q',
+      ExpressionAttributeValues: { ':q': 'queue' },
+    }),
+  );
+  for (const item of waiting.Items ?? [])
+    await h.c.dynamo.send(new DeleteCommand({ TableName, Key: { pk: 'queue', sk: item.sk } }));
+}
+
+/**
+ * What a path that failed left behind — a run it stopped waiting for, a job still training (a
+ * removed StopModelCustomizationJob leaves one for a minute) — would take the next path's job slot
+ * or Bedrock's quota of one and fail it for a reason of its own. Each path starts without them.
+ */
+async function settleLeftovers(h: Harness): Promise<void> {
+  const running = await h.c.sfn.send(
+    new ListExecutionsCommand({ stateMachineArn: h.stack.stateMachineArn, statusFilter: 'RUNNING' }),
+  );
+  for (const e of running.executions ?? [])
+    await h.c.sfn.send(new StopExecutionCommand({ executionArn: e.executionArn }));
+  const training = (await jobSpans(h)).filter((j) => j.status === 'InProgress' || j.status === 'Stopping');
+  for (const j of training) await h.aws.bedrock.completeNow(j.jobName);
+  // The ended jobs' events reach onJobStateChange now, not inside the next path's decisions.
+  await h.aws.idle();
+  if (running.executions?.length || training.length)
+    process.stderr.write(
+      `    (before the next path: ${running.executions?.length ?? 0} leftover run(s) stopped, ${training.length} job(s) ended)\n`,
+    );
+}
+
 async function runPath(h: Harness, p: PathDef, n: number): Promise<PathRun> {
+  await settleLeftovers(h);
+  await resetAdmission(h);
   const decisions: Decision[] = [];
   const stop = h.aws.authorizer.onDecision((d) => decisions.push(d));
   try {
@@ -417,6 +622,7 @@ async function runPath(h: Harness, p: PathDef, n: number): Promise<PathRun> {
     stop();
     h.aws.faults.clear();
     h.aws.events.clearDrops();
+    h.aws.bedrock.clearNextOutcomes();
   }
 }
 
@@ -430,9 +636,19 @@ interface Row {
 
 export async function main(): Promise<number> {
   const started = Date.now();
+  // One Bedrock job at a time (read from Service Quotas), so two runs at once make one wait; a short
+  // key lease and quota cap so the dead-holder and quota-refusal paths end quickly. The poll (4 s)
+  // leaves the answered-at-once paths' 1 s hold on WaitForJob's look at the job a wide margin on a
+  // loaded machine: WaitForJob's timeout counts from the state's start, and would answer first.
   const h = await startHarness({
     jobDurationMs: JOB_MS,
-    params: { pollIntervalSeconds: '2', rftGraderLambdaArns: GRADER },
+    concurrentJobsQuota: 1,
+    params: {
+      pollIntervalSeconds: '4',
+      keyLeaseSeconds: '2',
+      quotaRetrySeconds: '1',
+      rftGraderLambdaArns: GRADER,
+    },
   });
   // The example reward function, as its own Lambda function (another stack's, in practice).
   h.aws.registerFunction(GRADER_NAME, 'examples/rft/grader.handler');
@@ -491,6 +707,9 @@ export async function main(): Promise<number> {
       ];
       progress(`  removing each action of ${role.name} …\n`);
       for (const action of actions) {
+        // PROVE_IAM_ONLY="remediate bedrock:GetCustomModel,…": only those (role fragment, action) rows.
+        const only = process.env.PROVE_IAM_ONLY?.split(',').map((x) => x.trim().split(' '));
+        if (only && !only.some(([f, a]) => role.name.includes(f ?? '') && a === action)) continue;
         const usedBy = [...baseline.entries()]
           .filter(([, r]) =>
             r.decisions.some(
@@ -508,14 +727,24 @@ export async function main(): Promise<number> {
           rows.push({ role: role.name, action, usedBy, verdict: 'kept', proof: keep });
           continue;
         }
+        // admitJob reads the account's quota once per container (then every 15 minutes): in a
+        // fresh container for each path, it asks again, and once the action is back a fresh one
+        // forgets what it read without it (the fallback of 2 slots would let the next paths' second
+        // run through instead of making it wait). No other function caches what a permission
+        // reads; recycling all of them would only pile up module instances.
+        const recycled = h.stack.functions.find((f) => f.roleArn === role.arn && f.key === 'admitJob');
         const undo = h.aws.iam.withoutAction(role.arn, action);
         try {
           const toRun = usedBy.length > 0 ? PATHS.filter((p) => usedBy.includes(p.name)) : PATHS;
           let refusal: Decision | undefined;
           let refusedIn: string | undefined;
           let broke: string | undefined;
+          const reruns: string[] = [];
           for (const p of toRun) {
+            if (recycled) h.aws.lambda.recycle(recycled.key);
             const r = await runPath(h, p, ++n);
+            if (only) progress(`    ${action} removed: "${p.name}" → ${r.outcome.detail}\n`);
+            reruns.push(`"${p.name}" → ${r.outcome.detail.slice(0, 240)}`);
             const found = r.decisions.find(
               (d) =>
                 d.result !== 'Allowed' &&
@@ -543,10 +772,14 @@ export async function main(): Promise<number> {
               action,
               usedBy,
               verdict: usedBy.length === 0 ? 'UNNEEDED' : 'NOT REFUSED',
-              proof: usedBy.length === 0 ? 'no path asks for it' : 'removed, yet nothing was refused',
+              proof:
+                usedBy.length === 0
+                  ? 'no path asks for it'
+                  : `removed, yet nothing was refused (${reruns.join('; ')})`,
             });
         } finally {
           undo();
+          if (recycled) h.aws.lambda.recycle(recycled.key);
         }
         // A key bootstrap that failed for the missing action leaves no alias: make the key again,
         // with every permission back, so the next paths start from a deployed account.

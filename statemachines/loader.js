@@ -7,8 +7,47 @@ const path = require('node:path');
 const PLACEHOLDER = /^\$\{([A-Za-z0-9]+)Arn\}$/;
 const ASL_FILE = path.join(__dirname, 'customization.asl.json');
 
+const SHARED_RETRIES = path.join(__dirname, 'retries.json');
+
+/** The ASL as deployed: the file, with the shared retriers on every Lambda task (withSharedRetries). */
 function readAsl(file = ASL_FILE) {
-  return JSON.parse(fs.readFileSync(file, 'utf8'));
+  return withSharedRetries(
+    JSON.parse(fs.readFileSync(file, 'utf8')),
+    JSON.parse(fs.readFileSync(SHARED_RETRIES, 'utf8')),
+  );
+}
+
+const LAMBDA_TASK = /^(\$\{[A-Za-z0-9]+Arn\}|arn:aws:states:::lambda:invoke(\.waitForTaskToken)?)$/;
+
+/**
+ * Every Lambda task retries what any AWS call may answer for a while (Lambda's own service errors,
+ * throttling, transient server errors): one list, `statemachines/retries.json`, appended to the
+ * task's own retriers. An error the task retries itself, or catches by name, is left out of the
+ * shared retriers, so a state's own decision about it stands (SubmitCustomizationJob retries
+ * throttling longer and queues on a quota error). Retriers after one naming States.ALL would
+ * never run, so a task that retries States.ALL gets none.
+ */
+function withSharedRetries(asl, shared) {
+  const copy = structuredClone(asl);
+  const visit = (states) => {
+    for (const state of Object.values(states)) {
+      for (const branch of state.Branches ?? []) visit(branch.States);
+      if (state.ItemProcessor) visit(state.ItemProcessor.States);
+      if (state.Type !== 'Task' || !LAMBDA_TASK.test(String(state.Resource))) continue;
+      const own = state.Retry ?? [];
+      const decided = new Set([
+        ...own.flatMap((r) => r.ErrorEquals),
+        ...(state.Catch ?? []).flatMap((c) => c.ErrorEquals).filter((e) => e !== 'States.ALL'),
+      ]);
+      if (decided.has('States.ALL')) continue;
+      const added = shared
+        .map((r) => ({ ...r, ErrorEquals: r.ErrorEquals.filter((e) => !decided.has(e)) }))
+        .filter((r) => r.ErrorEquals.length > 0);
+      state.Retry = [...own, ...added];
+    }
+  };
+  visit(copy.States);
+  return copy;
 }
 
 /** Replaces each "${XxxArn}" string with bind("Xxx"); lists unbound names in an error. */
@@ -43,11 +82,25 @@ function placeholderNames(node, found = new Set()) {
  * the default). Step Functions has no substitution for numbers, so the loader sets it.
  */
 function withPollInterval(asl, seconds) {
-  if (!Number.isInteger(seconds) || seconds < 1) {
-    throw new Error(`pollIntervalSeconds must be a whole number of seconds ≥ 1, got '${seconds}'`);
+  return withTimeout(asl, ['WaitForJob'], 'pollIntervalSeconds', seconds);
+}
+
+/**
+ * A run waits for a job slot in AdmitJob (and RequeueJob) at most `maxQueueWaitSeconds`; then it
+ * fails with States.Timeout and is remediated. Waiting costs no state transitions, so the limit
+ * is about how stale a dataset may get, not cost.
+ */
+function withMaxQueueWait(asl, seconds) {
+  return withTimeout(asl, ['AdmitJob', 'RequeueJob'], 'maxQueueWaitSeconds', seconds);
+}
+
+function withTimeout(asl, states, param, seconds) {
+  // A Standard execution lives at most one year.
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 31_536_000) {
+    throw new Error(`${param} must be a whole number of seconds from 1 to 31536000, got '${seconds}'`);
   }
   const copy = structuredClone(asl);
-  copy.States.WaitForJob.TimeoutSeconds = seconds;
+  for (const name of states) copy.States[name].TimeoutSeconds = seconds;
   return copy;
 }
 
@@ -77,8 +130,10 @@ function inPartition(node, partition) {
 /** For serverless.yml: `definition: ${file(statemachines/loader.js):definition}`. */
 async function definition({ resolveVariable } = {}) {
   let asl = readAsl();
-  if (resolveVariable)
+  if (resolveVariable) {
     asl = withPollInterval(asl, Number(await resolveVariable('param:pollIntervalSeconds')));
+    asl = withMaxQueueWait(asl, Number(await resolveVariable('param:maxQueueWaitSeconds')));
+  }
   const region = resolveVariable ? String(await resolveVariable('self:provider.region')) : 'us-east-1';
   return bindPlaceholders(inPartition(asl, partitionOf(region)), (name) => ({
     'Fn::GetAtt': [`${name}LambdaFunction`, 'Arn'],
@@ -88,10 +143,12 @@ async function definition({ resolveVariable } = {}) {
 module.exports = {
   ASL_FILE,
   readAsl,
+  withSharedRetries,
   bindPlaceholders,
   functionKeyOf,
   placeholderNames,
   withPollInterval,
+  withMaxQueueWait,
   partitionOf,
   inPartition,
   definition,

@@ -13,8 +13,10 @@ import {
   type ModelCustomization,
 } from '@aws-sdk/client-bedrock';
 import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
-import { ListServiceQuotasCommand, ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
+import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
+import { BEDROCK_JOB_QUOTA } from '../../functions/shared/admission';
 import { KmsGateway } from '../../functions/shared/aws/kms';
+import { QuotasGateway } from '../../functions/shared/aws/quotas';
 import { S3Gateway } from '../../functions/shared/aws/s3';
 import {
   customizableIn,
@@ -215,34 +217,30 @@ async function checkQuota(c: PreflightClients, s: PreflightSettings): Promise<Ch
   } catch (err) {
     return { check: 'job quota', status: 'warn', detail: `could not count running jobs: ${errorText(err)}` };
   }
+  // By its code, as admitJob reads it: the quota's name, "(Model customization) Scheduled
+  // customization jobs", is the Service Quotas listing's, not a documented contract.
+  const { serviceCode, quotaCode } = BEDROCK_JOB_QUOTA;
+  const name = `(Model customization) Scheduled customization jobs, ${serviceCode}/${quotaCode}`;
   try {
-    const quotas = [];
-    let NextToken: string | undefined;
-    do {
-      const page = await c.quotas.send(new ListServiceQuotasCommand({ ServiceCode: 'bedrock', NextToken }));
-      quotas.push(...(page.Quotas ?? []));
-      NextToken = page.NextToken;
-    } while (NextToken);
-    // The quota's exact name is not pinned here: any "…model customization jobs…" quota counts.
-    const matching = quotas.filter(
-      (q) => /model customization jobs/i.test(q.QuotaName ?? '') && q.Value !== undefined,
-    );
-    if (matching.length === 0) {
+    const limit = await new QuotasGateway(c.quotas).quotaValue(serviceCode, quotaCode);
+    if (limit === undefined) {
       return {
         check: 'job quota',
         status: 'warn',
-        detail: `${running} job(s) in progress; Service Quotas lists no "model customization jobs" quota for bedrock in ${s.region}`,
+        detail: `${running} job(s) in progress; Service Quotas has no value for ${name} in ${s.region}`,
         fix: 'check the Amazon Bedrock quotas in the Service Quotas console',
       };
     }
-    const limit = Math.min(...matching.map((q) => q.Value as number));
-    const names = matching.map((q) => `${q.QuotaName} = ${q.Value}`).join('; ');
     return running < limit
-      ? { check: 'job quota', status: 'pass', detail: `${running} job(s) in progress, quota ${names}` }
+      ? {
+          check: 'job quota',
+          status: 'pass',
+          detail: `${running} job(s) in progress, quota ${name} = ${limit}`,
+        }
       : {
           check: 'job quota',
           status: 'fail',
-          detail: `${running} job(s) in progress reach the quota (${names}): a new job would wait or be refused`,
+          detail: `${running} job(s) in progress reach the quota (${name} = ${limit}): a new job would wait or be refused`,
           fix: 'wait for running jobs to end, stop one (StopModelCustomizationJob), or request a quota increase in Service Quotas',
         };
   } catch (err) {

@@ -15,8 +15,16 @@ import { withContext } from '../../functions/shared/aws/errors';
 import { S3Gateway } from '../../functions/shared/aws/s3';
 import { SfnGateway } from '../../functions/shared/aws/sfn';
 import { familyForModel, scanTrainingData } from '../../functions/shared/guard';
-import { executionNameFor, parseS3Uri, s3Uri, tagSafe, tagText } from '../../functions/shared/naming';
+import {
+  executionArnFor,
+  executionNameFor,
+  parseS3Uri,
+  s3Uri,
+  tagSafe,
+  tagText,
+} from '../../functions/shared/naming';
 import { type DatasetOptions, datasetOptionsSchema } from '../../functions/shared/types';
+import { SIDECAR_SUFFIX } from '../../functions/start-customization/core';
 import { requireArn } from '../lib/arns';
 import { cliClients, embeddedStack, endpointOption } from '../lib/clients';
 import { printable as p } from '../lib/text';
@@ -30,7 +38,6 @@ const HELP = `tunevault remediate --model ARN --reason REASON [--retrain] [--jso
   prefix, which starts a new run.`;
 
 const SUFFIX = '.jsonl';
-const SIDECAR_SUFFIX = '.job.json';
 
 /** A problem with what was asked: the message names the bad input. */
 export class RemediateError extends Error {
@@ -231,12 +238,15 @@ async function retrain(
     const head = await g.s3.headObject(dataset.bucket, key);
     const versionId = head?.versionId && head.versionId !== 'null' ? head.versionId : undefined;
     const executionArn = req.stateMachineArn
-      ? `${req.stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionNameFor({
-          bucket: dataset.bucket,
-          key,
-          versionId,
-          etag: head?.etag,
-        })}`
+      ? executionArnFor(
+          req.stateMachineArn,
+          executionNameFor({
+            bucket: dataset.bucket,
+            key,
+            versionId,
+            etag: head?.etag,
+          }),
+        )
       : undefined;
     return {
       key,

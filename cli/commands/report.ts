@@ -1,6 +1,7 @@
 /** `tunevault report RUN`: one self-contained HTML file for a run (name or execution ARN). */
 import { cliClients, embeddedStack, endpointOption } from '../lib/clients';
 import { summarizeRun } from '../lib/drop';
+import { executionArnFor } from '../../functions/shared/naming';
 import { requireArn } from '../lib/arns';
 import { writeRunReport } from '../lib/report';
 import { loadRun } from '../lib/run-view';
@@ -48,7 +49,7 @@ export async function run(args: string[]): Promise<number> {
           ? `${endpoint} is not an embedded AWS, so a run name alone is not enough: give the execution ARN or --state-machine-arn.`
           : 'a run name alone needs --state-machine-arn (real AWS) or an embedded AWS in --endpoint / AWS_ENDPOINT_URL; or give the execution ARN.',
       );
-    executionArn = `${sm.replace(':stateMachine:', ':execution:')}:${target}`;
+    executionArn = executionArnFor(sm, target);
   }
   const c = cliClients(endpoint);
   let summary: Awaited<ReturnType<typeof summarizeRun>>;

@@ -1,4 +1,7 @@
 /** `tunevault runs`: the runs of the state machine, newest first. */
+import { queuePositions } from '../../functions/shared/admission';
+import { AdmissionTable } from '../../functions/shared/aws/admission';
+import { jobNameFor } from '../../functions/shared/naming';
 import { requireArn } from '../lib/arns';
 import { type CliClients, cliClients, embeddedStack, endpointOption } from '../lib/clients';
 import { formatMs } from '../lib/progress';
@@ -15,8 +18,9 @@ import {
 import { printable as p } from '../lib/text';
 import { integerOption, parseCommandArgs, UsageError } from '../lib/usage';
 
-const HELP = `tunevault runs [--json] [--limit 50] [--endpoint URL | --state-machine-arn ARN]
-  Lists runs newest first: source object, state, data-guard verdict, job, model, durations.`;
+const HELP = `tunevault runs [--json] [--limit 50] [--endpoint URL | --state-machine-arn ARN] [--admission-table NAME]
+  Lists runs newest first: source object, state, data-guard verdict, job, model, durations;
+  runs waiting for a Bedrock job slot show QUEUED with their place in the wait list.`;
 
 export interface RunRow {
   name: string;
@@ -41,10 +45,25 @@ export interface RunRow {
   durationMs: number;
   /** Bedrock's creation-to-end time of the job; while it runs (or unreadable), the time the run waited on it. */
   jobDurationMs: number | null;
+  /** Waiting for a job slot: its place in the FIFO list (1 = next) and since when it waits. */
+  queue: { position: number; of: number; waitingMs: number } | null;
 }
 
-export async function listRuns(c: CliClients, stateMachineArn: string, limit = 50): Promise<RunRow[]> {
+/** The stack's admission table, by the naming serverless.yml uses (tunevault-<stage>-…). */
+export function admissionTableFor(stateMachineArn: string): string {
+  return (stateMachineArn.split(':').pop() ?? '').replace(/-customization$/, '-admission');
+}
+
+const WAITING_STATES = new Set(['AdmitJob', 'RequeueJob']);
+
+export async function listRuns(
+  c: CliClients,
+  stateMachineArn: string,
+  limit = 50,
+  admissionTable = admissionTableFor(stateMachineArn),
+): Promise<RunRow[]> {
   const executions = await listExecutions(c.sfn, stateMachineArn, limit);
+  const jobNames = new Map<string, string>();
   const rows = await Promise.all(
     executions.map(async (e): Promise<RunRow> => {
       const r = await loadRun(c.sfn, e.executionArn ?? '');
@@ -52,6 +71,11 @@ export async function listRuns(c: CliClients, stateMachineArn: string, limit = 5
       const job = jobArn ? await describeJob(c, jobArn) : undefined;
       const bucket = field(r.input, 'source', 'bucket');
       const key = field(r.input, 'source', 'key');
+      if (bucket && key) {
+        const versionId = field(r.input, 'source', 'versionId');
+        const etag = field(r.input, 'source', 'etag');
+        jobNames.set(r.executionArn, jobNameFor({ bucket, key, versionId, etag }));
+      }
       return {
         name: r.name,
         executionArn: r.executionArn,
@@ -71,9 +95,24 @@ export async function listRuns(c: CliClients, stateMachineArn: string, limit = 5
         stopDate: r.stopDate ? new Date(r.stopDate).toISOString() : null,
         durationMs: r.durationMs ?? Date.now() - r.startDate,
         jobDurationMs: job?.durationMs ?? jobWaitMs(r) ?? null,
+        queue: null,
       };
     }),
   );
+  const waiting = rows.filter(
+    (r) => r.status === 'RUNNING' && r.state !== null && WAITING_STATES.has(r.state),
+  );
+  if (waiting.length > 0) {
+    // Unreadable (no permission, another naming): the runs show without their place.
+    const list = await new AdmissionTable(admissionTable, c.dynamo).queue().catch(() => undefined);
+    const places = list ? queuePositions(list) : new Map();
+    const now = Date.now();
+    for (const r of waiting) {
+      const place = places.get(jobNames.get(r.executionArn) ?? '');
+      if (place)
+        r.queue = { position: place.position, of: place.of, waitingMs: Math.max(0, now - place.since) };
+    }
+  }
   return rows.sort((a, b) => b.startDate.localeCompare(a.startDate) || b.name.localeCompare(a.name));
 }
 
@@ -84,12 +123,17 @@ export function formatRuns(runs: RunRow[]): string {
   lines.push(header);
   for (const r of runs) {
     const guard = r.verdict ? `${p(r.verdict)}${r.findings !== null ? ` (${r.findings})` : ''}` : '—';
+    const status = r.queue ? 'QUEUED' : r.status;
     lines.push(
-      `${p(r.startDate.replace('T', ' ').slice(0, 19)).padEnd(20)} ${p(r.status).padEnd(9)} ${formatMs(r.durationMs).padStart(9)} ${(r.jobDurationMs !== null ? formatMs(r.jobDurationMs) : '—').padStart(9)}  ${guard.padEnd(13)} ${p(r.source)}`,
+      `${p(r.startDate.replace('T', ' ').slice(0, 19)).padEnd(20)} ${p(status).padEnd(9)} ${formatMs(r.durationMs).padStart(9)} ${(r.jobDurationMs !== null ? formatMs(r.jobDurationMs) : '—').padStart(9)}  ${guard.padEnd(13)} ${p(r.source)}`,
     );
     lines.push(
       `    run    ${p(r.name)}${r.state ? `   (${r.status === 'RUNNING' ? 'in' : 'ended in'} ${p(r.state)})` : ''}`,
     );
+    if (r.queue)
+      lines.push(
+        `    queue  waiting for a Bedrock job slot: position ${r.queue.position} of ${r.queue.of}, for ${formatMs(r.queue.waitingMs)}`,
+      );
     if (r.jobArn) lines.push(`    job    ${p(r.jobArn)}${r.jobStatus ? `   ${p(r.jobStatus)}` : ''}`);
     if (r.jobStatusDetails) lines.push(`    phases ${p(r.jobStatusDetails)}`);
     if (r.jobFailureMessage) lines.push(`    bedrock ${p(r.jobFailureMessage)}`);
@@ -106,6 +150,7 @@ export async function run(args: string[]): Promise<number> {
       json: { type: 'boolean', default: false },
       endpoint: { type: 'string' },
       'state-machine-arn': { type: 'string' },
+      'admission-table': { type: 'string' },
       limit: { type: 'string', default: '50' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -118,14 +163,20 @@ export async function run(args: string[]): Promise<number> {
   const endpoint = endpointOption(values.endpoint);
   const smFlag = values['state-machine-arn'];
   if (smFlag !== undefined) requireArn('--state-machine-arn', smFlag, 'state machine');
-  const stateMachineArn = smFlag ?? (endpoint ? (await embeddedStack(endpoint))?.stateMachineArn : undefined);
+  const stack = endpoint && smFlag === undefined ? await embeddedStack(endpoint) : undefined;
+  const stateMachineArn = smFlag ?? stack?.stateMachineArn;
   if (!stateMachineArn)
     throw new UsageError(
       endpoint
         ? `${endpoint} is not an embedded AWS: give --state-machine-arn to list the runs of a state machine there.`
         : 'no state machine to list. Start `npx tunevault local` and export the environment it prints, or give --state-machine-arn.',
     );
-  const runs = await listRuns(cliClients(endpoint), stateMachineArn, limit);
+  const runs = await listRuns(
+    cliClients(endpoint),
+    stateMachineArn,
+    limit,
+    values['admission-table'] ?? stack?.admissionTable ?? admissionTableFor(stateMachineArn),
+  );
   if (values.json) {
     console.log(JSON.stringify(runs, null, 2));
     return 0;

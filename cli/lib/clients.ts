@@ -1,8 +1,10 @@
 /** SDK clients for the CLI: the embedded AWS by endpoint, or real AWS by the usual credentials. */
 import { BedrockClient } from '@aws-sdk/client-bedrock';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import http from 'node:http';
 import https from 'node:https';
 import {
@@ -19,6 +21,7 @@ export interface CliClients {
   sfn: SFNClient;
   bedrock: BedrockClient;
   kms: KMSClient;
+  dynamo: DynamoDBDocumentClient;
 }
 
 export function cliClients(endpoint = process.env.AWS_ENDPOINT_URL): CliClients {
@@ -39,6 +42,7 @@ export function cliClients(endpoint = process.env.AWS_ENDPOINT_URL): CliClients 
     sfn: new SFNClient(base),
     bedrock: new BedrockClient(base),
     kms: new KMSClient(base),
+    dynamo: DynamoDBDocumentClient.from(new DynamoDBClient(base)),
   };
 }
 
@@ -47,6 +51,7 @@ export interface StackInfo {
   trainingBucket: string;
   trainingPrefix: string;
   outputBucket: string;
+  admissionTable?: string;
 }
 
 /** Asynchronous invocations (the S3 trigger) the embedded AWS gave up on; [] when the endpoint is not one. */

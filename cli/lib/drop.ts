@@ -6,7 +6,8 @@ import { GetModelCustomizationJobCommand, ListTagsForResourceCommand } from '@aw
 import { GetObjectTaggingCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import fs from 'node:fs';
-import { executionNameFor } from '../../functions/shared/naming';
+import { executionArnFor, executionNameFor } from '../../functions/shared/naming';
+import { sidecarKeyFor } from '../../functions/start-customization/core';
 import { type CliClients, embeddedTriggerFailures, type StackInfo } from './clients';
 import { followRun } from './progress';
 import { field, loadRun, type RunView } from './run-view';
@@ -94,7 +95,7 @@ export async function dropAndFollow(
     req.sidecar = { ...req.sidecar, validationKey };
   }
   if (req.sidecar) {
-    const sidecarKey = key.replace(/\.jsonl$/, '.job.json');
+    const sidecarKey = sidecarKeyFor(key, '.jsonl');
     await c.s3.send(
       new PutObjectCommand({ Bucket: bucket, Key: sidecarKey, Body: JSON.stringify(req.sidecar) }),
     );
@@ -109,7 +110,7 @@ export async function dropAndFollow(
   );
   const head = await c.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
   const name = executionNameFor({ bucket, key, versionId: head.VersionId, etag: head.ETag });
-  const executionArn = `${stack.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+  const executionArn = executionArnFor(stack.stateMachineArn, name);
   await waitForExecution(c, executionArn, bucket, key, 30_000);
   const status = await followRun(c.sfn, executionArn, progress);
   return summarizeRun(c, await loadRun(c.sfn, executionArn), status);

@@ -3,9 +3,7 @@ import type { JobInfo } from '../shared/aws/bedrock';
 import { haltedPhase, statusDetailsText } from '../shared/job-status';
 import { s3Uri } from '../shared/naming';
 import { stepFailureOf } from '../shared/step-failure';
-import type { SourceObject } from '../shared/types';
-
-export type RunOutcome = 'completed' | 'failed' | 'remediated';
+import type { RunOutcome, SourceObject } from '../shared/types';
 
 export const DETAIL_TYPES: Record<RunOutcome, string> = {
   completed: 'TuneVault Run Completed',

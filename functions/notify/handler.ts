@@ -4,7 +4,7 @@ import { EventsGateway } from '../shared/aws/events';
 import { makeHandler } from '../shared/handler';
 import { logger } from '../shared/logger';
 import { createMetrics, jobTimesOf, publishMetrics, recordRunEnd } from '../shared/metrics';
-import { sourceObjectSchema, stateErrorSchema } from '../shared/types';
+import { RUN_OUTCOMES, sourceObjectSchema, stateErrorSchema } from '../shared/types';
 import { notify } from './core';
 
 const events = new EventsGateway();
@@ -32,32 +32,37 @@ const runSchema = z.object({
     .optional(),
 });
 const inputSchema = z.object({
-  outcome: z.enum(['completed', 'failed', 'remediated']),
+  outcome: z.enum(RUN_OUTCOMES),
   executionArn: z.string().startsWith('arn:'),
   run: runSchema,
 });
 
-export const handler = makeHandler(inputSchema, 'Notify input', async (input) => {
-  logger.appendKeys({ executionArn: input.executionArn });
-  // The job as Bedrock reports it (status details, failure message, times); a run may have none.
-  const job = await jobTimesOf(
-    (arn) => bedrock.getJob(arn),
-    input.run.job?.jobArn,
-    (err) =>
-      logger.warn('job unavailable; no job details and no JobDuration metric', { errorName: err.name }),
-  );
-  const sent = await notify(
-    {
-      ...input.run,
-      outcome: input.outcome,
-      executionArn: input.executionArn,
-      jobInfo: job,
-      deployment: input.run.model?.deployment,
-    },
-    (t, d, r) => events.publish(t, d, r),
-  );
-  logger.info('run notification published', sent);
-  // Counted once the event is out, so a retried publish does not count the run twice.
-  recordRunEnd(metrics, input.outcome, job);
-  return sent;
-}).use(publishMetrics(metrics));
+export const handler = makeHandler(
+  inputSchema,
+  'Notify input',
+  async (input) => {
+    logger.appendKeys({ executionArn: input.executionArn });
+    // The job as Bedrock reports it (status details, failure message, times); a run may have none.
+    const job = await jobTimesOf(
+      (arn) => bedrock.getJob(arn),
+      input.run.job?.jobArn,
+      (err) =>
+        logger.warn('job unavailable; no job details and no JobDuration metric', { errorName: err.name }),
+    );
+    const sent = await notify(
+      {
+        ...input.run,
+        outcome: input.outcome,
+        executionArn: input.executionArn,
+        jobInfo: job,
+        deployment: input.run.model?.deployment,
+      },
+      (t, d, r) => events.publish(t, d, r),
+    );
+    logger.info('run notification published', sent);
+    // Counted once the event is out, so a retried publish does not count the run twice.
+    recordRunEnd(metrics, input.outcome, job);
+    return sent;
+  },
+  [publishMetrics(metrics)],
+);

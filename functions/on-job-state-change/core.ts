@@ -23,6 +23,8 @@ export type JobStateEvent = z.infer<typeof jobStateEventSchema>;
 
 export interface EventPorts extends ResumePorts {
   getToken(jobName: string): Promise<WaitingTask | undefined>;
+  /** The job ended: its admission slot goes to the next waiting run (idempotent). */
+  jobEnded(jobName: string): Promise<unknown>;
 }
 
 export type EventOutcome =
@@ -35,6 +37,12 @@ export type EventOutcome =
 export async function onJobStateChange(event: JobStateEvent, ports: EventPorts): Promise<EventOutcome> {
   const d = event.detail;
   if (!TERMINAL_STATUSES.has(d.jobStatus)) return 'ignored-non-terminal';
+  // Independent: the finished run goes on while its slot goes to the next waiting run.
+  const [outcome] = await Promise.all([resumeRun(d, ports), ports.jobEnded(d.jobName)]);
+  return outcome;
+}
+
+async function resumeRun(d: JobStateEvent['detail'], ports: EventPorts): Promise<EventOutcome> {
   const task = await ports.getToken(d.jobName);
   if (!task) return 'no-waiting-task';
   return resumeWaitingTask(

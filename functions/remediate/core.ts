@@ -19,6 +19,8 @@ export interface RemediatePorts extends Pick<S3Gateway, 'mergeObjectTagsIfPresen
   deleteDeployment(arn: string): Promise<boolean>;
   listProvisioned(modelArn: string): Promise<DeploymentInfo[]>;
   deleteProvisioned(arn: string): Promise<boolean>;
+  /** Gives the run's admission slot to the next waiting run (a no-op when it held none). */
+  releaseJobSlot(jobName: string): Promise<unknown>;
 }
 
 export interface RemediateInput {
@@ -58,7 +60,15 @@ export async function remediate(input: RemediateInput, ports: RemediatePorts): P
   // The submit may have reached Bedrock even if its answer was lost: look the job up by name too.
   const job = await ports.getJob(input.job?.jobArn ?? jobNameFor(source));
   if (job && (job.status === 'InProgress' || job.status === 'Stopping')) {
+    // The slot stays taken until the job is Stopped: Bedrock counts it until then, and its end
+    // (event, or the sweep) releases the slot.
     if (await ports.stopJob(job.jobArn)) actions.push({ action: 'stopped-job', target: job.jobArn });
+  } else {
+    try {
+      await ports.releaseJobSlot(jobNameFor(source));
+    } catch (err) {
+      notes.push(`job slot not released now (${(err as Error).name}); the admission sweep reclaims it`);
+    }
   }
 
   const modelId = input.jobResult?.outputModelArn ?? job?.outputModelArn;

@@ -6,6 +6,7 @@
 import * as z from 'zod';
 import { CUSTOMIZATION_TYPES, DEFAULT_BASE_MODEL_ID } from './catalog';
 import type { JobDefaults } from './catalog/job-spec';
+import { SEVERITIES } from './guard/types';
 import { DEPLOY_MODES } from './types';
 
 const csv = z
@@ -79,7 +80,21 @@ export const vars = {
   KEY_USER_ROLE_ARNS: roleArnList,
   REQUIRED_ENCRYPTION: z.enum(['aws:kms', 'AES256']).default('aws:kms'),
   DATA_POLICY: z.enum(['block', 'redact', 'report']).default('block'),
-  DATA_BLOCK_SEVERITY: z.enum(['low', 'medium', 'high', 'critical']).default('high'),
+  DATA_BLOCK_SEVERITY: z.enum(SEVERITIES).default('high'),
+  ADMISSION_TABLE: z.string().min(3),
+  /** `auto`: the account's Bedrock quota (Service Quotas), else DEFAULT_MAX_CONCURRENT_JOBS. */
+  MAX_CONCURRENT_JOBS: z
+    .string()
+    .default('auto')
+    .refine(
+      (s) => s === 'auto' || /^[1-9]\d{0,3}$/.test(s),
+      "must be 'auto' or a whole number from 1 to 9999",
+    )
+    .transform((s) => (s === 'auto' ? ('auto' as const) : Number(s))),
+  KEY_BOOTSTRAP: z.enum(['lease', 'alias-race']).default('lease'),
+  KEY_LEASE_SECONDS: z.coerce.number().int().min(1).max(900).default(60),
+  SLOT_LEASE_SECONDS: z.coerce.number().int().min(1).default(1800),
+  QUOTA_RETRY_SECONDS: z.coerce.number().int().min(1).default(900),
   // Set by the Lambda runtime; 0 elsewhere (the embedded AWS runs handlers in its own process).
   AWS_LAMBDA_FUNCTION_MEMORY_SIZE: z.coerce.number().int().min(0).default(0),
   TOKEN_TTL_SECONDS: z.coerce

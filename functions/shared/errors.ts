@@ -67,6 +67,15 @@ export class CustomizationJobFailedError extends TuneVaultError {
   override readonly name = 'CustomizationJobFailedError';
 }
 
+/**
+ * Another run holds the key-bootstrap lease and has not made the alias yet within this
+ * invocation's time: the ASL retries the step, and the lease's TTL bounds how long a dead
+ * holder can keep others waiting.
+ */
+export class KeyBootstrapInProgressError extends TuneVaultError {
+  override readonly name = 'KeyBootstrapInProgressError';
+}
+
 /** The custom model is not encrypted with our customer managed key. */
 export class ModelNotCompliantError extends TuneVaultError {
   override readonly name = 'ModelNotCompliantError';
@@ -83,6 +92,7 @@ export const STEP_ERROR_NAMES = [
   'BucketNotCompliantError',
   'KeyNotUsableError',
   'KeyPolicyError',
+  'KeyBootstrapInProgressError',
   'InvalidTrainingDataError',
   'SensitiveDataError',
   'JobSubmissionError',

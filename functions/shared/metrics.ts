@@ -8,8 +8,9 @@
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { MiddlewareObj } from '@middy/core';
-import type { FindingType, Severity, Verdict } from './guard/types';
+import { type FindingType, SEVERITIES, type Verdict } from './guard/types';
 import { logger } from './logger';
+import { RUN_OUTCOMES, type RunOutcome } from './types';
 
 export { Metrics };
 
@@ -22,8 +23,6 @@ export const METRIC = {
   guardFindings: 'GuardFindings',
   guardFindingsBySeverity: 'GuardFindingsBySeverity',
 } as const;
-
-export type RunOutcome = 'completed' | 'failed' | 'remediated';
 
 // Records, not arrays: adding a finding type to the guard without listing it here fails the build.
 const FINDING_TYPES: Record<FindingType, true> = {
@@ -45,15 +44,13 @@ const FINDING_TYPES: Record<FindingType, true> = {
   IPV4: true,
   IPV6: true,
 };
-const SEVERITIES: Record<Severity, true> = { low: true, medium: true, high: true, critical: true };
 const VERDICTS: Record<Verdict, true> = { pass: true, redact: true, block: true, invalid: true };
-const OUTCOMES: Record<RunOutcome, true> = { completed: true, failed: true, remediated: true };
 
 /** The allowed values of each dimension TuneVault uses; anything else becomes `other`. */
 export const DIMENSION_VALUES = {
-  outcome: Object.keys(OUTCOMES),
+  outcome: [...RUN_OUTCOMES],
   findingType: Object.keys(FINDING_TYPES),
-  severity: Object.keys(SEVERITIES),
+  severity: [...SEVERITIES],
   verdict: Object.keys(VERDICTS),
 } as const;
 export type DimensionName = keyof typeof DIMENSION_VALUES;

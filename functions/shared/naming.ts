@@ -48,6 +48,11 @@ export function executionNameFor(o: ObjectVersion): string {
 }
 
 /** Bedrock jobName: 1–63 chars, `[a-zA-Z0-9](-*[a-zA-Z0-9\+\-\.])*`. */
+/** The ARN of state machine STATEMACHINEARN's execution NAME (the same account, region and partition). */
+export function executionArnFor(stateMachineArn: string, name: string): string {
+  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+}
+
 export function jobNameFor(o: ObjectVersion): string {
   return `tunevault-${slugOf(o.key, 24)}-${versionDigest(o).slice(0, 24)}`;
 }

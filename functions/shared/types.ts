@@ -3,8 +3,13 @@
  * (zod strips the rest), and each step's result lands under its own ResultPath.
  */
 import * as z from 'zod';
+import { SEVERITIES } from './guard/types';
 
-export const severitySchema = z.enum(['low', 'medium', 'high', 'critical']);
+export const severitySchema = z.enum(SEVERITIES);
+
+/** How a run ended, as the notification and the metrics name it. */
+export const RUN_OUTCOMES = ['completed', 'failed', 'remediated'] as const;
+export type RunOutcome = (typeof RUN_OUTCOMES)[number];
 
 export const sourceObjectSchema = z.object({
   bucket: z.string().min(3),
@@ -121,6 +126,8 @@ export const keyResultSchema = z.object({
   keyId: z.string(),
   alias: z.string().optional(),
   created: z.boolean(),
+  /** The key a bootstrap holder that died had created, taken over by this run. */
+  adopted: z.boolean().optional(),
   policyChanged: z.boolean(),
   statementsAdded: z.array(z.string()),
 });

@@ -68,6 +68,8 @@ export interface BedrockServiceOptions {
   putEvents: PutEvents;
   /** Simulated wall time from InProgress to Completed (default 3000 ms). */
   jobDurationMs?: number;
+  /** Jobs that may be InProgress or Stopping at once (default DEFAULT_CONCURRENT_JOBS_QUOTA). */
+  concurrentJobsQuota?: number;
   /**
    * How Bedrock invokes an RFT job's grader (as the job's service role). Without it, an RFT job
    * fails as Bedrock would when it cannot reach the reward function.
@@ -76,6 +78,15 @@ export interface BedrockServiceOptions {
   /** With it, jobs check PassRole, the role's trust and the model key, and run as the service role. */
   iam?: BedrockIam;
 }
+
+/**
+ * The account's "(Model customization) Scheduled customization jobs" quota (Service Quotas
+ * L-0406044C) as the embedded account has it: CreateModelCustomizationJob beyond it answers
+ * ServiceQuotaExceededException (HTTP 400 in the Bedrock model). AWS sets each account's value
+ * (the Bedrock guide warns it may be lower than the default); 10 here is an assumption, settable
+ * through the control API.
+ */
+export const DEFAULT_CONCURRENT_JOBS_QUOTA = 10;
 
 /** What an RFT job's grader said about the records Bedrock sent it. */
 export interface RewardRecord {
@@ -167,6 +178,7 @@ interface BedrockSnapshot {
   tags: Array<[string, Tag[]]>;
   tokens: Array<[string, string]>;
   pendingOutcomes: JobOutcome[];
+  concurrentJobsQuota?: number;
   deployments?: DeploymentSnapshot;
 }
 
@@ -277,6 +289,7 @@ export class BedrockService implements LocalService {
   private readonly invokeLambda: BedrockServiceOptions['invokeLambda'];
   private readonly deployments: DeploymentService;
   private jobDurationMs: number;
+  private jobsQuota: number;
   private jobs = new Map<string, JobRecord>();
   private models = new Map<string, ModelRecord>();
   private tags = new Map<string, Tag[]>();
@@ -294,6 +307,7 @@ export class BedrockService implements LocalService {
     this.kms = options.kms;
     this.putEvents = options.putEvents;
     this.jobDurationMs = options.jobDurationMs ?? 3000;
+    this.jobsQuota = options.concurrentJobsQuota ?? DEFAULT_CONCURRENT_JOBS_QUOTA;
     this.invokeLambda = options.invokeLambda;
     this.deployments = new DeploymentService({
       accountId: this.accountId,
@@ -323,6 +337,16 @@ export class BedrockService implements LocalService {
       readyAfterMs: () => Math.min(1000, Math.round(this.jobDurationMs * 0.1)),
     });
     this.iam = options.iam;
+  }
+
+  /** The concurrent-job quota; jobs already running keep running when it is lowered. */
+  setConcurrentJobsQuota(n: number): void {
+    if (!Number.isInteger(n) || n < 1) throw new Error('the concurrent job quota must be a whole number ≥ 1');
+    this.jobsQuota = n;
+  }
+
+  get concurrentJobsQuota(): number {
+    return this.jobsQuota;
   }
 
   private readonly iam: BedrockIam | undefined;
@@ -372,6 +396,11 @@ export class BedrockService implements LocalService {
   /** The next `count` jobs created end with this outcome (a Failed outcome skips the artifacts). */
   setNextOutcome(outcome: JobOutcome, count = 1): void {
     for (let i = 0; i < count; i++) this.pendingOutcomes.push({ ...outcome });
+  }
+
+  /** Forgets outcomes set for jobs not created yet. */
+  clearNextOutcomes(): void {
+    this.pendingOutcomes = [];
   }
 
   /** Runs the rest of a job's timeline at once; resolves when it is terminal. */
@@ -518,6 +547,7 @@ export class BedrockService implements LocalService {
       tags: [...this.tags.entries()].map(([arn, t]) => [arn, t.map((x) => ({ ...x }))]),
       tokens: [...this.tokens.entries()],
       pendingOutcomes: this.pendingOutcomes.map((o) => ({ ...o })),
+      concurrentJobsQuota: this.jobsQuota,
       deployments: this.deployments.snapshot(),
     };
   }
@@ -534,6 +564,7 @@ export class BedrockService implements LocalService {
     this.tags = new Map(snap.tags ?? []);
     this.tokens = new Map(snap.tokens ?? []);
     this.pendingOutcomes = [...(snap.pendingOutcomes ?? [])];
+    this.jobsQuota = snap.concurrentJobsQuota ?? this.jobsQuota;
     this.deployments.restore(snap.deployments);
     // Jobs that were running keep running; their phase deadlines are wall-clock, so overdue ones run now.
     for (const job of this.jobs.values()) this.schedule(job);
@@ -707,6 +738,18 @@ export class BedrockService implements LocalService {
     if (token !== undefined) {
       const existing = this.tokens.get(token);
       if (existing) return { jobArn: existing };
+    }
+
+    // Counted as Bedrock counts them: jobs that have not ended (a stopping job still trains).
+    const running = [...this.jobs.values()].filter(
+      (j) => j.status === 'InProgress' || j.status === 'Stopping',
+    );
+    if (running.length >= this.jobsQuota) {
+      // The message is the one Bedrock's API model documents for this error.
+      throw new AwsError(
+        'ServiceQuotaExceededException',
+        'The number of requests exceeds the service quota. Resubmit your request later.',
+      );
     }
 
     const now = Date.now();

@@ -1,7 +1,8 @@
 /**
  * EventBridge (awsJson1_1, `X-Amz-Target: AWSEvents.<Op>`): the default bus, rules with event
  * patterns (eventbridge/rules.ts, eventbridge/patterns.ts), Lambda targets invoked asynchronously
- * (eventbridge/bus.ts), and controls that make delivery as unreliable as AWS documents it.
+ * (eventbridge/bus.ts), `rate(...)` schedules (eventbridge/schedules.ts), and controls that make
+ * delivery as unreliable as AWS documents it.
  */
 import * as eventsModel from '@aws-sdk/client-eventbridge';
 import { asRecord, type Body } from '../core/input';
@@ -18,7 +19,8 @@ import {
   matchesFilter,
   type PutEventRecord,
 } from './eventbridge/bus';
-import { Rules } from './eventbridge/rules';
+import { busName, Rules } from './eventbridge/rules';
+import { Schedules } from './eventbridge/schedules';
 
 export type { DeliveryRecord, EventEnvelope, EventFilter, PutEventRecord } from './eventbridge/bus';
 
@@ -26,21 +28,36 @@ export interface EventBridgeOptions {
   accountId: string;
   region: string;
   invokeLambda: InvokeLambda;
+  /** Multiplies the period of `rate(...)` schedules (tests use a small value); 0 stops schedules. */
+  scheduleScale?: number;
+  /** Schedules do not fire until resumeSchedules() (the stack's functions are not built yet). */
+  schedulesPaused?: boolean;
 }
 
 export class EventBridgeService extends AwsJsonService {
   override readonly signingName = 'events';
   private readonly rules: Rules;
   private readonly bus: Bus;
+  private readonly schedules: Schedules;
 
   constructor(private readonly options: EventBridgeOptions) {
     super({ name: 'EventBridge', contentType: 'application/x-amz-json-1.1', model: eventsModel });
     this.rules = new Rules(options);
     this.bus = new Bus(this.rules, options);
+    this.schedules = new Schedules(
+      this.rules,
+      this.bus,
+      options.scheduleScale ?? 1,
+      options.schedulesPaused === true,
+    );
   }
 
   protected readonly operations: OperationTable<Body> = {
-    PutRule: (b) => this.rules.putRule(b),
+    PutRule: (b) => {
+      const out = this.rules.putRule(b);
+      this.schedules.arm(busName(b.EventBusName), String(b.Name));
+      return out;
+    },
     PutTargets: (b) => this.rules.putTargets(b),
     PutEvents: (b) => this.putEventsApi(b),
   };
@@ -115,5 +132,16 @@ export class EventBridgeService extends AwsJsonService {
 
   restore(state: unknown): void {
     this.rules.restore(state);
+    for (const rule of this.rules.all()) this.schedules.arm(rule.EventBusName, rule.Name);
+  }
+
+  /** Scheduled rules start firing (the embedded AWS calls this once its functions are built). */
+  resumeSchedules(): void {
+    this.schedules.resume();
+  }
+
+  /** Stops every schedule; deliveries already under way finish (idle() waits for them). */
+  close(): void {
+    this.schedules.close();
   }
 }

@@ -3,8 +3,11 @@
  * CLI (aws-chunked uploads with trailing checksums, multipart, ranged and conditional reads), with
  * the behaviours TuneVault leans on: default SSE-S3 on new buckets, SSE-KMS envelope encryption
  * through the embedded KMS, versioning, tagging, policies, and asynchronous Lambda notifications.
+ *
+ * This file is the service: its operation table and its in-process face (ObjectStore). Routing is
+ * in s3/routes.ts, the handlers in s3/objects.ts, s3/buckets.ts and s3/multipart.ts (acting through
+ * s3/context.ts), the resource model in s3/store.ts and s3/uploads.ts, the IAM map in s3/access.ts.
  */
-import { createHash } from 'node:crypto';
 import {
   AwsError,
   type InvokeLambda,
@@ -14,77 +17,46 @@ import {
   type LocalService,
   type ObjectStore,
 } from '../core/types';
-import { type Authorizer, currentCaller } from '../iam/authorizer';
+import type { Authorizer } from '../iam/authorizer';
 import type { AccessRequest } from '../iam/types';
-import { bucketArnOf, objectArnOf, s3AccessRequests } from './s3/access';
+import { s3AccessRequests } from './s3/access';
 import { FileBlobs, temporaryBlobDir } from './s3/blobs';
 import {
-  BUCKET_DOCUMENTS,
-  type BucketDocumentOps,
-  OBJECT_OWNERSHIPS,
-  parseTagging,
-  refusePublicPolicy,
-  taggingXml,
-  validateBucketPolicy,
-} from './s3/bucket-config';
+  createBucket,
+  deleteBucket,
+  deleteBucketPolicy,
+  documentHandlers,
+  getBucketLocation,
+  getBucketPolicy,
+  headBucket,
+  listBuckets,
+  listObjects,
+  listObjectVersions,
+  putBucketPolicy,
+} from './s3/buckets';
+import { type Handler, onObject, plainAttributes, S3Context } from './s3/context';
+import { accessDenied, invalidRequest, newRequestId, requestIdHeaders, s3ErrorResponse } from './s3/errors';
 import {
-  type ChecksumAlgorithm,
-  Checksummer,
-  checksumHeader,
-  checksumOf,
-  MAX_SINGLE_UPLOAD,
-  PayloadReader,
-  parseChecksumAlgorithm,
-  readPayload,
-} from './s3/body';
+  abortMultipartUpload,
+  completeMultipartUpload,
+  createMultipartUpload,
+  listMultipartUploads,
+  listParts,
+  uploadPart,
+} from './s3/multipart';
+import { Notifier, type NotifierState, type ObjectCreatedListener } from './s3/notifications';
 import {
-  accessDenied,
-  invalidArgument,
-  invalidRequest,
-  newRequestId,
-  notFoundConfiguration,
-  requestIdHeaders,
-  s3ErrorResponse,
-} from './s3/errors';
-import {
-  attributesOf,
-  checkAclHeaders,
-  checkConditions,
-  checksumResponseHeaders,
-  checksumXml,
-  checkWriteConditions,
-  emptyResponse,
-  objectHeaders,
-  parseRange,
-  versionHeader,
-  xmlResponse,
-} from './s3/http';
-import {
-  listBucketsResponse,
-  listMultipartUploadsResponse,
-  listObjectsResponse,
-  listObjectVersionsResponse,
-  listPartsResponse,
-} from './s3/listing';
-import {
-  Notifier,
-  type NotifierState,
-  type ObjectCreatedListener,
-  type ObjectEventName,
-} from './s3/notifications';
+  copyObject,
+  deleteObject,
+  deleteObjects,
+  deleteObjectTagging,
+  getObjectTagging,
+  putObject,
+  putObjectTagging,
+  readObject,
+} from './s3/objects';
 import { operationOf, pathStyle, targetOf } from './s3/routes';
-import { sseFromHeaders, sseResponseHeaders } from './s3/sse';
-import {
-  type Bucket,
-  checkVersionId,
-  type ObjectAttributes,
-  type ObjectVersion,
-  Store,
-  type StoreState,
-  type Upload,
-  type UploadOptions,
-} from './s3/store';
-import { childText, children, malformedXml, parseXml, type XmlFields } from './s3/xml';
+import { checkVersionId, Store, type StoreState } from './s3/store';
 
 export type { ObjectCreatedListener, ObjectCreatedNotice } from './s3/notifications';
 
@@ -99,38 +71,11 @@ export interface S3ServiceOptions {
   authorizer?: Authorizer;
 }
 
-/** One request, with its bucket and key already taken from the path. */
-interface Call {
-  req: LocalRequest;
-  bucket: string;
-  key: string;
-  requestId: string;
-}
-
-type Handler = (call: Call) => Promise<LocalResponse>;
-
 interface Snapshot {
   version: 1;
   store: StoreState;
   notifier: NotifierState;
 }
-
-function principalOf(req: LocalRequest): string {
-  const accessKey = /Credential=([^/,\s]+)\//.exec(req.headers.authorization ?? '')?.[1];
-  return `AWS:${accessKey ?? 'anonymous'}`;
-}
-
-/** `x-amz-copy-source`: `[/]bucket/key[?versionId=...]`, URL-encoded. */
-function parseCopySource(header: string): { bucket: string; key: string; versionId?: string } {
-  const [path = '', query = ''] = header.split('?', 2);
-  const { bucket, key } = targetOf(`/${path.replace(/^\//, '')}`);
-  if (!bucket || !key) throw invalidArgument('Invalid copy source object key', 'x-amz-copy-source', header);
-  const versionId = new URLSearchParams(query).get('versionId');
-  return versionId === null ? { bucket, key } : { bucket, key, versionId };
-}
-
-/** S3 canonical user ids are 64 hex digits; derive a stable one from the account. */
-const canonicalId = (accountId: string) => createHash('sha256').update(`s3:${accountId}`).digest('hex');
 
 /** "The object key name is a sequence of Unicode characters with UTF-8 encoding of up to 1,024 bytes" (S3 User Guide, object keys). */
 const MAX_KEY_BYTES = 1024;
@@ -148,8 +93,8 @@ export class S3Service implements LocalService, ObjectStore {
   readonly signingName = 's3';
   private readonly store: Store;
   private readonly notifier: Notifier;
-  private readonly owner: { ID: string; DisplayName: string };
-  private readonly handlers: Record<string, Handler>;
+  private readonly s3: S3Context;
+  private readonly operations: Record<string, Handler>;
 
   constructor(private readonly options: S3ServiceOptions) {
     // Bodies always go to files as they arrive: under the state dir, or in a temporary directory
@@ -157,52 +102,39 @@ export class S3Service implements LocalService, ObjectStore {
     const blobs = options.dataDir ? new FileBlobs(options.dataDir) : new FileBlobs(temporaryBlobDir(), true);
     this.store = new Store(blobs, options.kms);
     this.notifier = new Notifier(options.accountId, options.invokeLambda);
-    this.owner = { ID: canonicalId(options.accountId), DisplayName: 'tunevault-local' };
-    this.handlers = {
-      ListBuckets: async ({ req }) => listBucketsResponse(this.store.buckets, req.query, this.owner),
-      CreateBucket: (c) => this.createBucket(c),
-      HeadBucket: async (c) => emptyResponse(200, this.regionHeader(this.store.bucket(c.bucket))),
-      DeleteBucket: (c) => this.deleteBucket(c),
-      GetBucketLocation: (c) => this.getBucketLocation(c),
-      ListObjects: async ({ req, bucket }) =>
-        listObjectsResponse(this.store.bucket(bucket), req.query, 1, this.owner),
-      ListObjectsV2: async ({ req, bucket }) =>
-        listObjectsResponse(this.store.bucket(bucket), req.query, 2, this.owner),
-      ListObjectVersions: async ({ req, bucket }) =>
-        listObjectVersionsResponse(this.store.bucket(bucket), req.query, this.owner),
-      GetBucketPolicy: (c) => this.getBucketPolicy(c),
-      PutBucketPolicy: (c) => this.putBucketPolicy(c),
-      DeleteBucketPolicy: async (c) => {
-        delete this.store.bucket(c.bucket).policy;
-        return emptyResponse(204);
-      },
-      DeleteObjects: (c) => this.deleteObjects(c),
-      PutObject: (c) => this.putObjectOp(c),
-      GetObject: (c) => this.readObject(c),
-      HeadObject: (c) => this.readObject(c),
-      DeleteObject: (c) => this.deleteObjectOp(c),
-      CopyObject: (c) => this.copyObject(c),
-      GetObjectTagging: (c) => this.getObjectTagging(c),
-      PutObjectTagging: (c) => this.putObjectTagging(c),
-      DeleteObjectTagging: (c) => this.deleteObjectTagging(c),
-      CreateMultipartUpload: (c) => this.createMultipartUpload(c),
-      UploadPart: (c) => this.uploadPart(c),
-      UploadPartCopy: (c) => this.uploadPart(c),
-      CompleteMultipartUpload: (c) => this.completeMultipartUpload(c),
-      AbortMultipartUpload: (c) => this.abortMultipartUpload(c),
-      ListParts: async ({ req, bucket, key }) => {
-        const b = this.store.bucket(bucket);
-        return listPartsResponse(
-          b,
-          this.store.upload(b, req.query.get('uploadId'), key),
-          req.query,
-          this.owner,
-        );
-      },
-      ListMultipartUploads: async ({ req, bucket }) =>
-        listMultipartUploadsResponse(this.store.bucket(bucket), req.query, this.owner),
+    const s3 = new S3Context(this.store, this.notifier, options.accountId, options.authorizer);
+    this.s3 = s3;
+    this.operations = {
+      ListBuckets: (c) => listBuckets(s3, c),
+      CreateBucket: (c) => createBucket(s3, c),
+      HeadBucket: (c) => headBucket(s3, c),
+      DeleteBucket: (c) => deleteBucket(s3, c),
+      GetBucketLocation: (c) => getBucketLocation(s3, c),
+      ListObjects: (c) => listObjects(s3, c, 1),
+      ListObjectsV2: (c) => listObjects(s3, c, 2),
+      ListObjectVersions: (c) => listObjectVersions(s3, c),
+      GetBucketPolicy: (c) => getBucketPolicy(s3, c),
+      PutBucketPolicy: (c) => putBucketPolicy(s3, c),
+      DeleteBucketPolicy: (c) => deleteBucketPolicy(s3, c),
+      DeleteObjects: (c) => deleteObjects(s3, c),
+      PutObject: (c) => putObject(s3, c),
+      GetObject: (c) => readObject(s3, c),
+      HeadObject: (c) => readObject(s3, c),
+      DeleteObject: (c) => deleteObject(s3, c),
+      CopyObject: (c) => copyObject(s3, c),
+      GetObjectTagging: (c) => getObjectTagging(s3, c),
+      PutObjectTagging: (c) => putObjectTagging(s3, c),
+      DeleteObjectTagging: (c) => deleteObjectTagging(s3, c),
+      CreateMultipartUpload: (c) => createMultipartUpload(s3, c),
+      UploadPart: (c) => uploadPart(s3, c),
+      UploadPartCopy: (c) => uploadPart(s3, c),
+      CompleteMultipartUpload: (c) => completeMultipartUpload(s3, c),
+      AbortMultipartUpload: (c) => abortMultipartUpload(s3, c),
+      ListParts: (c) => listParts(s3, c),
+      ListMultipartUploads: (c) => listMultipartUploads(s3, c),
+      // GetBucketEncryption, PutBucketTagging, … : one document each (bucket-config.ts).
+      ...documentHandlers(s3),
     };
-    for (const doc of BUCKET_DOCUMENTS) Object.assign(this.handlers, this.documentHandlers(doc));
   }
 
   // ---- LocalService ----
@@ -233,37 +165,6 @@ export class S3Service implements LocalService, ObjectStore {
     });
   }
 
-  /** Asks the authorizer for the current caller (none outside a request: the embedded AWS itself). */
-  private async require(reqs: AccessRequest[]): Promise<void> {
-    const caller = currentCaller();
-    if (caller && this.options.authorizer) await this.options.authorizer.require(caller, 's3', reqs);
-  }
-
-  /**
-   * S3 answers 404 NoSuchKey only to a caller that may list the bucket; to others, 403 AccessDenied
-   * (S3 API reference, GetObject and HeadObject, "Permissions": "If you don't have the s3:ListBucket
-   * permission, Amazon S3 returns an HTTP status code 403 Access Denied error").
-   */
-  private async hideMissing<T>(bucket: string, read: () => Promise<T> | T): Promise<T> {
-    try {
-      return await read();
-    } catch (err) {
-      const missing = err instanceof AwsError && (err.code === 'NoSuchKey' || err.code === 'NoSuchVersion');
-      const caller = currentCaller();
-      const authorizer = this.options.authorizer;
-      if (!missing || !caller || !authorizer) throw err;
-      const policy = this.store.buckets.get(bucket)?.policy;
-      const listing: AccessRequest = {
-        action: 's3:ListBucket',
-        resource: bucketArnOf(bucket),
-        // No s3:prefix: S3 asks whether the caller may list the bucket, not a particular prefix.
-        ...(policy ? { resourcePolicy: policy } : {}),
-      };
-      if (await authorizer.allows(caller, listing, { probe: true })) throw err;
-      throw accessDenied();
-    }
-  }
-
   async handle(req: LocalRequest): Promise<LocalResponse> {
     const operation = operationOf(req);
     if (operation === 'Unknown') {
@@ -277,7 +178,7 @@ export class S3Service implements LocalService, ObjectStore {
         },
       );
     }
-    const handler = this.handlers[operation];
+    const handler = this.operations[operation];
     if (!handler)
       throw new AwsError('NotImplemented', `${operation} is not implemented by the embedded S3`, 501);
     const expectedOwner = req.headers['x-amz-expected-bucket-owner'];
@@ -317,34 +218,16 @@ export class S3Service implements LocalService, ObjectStore {
     opts: { contentType?: string } = {},
   ): Promise<{ etag: string; versionId?: string }> {
     const b = this.store.bucket(bucket);
-    await this.require([
-      {
-        action: 's3:PutObject',
-        resource: objectArnOf(bucket, key),
-        ...(b.policy ? { resourcePolicy: b.policy } : {}),
-      },
-    ]);
-    const attributes: ObjectAttributes = {
-      contentType: opts.contentType ?? 'binary/octet-stream',
-      headers: {},
-      metadata: {},
-      tags: [],
-    };
-    const v = await this.store.write(b, key, body, attributes);
-    this.publish(undefined, b, 'ObjectCreated:Put', v);
+    await this.s3.require([onObject(b, key, 's3:PutObject')]);
+    const v = await this.store.write(b, key, body, plainAttributes(opts.contentType));
+    this.s3.publish(undefined, b, 'ObjectCreated:Put', v);
     return v.versionId === 'null' ? { etag: v.etag } : { etag: v.etag, versionId: v.versionId };
   }
 
   async getObject(bucket: string, key: string, versionId?: string): Promise<Buffer> {
     const b = this.store.bucket(bucket);
-    await this.require([
-      {
-        action: versionId ? 's3:GetObjectVersion' : 's3:GetObject',
-        resource: objectArnOf(bucket, key),
-        ...(b.policy ? { resourcePolicy: b.policy } : {}),
-      },
-    ]);
-    return this.store.read(await this.hideMissing(bucket, () => this.store.version(b, key, versionId)));
+    await this.s3.require([onObject(b, key, versionId ? 's3:GetObjectVersion' : 's3:GetObject')]);
+    return this.store.read(await this.s3.hideMissing(bucket, () => this.store.version(b, key, versionId)));
   }
 
   async headObject(
@@ -380,12 +263,7 @@ export class S3Service implements LocalService, ObjectStore {
     }
     const existing = b.objects.get(key)?.find((v) => v.versionId === opts.versionId);
     if (existing) return { etag: existing.etag, versionId: existing.versionId, created: false };
-    const attributes: ObjectAttributes = {
-      contentType: opts.contentType ?? 'binary/octet-stream',
-      headers: {},
-      metadata: {},
-      tags: [],
-    };
+    const attributes = plainAttributes(opts.contentType);
     const v = await this.store.write(b, key, body, attributes, { versionId: opts.versionId });
     return { etag: v.etag, versionId: v.versionId, created: true };
   }
@@ -407,443 +285,5 @@ export class S3Service implements LocalService, ObjectStore {
   /** Resolves once the notifications sent so far have been handled by their functions. */
   notificationsSettled(): Promise<void> {
     return this.notifier.settled();
-  }
-
-  // ---- shared pieces ----
-
-  private publish(call: Call | undefined, b: Bucket, eventName: ObjectEventName, v: ObjectVersion): void {
-    const live = !v.isDeleteMarker && eventName !== 'ObjectRemoved:Delete';
-    this.notifier.publish({
-      eventName,
-      bucket: b,
-      key: v.key,
-      ...(live ? { size: v.size, etag: v.etag } : {}),
-      versionId: v.versionId,
-      requestId: call?.requestId ?? newRequestId(),
-      sourceIp: call?.req.headers['x-forwarded-for']?.split(',')[0]?.trim() ?? '127.0.0.1',
-      principalId: call ? principalOf(call.req) : `AWS:${this.options.accountId}`,
-    });
-  }
-
-  private regionHeader(b: Bucket): Record<string, string> {
-    return { 'x-amz-bucket-region': b.region, 'x-amz-access-point-alias': 'false' };
-  }
-
-  /** Get, Put and Delete for a bucket sub-resource kept as one document. */
-  private documentHandlers(doc: BucketDocumentOps): Record<string, Handler> {
-    const [get, put, remove] = doc.operations;
-    const handlers: Record<string, Handler> = {
-      [get]: async ({ bucket }) => {
-        const fields = doc.read(this.store.bucket(bucket));
-        if (fields) return xmlResponse(doc.root, fields);
-        if (doc.missing) throw notFoundConfiguration(doc.missing.code, doc.missing.message, bucket);
-        return xmlResponse(doc.root, {});
-      },
-      [put]: async ({ req, bucket }) => {
-        const b = this.store.bucket(bucket);
-        doc.write(b, parseXml(readPayload(req).data, doc.root));
-        return emptyResponse(doc.putStatus ?? 200);
-      },
-    };
-    if (remove) {
-      handlers[remove] = async ({ bucket }) => {
-        doc.remove(this.store.bucket(bucket));
-        return emptyResponse(204);
-      };
-    }
-    return handlers;
-  }
-
-  // ---- buckets ----
-
-  private async createBucket({ req, bucket }: Call): Promise<LocalResponse> {
-    const payload = readPayload(req).data;
-    const config = payload.length > 0 ? parseXml(payload, 'CreateBucketConfiguration') : undefined;
-    const region = (config && childText(config, 'LocationConstraint')) || req.region;
-    const ownership = req.headers['x-amz-object-ownership'];
-    if (ownership !== undefined && !(OBJECT_OWNERSHIPS as readonly string[]).includes(ownership)) {
-      throw invalidArgument('Invalid x-amz-object-ownership header', 'x-amz-object-ownership', ownership);
-    }
-    const acl = req.headers['x-amz-acl'];
-    if (
-      (ownership ?? 'BucketOwnerEnforced') === 'BucketOwnerEnforced' &&
-      acl !== undefined &&
-      acl !== 'private'
-    ) {
-      throw new AwsError(
-        'InvalidBucketAclWithObjectOwnership',
-        "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
-        400,
-      );
-    }
-    const b = this.store.createBucket(bucket, region);
-    if (ownership) b.ownership = ownership;
-    return emptyResponse(200, { location: `/${bucket}` });
-  }
-
-  private async deleteBucket({ bucket }: Call): Promise<LocalResponse> {
-    await this.store.deleteBucket(bucket);
-    this.notifier.forgetBucket(bucket);
-    return emptyResponse(204);
-  }
-
-  private async getBucketLocation({ bucket }: Call): Promise<LocalResponse> {
-    const { region } = this.store.bucket(bucket);
-    // us-east-1 is spelled as an empty constraint, for historical reasons.
-    return xmlResponse('LocationConstraint', region === 'us-east-1' ? '' : region);
-  }
-
-  private async getBucketPolicy({ bucket }: Call): Promise<LocalResponse> {
-    const { policy } = this.store.bucket(bucket);
-    if (policy === undefined)
-      throw notFoundConfiguration('NoSuchBucketPolicy', 'The bucket policy does not exist', bucket);
-    return { status: 200, headers: { 'content-type': 'application/json' }, body: policy };
-  }
-
-  private async putBucketPolicy({ req, bucket }: Call): Promise<LocalResponse> {
-    const b = this.store.bucket(bucket);
-    const policy = readPayload(req).data.toString('utf8');
-    const { isPublic } = validateBucketPolicy(policy, bucket);
-    if (isPublic && b.publicAccessBlock?.BlockPublicPolicy) refusePublicPolicy();
-    b.policy = policy;
-    return emptyResponse(204);
-  }
-
-  // ---- objects ----
-
-  private async putObjectOp(call: Call): Promise<LocalResponse> {
-    const { req, bucket, key } = call;
-    const b = this.store.bucket(bucket);
-    checkAclHeaders(b, req.headers);
-    // Checked before the body is read: an upload too large, or one the conditions refuse.
-    const payload = new PayloadReader(req, { maxBytes: MAX_SINGLE_UPLOAD });
-    checkWriteConditions(b.objects.get(key)?.[0], req.headers);
-    const v = await this.store.writeFrom(b, key, payload.stream(), attributesOf(req.headers), {
-      sse: sseFromHeaders(req.headers),
-      verify: () => {
-        const { checksum } = payload.finish();
-        return checksum ? { checksum: { ...checksum, type: 'FULL_OBJECT' } } : {};
-      },
-    });
-    this.publish(call, b, 'ObjectCreated:Put', v);
-    return emptyResponse(200, {
-      etag: v.etag,
-      ...versionHeader(b, v.versionId),
-      ...sseResponseHeaders(v.sse),
-      ...checksumResponseHeaders(v),
-    });
-  }
-
-  private async readObject({ req, bucket, key }: Call): Promise<LocalResponse> {
-    const b = this.store.bucket(bucket);
-    if (req.query.has('partNumber'))
-      throw new AwsError(
-        'NotImplemented',
-        `${operationOf(req)} with partNumber is not implemented by the embedded S3`,
-        501,
-      );
-    const v = await this.hideMissing(bucket, () => this.store.version(b, key, req.query.get('versionId')));
-    const headers = objectHeaders(b, v, req);
-    if (checkConditions(v, req.headers) === 'not-modified') {
-      return { status: 304, headers: { etag: v.etag, 'last-modified': headers['last-modified'] ?? '' } };
-    }
-    const range = parseRange(req.headers.range, v.size);
-    const length = range ? range.end - range.start + 1 : v.size;
-    headers['content-length'] = String(length);
-    if (range) headers['content-range'] = `bytes ${range.start}-${range.end}/${v.size}`;
-    const status = range ? 206 : 200;
-    if (req.method === 'HEAD') return { status, headers };
-    return { status, headers, body: await this.store.body(v, range) };
-  }
-
-  private async deleteObjectOp(call: Call): Promise<LocalResponse> {
-    const { req, bucket, key } = call;
-    const b = this.store.bucket(bucket);
-    const result = await this.deleteOne(call, b, key, req.query.get('versionId'));
-    const headers: Record<string, string> = {};
-    if (result?.versionId) headers['x-amz-version-id'] = result.versionId;
-    if (result?.deleteMarker) headers['x-amz-delete-marker'] = 'true';
-    return emptyResponse(204, headers);
-  }
-
-  private async deleteOne(
-    call: Call,
-    b: Bucket,
-    key: string,
-    versionId: string | null,
-  ): Promise<{ versionId?: string; deleteMarker: boolean } | undefined> {
-    if (versionId !== null) checkVersionId(versionId);
-    const result = await this.store.remove(b, key, versionId);
-    if (result?.marker) {
-      this.publish(call, b, 'ObjectRemoved:DeleteMarkerCreated', result.marker);
-      return { versionId: b.versioning ? result.marker.versionId : undefined, deleteMarker: true };
-    }
-    if (result?.removed) {
-      this.publish(call, b, 'ObjectRemoved:Delete', result.removed);
-      const versionHeaderValue = versionId ?? (b.versioning ? result.removed.versionId : undefined);
-      return { versionId: versionHeaderValue, deleteMarker: result.removed.isDeleteMarker };
-    }
-    return versionId === null ? undefined : { versionId, deleteMarker: false };
-  }
-
-  private async deleteObjects(call: Call): Promise<LocalResponse> {
-    const { req, bucket } = call;
-    const b = this.store.bucket(bucket);
-    const payload = readPayload(req);
-    // S3 refuses a Multi-Object Delete whose body no checksum protects (API_DeleteObjects: "The
-    // Content-MD5 request header is required"; the SDKs' flexible checksums, x-amz-checksum-* as a
-    // header or trailer, stand in for it).
-    if (req.headers['content-md5'] === undefined && !payload.checksum)
-      throw invalidRequest('Missing required header for this request: Content-MD5.');
-    const doc = parseXml(payload.data, 'Delete');
-    const quiet = childText(doc, 'Quiet')?.trim() === 'true';
-    const objects = children(doc, 'Object').map((o) => {
-      const key = childText(o, 'Key');
-      if (key === undefined) throw malformedXml();
-      return { key, versionId: childText(o, 'VersionId') ?? null };
-    });
-    if (objects.length === 0 || objects.length > 1000) throw malformedXml();
-    const deleted: XmlFields[] = [];
-    const errors: XmlFields[] = [];
-    for (const { key, versionId } of objects) {
-      try {
-        const policy = b.policy;
-        await this.require([
-          {
-            action: versionId === null ? 's3:DeleteObject' : 's3:DeleteObjectVersion',
-            resource: objectArnOf(bucket, key),
-            ...(versionId === null ? {} : { context: { 's3:versionid': versionId } }),
-            ...(policy ? { resourcePolicy: policy } : {}),
-          },
-        ]);
-        const result = await this.deleteOne(call, b, key, versionId);
-        if (quiet) continue;
-        const entry: XmlFields = { Key: key, VersionId: versionId ?? undefined };
-        if (result?.deleteMarker) {
-          entry['DeleteMarker'] = true;
-          entry['DeleteMarkerVersionId'] = result.versionId;
-        }
-        deleted.push(entry);
-      } catch (err) {
-        if (!(err instanceof AwsError)) throw err;
-        errors.push({ Key: key, VersionId: versionId ?? undefined, Code: err.code, Message: err.message });
-      }
-    }
-    return xmlResponse('DeleteResult', { Deleted: deleted, Error: errors });
-  }
-
-  /** Resolves `x-amz-copy-source` to a readable version, checking the copy-source conditions. */
-  private copySource(req: LocalRequest): { b: Bucket; v: ObjectVersion; headers: Record<string, string> } {
-    const source = parseCopySource(req.headers['x-amz-copy-source'] ?? '');
-    const b = this.store.bucket(source.bucket);
-    const v = this.store.version(b, source.key, source.versionId);
-    checkConditions(v, req.headers, 'x-amz-copy-source-');
-    const headers: Record<string, string> = b.versioning
-      ? { 'x-amz-copy-source-version-id': v.versionId }
-      : {};
-    return { b, v, headers };
-  }
-
-  private async copyObject(call: Call): Promise<LocalResponse> {
-    const { req, bucket, key } = call;
-    const target = this.store.bucket(bucket);
-    checkAclHeaders(target, req.headers);
-    const source = this.copySource(req);
-    const replaceMetadata = req.headers['x-amz-metadata-directive'] === 'REPLACE';
-    const replaceTags = req.headers['x-amz-tagging-directive'] === 'REPLACE';
-    const sse = sseFromHeaders(req.headers);
-    const toItself = source.b === target && source.v.key === key && source.v === target.objects.get(key)?.[0];
-    if (
-      toItself &&
-      !replaceMetadata &&
-      !sse &&
-      !req.headers['x-amz-storage-class'] &&
-      !req.headers['x-amz-website-redirect-location']
-    ) {
-      throw invalidRequest(
-        "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
-      );
-    }
-    checkWriteConditions(target.objects.get(key)?.[0], req.headers);
-    const requested = attributesOf(req.headers);
-    const copied = replaceMetadata ? requested : source.v;
-    const attributes: ObjectAttributes = {
-      contentType: copied.contentType,
-      headers: { ...copied.headers },
-      metadata: { ...copied.metadata },
-      tags: (replaceTags ? requested : source.v).tags.map((t) => ({ ...t })),
-    };
-    const storageClass = req.headers['x-amz-storage-class'] ? requested.storageClass : source.v.storageClass;
-    if (storageClass) attributes.storageClass = storageClass;
-    const algorithm =
-      parseChecksumAlgorithm(req.headers['x-amz-checksum-algorithm']) ?? source.v.checksum?.algorithm;
-    // The copy streams from the source's decrypted bytes into the target, its checksum on the way.
-    const checksummer = algorithm ? new Checksummer(algorithm) : undefined;
-    const from = await this.store.body(source.v);
-    async function* copyBytes() {
-      for await (const chunk of from) {
-        checksummer?.update(chunk as Buffer);
-        yield chunk as Buffer;
-      }
-    }
-    const v = await this.store.writeFrom(target, key, copyBytes(), attributes, {
-      ...(sse ? { sse } : {}),
-      verify: () =>
-        algorithm && checksummer
-          ? { checksum: { algorithm, value: checksummer.digest().toString('base64'), type: 'FULL_OBJECT' } }
-          : {},
-    });
-    this.publish(call, target, 'ObjectCreated:Copy', v);
-    return xmlResponse(
-      'CopyObjectResult',
-      {
-        ETag: v.etag,
-        LastModified: v.lastModified,
-        ...checksumXml(v.checksum),
-      },
-      { ...source.headers, ...versionHeader(target, v.versionId), ...sseResponseHeaders(v.sse) },
-    );
-  }
-
-  private async getObjectTagging({ req, bucket, key }: Call): Promise<LocalResponse> {
-    const b = this.store.bucket(bucket);
-    const v = this.store.version(b, key, req.query.get('versionId'));
-    return xmlResponse('Tagging', taggingXml(v.tags), versionHeader(b, v.versionId));
-  }
-
-  private async putObjectTagging({ req, bucket, key }: Call): Promise<LocalResponse> {
-    const b = this.store.bucket(bucket);
-    const v = this.store.version(b, key, req.query.get('versionId'));
-    v.tags = parseTagging(parseXml(readPayload(req).data, 'Tagging'), 10);
-    return emptyResponse(200, versionHeader(b, v.versionId));
-  }
-
-  private async deleteObjectTagging({ req, bucket, key }: Call): Promise<LocalResponse> {
-    const b = this.store.bucket(bucket);
-    const v = this.store.version(b, key, req.query.get('versionId'));
-    v.tags = [];
-    return emptyResponse(204, versionHeader(b, v.versionId));
-  }
-
-  // ---- multipart ----
-
-  private uploadHeaders(upload: Upload): Record<string, string> {
-    const headers = sseResponseHeaders(upload.sse);
-    if (upload.checksumAlgorithm && upload.checksumType) {
-      headers['x-amz-checksum-algorithm'] = upload.checksumAlgorithm;
-      headers['x-amz-checksum-type'] = upload.checksumType;
-    }
-    return headers;
-  }
-
-  private async createMultipartUpload({ req, bucket, key }: Call): Promise<LocalResponse> {
-    const b = this.store.bucket(bucket);
-    checkAclHeaders(b, req.headers);
-    const type = req.headers['x-amz-checksum-type'];
-    if (type !== undefined && type !== 'FULL_OBJECT' && type !== 'COMPOSITE') {
-      throw invalidRequest('Value for x-amz-checksum-type header is invalid.');
-    }
-    const options: UploadOptions = {};
-    const sse = sseFromHeaders(req.headers);
-    if (sse) options.sse = sse;
-    const algorithm = parseChecksumAlgorithm(req.headers['x-amz-checksum-algorithm']);
-    if (algorithm) options.checksumAlgorithm = algorithm;
-    if (type) options.checksumType = type;
-    const upload = await this.store.createUpload(b, key, attributesOf(req.headers), options);
-    return xmlResponse(
-      'InitiateMultipartUploadResult',
-      { Bucket: bucket, Key: key, UploadId: upload.uploadId },
-      this.uploadHeaders(upload),
-    );
-  }
-
-  /** UploadPart, and UploadPartCopy when the part's bytes come from `x-amz-copy-source`. */
-  private async uploadPart({ req, bucket, key }: Call): Promise<LocalResponse> {
-    const b = this.store.bucket(bucket);
-    const raw = req.query.get('partNumber') ?? '';
-    const partNumber = Number(raw);
-    if (!/^\d+$/.test(raw) || partNumber < 1 || partNumber > 10_000) {
-      throw invalidArgument(
-        'Part number must be an integer between 1 and 10000, inclusive',
-        'partNumber',
-        raw,
-      );
-    }
-    const upload = this.store.upload(b, req.query.get('uploadId'), key);
-    if (req.headers['x-amz-copy-source'] === undefined) {
-      const payload = new PayloadReader(req, { maxBytes: MAX_SINGLE_UPLOAD });
-      let sent: { algorithm: string; value: string } | undefined;
-      const part = await this.store.putPartFrom(upload, partNumber, payload.stream(), () => {
-        const { checksum } = payload.finish();
-        if (checksum && upload.checksumAlgorithm && checksum.algorithm !== upload.checksumAlgorithm) {
-          throw invalidRequest(
-            `Checksum Type mismatch occurred, expected checksum Type: ${upload.checksumAlgorithm.toLowerCase()}, actual checksum Type: ${checksum.algorithm.toLowerCase()}`,
-          );
-        }
-        sent = checksum;
-        return checksum ? { checksum: checksum.value } : {};
-      });
-      const headers: Record<string, string> = { etag: part.etag, ...sseResponseHeaders(upload.sse) };
-      if (sent) headers[checksumHeader(sent.algorithm as ChecksumAlgorithm)] = sent.value;
-      return emptyResponse(200, headers);
-    }
-    const source = this.copySource(req);
-    let data = await this.store.read(source.v);
-    const rangeHeader = req.headers['x-amz-copy-source-range'];
-    if (rangeHeader !== undefined) {
-      const m = /^bytes=(\d+)-(\d+)$/.exec(rangeHeader);
-      if (!m || Number(m[2]) >= source.v.size || Number(m[1]) > Number(m[2])) {
-        throw invalidArgument(
-          'The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy',
-          'x-amz-copy-source-range',
-          rangeHeader,
-        );
-      }
-      data = data.subarray(Number(m[1]), Number(m[2]) + 1);
-    }
-    const algorithm = upload.checksumAlgorithm;
-    const part = await this.store.putPart(upload, partNumber, data, algorithm && checksumOf(algorithm, data));
-    return xmlResponse(
-      'CopyPartResult',
-      { ETag: part.etag, LastModified: part.lastModified },
-      { ...source.headers, ...sseResponseHeaders(upload.sse) },
-    );
-  }
-
-  private async completeMultipartUpload(call: Call): Promise<LocalResponse> {
-    const { req, bucket, key } = call;
-    const b = this.store.bucket(bucket);
-    const upload = this.store.upload(b, req.query.get('uploadId'), key);
-    const doc = parseXml(readPayload(req, false).data, 'CompleteMultipartUpload');
-    const checksumField = upload.checksumAlgorithm && `Checksum${upload.checksumAlgorithm}`;
-    const listed = children(doc, 'Part').map((p) => {
-      const partNumber = Number(childText(p, 'PartNumber'));
-      const etag = childText(p, 'ETag');
-      if (!Number.isInteger(partNumber) || etag === undefined) throw malformedXml();
-      const checksum = checksumField ? childText(p, checksumField) : undefined;
-      return checksum ? { partNumber, etag, checksum } : { partNumber, etag };
-    });
-    checkWriteConditions(b.objects.get(key)?.[0], req.headers);
-    const v = await this.store.complete(b, upload, listed);
-    this.publish(call, b, 'ObjectCreated:CompleteMultipartUpload', v);
-    const host = req.headers.host ?? 'localhost';
-    const location = `http://${host}/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}`;
-    return xmlResponse(
-      'CompleteMultipartUploadResult',
-      {
-        Location: location,
-        Bucket: bucket,
-        Key: key,
-        ETag: v.etag,
-        ...checksumXml(v.checksum),
-      },
-      { ...versionHeader(b, v.versionId), ...sseResponseHeaders(v.sse) },
-    );
-  }
-
-  private async abortMultipartUpload({ req, bucket, key }: Call): Promise<LocalResponse> {
-    const b = this.store.bucket(bucket);
-    await this.store.abort(b, this.store.upload(b, req.query.get('uploadId'), key));
-    return emptyResponse(204);
   }
 }

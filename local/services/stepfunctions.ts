@@ -64,8 +64,8 @@ export interface StepFunctionsOptions {
   /** Target of `arn:aws:states:::events:putEvents` tasks; without it such tasks fail. */
   putEvents?: PutEvents;
   /**
-   * What a Lambda error's `Cause` holds: its message (default), or `aws`: the JSON AWS writes
-   * (`{"errorType","errorMessage","trace"}`).
+   * What a Lambda error's `Cause` holds: `aws` (default), the JSON the Lambda runtime answers and
+   * Step Functions keeps as the Cause (`{"errorType","errorMessage","trace"}`), or just the message.
    */
   lambdaErrorCause?: 'message' | 'aws';
 }

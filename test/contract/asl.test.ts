@@ -9,7 +9,7 @@ const loader = require('../../statemachines/loader.js') as {
   functionKeyOf(name: string): string;
   definition(o?: {
     resolveVariable(v: string): Promise<string>;
-  }): Promise<{ States: Record<string, { TimeoutSeconds?: number; Resource?: unknown }> }>;
+  }): Promise<{ States: Record<string, { TimeoutSeconds?: number; Resource?: unknown; Retry?: unknown }> }>;
 };
 
 const asl = loader.readAsl();
@@ -66,8 +66,10 @@ describe('ASL ↔ code contract', () => {
         return v === 'self:provider.region' ? 'us-east-1' : '120';
       },
     });
-    expect(asked).toEqual(['param:pollIntervalSeconds', 'self:provider.region']);
+    expect(asked).toEqual(['param:pollIntervalSeconds', 'param:maxQueueWaitSeconds', 'self:provider.region']);
     expect(deployed.States.WaitForJob?.TimeoutSeconds).toBe(120);
+    expect(deployed.States.AdmitJob?.TimeoutSeconds).toBe(120);
+    expect(deployed.States.RequeueJob?.TimeoutSeconds).toBe(120);
     const text = JSON.stringify(deployed);
     expect(text).not.toMatch(/\$\{\w+Arn\}/);
     expect(text).toContain('{"Fn::GetAtt":["ValidateBucketEncryptionLambdaFunction","Arn"]}');
@@ -89,23 +91,65 @@ describe('ASL ↔ code contract', () => {
     );
   });
 
-  it('retries throttling with capped, jittered exponential backoff on every Lambda Task', () => {
+  // `asl` is the definition as loaded for deploys (readAsl: the file with statemachines/retries.json
+  // appended to every Lambda task); the deployed one differs only in ARNs and timeouts (checked below).
+  it('retries throttling and quota errors with capped, jittered exponential backoff on every Lambda Task (Submit: throttling only)', async () => {
     const tasks = allStates(asl).filter(([, state]) => isLambdaTask(state));
     expect(tasks.map(([name]) => name)).toEqual(
-      expect.arrayContaining(['SubmitCustomizationJob', 'WaitForJob']),
+      expect.arrayContaining([
+        'ValidateBucketEncryption',
+        'SubmitCustomizationJob',
+        'WaitForJob',
+        'Remediate',
+      ]),
     );
-    for (const [name, state] of tasks) {
-      const retry = ((state.Retry ?? []) as Record<string, unknown>[]).find((r) =>
-        (r.ErrorEquals as string[]).includes('ServiceQuotaExceededException'),
+    const capped = expect.objectContaining({
+      JitterStrategy: 'FULL',
+      MaxDelaySeconds: expect.any(Number),
+      BackoffRate: 2,
+    });
+    const retrierFor = (state: Record<string, unknown>, error: string) =>
+      ((state.Retry ?? []) as Record<string, unknown>[]).find((r) =>
+        (r.ErrorEquals as string[]).includes(error),
       );
-      expect({ name, retry }).toEqual({
+    for (const [name, state] of tasks) {
+      expect({ name, retry: retrierFor(state, 'ThrottlingException') }).toEqual({ name, retry: capped });
+      // SubmitCustomizationJob sends a quota refusal back to the wait list (next test), not to a retry.
+      if (name === 'SubmitCustomizationJob') continue;
+      expect({ name, retry: retrierFor(state, 'ServiceQuotaExceededException') }).toEqual({
         name,
-        retry: expect.objectContaining({
-          JitterStrategy: 'FULL',
-          MaxDelaySeconds: expect.any(Number),
-          BackoffRate: 2,
-        }),
+        retry: capped,
       });
     }
+    const deployed = await loader.definition();
+    for (const [name, state] of tasks)
+      expect({ name, retry: deployed.States[name]?.Retry }).toEqual({ name, retry: state.Retry });
+  });
+
+  it('puts a run Bedrock refuses for its quota back in the wait list instead of retrying or failing it', () => {
+    const states = asl as {
+      States: Record<
+        string,
+        { Retry?: { ErrorEquals: string[] }[]; Catch?: { ErrorEquals: string[]; Next: string }[] }
+      >;
+    };
+    const submit = states.States.SubmitCustomizationJob;
+    expect(submit?.Retry?.flatMap((r) => r.ErrorEquals)).not.toContain('ServiceQuotaExceededException');
+    const caught = submit?.Catch?.find((c) => c.ErrorEquals.includes('ServiceQuotaExceededException'));
+    expect(caught?.Next).toBe('RequeueJob');
+    expect(states.States.RequeueJob).toMatchObject({
+      Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: an ASL placeholder, not a template
+      Parameters: { FunctionName: '${AdmitJobArn}', Payload: { mode: 'requeue' } },
+      Next: 'SubmitCustomizationJob',
+    });
+  });
+
+  it('retries the key step while another run holds the bootstrap lease', () => {
+    const states = asl as { States: Record<string, { Retry?: Record<string, unknown>[] }> };
+    const retry = states.States.EnsureCustomerManagedKey?.Retry?.find((r) =>
+      (r.ErrorEquals as string[]).includes('KeyBootstrapInProgressError'),
+    );
+    expect(retry).toMatchObject({ JitterStrategy: 'FULL', MaxAttempts: expect.any(Number) });
   });
 });

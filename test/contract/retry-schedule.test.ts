@@ -1,7 +1,10 @@
 /**
  * README promise "Nothing is lost to a transient error": every Lambda task retries
  * ThrottlingException / ServiceQuotaExceededException with 2 s × 2ⁿ capped at 30–60 s, and the 5xx
- * errors of TRANSIENT_AWS_ERROR_NAMES with 1 s × 2ⁿ, all with full jitter. Checked by the schedule
+ * errors of TRANSIENT_AWS_ERROR_NAMES with 1 s × 2ⁿ, all with full jitter — except that
+ * SubmitCustomizationJob does not retry Bedrock's quota refusal in place: it sends the run back to
+ * the wait list (RequeueJob; test/contract/asl.test.ts). Checked on the ASL as loaded for deploys
+ * (statemachines/retries.json appended to every Lambda task). Checked by the schedule
  * Step Functions derives from the ASL (asl-rules.ts `retrySchedule`), wait by wait — not by timing a
  * run, which on a shared 2-core machine could not tell a capped, jittered wait from a plain one.
  */
@@ -13,6 +16,8 @@ const loader = require('../../statemachines/loader.js') as { readAsl(): Record<s
 type Json = Record<string, unknown>;
 
 const THROTTLING = { base: 2, minCap: 30, maxCap: 60 };
+/** The state whose quota refusals go back to the admission list rather than to a retry. */
+const REQUEUED_ON_QUOTA = 'SubmitCustomizationJob';
 const TRANSIENT = { base: 1, cap: 20, retries: 4 };
 
 /** What the README promises, as a list of broken promises (empty when the ASL keeps them all). */
@@ -33,6 +38,11 @@ function retryPromiseViolations(asl: Json): string[] {
     };
     for (const error of RETRIED_AWS_ERROR_NAMES) {
       const s = retrySchedule(state, error);
+      if (name === REQUEUED_ON_QUOTA && error === 'ServiceQuotaExceededException') {
+        if (s)
+          violations.push(`${name}: ${error} is retried in place instead of going back to the wait list`);
+        continue;
+      }
       const cap = s?.cap;
       if (s && (cap === undefined || cap < THROTTLING.minCap || cap > THROTTLING.maxCap)) {
         violations.push(`${name}: ${error} cap ${cap ?? 'none'} is not within 30–60 s`);
@@ -69,8 +79,8 @@ describe('README "Nothing is lost to a transient error": retry schedules of the 
   });
 
   it('throttling on SubmitCustomizationJob waits at most 2, 4, 8, 16, 32, 60 s: six jittered retries, the last one capped', () => {
-    expect(retrySchedule(shipped().States.SubmitCustomizationJob!, 'ServiceQuotaExceededException')).toEqual({
-      retrier: 1,
+    expect(retrySchedule(shipped().States.SubmitCustomizationJob!, 'ThrottlingException')).toEqual({
+      retrier: 0,
       maxWaits: [2, 4, 8, 16, 32, 60],
       jitter: 'FULL',
       cap: 60,
@@ -97,7 +107,16 @@ describe('the schedule check fails when the ASL breaks the promise', () => {
     delete retrierOf(asl, 'SubmitCustomizationJob', 'ThrottlingException').MaxDelaySeconds;
     expect(retryPromiseViolations(asl)).toEqual([
       'SubmitCustomizationJob: ThrottlingException cap none is not within 30–60 s',
-      'SubmitCustomizationJob: ServiceQuotaExceededException cap none is not within 30–60 s',
+    ]);
+  });
+
+  it('reports a quota refusal that SubmitCustomizationJob retries in place (it must requeue)', () => {
+    const asl = shipped();
+    retrierOf(asl, 'SubmitCustomizationJob', 'ThrottlingException').ErrorEquals.push(
+      'ServiceQuotaExceededException',
+    );
+    expect(retryPromiseViolations(asl)).toEqual([
+      'SubmitCustomizationJob: ServiceQuotaExceededException is retried in place instead of going back to the wait list',
     ]);
   });
 

@@ -44,10 +44,13 @@ interface Policy {
  */
 const UNSCOPABLE: Record<string, string> = {
   'kms:CreateKey': 'the key does not exist yet: CreateKey has no resource to scope to',
+  'kms:ListKeys':
+    "lists the account's keys (finding the key of a bootstrap holder that died): no resource type",
   'states:SendTaskSuccess':
     'no resource type (Service Authorization Reference, Step Functions): the task token is the capability',
   'states:SendTaskFailure':
     'no resource type (Service Authorization Reference, Step Functions): the task token is the capability',
+  'servicequotas:GetAWSDefaultServiceQuota': "reads AWS's default value of a quota: no resource type",
   'xray:PutTraceSegments': 'X-Ray has no resource-level permissions (Lambda active tracing)',
   'xray:PutTelemetryRecords': 'X-Ray has no resource-level permissions (Lambda active tracing)',
   'xray:GetSamplingRules': 'X-Ray has no resource-level permissions (state machine tracing)',
@@ -217,18 +220,32 @@ describe('packaged CloudFormation: IAM', () => {
         wildcardOnly: true,
       });
     }
-    // Besides the list calls of remediation and the expiry cleanup, kms:CreateKey is the only one
-    // the workflow itself needs.
+    // What the workflow's functions themselves need unscoped, and where (the list calls of
+    // remediation and the expiry cleanup have no resource type either).
     const ownFunctionStars = starred.filter(
       (x) => x.where.includes('IamRoleLambdaExecution') && !x.action.startsWith('xray:'),
     );
-    expect([...new Set(ownFunctionStars.map((x) => x.action))].sort()).toEqual([
-      'bedrock:ListCustomModelDeployments',
-      'bedrock:ListProvisionedModelThroughputs',
-      'kms:CreateKey',
-      'states:SendTaskFailure',
-      'states:SendTaskSuccess',
-    ]);
+    const byAction = new Map<string, string[]>();
+    for (const x of ownFunctionStars)
+      byAction.set(x.action, [...(byAction.get(x.action) ?? []), x.where.split('IamRole')[0] as string]);
+    expect(Object.fromEntries(byAction)).toEqual({
+      'bedrock:ListCustomModelDeployments': ['Remediate'],
+      'bedrock:ListProvisionedModelThroughputs': expect.arrayContaining(['Remediate', 'ExpireDeployments']),
+      'kms:CreateKey': ['EnsureCustomerManagedKey'],
+      'kms:ListKeys': ['EnsureCustomerManagedKey'],
+      'servicequotas:GetAWSDefaultServiceQuota': ['AdmitJob'],
+      'states:SendTaskFailure': expect.arrayContaining(['WaitForJob', 'OnJobStateChange']),
+      // Every function that frees a job slot resumes the next waiting run.
+      'states:SendTaskSuccess': expect.arrayContaining([
+        'AdmitJob',
+        'SweepAdmission',
+        'WaitForJob',
+        'OnJobStateChange',
+        'Remediate',
+      ]),
+    });
+    expect(byAction.get('states:SendTaskSuccess')).toHaveLength(5);
+    expect(byAction.get('states:SendTaskFailure')).toHaveLength(2);
   });
 
   it('scopes iam:PassRole to the Bedrock customization role, passed to bedrock.amazonaws.com only', () => {

@@ -18,7 +18,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { executionNameFor } from '../../functions/shared/naming';
+import { executionArnFor, executionNameFor } from '../../functions/shared/naming';
 import { EmbeddedAws } from '../../local/embedded';
 import { seedSampleEvents } from '../../local/seed';
 import { PROJECT_ROOT } from '../../local/stack';
@@ -130,7 +130,7 @@ it('startCustomization and validateBucketEncryption answer through the embedded 
 
   // startCustomization: the S3 event becomes an execution on the embedded Step Functions.
   const source = sampleSource();
-  const executionArn = `${aws.stack.stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionNameFor(source)}`;
+  const executionArn = executionArnFor(aws.stack.stateMachineArn, executionNameFor(source));
   expect({ code: start.code, answer: start.answer, stderr: start.code === 0 ? '' : start.stderr }).toEqual({
     code: 0,
     answer: { outcomes: [{ key: source.key, outcome: 'started', executionArn }] },

@@ -10,6 +10,7 @@ import { localClientConfig, startTestEndpoint } from '../../local/core/test-endp
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../../local/core/types';
 import { EventBridgeService } from '../../local/services/eventbridge';
 import { matchesPattern, parsePattern } from '../../local/services/eventbridge/patterns';
+import { ratePeriodMs } from '../../local/services/eventbridge/schedules';
 
 const fn = (name: string) => `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:function:${name}`;
 const BEDROCK_PATTERN = { source: ['aws.bedrock'], 'detail-type': ['Model Customization Job State Change'] };
@@ -65,6 +66,75 @@ afterEach(async () => {
 afterAll(async () => {
   eb.destroy();
   await endpoint.close();
+});
+
+describe('scheduled rules', () => {
+  it.each([
+    ['rate(1 minute)', 60_000],
+    ['rate(5 minutes)', 300_000],
+    ['rate(1 hour)', 3_600_000],
+    ['rate(2 days)', 172_800_000],
+    // AWS refuses a plural unit for 1 and a singular one above it.
+    ['rate(1 minutes)', undefined],
+    ['rate(5 hour)', undefined],
+    ['rate(0 minutes)', undefined],
+    ['cron(0 12 * * ? *)', undefined],
+  ])('%s has period %s ms', (expression, period) => {
+    expect(ratePeriodMs(expression)).toBe(period);
+  });
+
+  it("runs a rate rule's targets with the Scheduled Event, from resumeSchedules() on, until disabled", async () => {
+    const ticks: unknown[] = [];
+    // rate(1 minute) at a scale of 1/600: a tick every 100 ms.
+    const scheduled = new EventBridgeService({
+      accountId: LOCAL_ACCOUNT_ID,
+      region: LOCAL_REGION,
+      invokeLambda: async (_arn, event) => {
+        ticks.push(event);
+        return null;
+      },
+      scheduleScale: 1 / 600,
+      schedulesPaused: true,
+    });
+    const local = await startTestEndpoint([scheduled]);
+    const client = new EventBridgeClient(localClientConfig(local.url));
+    try {
+      const { RuleArn } = await client.send(
+        new PutRuleCommand({ Name: 'sweep', ScheduleExpression: 'rate(1 minute)' }),
+      );
+      await client.send(new PutTargetsCommand({ Rule: 'sweep', Targets: [{ Id: 'fn', Arn: fn('sweep') }] }));
+      await new Promise((r) => setTimeout(r, 350));
+      expect(ticks).toEqual([]); // paused: the functions are not built yet
+
+      scheduled.resumeSchedules();
+      for (const deadline = Date.now() + 10_000; ticks.length < 2 && Date.now() < deadline; )
+        await new Promise((r) => setTimeout(r, 20));
+      expect(ticks[0]).toEqual({
+        version: '0',
+        id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        'detail-type': 'Scheduled Event',
+        source: 'aws.events',
+        account: LOCAL_ACCOUNT_ID,
+        time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
+        region: LOCAL_REGION,
+        resources: [RuleArn],
+        detail: {},
+      });
+
+      await client.send(
+        new PutRuleCommand({ Name: 'sweep', ScheduleExpression: 'rate(1 minute)', State: 'DISABLED' }),
+      );
+      await scheduled.idle();
+      const seen = ticks.length;
+      await new Promise((r) => setTimeout(r, 350));
+      expect(ticks).toHaveLength(seen);
+    } finally {
+      scheduled.close();
+      await scheduled.idle();
+      client.destroy();
+      await local.close();
+    }
+  });
 });
 
 describe('rules and targets', () => {

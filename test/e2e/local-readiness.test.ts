@@ -10,7 +10,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { cliClients } from '../../cli/lib/clients';
 import { loadRun } from '../../cli/lib/run-view';
-import { executionNameFor } from '../../functions/shared/naming';
+import { executionArnFor, executionNameFor } from '../../functions/shared/naming';
 import { PROJECT_ROOT } from '../../local/stack';
 import { DATA } from './support/embedded';
 import { signedRequest } from './support/signed';
@@ -102,7 +102,10 @@ it('an upload the moment the port answers is held until the stack is ready, then
   // Its notification was not lost: the run starts and completes.
   const head = await c.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
   const stack = JSON.parse((await control('/_tunevault/stack')).body) as { stateMachineArn: string };
-  const executionArn = `${stack.stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionNameFor({ bucket, key, versionId: head.VersionId, etag: head.ETag })}`;
+  const executionArn = executionArnFor(
+    stack.stateMachineArn,
+    executionNameFor({ bucket, key, versionId: head.VersionId, etag: head.ETag }),
+  );
   const deadline = Date.now() + 90_000;
   let status = 'NOT STARTED';
   while (Date.now() < deadline) {

@@ -98,7 +98,8 @@ describe('Bedrock job-state events', () => {
     expect(field(run.state, 'jobResult', 'resumedBy')).toBe('event');
     expect(h.statesEntered(run).filter((s) => s === 'WaitForJob')).toHaveLength(1);
     const history = await taskEvents(run.executionArn);
-    expect(history.filter((t) => t === 'TaskSucceeded')).toHaveLength(1);
+    // Each task token was answered once: AdmitJob's (its job slot) and WaitForJob's (the job).
+    expect(history.filter((t) => t === 'TaskSucceeded')).toHaveLength(2);
     expect(history.filter((t) => t === 'TaskFailed')).toHaveLength(0);
     const jobEvents = jobEventsOf(field(run.state, 'job', 'jobName') ?? '');
     expect(

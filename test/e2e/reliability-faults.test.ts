@@ -3,15 +3,15 @@
  * retries throttling and 5xx answers itself (standard mode: 3 attempts per call); the ASL's
  * capped, jittered Retry covers what the SDK gives up on. Calls are counted at the endpoint.
  */
-import { GetObjectTaggingCommand } from '@aws-sdk/client-s3';
 import { GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
-import { type Harness, startWarmHarness } from './support/embedded';
+import { type Harness, startWarmHarness, TEST_PARAMS } from './support/embedded';
 
 let h: Harness;
 
 beforeAll(async () => {
   // The first run creates the key and loads every function, so the cases below are quick.
-  h = await startWarmHarness();
+  // A quota refusal caps the job slots for quotaRetrySeconds: 1 s here.
+  h = await startWarmHarness({ params: TEST_PARAMS.shortLeases });
 });
 afterAll(async () => {
   h?.aws.faults.clear();
@@ -61,54 +61,35 @@ describe('injected AWS faults', () => {
     expect(h.aws.faults.list()).toEqual([]);
   });
 
-  it('a ServiceQuotaExceededException that persists ends in RunFailed after the six retries of its schedule, with no job', async () => {
+  it('a ServiceQuotaExceededException puts the run back in the wait list instead of failing it; it trains once Bedrock has room', async () => {
     const op = 'bedrock:CreateModelCustomizationJob';
     const before = calls(op);
+    // Bedrock refuses twice (jobs outside this stack fill the quota), then has room.
     h.aws.faults.add({
       service: 'bedrock',
       operation: 'CreateModelCustomizationJob',
-      count: 1000,
+      count: 2,
       error: 'ServiceQuotaExceededException',
       message: 'Simulated: the account has reached its concurrent customization jobs quota',
     });
 
-    const { run, object } = await h.drop('quota exhausted');
+    const { run } = await h.drop('quota exhausted');
 
-    expect(run.status).toBe('FAILED');
-    expect(run.error).toBe('ServiceQuotaExceededException');
-    expect(run.cause).toContain('concurrent customization jobs quota');
-    expect(h.statesEntered(run).slice(-4)).toEqual([
+    expect(run.status).toBe('SUCCEEDED');
+    // Not retried in place (neither by the SDK: a 400 that is not throttling, nor by the ASL):
+    // each refusal sends the run back to the list, and it is admitted again when the cap
+    // (nothing of ours runs: 0) lifts after quotaRetrySeconds.
+    expect(h.statesEntered(run).slice(3, 9)).toEqual([
+      'AdmitJob',
       'SubmitCustomizationJob',
-      'Remediate',
-      'NotifyFailed',
-      'RunFailed',
+      'RequeueJob',
+      'SubmitCustomizationJob',
+      'RequeueJob',
+      'SubmitCustomizationJob',
     ]);
-    // Not retried by the SDK (not a throttling code, 400): 1 attempt + the ASL's MaxAttempts (6).
-    const attempts = await lambdaAttempts(run.executionArn, 'SubmitCustomizationJob');
-    expect(attempts).toHaveLength(7);
-    expect(calls(op) - before).toBe(7);
-    expect(attempts.every((a) => a.failed === 'ServiceQuotaExceededException')).toBe(true);
-    // The attempts come in order (each retry after the previous failure). How long each wait may
-    // be (capped at 60 s, full jitter) is checked on the schedule itself, wait by wait, in
-    // test/contract/retry-schedule.test.ts: a wall clock on a shared machine cannot tell.
-    expect(attempts.map((a) => a.at)).toEqual([...attempts.map((a) => a.at)].sort((x, y) => x - y));
-
-    expect(await h.jobsNamed('quota-exhausted')).toHaveLength(0);
-    const failed = h
-      .notifications('TuneVault Run Failed')
-      .filter((e) => (e.detail as { executionArn: string }).executionArn === run.executionArn);
-    expect(failed).toHaveLength(1);
-    expect(failed[0]?.detail).toMatchObject({ error: 'ServiceQuotaExceededException', jobArn: null });
-    // The data is kept and says why it did not train.
-    const tags = await h.c.s3.send(
-      new GetObjectTaggingCommand({ Bucket: object.bucket, Key: object.key, VersionId: object.versionId }),
-    );
-    expect(tags.TagSet).toEqual(
-      expect.arrayContaining([
-        { Key: 'tunevault:status', Value: 'failed' },
-        { Key: 'tunevault:reason', Value: 'ServiceQuotaExceededException' },
-      ]),
-    );
+    expect(calls(op) - before).toBe(3);
+    expect(run.state.admission).toMatchObject({ admitted: true, by: 'queue', requeued: true });
+    expect(await h.jobsNamed('quota-exhausted')).toHaveLength(1);
   });
 
   it('500s from KMS and S3 beyond what the SDK retries are retried by the state machine; the run completes', async () => {

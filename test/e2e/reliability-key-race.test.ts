@@ -1,7 +1,9 @@
 /**
- * Two runs bootstrap the customer managed key at once on a fresh account: both find no alias and
- * both create a key, one wins CreateAlias. The loser must use the winner's key and retire its
- * own: tagged as an orphan and scheduled for deletion with the shortest (7-day) window.
+ * The alias race, the last resort of the key bootstrap (the default path serializes the bootstrap
+ * under a lease: test/e2e/admission.test.ts). Run here with keyBootstrap=alias-race, where every
+ * first run creates a key: both runs find no alias and both create a key, one wins CreateAlias.
+ * The loser must use the winner's key and retire its own: tagged as an orphan and scheduled for
+ * deletion with the shortest (7-day) window.
  */
 import { GetCustomModelCommand } from '@aws-sdk/client-bedrock';
 import {
@@ -12,12 +14,12 @@ import {
   ListResourceTagsCommand,
 } from '@aws-sdk/client-kms';
 import { field } from '../../cli/lib/run-view';
-import { type Harness, startHarness } from './support/embedded';
+import { type Harness, startHarness, TEST_PARAMS } from './support/embedded';
 
 let h: Harness;
 
 beforeAll(async () => {
-  h = await startHarness();
+  h = await startHarness({ params: TEST_PARAMS.aliasRace });
 });
 afterAll(async () => {
   await h?.stop();
@@ -37,7 +39,7 @@ async function customerKeys() {
   return keys;
 }
 
-describe('key bootstrap race on a fresh account', () => {
+describe('key bootstrap race on a fresh account (keyBootstrap=alias-race)', () => {
   it('two datasets dropped at once: one alias, one key in use, the orphan tagged and scheduled for deletion in 7 days', async () => {
     const alias = h.stack.functions.find((f) => f.key === 'ensureCustomerManagedKey')?.environment.KEY_ALIAS;
     expect(alias).toMatch(/^alias\//);

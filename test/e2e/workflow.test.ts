@@ -20,8 +20,12 @@ import { type Harness, LEAKY, startHarness } from './support/embedded';
 
 let h: Harness;
 
+// An 8 s poll, not the harness's 2 s: the happy path must be resumed by the event, and on a loaded
+// machine a 2 s WaitForJob timeout can fire before the event is handled.
+const POLL_MS = 8_000;
+
 beforeAll(async () => {
-  h = await startHarness();
+  h = await startHarness({ params: { pollIntervalSeconds: String(POLL_MS / 1000) } });
 });
 afterAll(async () => {
   await h?.stop();
@@ -39,6 +43,7 @@ describe('the customization workflow on the embedded AWS', () => {
       'ValidateBucketEncryption',
       'EnsureCustomerManagedKey',
       'ScanTrainingData',
+      'AdmitJob',
       'SubmitCustomizationJob',
       'WaitForJob',
       'JobFinished',
@@ -47,6 +52,8 @@ describe('the customization workflow on the embedded AWS', () => {
       'Succeeded',
     ]);
     expect(field(run.state, 'jobResult', 'resumedBy')).toBe('event');
+    // A free slot: admitted on arrival, without waiting.
+    expect(run.state.admission).toMatchObject({ admitted: true, by: 'arrival', waitedMs: 0 });
     const keyArn = field(run.state, 'key', 'keyArn') as string;
     expect(field(run.state, 'key', 'created')).toBe(true);
 

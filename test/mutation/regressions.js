@@ -98,11 +98,13 @@ module.exports = [
   {
     id: 'retry-plain-on-one-task',
     promise: 'Nothing is lost to a transient error',
-    what: 'one Lambda Task other than SubmitCustomizationJob (the poll) retries throttling uncapped and unjittered',
+    what: 'one Lambda Task other than SubmitCustomizationJob (the poll) gets its own throttling retrier, uncapped and unjittered, which takes the place of the shared one (statemachines/retries.json)',
     file: 'statemachines/customization.asl.json',
     after: '    "CheckCustomizationJob": {\n',
-    find: '          "BackoffRate": 2,\n          "MaxDelaySeconds": 30,\n          "JitterStrategy": "FULL"\n',
-    replace: '          "BackoffRate": 2\n',
+    find: '      "ResultPath": "$.jobResult",\n',
+    replace:
+      '      "ResultPath": "$.jobResult",\n' +
+      '      "Retry": [{ "ErrorEquals": ["ThrottlingException"], "IntervalSeconds": 2, "MaxAttempts": 5, "BackoffRate": 2 }],\n',
     tests: ['test/contract/asl.test.ts', 'test/contract/retry-schedule.test.ts'],
   },
   {

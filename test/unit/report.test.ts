@@ -1,8 +1,10 @@
 /** The run report's pieces, offline: parsing, checks, the chart, escaping and self-containment. */
 import { BedrockClient, GetModelCustomizationJobCommand } from '@aws-sdk/client-bedrock';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeKeyCommand, GetKeyRotationStatusCommand, KMSClient } from '@aws-sdk/client-kms';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { RunSummary } from '../../cli/lib/drop';
 import { networkReferences } from '../../cli/lib/report';
@@ -248,6 +250,7 @@ describe('collecting a run', () => {
     sfn: new SFNClient({}),
     bedrock: new BedrockClient({}),
     kms: new KMSClient({}),
+    dynamo: DynamoDBDocumentClient.from(new DynamoDBClient({})),
   });
 
   it('leaves out what does not exist, and names each read that failed for any other reason', async () => {

@@ -7,6 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
+import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
@@ -22,7 +23,7 @@ function once<T>(make: () => T): () => T {
 }
 
 // One export per client, marked pure, so each function's bundle carries only the SDK clients
-// its gateways use (an object of all six would pull every client into every bundle).
+// its gateways use (an object of all seven would pull every client into every bundle).
 export const s3Client = /* @__PURE__ */ once(() => new S3Client({ forcePathStyle: pathStyle }));
 export const kmsClient = /* @__PURE__ */ once(() => new KMSClient({}));
 export const bedrockClient = /* @__PURE__ */ once(() => new BedrockClient({}));
@@ -31,3 +32,4 @@ export const dynamoClient = /* @__PURE__ */ once(() =>
   DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }),
 );
 export const eventsClient = /* @__PURE__ */ once(() => new EventBridgeClient({}));
+export const serviceQuotasClient = /* @__PURE__ */ once(() => new ServiceQuotasClient({}));

@@ -8,6 +8,8 @@ import {
   GetKeyRotationStatusCommand,
   type KeyMetadata,
   type KMSClient,
+  ListKeysCommand,
+  ListResourceTagsCommand,
   PutKeyPolicyCommand,
   ScheduleKeyDeletionCommand,
   TagResourceCommand,
@@ -104,6 +106,35 @@ export class KmsGateway {
         Tags: Object.entries(tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue })),
       }),
     );
+  }
+
+  /**
+   * Keys of this account and region carrying the tag: ListKeys, then ListResourceTags per key.
+   * Only the rare recovery of a bootstrap holder that died before recording its key uses it;
+   * the scan stops after `maxKeys` keys.
+   */
+  async findKeysTagged(tagKey: string, tagValue: string, maxKeys = 2_000): Promise<KeyInfo[]> {
+    const found: KeyInfo[] = [];
+    let marker: string | undefined;
+    let seen = 0;
+    do {
+      const page = await this.kms.send(
+        new ListKeysCommand({ Limit: 1000, ...(marker ? { Marker: marker } : {}) }),
+      );
+      for (const k of page.Keys ?? []) {
+        if (!k.KeyId || ++seen > maxKeys) continue;
+        const tags = await orUndefined(
+          this.kms.send(new ListResourceTagsCommand({ KeyId: k.KeyId })),
+          'NotFoundException',
+          'AccessDeniedException',
+        );
+        if (!tags?.Tags?.some((t) => t.TagKey === tagKey && t.TagValue === tagValue)) continue;
+        const key = await this.describeKey(k.KeyId);
+        if (key) found.push(key);
+      }
+      marker = page.Truncated && seen < maxKeys ? page.NextMarker : undefined;
+    } while (marker);
+    return found;
   }
 
   async scheduleDeletion(keyId: string, pendingWindowInDays: number): Promise<void> {

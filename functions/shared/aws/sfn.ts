@@ -7,6 +7,7 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { sfnClient } from './clients';
+import { executionArnFor } from '../naming';
 import { isAwsError, orUndefined } from './errors';
 
 /** 'closed' means the token was already answered or timed out: someone else resumed the task. */
@@ -31,8 +32,19 @@ export class SfnGateway {
       return { executionArn: out.executionArn ?? '', alreadyStarted: false };
     } catch (err) {
       if (!isAwsError(err, 'ExecutionAlreadyExists')) throw err;
-      const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+      const executionArn = executionArnFor(stateMachineArn, name);
       return { executionArn, alreadyStarted: true };
+    }
+  }
+
+  /** RUNNING, a closed status, or `missing` when no such execution exists (any more). */
+  async executionStatus(executionArn: string): Promise<string> {
+    try {
+      const out = await this.sfn.send(new DescribeExecutionCommand({ executionArn }));
+      return out.status ?? 'missing';
+    } catch (err) {
+      if (isAwsError(err, 'ExecutionDoesNotExist')) return 'missing';
+      throw err;
     }
   }
 

@@ -14,14 +14,14 @@
  * (decoded with JSON.parse only for a string holding an escape). A differential test
  * (test/unit/guard/fastpath.test.ts) pins that the report is identical with the fast path off.
  *
- * What it accepts is a subset of what schemas.ts's obviouslyValid accepts, so a record taken here
- * would have had no issues on the full path, and it visits every string the full path's walk
- * scans, with the same detector mask, counting the same characters.
+ * What it accepts is a subset of what schemas/obvious.ts's obviouslyValid accepts, so a record
+ * taken here would have had no issues on the full path, and it visits every string the full
+ * path's walk scans, with the same detector mask, counting the same characters.
  */
 import type { FamilyId } from './limits';
-import { colonsOf } from './detectors';
+import { colonsOf } from './detectors/define';
 import { detectAll, lineGateMask } from './registry';
-import { reservedKeywordAtColon, reservedKeywordWithoutColon } from './schemas';
+import { reservedKeywordAtColon, reservedKeywordWithoutColon } from './schemas/reserved';
 
 /** Returned when the line must take the full path. */
 export const FALLBACK = -1;
@@ -48,8 +48,8 @@ const LEAVE = new Leave();
 const CONVERSATION_LABEL = 'bedrock-conversation-2024';
 
 /**
- * schemas.ts mayHoldReservedKeyword, walking the colons the line gates walk too (colonsOf keeps
- * them for the line).
+ * schemas/reserved.ts mayHoldReservedKeyword, walking the colons the line gates walk too
+ * (colonsOf keeps them for the line).
  */
 function mayHoldReservedKeyword(line: string, backslash: boolean): boolean {
   if ((backslash && line.includes('\\u')) || reservedKeywordWithoutColon(line) !== undefined) return true;
@@ -77,7 +77,7 @@ class PlainRecord {
     // Without a backslash strings end at the next quote and need no decoding.
     const backslash = line.includes('\\');
     // The full path checks every string of a line that may hold a Nova reserved keyword
-    // (schemas.ts mayHoldReservedKeyword): leave such lines to it.
+    // (schemas/reserved.ts mayHoldReservedKeyword): leave such lines to it.
     if (family === 'bedrock-conversation-2024' && mayHoldReservedKeyword(line, backslash)) return FALLBACK;
     const gates = lineGateMask(line, backslash, ascii);
     this.plain = !backslash;
@@ -100,7 +100,7 @@ class PlainRecord {
         case 'continued-pretraining':
           this.input();
           break;
-        // Distillation and RFT prompts always take the full path (schemas.ts obviouslyValid).
+        // Distillation and RFT prompts always take the full path (schemas/obvious.ts obviouslyValid).
         case 'conversation-prompts':
         case 'rft-chat':
           return FALLBACK;
@@ -115,7 +115,7 @@ class PlainRecord {
   }
 
   // -------------------------------------------------------------------------------------------
-  // Shapes (compare schemas.ts obviouslyValid)
+  // Shapes (compare schemas/obvious.ts obviouslyValid)
 
   /** {"schemaVersion": string, "system"?: [textBlock…], "messages": [turn…]} in any key order. */
   private conversation(): void {

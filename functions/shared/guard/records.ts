@@ -16,15 +16,8 @@ import { FALLBACK, plainRecordChars } from './fastpath';
 import { CHARS_PER_TOKEN, type DatasetLimits, type FamilyId } from './limits';
 import { maskValue } from './mask';
 import { checkRecord, safeFieldName } from './schemas';
-import type {
-  Finding,
-  FindingCounts,
-  FindingType,
-  Problem,
-  ProblemCode,
-  ProblemLevel,
-  Severity,
-} from './types';
+import type { Finding, FindingCounts, FindingType, Problem, ProblemCode, ProblemLevel } from './types';
+import { SEVERITIES, SEVERITY_RANK } from './types';
 
 /** Everything a batch needs to know about the scan; structured-clone safe, so it can cross to a worker. */
 export interface RecordScanConfig {
@@ -89,7 +82,6 @@ const SCHEMA_KEYS = new Set([
   'reference_answer',
 ]);
 const LABEL_VALUES = new Set(['user', 'assistant', 'system', 'bedrock-conversation-2024']);
-const SEVERITY_INDEX: Record<Severity, number> = { low: 0, medium: 1, high: 2, critical: 3 };
 
 /** Thousands separators without Intl: the first toLocaleString call costs milliseconds of ICU setup. */
 export function formatCount(n: number): string {
@@ -161,7 +153,7 @@ export function addCounts(into: FindingCounts, from: FindingCounts): void {
     const n = from.byType[type];
     if (n) into.byType[type] = (into.byType[type] ?? 0) + n;
   }
-  for (const severity of ['low', 'medium', 'high', 'critical'] as const) {
+  for (const severity of SEVERITIES) {
     into.bySeverity[severity] += from.bySeverity[severity];
   }
 }
@@ -465,7 +457,7 @@ export class RecordScanner {
     result.totalFindings++;
     result.counts.byType[m.type] = (result.counts.byType[m.type] ?? 0) + 1;
     result.counts.bySeverity[m.severity]++;
-    if (SEVERITY_INDEX[m.severity] >= this.config.thresholdRank) result.blockingFindings++;
+    if (SEVERITY_RANK[m.severity] >= this.config.thresholdRank) result.blockingFindings++;
     if (result.findings.length < this.config.maxFindings) {
       const finding: Finding = {
         type: m.type,

@@ -3,8 +3,8 @@
  * JSONL line (which detectors can match anywhere in it), `detectAll` per decoded string.
  *
  * Adding a detector is one entry in DETECTORS: its per-string gate and its line gate come from
- * its own declaration (detectors.ts defineDetector), so it cannot be left switched off, and a
- * test runs every entry through the whole scan path (test/unit/guard/registry.test.ts).
+ * its own declaration (detectors/define.ts defineDetector), so it cannot be left switched off,
+ * and a test runs every entry through the whole scan path (test/unit/guard/registry.test.ts).
  */
 import {
   type AnchoredLiterals,
@@ -28,7 +28,8 @@ import {
   usSsn,
 } from './detectors';
 import { hasPercentEscape, hasUnicodeTrigger, viewOf } from './normalize';
-import type { Detector, DetectorMatch, FindingType, Severity } from './types';
+import type { Detector, DetectorMatch, FindingType } from './types';
+import { SEVERITY_RANK } from './types';
 
 /** Specific detectors before generic ones: on overlapping matches the earlier one wins ties. */
 export const DETECTORS: readonly Detector[] = [
@@ -132,8 +133,6 @@ export interface TypedMatch extends DetectorMatch {
 
 const NO_MATCHES: TypedMatch[] = [];
 
-const SEVERITY_ORDER: Record<Severity, number> = { low: 0, medium: 1, high: 2, critical: 3 };
-
 /**
  * Runs the detectors selected by `mask` on the view of text and keeps one match per overlapping
  * span: one that holds the other whole, else the most severe, else the one listed first (a card
@@ -192,8 +191,8 @@ function resolveOverlaps(all: TypedMatch[]): TypedMatch[] {
     const better =
       contains !== contained
         ? contains
-        : SEVERITY_ORDER[m.severity] > SEVERITY_ORDER[last.severity] ||
-          (SEVERITY_ORDER[m.severity] === SEVERITY_ORDER[last.severity] && order(m.type) < order(last.type));
+        : SEVERITY_RANK[m.severity] > SEVERITY_RANK[last.severity] ||
+          (SEVERITY_RANK[m.severity] === SEVERITY_RANK[last.severity] && order(m.type) < order(last.type));
     if (better) {
       // The span kept covers both, so nothing of the weaker match is left unredacted.
       m.start = Math.min(m.start, last.start);

@@ -1,13 +1,16 @@
 import type { Writable } from 'node:stream';
 import type { DatasetLimits, FamilyId } from './limits';
 
-export type Severity = 'low' | 'medium' | 'high' | 'critical';
-
 /** Ordered weakest first, so a threshold compares by index. */
-export const SEVERITIES: readonly Severity[] = ['low', 'medium', 'high', 'critical'];
+export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
+
+export type Severity = (typeof SEVERITIES)[number];
+
+/** Each severity's index in SEVERITIES, as a table (read per finding). */
+export const SEVERITY_RANK = Object.fromEntries(SEVERITIES.map((s, i) => [s, i])) as Record<Severity, number>;
 
 export function severityRank(severity: Severity): number {
-  return SEVERITIES.indexOf(severity);
+  return SEVERITY_RANK[severity];
 }
 
 export type FindingType =

@@ -187,6 +187,22 @@ export class Bus {
     }
   }
 
+  /** A scheduled rule's tick: the "Scheduled Event" to each of its targets. */
+  scheduled(rule: StoredRule): void {
+    const envelope: EventEnvelope = {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      account: this.options.accountId,
+      time: isoSeconds(new Date()),
+      region: this.options.region,
+      resources: [rule.Arn],
+      detail: {},
+    };
+    for (const target of rule.targets) this.dispatch(envelope, rule, target);
+  }
+
   /** Targets run after PutEvents has answered, as EventBridge invokes Lambda asynchronously. */
   private dispatch(envelope: EventEnvelope, rule: StoredRule, target: StoredTarget): void {
     const base = { eventId: envelope.id, rule: rule.Name, targetId: target.Id, targetArn: target.Arn };

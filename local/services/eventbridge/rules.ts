@@ -145,6 +145,10 @@ export class Rules {
     return { FailedEntryCount: failed.length, FailedEntries: failed };
   }
 
+  find(bus: string, name: string): StoredRule | undefined {
+    return this.rules.get(ruleKey(bus, name));
+  }
+
   private rule(rawBus: unknown, name: string): StoredRule {
     const bus = busName(rawBus);
     const rule = this.rules.get(ruleKey(bus, name));

@@ -34,62 +34,65 @@ export function pathStyle(req: LocalRequest): string {
 
 type Scope = 'service' | 'bucket' | 'object';
 type Test = string | ((req: LocalRequest) => boolean) | undefined;
+type Route = [method: string, scope: Scope, test: Test, operation: string];
 
 const copySource = (req: LocalRequest) => req.headers['x-amz-copy-source'] !== undefined;
 const listV2 = (req: LocalRequest) => req.query.get('list-type') === '2';
 
-const ROUTES: Array<[string, Scope, Test, string]> = [
+/**
+ * The bucket sub-resources (`?encryption`, …) and the operations that get, put and delete them,
+ * in the order they are tried.
+ */
+const BUCKET_SUBRESOURCES: Array<[string, string, string?, string?]> = [
+  ['location', 'GetBucketLocation'],
+  ['encryption', 'GetBucketEncryption', 'PutBucketEncryption', 'DeleteBucketEncryption'],
+  ['policyStatus', 'GetBucketPolicyStatus'],
+  ['policy', 'GetBucketPolicy', 'PutBucketPolicy', 'DeleteBucketPolicy'],
+  ['tagging', 'GetBucketTagging', 'PutBucketTagging', 'DeleteBucketTagging'],
+  ['versioning', 'GetBucketVersioning', 'PutBucketVersioning'],
+  ['publicAccessBlock', 'GetPublicAccessBlock', 'PutPublicAccessBlock', 'DeletePublicAccessBlock'],
+  ['notification', 'GetBucketNotificationConfiguration', 'PutBucketNotificationConfiguration'],
+  [
+    'ownershipControls',
+    'GetBucketOwnershipControls',
+    'PutBucketOwnershipControls',
+    'DeleteBucketOwnershipControls',
+  ],
+  ['acl', 'GetBucketAcl', 'PutBucketAcl'],
+  ['cors', 'GetBucketCors', 'PutBucketCors', 'DeleteBucketCors'],
+  [
+    'lifecycle',
+    'GetBucketLifecycleConfiguration',
+    'PutBucketLifecycleConfiguration',
+    'DeleteBucketLifecycle',
+  ],
+  ['website', 'GetBucketWebsite', 'PutBucketWebsite', 'DeleteBucketWebsite'],
+  ['logging', 'GetBucketLogging', 'PutBucketLogging'],
+  ['replication', 'GetBucketReplication', 'PutBucketReplication', 'DeleteBucketReplication'],
+  ['accelerate', 'GetBucketAccelerateConfiguration', 'PutBucketAccelerateConfiguration'],
+  ['requestPayment', 'GetBucketRequestPayment', 'PutBucketRequestPayment'],
+  ['object-lock', 'GetObjectLockConfiguration', 'PutObjectLockConfiguration'],
+];
+
+/** The sub-resource rows of METHOD (its operation at INDEX of a BUCKET_SUBRESOURCES row). */
+const subresourceRoutes = (method: string, index: 1 | 2 | 3): Route[] =>
+  BUCKET_SUBRESOURCES.flatMap((row): Route[] => {
+    const operation = row[index];
+    return operation ? [[method, 'bucket', row[0], operation]] : [];
+  });
+
+const ROUTES: Route[] = [
   ['GET', 'service', undefined, 'ListBuckets'],
 
-  ['GET', 'bucket', 'location', 'GetBucketLocation'],
-  ['GET', 'bucket', 'encryption', 'GetBucketEncryption'],
-  ['GET', 'bucket', 'policyStatus', 'GetBucketPolicyStatus'],
-  ['GET', 'bucket', 'policy', 'GetBucketPolicy'],
-  ['GET', 'bucket', 'tagging', 'GetBucketTagging'],
-  ['GET', 'bucket', 'versioning', 'GetBucketVersioning'],
-  ['GET', 'bucket', 'publicAccessBlock', 'GetPublicAccessBlock'],
-  ['GET', 'bucket', 'notification', 'GetBucketNotificationConfiguration'],
-  ['GET', 'bucket', 'ownershipControls', 'GetBucketOwnershipControls'],
-  ['GET', 'bucket', 'acl', 'GetBucketAcl'],
-  ['GET', 'bucket', 'cors', 'GetBucketCors'],
-  ['GET', 'bucket', 'lifecycle', 'GetBucketLifecycleConfiguration'],
-  ['GET', 'bucket', 'website', 'GetBucketWebsite'],
-  ['GET', 'bucket', 'logging', 'GetBucketLogging'],
-  ['GET', 'bucket', 'replication', 'GetBucketReplication'],
-  ['GET', 'bucket', 'accelerate', 'GetBucketAccelerateConfiguration'],
-  ['GET', 'bucket', 'requestPayment', 'GetBucketRequestPayment'],
-  ['GET', 'bucket', 'object-lock', 'GetObjectLockConfiguration'],
+  ...subresourceRoutes('GET', 1),
   ['GET', 'bucket', 'uploads', 'ListMultipartUploads'],
   ['GET', 'bucket', 'versions', 'ListObjectVersions'],
   ['GET', 'bucket', listV2, 'ListObjectsV2'],
   ['GET', 'bucket', undefined, 'ListObjects'],
   ['HEAD', 'bucket', undefined, 'HeadBucket'],
-  ['PUT', 'bucket', 'encryption', 'PutBucketEncryption'],
-  ['PUT', 'bucket', 'policy', 'PutBucketPolicy'],
-  ['PUT', 'bucket', 'tagging', 'PutBucketTagging'],
-  ['PUT', 'bucket', 'versioning', 'PutBucketVersioning'],
-  ['PUT', 'bucket', 'publicAccessBlock', 'PutPublicAccessBlock'],
-  ['PUT', 'bucket', 'notification', 'PutBucketNotificationConfiguration'],
-  ['PUT', 'bucket', 'ownershipControls', 'PutBucketOwnershipControls'],
-  ['PUT', 'bucket', 'acl', 'PutBucketAcl'],
-  ['PUT', 'bucket', 'cors', 'PutBucketCors'],
-  ['PUT', 'bucket', 'lifecycle', 'PutBucketLifecycleConfiguration'],
-  ['PUT', 'bucket', 'website', 'PutBucketWebsite'],
-  ['PUT', 'bucket', 'logging', 'PutBucketLogging'],
-  ['PUT', 'bucket', 'replication', 'PutBucketReplication'],
-  ['PUT', 'bucket', 'accelerate', 'PutBucketAccelerateConfiguration'],
-  ['PUT', 'bucket', 'requestPayment', 'PutBucketRequestPayment'],
-  ['PUT', 'bucket', 'object-lock', 'PutObjectLockConfiguration'],
+  ...subresourceRoutes('PUT', 2),
   ['PUT', 'bucket', undefined, 'CreateBucket'],
-  ['DELETE', 'bucket', 'encryption', 'DeleteBucketEncryption'],
-  ['DELETE', 'bucket', 'policy', 'DeleteBucketPolicy'],
-  ['DELETE', 'bucket', 'tagging', 'DeleteBucketTagging'],
-  ['DELETE', 'bucket', 'publicAccessBlock', 'DeletePublicAccessBlock'],
-  ['DELETE', 'bucket', 'ownershipControls', 'DeleteBucketOwnershipControls'],
-  ['DELETE', 'bucket', 'cors', 'DeleteBucketCors'],
-  ['DELETE', 'bucket', 'lifecycle', 'DeleteBucketLifecycle'],
-  ['DELETE', 'bucket', 'website', 'DeleteBucketWebsite'],
-  ['DELETE', 'bucket', 'replication', 'DeleteBucketReplication'],
+  ...subresourceRoutes('DELETE', 3),
   ['DELETE', 'bucket', undefined, 'DeleteBucket'],
   ['POST', 'bucket', 'delete', 'DeleteObjects'],
   ['POST', 'bucket', undefined, 'PostObject'],

@@ -1,7 +1,7 @@
 /**
- * Buckets, object versions and multipart uploads, independent of HTTP. Versions of a key are kept
- * newest first; an unversioned or suspended bucket has at most one `null` version per key, which a
- * new write or delete replaces, as on S3.
+ * Buckets, object versions and multipart uploads (their parts: uploads.ts), independent of HTTP.
+ * Versions of a key are kept newest first; an unversioned or suspended bucket has at most one `null`
+ * version per key, which a new write or delete replaces, as on S3.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -15,8 +15,8 @@ import {
   type Tag,
   validateBucketName,
 } from './bucket-config';
-import { type Checksum, type ChecksumAlgorithm, Checksummer, checksumBytes } from './body';
-import { invalidArgument, noSuchBucket, noSuchKey, noSuchUpload, noSuchVersion, S3Error } from './errors';
+import type { Checksum, ChecksumAlgorithm } from './body';
+import { invalidArgument, noSuchBucket, noSuchKey, noSuchVersion, S3Error } from './errors';
 import { emptyNotificationConfig, type NotificationConfig } from './notifications';
 import {
   type Envelope,
@@ -27,9 +27,8 @@ import {
   type PendingKey,
   type Sse,
   sealingCipher,
-  usesKms,
 } from './sse';
-import { malformedXml } from './xml';
+import { Uploads } from './uploads';
 
 /** What a writer sets on an object besides its bytes. */
 export interface ObjectAttributes {
@@ -122,8 +121,6 @@ export interface StoreState {
   blobs?: Record<string, string>;
 }
 
-const MIN_PART_SIZE = 5 * 1024 * 1024;
-
 /** The bytes of `source` within `range` (inclusive), stopping the source once past it. */
 async function* slice(source: AsyncIterable<Buffer>, range: ByteRange): AsyncGenerator<Buffer> {
   let at = 0;
@@ -149,11 +146,15 @@ export function checkVersionId(versionId: string): void {
 
 export class Store {
   readonly buckets = new Map<string, Bucket>();
+  /** Multipart uploads and their parts (uploads.ts). */
+  readonly uploads: Uploads;
 
   constructor(
     readonly blobs: BlobStore,
-    private readonly kms: KeyStore | undefined,
-  ) {}
+    readonly kms: KeyStore | undefined,
+  ) {
+    this.uploads = new Uploads(this);
+  }
 
   bucket(name: string): Bucket {
     const b = this.buckets.get(name);
@@ -193,7 +194,7 @@ export class Store {
         BucketName: name,
       });
     }
-    for (const upload of b.uploads.values()) await this.dropParts(upload);
+    for (const upload of b.uploads.values()) await this.uploads.dropParts(upload);
     this.buckets.delete(name);
   }
 
@@ -236,7 +237,8 @@ export class Store {
     return sse;
   }
 
-  private arns(b: Bucket, key: string) {
+  /** The ARNs SSE-KMS binds a data key to (its encryption context). */
+  arns(b: Bucket, key: string) {
     return { bucket: bucketArn(b.name), object: `${bucketArn(b.name)}/${key}` };
   }
 
@@ -388,188 +390,6 @@ export class Store {
     };
     await this.link(b, marker);
     return { marker };
-  }
-
-  async createUpload(
-    b: Bucket,
-    key: string,
-    attributes: ObjectAttributes,
-    options: UploadOptions,
-  ): Promise<Upload> {
-    const upload: Upload = {
-      attributes,
-      uploadId: randomBytes(48).toString('base64url'),
-      key,
-      initiated: new Date().toISOString(),
-      parts: new Map(),
-    };
-    const sse = this.effectiveSse(b, options.sse);
-    if (sse && usesKms(sse)) {
-      const generated = await generateKey(this.kms, sse, this.arns(b, key));
-      upload.sse = generated.sse;
-      if (generated.key) upload.dataKey = generated.key.pending;
-    } else if (sse) {
-      upload.sse = sse;
-    }
-    if (options.checksumAlgorithm) {
-      upload.checksumAlgorithm = options.checksumAlgorithm;
-      upload.checksumType =
-        options.checksumType ?? (options.checksumAlgorithm === 'CRC64NVME' ? 'FULL_OBJECT' : 'COMPOSITE');
-    }
-    b.uploads.set(upload.uploadId, upload);
-    return upload;
-  }
-
-  upload(b: Bucket, uploadId: string | null, key: string): Upload {
-    const upload = uploadId === null ? undefined : b.uploads.get(uploadId);
-    if (!upload || upload.key !== key) throw noSuchUpload(uploadId ?? '');
-    return upload;
-  }
-
-  async putPart(upload: Upload, partNumber: number, data: Buffer, checksum?: string): Promise<Part> {
-    return this.putPartFrom(upload, partNumber, [data], () => (checksum ? { checksum } : {}));
-  }
-
-  /** putPart() for bytes that arrive over time; `verify` as in writeFrom(). */
-  async putPartFrom(
-    upload: Upload,
-    partNumber: number,
-    data: AsyncIterable<Buffer> | Iterable<Buffer>,
-    verify: () => { checksum?: string },
-  ): Promise<Part> {
-    // S3 decrypts the upload's data key for every part, so a key disabled mid-upload fails here.
-    if (upload.dataKey) await openKey(this.kms, upload.dataKey);
-    const md5 = createHash('md5');
-    let size = 0;
-    async function* counted() {
-      for await (const chunk of data) {
-        md5.update(chunk);
-        size += chunk.length;
-        yield chunk;
-      }
-    }
-    const blob = await this.blobs.putStream(counted());
-    let checksum: string | undefined;
-    try {
-      checksum = verify().checksum;
-    } catch (err) {
-      await this.blobs.delete(blob);
-      throw err;
-    }
-    const part: Part = {
-      partNumber,
-      etag: `"${md5.digest('hex')}"`,
-      size,
-      blob,
-      lastModified: new Date().toISOString(),
-    };
-    if (checksum) part.checksum = checksum;
-    const previous = upload.parts.get(partNumber);
-    upload.parts.set(partNumber, part);
-    if (previous) await this.blobs.delete(previous.blob);
-    return part;
-  }
-
-  /** Joins the listed parts into the object; the ETag is the MD5 of the part MD5s, then `-N`. */
-  async complete(
-    b: Bucket,
-    upload: Upload,
-    listed: Array<{ partNumber: number; etag: string; checksum?: string }>,
-  ): Promise<ObjectVersion> {
-    if (listed.length === 0) throw malformedXml();
-    const parts = listed.map((l, i) => {
-      const part = upload.parts.get(l.partNumber);
-      if (i > 0 && l.partNumber <= (listed[i - 1]?.partNumber ?? 0)) {
-        throw new AwsError(
-          'InvalidPartOrder',
-          'The list of parts was not in ascending order. Parts must be ordered by part number.',
-          400,
-          {
-            UploadId: upload.uploadId,
-          },
-        );
-      }
-      const etagMatches = part && part.etag.replace(/"/g, '') === l.etag.replace(/"/g, '');
-      const checksumMatches = !l.checksum || !part?.checksum || l.checksum === part.checksum;
-      if (!part || !etagMatches || !checksumMatches) {
-        throw new AwsError(
-          'InvalidPart',
-          "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
-          400,
-          { UploadId: upload.uploadId, PartNumber: String(l.partNumber), ETag: l.etag },
-        );
-      }
-      return part;
-    });
-    parts.slice(0, -1).forEach((part) => {
-      if (part.size < MIN_PART_SIZE) {
-        throw new AwsError(
-          'EntityTooSmall',
-          'Your proposed upload is smaller than the minimum allowed object size.',
-          400,
-          {
-            ProposedSize: String(part.size),
-            MinSizeAllowed: String(MIN_PART_SIZE),
-            PartNumber: String(part.partNumber),
-            ETag: part.etag,
-          },
-        );
-      }
-    });
-    const digests = Buffer.concat(parts.map((p) => Buffer.from(p.etag.replace(/"/g, ''), 'hex')));
-    const options: WriteOptions = {
-      etag: `"${createHash('md5').update(digests).digest('hex')}-${parts.length}"`,
-      partsCount: parts.length,
-    };
-    if (upload.sse) options.sse = upload.sse;
-    if (upload.dataKey) options.dataKey = upload.dataKey;
-    // The parts are joined as a stream; a full-object checksum is computed on the way.
-    const full =
-      upload.checksumAlgorithm && upload.checksumType === 'FULL_OBJECT'
-        ? new Checksummer(upload.checksumAlgorithm)
-        : undefined;
-    const blobs = this.blobs;
-    async function* joined() {
-      for (const part of parts)
-        for await (const chunk of await blobs.body(part.blob)) {
-          full?.update(chunk as Buffer);
-          yield chunk as Buffer;
-        }
-    }
-    const version = await this.writeFrom(b, upload.key, joined(), upload.attributes, {
-      ...options,
-      verify: () => {
-        const checksum = this.uploadChecksum(upload, parts, full);
-        return checksum ? { checksum } : {};
-      },
-    });
-    b.uploads.delete(upload.uploadId);
-    await this.dropParts(upload);
-    return version;
-  }
-
-  /** A full-object CRC is of the joined bytes; a composite one hashes the part checksums, then `-N`. */
-  private uploadChecksum(upload: Upload, parts: Part[], full: Checksummer | undefined): Checksum | undefined {
-    const algorithm = upload.checksumAlgorithm;
-    if (!algorithm) return undefined;
-    if (upload.checksumType === 'FULL_OBJECT' && full)
-      return { algorithm, value: full.digest().toString('base64'), type: 'FULL_OBJECT' };
-    if (parts.some((p) => !p.checksum)) return undefined;
-    const joined = Buffer.concat(parts.map((p) => Buffer.from(p.checksum ?? '', 'base64')));
-    return {
-      algorithm,
-      value: `${checksumBytes(algorithm, joined).toString('base64')}-${parts.length}`,
-      type: 'COMPOSITE',
-    };
-  }
-
-  async abort(b: Bucket, upload: Upload): Promise<void> {
-    b.uploads.delete(upload.uploadId);
-    await this.dropParts(upload);
-  }
-
-  private async dropParts(upload: Upload): Promise<void> {
-    for (const part of upload.parts.values()) await this.blobs.delete(part.blob);
   }
 
   snapshot(): StoreState {

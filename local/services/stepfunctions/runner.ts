@@ -103,6 +103,9 @@ export class Runner {
         ) {
           // The library times every Task out after 60 s by default; AWS has no default limit.
           state.TimeoutSeconds = MAX_TIMER_SECONDS;
+        } else if (state.Type === 'Task' && typeof state.TimeoutSeconds === 'number') {
+          // A longer timeout (AWS allows up to a year) would overflow setTimeout and fire at once.
+          state.TimeoutSeconds = Math.min(state.TimeoutSeconds, MAX_TIMER_SECONDS);
         }
         if (state.Type === 'Wait' && typeof state.Seconds === 'number' && scale !== 1) {
           waitOverrides[stateName] = Math.max(0, Math.round(state.Seconds * 1000 * scale));

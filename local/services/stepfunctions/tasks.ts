@@ -412,7 +412,7 @@ export class Tasks {
     if (err instanceof TaskError) return err;
     const name = err instanceof Error && err.name ? err.name : 'Error';
     const message = err instanceof Error ? err.message : String(err);
-    if (this.options.lambdaErrorCause !== 'aws') return new TaskError(name, message);
+    if (this.options.lambdaErrorCause === 'message') return new TaskError(name, message);
     const trace = err instanceof Error && err.stack ? err.stack.split('\n') : [];
     return new TaskError(name, JSON.stringify({ errorType: name, errorMessage: message, trace }));
   }

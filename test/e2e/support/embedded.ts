@@ -4,7 +4,7 @@ import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
 import { cliClients } from '../../../cli/lib/clients';
 import { loadRun } from '../../../cli/lib/run-view';
-import { executionNameFor } from '../../../functions/shared/naming';
+import { executionArnFor, executionNameFor } from '../../../functions/shared/naming';
 import { EmbeddedAws, type EmbeddedAwsOptions } from '../../../local/embedded';
 
 /**
@@ -55,6 +55,39 @@ export const LEAKY = `${DATA}${JSON.stringify(chat('Customer: my key is AKIAZ7Q3
 
 export type Harness = Awaited<ReturnType<typeof startHarness>>;
 
+/**
+ * Stage parameters of the tests, beside the harness's 2 s poll: each set is packaged once before
+ * the workers start (test/global-setup.js), so keep their number small.
+ */
+export const TEST_PARAMS = {
+  /** Dying lease and slot holders, quota refusals: leases and the quota cap that end in seconds. */
+  shortLeases: { keyLeaseSeconds: '2', slotLeaseSeconds: '2', quotaRetrySeconds: '1' },
+  /** The key bootstrap of earlier versions (every first run creates a key), kept for comparison. */
+  aliasRace: { keyBootstrap: 'alias-race' },
+} as const;
+
+/** The parameters the harness deploys with: its 2 s poll, then the test's own. */
+export function harnessParams(params: Record<string, string> = {}): Record<string, string> {
+  return { pollIntervalSeconds: '2', ...params };
+}
+
+/**
+ * Every embedded AWS this test file started and has not stopped, with its start (which may still
+ * be running when a hook timed out). test/e2e/support/after-each-file.ts stops the leftovers, so
+ * that no server, timer or DynamoDB sweep outlives its test file and fails a later one.
+ */
+const live = new Map<EmbeddedAws, Promise<unknown>>();
+
+export async function stopLeftoverHarnesses(): Promise<number> {
+  const leftovers = [...live.entries()];
+  live.clear();
+  for (const [aws, started] of leftovers) {
+    await started.catch(() => undefined);
+    await aws.stop();
+  }
+  return leftovers.length;
+}
+
 export async function startHarness(options: EmbeddedAwsOptions = {}) {
   const aws = new EmbeddedAws({
     port: 0,
@@ -62,9 +95,11 @@ export async function startHarness(options: EmbeddedAwsOptions = {}) {
     timeScale: 0.01,
     logLevel: 'SILENT',
     ...options,
-    params: { pollIntervalSeconds: '2', ...options.params },
+    params: harnessParams(options.params),
   });
-  const stack = await aws.start();
+  const starting = aws.start();
+  live.set(aws, starting);
+  const stack = await starting;
   const c = cliClients(aws.url);
 
   async function put(key: string, body: string | Buffer, bucket = stack.trainingBucket) {
@@ -79,7 +114,7 @@ export async function startHarness(options: EmbeddedAwsOptions = {}) {
     versionId?: string | undefined;
     etag?: string | undefined;
   }) {
-    return `${stack.stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionNameFor(o)}`;
+    return executionArnFor(stack.stateMachineArn, executionNameFor(o));
   }
 
   /** Waits for the execution to exist (the S3 trigger is asynchronous), then for it to close. */
@@ -127,7 +162,10 @@ export async function startHarness(options: EmbeddedAwsOptions = {}) {
     notifications: (detailType?: string) =>
       aws.events.events({ source: 'tunevault', ...(detailType ? { detailType } : {}) }),
     statesEntered: (run: { timeline: { name: string }[] }) => run.timeline.map((s) => s.name),
-    stop: () => aws.stop(),
+    stop: async () => {
+      if (!live.delete(aws)) return;
+      await aws.stop();
+    },
   };
 }
 

@@ -57,6 +57,7 @@ it('tunevault runs: a hostile key, name, state, job, model and error stay one in
     stopDate: null,
     durationMs: 1200,
     jobDurationMs: null,
+    queue: null,
   };
   expectInert(formatRuns([row]), 8);
 });

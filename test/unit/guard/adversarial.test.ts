@@ -48,14 +48,21 @@ const adversarial: Record<FindingType, string[]> = {
   IPV6: [fill(':'), fill('a:'), fill('::'), fill('f'), fill('1:2:')],
 };
 
-/** The fastest of three runs, in ms: the least disturbed by whatever else the machine is doing. */
+/**
+ * CPU time of a synchronous call, in ms: unlike wall time, it does not count the time other
+ * processes of the shared machine hold the cores (a load of 15 on 2 cores stretched wall time 3×).
+ */
+function cpuMs(run: () => unknown): number {
+  const before = process.cpuUsage();
+  run();
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1000;
+}
+
+/** The fastest of three runs, in CPU ms: the least disturbed by whatever else the machine is doing. */
 function fastest(run: () => void): number {
   let best = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < 3; i++) {
-    const started = performance.now();
-    run();
-    best = Math.min(best, performance.now() - started);
-  }
+  for (let i = 0; i < 3; i++) best = Math.min(best, cpuMs(run));
   return best;
 }
 
@@ -93,9 +100,7 @@ describe('adversarial 1 MiB lines', () => {
   it("runs all detectors together on each input in under 5 s (five times the issue's second)", () => {
     for (const inputs of Object.values(adversarial)) {
       for (const text of inputs) {
-        const started = performance.now();
-        detectAll(text);
-        expect(performance.now() - started).toBeLessThan(5000);
+        expect(cpuMs(() => detectAll(text))).toBeLessThan(5000);
       }
     }
   });

@@ -303,6 +303,8 @@ describe('remediation with deployments', () => {
         return true;
       },
       mergeObjectTagsIfPresent: async () => true,
+      // The job has ended: its slot is released (tested in admission.test.ts).
+      releaseJobSlot: async () => undefined,
     };
   }
 

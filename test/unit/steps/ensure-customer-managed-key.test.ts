@@ -1,6 +1,8 @@
 import {
   ensureCustomerManagedKey,
   type KeyPorts,
+  LEASE_TAG,
+  type LeasePorts,
   unusableReason,
 } from '../../../functions/ensure-customer-managed-key/core';
 import {
@@ -10,8 +12,13 @@ import {
   parseKeyPolicy,
   SID,
 } from '../../../functions/ensure-customer-managed-key/policy';
+import type { KeyLease } from '../../../functions/shared/aws/admission';
 import type { KeyInfo } from '../../../functions/shared/aws/kms';
-import { KeyNotUsableError, KeyPolicyError } from '../../../functions/shared/errors';
+import {
+  KeyBootstrapInProgressError,
+  KeyNotUsableError,
+  KeyPolicyError,
+} from '../../../functions/shared/errors';
 
 const ACCOUNT = '111122223333';
 const KEY_ARN = `arn:aws:kms:us-east-1:${ACCOUNT}:key/0b3d5c8e-1111-2222-3333-444455556666`;
@@ -92,6 +99,7 @@ function fakePorts(key: KeyInfo | undefined, policy: object) {
     scheduleDeletion: async (id) => {
       calls.scheduleDeletion.push(id);
     },
+    findKeysTagged: async () => [],
   };
   return { ports, calls };
 }
@@ -415,5 +423,193 @@ describe('key policy: parse and merge edge cases', () => {
     const copy = structuredClone(policy);
     mergeKeyPolicy(policy, settings);
     expect(policy).toEqual(copy);
+  });
+});
+
+/** KMS and the lease table in memory, with AWS's answers (AlreadyExists on a taken alias, conditional lease). */
+function bootstrapWorld(opts: { leaseMs?: number; remainingMs?: number } = {}) {
+  const keys = new Map<string, KeyInfo>();
+  const tags = new Map<string, Record<string, string>>();
+  const aliases = new Map<string, string>();
+  const leases = new Map<string, KeyLease>();
+  const calls = {
+    createKey: 0,
+    scheduleDeletion: [] as string[],
+    findKeysTagged: 0,
+    getLease: 0,
+    acquireLease: 0,
+  };
+  let n = 0;
+  const yieldNow = () => new Promise((r) => setImmediate(r));
+  const kms: KeyPorts = {
+    describeKey: async (id) => {
+      await yieldNow();
+      return keys.get(aliases.get(id) ?? id);
+    },
+    createKey: async (input) => {
+      await yieldNow();
+      calls.createKey += 1;
+      const keyId = `key-${++n}`;
+      const key = healthyKey({ keyId, keyArn: `arn:aws:kms:us-east-1:${ACCOUNT}:key/${keyId}` });
+      keys.set(keyId, key);
+      tags.set(keyId, { ...input.tags });
+      return key;
+    },
+    createAlias: async (alias, keyId) => {
+      await yieldNow();
+      if (aliases.has(alias)) return 'exists';
+      aliases.set(alias, keyId);
+      return 'created';
+    },
+    getKeyPolicy: async () => JSON.stringify({ Version: '2012-10-17', Statement: [defaultRoot] }),
+    putKeyPolicy: async () => undefined,
+    isRotationEnabled: async () => true,
+    enableRotation: async () => undefined,
+    tagKey: async (id, t) => {
+      tags.set(id, { ...tags.get(id), ...t });
+    },
+    scheduleDeletion: async (id) => {
+      calls.scheduleDeletion.push(id);
+      const key = keys.get(id);
+      if (key) keys.set(id, { ...key, keyState: 'PendingDeletion' });
+    },
+    findKeysTagged: async (k, v) => {
+      calls.findKeysTagged += 1;
+      return [...keys.values()].filter((key) => tags.get(key.keyId)?.[k] === v);
+    },
+  };
+  let holders = 0;
+  const lease = (): LeasePorts => {
+    const started = Date.now();
+    return {
+      getLease: async (name) => {
+        await yieldNow();
+        calls.getLease += 1;
+        const current = leases.get(name);
+        return current ? { ...current } : undefined;
+      },
+      acquireLease: async (name, holder, leaseUntil, now) => {
+        await yieldNow();
+        calls.acquireLease += 1;
+        const current = leases.get(name);
+        if (current && current.leaseUntil >= now) return { acquired: false, current: { ...current } };
+        leases.set(name, { holder, leaseUntil });
+        return current ? { acquired: true, previous: current } : { acquired: true };
+      },
+      recordLeaseKey: async (name, holder, keyId) => {
+        const l = leases.get(name);
+        if (l?.holder !== holder) return false;
+        l.keyId = keyId;
+        return true;
+      },
+      abandonLease: async (name, holder) => {
+        const l = leases.get(name);
+        if (l?.holder !== holder) return false;
+        l.leaseUntil = 0;
+        l.abandoned = true;
+        return true;
+      },
+      releaseLease: async (name, holder) => leases.get(name)?.holder === holder && leases.delete(name),
+      now: () => Date.now(),
+      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+      newHolderToken: () => `holder-${++holders}`,
+      remainingMs: () => (opts.remainingMs ?? 30_000) - (Date.now() - started),
+    };
+  };
+  const s = { ...settings, userArns: [], bootstrap: 'lease' as const, leaseMs: opts.leaseMs ?? 60_000 };
+  return { keys, tags, aliases, leases, calls, kms, lease, s };
+}
+
+describe('key bootstrap under the lease', () => {
+  it('20 first runs at once: exactly one CreateKey, every run gets that key, no orphan', async () => {
+    const w = bootstrapWorld();
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => ensureCustomerManagedKey(w.s, w.kms, w.lease())),
+    );
+    expect(w.calls.createKey).toBe(1);
+    expect(new Set(results.map((r) => r.keyArn)).size).toBe(1);
+    expect(results.filter((r) => r.created)).toHaveLength(1);
+    expect(w.calls.scheduleDeletion).toEqual([]);
+    expect(w.aliases.get(settings.alias)).toBe('key-1');
+    expect(w.tags.get('key-1')).toMatchObject({ 'tunevault:alias': settings.alias, [LEASE_TAG]: 'holder-1' });
+    expect(w.leases.size).toBe(0); // released
+  });
+
+  it('a run that finds a live lease waits for the alias without writing to the lease', async () => {
+    const w = bootstrapWorld();
+    w.leases.set(`kms-key:${settings.alias}`, { holder: 'busy', leaseUntil: Date.now() + 60_000 });
+    const waiting = ensureCustomerManagedKey(w.s, w.kms, w.lease());
+    // The holder finishes: its key and alias appear, its lease goes.
+    const made = await w.kms.createKey({ description: 'x', policy: '{}', tags: {} });
+    await w.kms.createAlias(settings.alias, made.keyId);
+    w.leases.delete(`kms-key:${settings.alias}`);
+    const result = await waiting;
+    expect(result).toMatchObject({ keyId: made.keyId, created: false });
+    expect(w.calls.getLease).toBe(1);
+    expect(w.calls.acquireLease).toBe(0);
+  });
+
+  it('adopts the key a holder that died had recorded: no second CreateKey', async () => {
+    const w = bootstrapWorld();
+    await w.kms.createKey({ description: 'x', policy: '{}', tags: { 'tunevault:alias': settings.alias } });
+    w.leases.set(`kms-key:${settings.alias}`, { holder: 'dead', leaseUntil: Date.now() - 1, keyId: 'key-1' });
+    const result = await ensureCustomerManagedKey(w.s, w.kms, w.lease());
+    expect(result).toMatchObject({ keyId: 'key-1', created: true, adopted: true });
+    expect(w.calls.createKey).toBe(1); // only the dead holder's
+    expect(w.aliases.get(settings.alias)).toBe('key-1');
+  });
+
+  it('finds by its lease tag the key of a holder that died before recording it, and adopts it', async () => {
+    const w = bootstrapWorld();
+    await w.kms.createKey({ description: 'x', policy: '{}', tags: { [LEASE_TAG]: 'dead' } });
+    w.leases.set(`kms-key:${settings.alias}`, { holder: 'dead', leaseUntil: Date.now() - 1 });
+    const result = await ensureCustomerManagedKey(w.s, w.kms, w.lease());
+    expect(w.calls.findKeysTagged).toBe(1);
+    expect(result).toMatchObject({ keyId: 'key-1', adopted: true });
+  });
+
+  it('retires (tags, schedules for deletion) a dead holder’s unusable key and creates a good one', async () => {
+    const w = bootstrapWorld();
+    await w.kms.createKey({ description: 'x', policy: '{}', tags: {} });
+    w.keys.set('key-1', healthyKey({ keyId: 'key-1', keyState: 'Disabled' }));
+    w.leases.set(`kms-key:${settings.alias}`, { holder: 'dead', leaseUntil: Date.now() - 1, keyId: 'key-1' });
+    const result = await ensureCustomerManagedKey(w.s, w.kms, w.lease());
+    expect(result).toMatchObject({ keyId: 'key-2', created: true });
+    expect(result.adopted).toBeUndefined();
+    expect(w.tags.get('key-1')).toMatchObject({
+      'tunevault:orphan': 'true',
+      'tunevault:orphan-reason': 'bootstrap holder died',
+    });
+    expect(w.calls.scheduleDeletion).toEqual(['key-1']);
+  });
+
+  it('waits for a live holder until its lease ends, then takes over (a dead holder blocks only its TTL)', async () => {
+    const w = bootstrapWorld({ leaseMs: 300 });
+    const until = Date.now() + 300;
+    w.leases.set(`kms-key:${settings.alias}`, { holder: 'stuck', leaseUntil: until });
+    const result = await ensureCustomerManagedKey(w.s, w.kms, w.lease());
+    expect(Date.now()).toBeGreaterThan(until);
+    expect(result).toMatchObject({ created: true });
+    expect(w.calls.findKeysTagged).toBe(1); // it looked for a key the stuck holder might have made
+  });
+
+  it('a holder that fails gives the lease up at once; the next run adopts its key without waiting for the TTL', async () => {
+    const w = bootstrapWorld({ leaseMs: 60_000 });
+    const failing = { ...w.kms, createAlias: async () => Promise.reject(new Error('network down')) };
+    await expect(ensureCustomerManagedKey(w.s, failing, w.lease())).rejects.toThrow('network down');
+    expect(w.leases.get(`kms-key:${settings.alias}`)).toMatchObject({ keyId: 'key-1', abandoned: true });
+    const started = Date.now();
+    const result = await ensureCustomerManagedKey(w.s, w.kms, w.lease());
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(result).toMatchObject({ keyId: 'key-1', adopted: true });
+    expect(w.calls.createKey).toBe(1);
+  });
+
+  it('stops waiting before its invocation ends with KeyBootstrapInProgressError (the ASL retries it)', async () => {
+    const w = bootstrapWorld({ remainingMs: 3_500 });
+    w.leases.set(`kms-key:${settings.alias}`, { holder: 'busy', leaseUntil: Date.now() + 60_000 });
+    const attempt = ensureCustomerManagedKey(w.s, w.kms, w.lease());
+    await expect(attempt).rejects.toBeInstanceOf(KeyBootstrapInProgressError);
+    expect(w.calls.createKey).toBe(0);
   });
 });

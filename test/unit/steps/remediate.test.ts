@@ -27,6 +27,7 @@ function ports(tag: RemediatePorts['mergeObjectTagsIfPresent']): RemediatePorts 
     listProvisioned: async () => [],
     deleteProvisioned: async () => true,
     mergeObjectTagsIfPresent: tag,
+    releaseJobSlot: async () => undefined,
   };
 }
 
@@ -110,6 +111,8 @@ function portsIn(world: World) {
   const calls: string[] = [];
   const tags: { key: string; tags: Record<string, string>; versionId?: string | undefined }[] = [];
   const p: RemediatePorts = {
+    // The job slot's release is checked in the tests above (admission); not part of these worlds.
+    releaseJobSlot: async () => undefined,
     getJob: async (id) => {
       calls.push(`getJob ${id}`);
       return world.job;

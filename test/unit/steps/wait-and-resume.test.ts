@@ -51,7 +51,11 @@ function waitPorts(job: JobInfo | undefined) {
 
 describe('WaitForJob registration', () => {
   it('parks the token when the job is still running', async () => {
-    const { ports, sent, table } = waitPorts({ jobArn: JOB_ARN, jobName: 'job-1', status: 'InProgress' });
+    const { ports, sent, table } = waitPorts({
+      jobArn: JOB_ARN,
+      jobName: 'job-1',
+      status: 'InProgress',
+    });
     const result = await registerWait(input, 3600, ports);
     expect(result.answeredAtOnce).toBe(false);
     expect(sent).toHaveLength(0);
@@ -105,7 +109,9 @@ describe('onJobStateChange', () => {
   function eventPorts() {
     const table = tokenTable();
     const sent: string[] = [];
+    const ended: string[] = [];
     const ports: EventPorts = {
+      jobEnded: async (jobName) => ended.push(jobName),
       getToken: table.get,
       claim: table.claim,
       sendTaskSuccess: async (t) => {
@@ -117,11 +123,11 @@ describe('onJobStateChange', () => {
         return 'sent';
       },
     };
-    return { ports, sent, table };
+    return { ports, sent, table, ended };
   }
 
   it('resumes once when the Completed event is delivered twice, and ignores a late InProgress', async () => {
-    const { ports, sent, table } = eventPorts();
+    const { ports, sent, table, ended } = eventPorts();
     await table.put({ jobName: 'job-1', taskToken: 'token-1', expiresAt: 0 });
     const outcomes = await Promise.all([
       onJobStateChange(event('Completed'), ports),
@@ -132,12 +138,15 @@ describe('onJobStateChange', () => {
     expect(['already-claimed', 'no-waiting-task']).toContain(outcomes.find((o) => o !== 'resumed'));
     expect(late).toBe('ignored-non-terminal');
     expect(sent).toEqual(['success:token-1']);
+    // Each delivery frees the slot (idempotent); the InProgress event does not.
+    expect(ended).toEqual(['job-1', 'job-1']);
   });
 
-  it('does nothing when no run waits (the poll covers it)', async () => {
-    const { ports, sent } = eventPorts();
+  it('resumes nobody when no run waits (the poll covers it), but still frees the job slot', async () => {
+    const { ports, sent, ended } = eventPorts();
     await expect(onJobStateChange(event('Completed'), ports)).resolves.toBe('no-waiting-task');
     expect(sent).toHaveLength(0);
+    expect(ended).toEqual(['job-1']);
   });
 });
 
@@ -267,9 +276,13 @@ describe('onJobStateChange: what it passes on', () => {
       ['job-1', { jobName: 'job-1', taskToken: 'token-1', expiresAt: 0 }],
     ]);
     const sent: unknown[] = [];
+    const ended: string[] = [];
     const ports: EventPorts = {
       getToken: async (j) => table.get(j),
       claim: async (j, t) => table.get(j)?.taskToken === t && table.delete(j),
+      jobEnded: async (jobName) => {
+        ended.push(jobName);
+      },
       sendTaskSuccess: async (t, o) => {
         sent.push(['success', t, o]);
         return 'sent';
@@ -288,6 +301,8 @@ describe('onJobStateChange: what it passes on', () => {
     expect(sent).toEqual([
       ['failure', 'token-1', 'CustomizationJobFailedError', 'Job job-1 ended Failed: quota'],
     ]);
+    // A failed job ends too: its admission slot goes to the next waiting run.
+    expect(ended).toEqual(['job-1']);
   });
 });
 

@@ -1,0 +1,307 @@
+/**
+ * Admission on the embedded AWS: the customer managed key is created exactly once however many
+ * first runs race for it, and Bedrock jobs never exceed the account's concurrent-job quota —
+ * runs beyond it wait in a FIFO list and are resumed, none fails. Holders that die (of the key
+ * lease, of a job slot) block others no longer than their TTL, and leave no untagged key.
+ */
+import { CreateModelCustomizationJobCommand, ListCustomModelsCommand } from '@aws-sdk/client-bedrock';
+import {
+  GetAWSDefaultServiceQuotaCommand,
+  GetServiceQuotaCommand,
+  ServiceQuotasClient,
+} from '@aws-sdk/client-service-quotas';
+import { StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { formatRuns, listRuns } from '../../cli/commands/runs';
+import { field, type RunView } from '../../cli/lib/run-view';
+import { LEASE_TAG } from '../../functions/ensure-customer-managed-key/core';
+import { AdmissionTable } from '../../functions/shared/aws/admission';
+import {
+  calls,
+  dropWithHeldSubmission,
+  jobSpans,
+  maxRunningAtOnce,
+  runKeys,
+  until,
+} from './support/admission';
+import { DATA, type Harness, startHarness, startWarmHarness, TEST_PARAMS } from './support/embedded';
+
+/** Drops a dataset without waiting for its run; resolves once the object is stored. */
+async function dropOnly(h: Harness, name: string, marker = name) {
+  const object = await h.put(
+    `${h.stack.trainingPrefix}${name}.jsonl`,
+    DATA.replace('lamp', `lamp ${marker}`),
+  );
+  return { object, executionArn: h.executionArnOf(object) };
+}
+
+const span = (run: RunView, state: string) => run.timeline.find((s) => s.name === state);
+const polls = (run: RunView) => run.timeline.filter((s) => s.name === 'CheckCustomizationJob').length;
+
+describe('key bootstrap under the lease (a fresh stack each)', () => {
+  // 30 here, to keep `npm test` short on a shared machine (100 at once took over 150 s at a load of
+  // 15); the benchmark's throughput section runs the issue's 100 on each lease round and fails on a
+  // second CreateKey or an orphan (`npm run bench -- --only throughput`).
+  const FIRST_RUNS = 30;
+  it(`${FIRST_RUNS} first runs at once: all succeed, exactly one CreateKey, no orphan key`, async () => {
+    const h = await startHarness({ jobDurationMs: 0 });
+    try {
+      const before = calls(h, 'kms:CreateKey');
+      const drops = await Promise.all(
+        Array.from({ length: FIRST_RUNS }, (_, i) => dropOnly(h, `first-${String(i).padStart(3, '0')}`)),
+      );
+      const runs = await Promise.all(drops.map((d) => h.finished(d.executionArn, 240_000)));
+
+      expect(runs.filter((r) => r.status === 'SUCCEEDED')).toHaveLength(FIRST_RUNS);
+      expect(calls(h, 'kms:CreateKey') - before).toBe(1);
+      const keys = await runKeys(h);
+      expect(keys).toHaveLength(1);
+      expect(keys[0]?.meta.KeyState).toBe('Enabled');
+      expect(keys[0]?.tags['tunevault:orphan']).toBeUndefined();
+      expect(new Set(runs.map((r) => field(r.state, 'key', 'keyArn')))).toEqual(new Set([keys[0]?.meta.Arn]));
+      expect(runs.filter((r) => field<boolean>(r.state, 'key', 'created') === true)).toHaveLength(1);
+    } finally {
+      await h.stop();
+    }
+  }, 300_000);
+
+  it.each([
+    ['after recording its key (stuck in CreateAlias)', 'kms', 'CreateAlias'],
+    ['before recording its key (stuck writing it to the lease)', 'dynamodb', 'UpdateItem'],
+  ])(
+    'a lease holder stuck past its TTL %s blocks the next run no longer than the TTL; its key is adopted, none is left untagged',
+    async (_when, service, operation) => {
+      const TTL_MS = Number(TEST_PARAMS.shortLeases.keyLeaseSeconds) * 1000;
+      const h = await startHarness({ params: TEST_PARAMS.shortLeases });
+      try {
+        const before = calls(h, 'kms:CreateKey');
+        // The holder's call hangs for 5 s (longer than its lease): as good as dead to the others.
+        h.aws.faults.add({ service, operation, count: 1, delayMs: 5_000 });
+        const holder = await dropOnly(h, 'lease-holder');
+        await until('the holder to hang', () => calls(h, `${service}:${operation}`) >= 1);
+        const successor = await dropOnly(h, 'lease-successor');
+        const [a, b] = await Promise.all([
+          h.finished(holder.executionArn, 60_000),
+          h.finished(successor.executionArn, 60_000),
+        ]);
+
+        expect([a.status, b.status]).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+        // The successor waited for the lease to run out, not for the hung holder.
+        expect(span(b, 'EnsureCustomerManagedKey')?.durationMs).toBeLessThan(TTL_MS + 1_500);
+        expect(b.state.key).toMatchObject({ created: true, adopted: true });
+        expect(field(a.state, 'key', 'keyArn')).toBe(field(b.state, 'key', 'keyArn'));
+        expect(calls(h, 'kms:CreateKey') - before).toBe(1);
+        const keys = await runKeys(h);
+        expect(keys).toHaveLength(1);
+        // Tagged from its creation on (CreateKey carries the tags): never an untagged key.
+        expect(keys[0]?.tags).toMatchObject({
+          'tunevault:alias': 'alias/tunevault-dev',
+          [LEASE_TAG]: expect.any(String),
+        });
+        expect(keys[0]?.meta.KeyState).toBe('Enabled');
+      } finally {
+        h.aws.faults.clear();
+        await h.stop();
+      }
+    },
+    90_000,
+  );
+});
+
+describe('admission under a concurrent-job quota of 3, read from Service Quotas (maxConcurrentJobs=auto)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    // Jobs long enough for three to overlap, so the limit is reached, not merely respected.
+    h = await startWarmHarness({ concurrentJobsQuota: 3, jobDurationMs: 1_500 });
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  it('20 datasets at once: never more than 3 jobs at once, 20 models, no run failed, ≤ 12 + 3 per poll transitions', async () => {
+    const table = new AdmissionTable(h.stack.admissionTable, h.c.dynamo);
+    const before = new Set((await jobSpans(h)).map((j) => j.jobName));
+    const running = async () =>
+      (await jobSpans(h)).filter((j) => !before.has(j.jobName) && j.status === 'InProgress');
+    // The first jobs run until every run holds a slot or waits in the list: however slowly a loaded
+    // machine brings the 20 runs to admission, 3 take the slots and 17 wait.
+    h.aws.bedrock.setJobDuration(600_000);
+    const drops = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => dropOnly(h, `quota-${String(i).padStart(2, '0')}`)),
+    );
+    await until(
+      '3 jobs running and 17 runs waiting',
+      async () => (await running()).length === 3 && (await table.queue()).length === 17,
+      90_000,
+    );
+    expect((await running()).length).toBe(3);
+    h.aws.bedrock.setJobDuration(1_500);
+    for (const j of await running()) await h.aws.bedrock.completeNow(j.jobName);
+    const runs = await Promise.all(drops.map((d) => h.finished(d.executionArn, 120_000)));
+
+    expect(runs.map((r) => r.status)).toEqual(Array(20).fill('SUCCEEDED'));
+    const spans = (await jobSpans(h)).filter((j) => !before.has(j.jobName));
+    expect(spans).toHaveLength(20);
+    expect(spans.every((j) => j.status === 'Completed')).toBe(true);
+    expect(maxRunningAtOnce(spans)).toBe(3);
+    const models = await h.c.bedrock.send(new ListCustomModelsCommand({ maxResults: 100 }));
+    const made = new Set(runs.map((r) => field(r.state, 'model', 'modelArn')));
+    expect((models.modelSummaries ?? []).filter((m) => made.has(m.modelArn))).toHaveLength(20);
+    // The slots matched the quota: Bedrock refused nothing, nobody was put back.
+    expect(runs.filter((r) => h.statesEntered(r).includes('RequeueJob'))).toEqual([]);
+    expect(runs.every((r) => field<number>(r.state, 'admission', 'capacity') === 3)).toBe(true);
+    expect(runs.filter((r) => field(r.state, 'admission', 'by') === 'queue')).toHaveLength(17);
+    for (const r of runs) expect(r.transitions).toBeLessThanOrEqual(12 + 3 * polls(r));
+  }, 240_000);
+
+  it('tunevault runs shows the queued runs and their places in the list', async () => {
+    // Jobs long enough that the listing (a history read per run) sees the waiting runs.
+    h.aws.bedrock.setJobDuration(8_000);
+    try {
+      const drops = await Promise.all(Array.from({ length: 5 }, (_, i) => dropOnly(h, `listed-${i}`)));
+      const arns = new Set(drops.map((d) => d.executionArn));
+      let queued: Awaited<ReturnType<typeof listRuns>> = [];
+      await until('two runs to wait for a slot', async () => {
+        const rows = await listRuns(h.c, h.stack.stateMachineArn, 30, h.stack.admissionTable);
+        queued = rows.filter((r) => arns.has(r.executionArn) && r.queue !== null);
+        return queued.length === 2;
+      });
+      const places = queued.map((r) => r.queue).sort((x, y) => (x?.position ?? 0) - (y?.position ?? 0));
+      expect(places.map((p) => [p?.position, p?.of])).toEqual([
+        [1, 2],
+        [2, 2],
+      ]);
+      const text = formatRuns(queued);
+      expect(text).toMatch(/QUEUED/);
+      expect(text).toMatch(/waiting for a Bedrock job slot: position 1 of 2/);
+      expect(queued.every((r) => r.status === 'RUNNING' && r.state === 'AdmitJob')).toBe(true);
+      const runs = await Promise.all(drops.map((d) => h.finished(d.executionArn, 90_000)));
+      expect(runs.map((r) => r.status)).toEqual(Array(5).fill('SUCCEEDED'));
+    } finally {
+      h.aws.bedrock.setJobDuration(1_500);
+    }
+  }, 120_000);
+});
+
+describe('job-slot holders that die (quota 1, slot lease 2 s)', () => {
+  const LEASE_MS = Number(TEST_PARAMS.shortLeases.slotLeaseSeconds) * 1000;
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startWarmHarness({
+      concurrentJobsQuota: 1,
+      jobDurationMs: 300,
+      params: TEST_PARAMS.shortLeases,
+    });
+  });
+  afterAll(async () => {
+    h?.aws.faults.clear();
+    await h?.stop();
+  });
+  afterEach(() => h.aws.faults.clear());
+
+  it('a run stopped while it holds a slot (no job yet) blocks the next run only until the sweep', async () => {
+    // The holder hangs in its submission and is then stopped: its slot has no job and no run.
+    const holder = await dropWithHeldSubmission(
+      h,
+      `${h.stack.trainingPrefix}slot-holder-stopped.jsonl`,
+      DATA.replace('lamp', 'lamp slot-holder-stopped'),
+      { delayMs: 3_000, error: 'AccessDeniedException' },
+    );
+    const waiter = await dropOnly(h, 'slot-waiter');
+    await until('the waiter to wait', async () => {
+      const rows = await listRuns(h.c, h.stack.stateMachineArn, 10, h.stack.admissionTable);
+      return rows.some((r) => r.executionArn === waiter.executionArn && r.queue?.position === 1);
+    });
+    await h.c.sfn.send(new StopExecutionCommand({ executionArn: holder.executionArn }));
+
+    const run = await h.finished(waiter.executionArn, 30_000);
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.state.admission).toMatchObject({ admitted: true, by: 'queue' });
+    // Reclaimed at the first sweep after the stop (0.6 s here), well within the slot's lease.
+    expect(field<number>(run.state, 'admission', 'waitedMs')).toBeLessThan(LEASE_MS + 1_000);
+  });
+
+  it('a run stuck in its submission past its lease loses its slot; the job Bedrock then refuses puts it back in the list; both train, one job at a time', async () => {
+    h.aws.bedrock.setJobDuration(5_000);
+    try {
+      const before = new Set((await jobSpans(h)).map((j) => j.jobName));
+      // The holder's CreateModelCustomizationJob takes 5 s: its slot's lease (2 s) runs out first,
+      // the sweep gives the slot to the next run, whose job then fills Bedrock's quota of 1.
+      const slow = await dropWithHeldSubmission(
+        h,
+        `${h.stack.trainingPrefix}slot-holder-slow.jsonl`,
+        DATA.replace('lamp', 'lamp slot-holder-slow'),
+        { delayMs: 5_000 },
+      );
+      const next = await dropOnly(h, 'slot-next');
+      const [a, b] = await Promise.all([
+        h.finished(slow.executionArn, 60_000),
+        h.finished(next.executionArn, 60_000),
+      ]);
+
+      expect([a.status, b.status]).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+      expect(b.state.admission).toMatchObject({ by: 'queue' });
+      expect(h.statesEntered(a)).toContain('RequeueJob');
+      expect(a.state.admission).toMatchObject({ admitted: true, requeued: true });
+      const spans = (await jobSpans(h)).filter((j) => !before.has(j.jobName));
+      expect(spans).toHaveLength(2);
+      expect(maxRunningAtOnce(spans)).toBe(1);
+    } finally {
+      h.aws.bedrock.setJobDuration(300);
+    }
+  }, 60_000);
+
+  it("the embedded Bedrock enforces its concurrent-job quota with AWS's error, and Service Quotas reports it", async () => {
+    const quotas = new ServiceQuotasClient({
+      endpoint: h.aws.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    const code = { ServiceCode: 'bedrock', QuotaCode: 'L-0406044C' };
+    expect((await quotas.send(new GetServiceQuotaCommand(code))).Quota).toMatchObject({
+      QuotaName: '(Model customization) Scheduled customization jobs',
+      Value: 1,
+      QuotaArn: `arn:aws:servicequotas:us-east-1:${h.aws.accountId}:bedrock/L-0406044C`,
+    });
+    await expect(
+      quotas.send(new GetAWSDefaultServiceQuotaCommand({ ServiceCode: 'bedrock', QuotaCode: 'L-00000000' })),
+    ).rejects.toMatchObject({ name: 'NoSuchResourceException' });
+
+    h.aws.bedrock.setJobDuration(60_000);
+    const job = (i: number) =>
+      new CreateModelCustomizationJobCommand({
+        jobName: `quota-probe-${i}`,
+        customModelName: `quota-probe-model-${i}`,
+        // The stack's Bedrock service role: the embedded Bedrock checks PassRole and its trust.
+        roleArn: h.stack.functions.find((f) => f.key === 'submitCustomizationJob')?.environment
+          .BEDROCK_ROLE_ARN,
+        // The stage's base model (a catalog model Bedrock customizes in us-east-1).
+        baseModelIdentifier: h.stack.functions.find((f) => f.key === 'submitCustomizationJob')?.environment
+          .BASE_MODEL_ID,
+        trainingDataConfig: { s3Uri: `s3://${h.stack.outputBucket}/probe.jsonl` },
+        outputDataConfig: { s3Uri: `s3://${h.stack.outputBucket}/probe/` },
+        hyperParameters: { epochCount: '1' },
+      });
+    try {
+      const first = await h.c.bedrock.send(job(1));
+      const refused = await h.c.bedrock.send(job(2)).catch((e: unknown) => e);
+      expect(refused).toMatchObject({
+        name: 'ServiceQuotaExceededException',
+        message: 'The number of requests exceeds the service quota. Resubmit your request later.',
+        $metadata: { httpStatusCode: 400 },
+      });
+      // Raised through the control API, as a quota increase would: Service Quotas follows.
+      const res = await fetch(`${h.aws.url}/_tunevault/bedrock`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ concurrentJobsQuota: 2 }),
+      });
+      expect(await res.json()).toMatchObject({ concurrentJobsQuota: 2 });
+      expect((await quotas.send(new GetServiceQuotaCommand(code))).Quota?.Value).toBe(2);
+      const second = await h.c.bedrock.send(job(3));
+      for (const arn of [first.jobArn, second.jobArn]) await h.aws.bedrock.completeNow(arn ?? '');
+    } finally {
+      h.aws.bedrock.setConcurrentJobsQuota(1);
+      h.aws.bedrock.setJobDuration(300);
+    }
+  });
+});

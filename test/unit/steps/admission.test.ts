@@ -1,0 +1,280 @@
+import {
+  admitJob,
+  DEFAULT_MAX_CONCURRENT_JOBS,
+  effectiveCapacity,
+  fill,
+  queuePositions,
+  REPAIR_AFTER_MS,
+  releaseJobSlot,
+  requeueJob,
+  resolveCapacity,
+  sweepAdmission,
+  ticketOf,
+} from '../../../functions/shared/admission';
+import { seededRandom } from '../../../local/core/random';
+import { MemoryAdmission } from '../support/memory-admission';
+
+const SETTINGS = { capacity: 2, slotLeaseMs: 60_000, configure: true };
+const run = (i: number) => ({
+  jobName: `tunevault-job-${i}`,
+  executionArn: `arn:aws:states:us-east-1:111122223333:execution:sm:run-${i}`,
+  taskToken: `token-${i}`,
+  ticket: ticketOf(`2026-01-01T00:00:${String(i).padStart(2, '0')}.000Z`, `tunevault-job-${i}`),
+});
+
+describe('admission: slots and the wait list', () => {
+  it('admits on arrival while slots are free, parks the rest, and answers only the admitted tokens', async () => {
+    const m = new MemoryAdmission();
+    const outcomes = [];
+    for (const i of [1, 2, 3, 4]) outcomes.push(await admitJob(run(i), SETTINGS, m));
+    expect(outcomes.map((o) => o.admitted)).toEqual([true, true, false, false]);
+    expect([...m.answered.keys()]).toEqual(['token-1', 'token-2']);
+    expect(m.answered.get('token-1')).toMatchObject({
+      admitted: true,
+      by: 'arrival',
+      waitedMs: 0,
+      capacity: 2,
+    });
+    expect([...m.waiters.values()].map((w) => w.jobName)).toEqual(['tunevault-job-3', 'tunevault-job-4']);
+    expect(queuePositions(await m.queue()).get('tunevault-job-4')).toMatchObject({ position: 2, of: 2 });
+  });
+
+  it("a job's end hands its slot to the oldest waiter (FIFO by the run's start), and is idempotent", async () => {
+    const m = new MemoryAdmission();
+    // Parked in the order 4, 3 (4 arrived first), but 3's run started earlier: 3 goes first.
+    for (const i of [1, 2, 4, 3]) await admitJob(run(i), SETTINGS, m);
+    m.clock += 5_000;
+    const first = await releaseJobSlot('tunevault-job-1', m);
+    const again = await releaseJobSlot('tunevault-job-1', m);
+    expect(first).toEqual({ released: true, handedTo: 'tunevault-job-3', resumed: 1 });
+    expect(again).toEqual({ released: false, resumed: 0 });
+    expect(m.answered.get('token-3')).toMatchObject({ admitted: true, by: 'queue', waitedMs: 5_000 });
+    expect(m.answered.has('token-4')).toBe(false);
+    expect([...m.holders.keys()].sort()).toEqual(['tunevault-job-2', 'tunevault-job-3']);
+  });
+
+  it('a new arrival does not overtake waiting runs even when a slot is free for a moment', async () => {
+    const m = new MemoryAdmission();
+    for (const i of [1, 2, 3]) await admitJob(run(i), SETTINGS, m);
+    await m.releaseSlot('tunevault-job-1'); // freed, but nobody has looked at the list yet
+    const late = await admitJob(run(9), SETTINGS, m);
+    expect(late.admitted).toBe(false);
+    // The late run's own fill gave the free slot to the oldest waiter.
+    expect(m.answered.has('token-3')).toBe(true);
+    expect(m.answered.has('token-9')).toBe(false);
+  });
+
+  it('a slot handed to a waiter by a run that died before answering it is answered by the sweep later', async () => {
+    const m = new MemoryAdmission();
+    for (const i of [1, 2, 3]) await admitJob(run(i), SETTINGS, m);
+    // Job 1's slot was handed to run 3, and then the releasing function died.
+    await m.handOffSlot('tunevault-job-1', {
+      jobName: 'tunevault-job-3',
+      executionArn: run(3).executionArn,
+      since: m.clock,
+    });
+    await fill(m);
+    expect(m.answered.has('token-3')).toBe(false); // maybe still being answered: left alone
+    m.clock += REPAIR_AFTER_MS + 1;
+    await fill(m);
+    expect(m.answered.get('token-3')).toMatchObject({ admitted: true, by: 'queue' });
+    expect(m.waiters.size).toBe(0);
+  });
+
+  it('no lost wake-up: a slot freed between a failed take and the park goes to the parked run', async () => {
+    const m = new MemoryAdmission();
+    for (const i of [1, 2]) await admitJob(run(i), SETTINGS, m);
+    const realPut = m.putWaiter.bind(m);
+    // Between run 3's failed take and its park, job 1 ends and its release finds nobody waiting.
+    m.putWaiter = async (w) => {
+      const released = await releaseJobSlot('tunevault-job-1', m);
+      expect(released).toEqual({ released: true, resumed: 0 });
+      await realPut(w);
+    };
+    const outcome = await admitJob(run(3), SETTINGS, m);
+    expect(outcome).toMatchObject({ queued: true, resumed: 1 });
+    expect(m.answered.get('token-3')).toMatchObject({ admitted: true, by: 'queue' });
+    expect(m.waiters.size).toBe(0);
+  });
+
+  it('a waiter whose run was stopped while it waited gives its slot back at the next sweep', async () => {
+    const m = new MemoryAdmission();
+    for (const i of [1, 2, 3, 4]) await admitJob(run(i), SETTINGS, m);
+    m.closed.add('token-3'); // run 3 was stopped while it waited
+    await releaseJobSlot('tunevault-job-1', m);
+    expect(m.answered.has('token-3')).toBe(false);
+    // The pump cannot tell a stopped run from one another pump answered first: it keeps the slot.
+    expect(m.answered.has('token-4')).toBe(false);
+    const swept = await sweepAdmission(
+      m.sweepPorts(
+        () => undefined,
+        (arn) => (arn === run(3).executionArn ? 'ABORTED' : 'RUNNING'),
+      ),
+    );
+    expect(swept.reclaimed).toEqual([
+      { jobName: 'tunevault-job-3', reason: 'its run is aborted and never had a job' },
+    ]);
+    expect(m.answered.get('token-4')).toMatchObject({ admitted: true });
+    expect([...m.holders.keys()].sort()).toEqual(['tunevault-job-2', 'tunevault-job-4']);
+    expect(m.waiters.size).toBe(0);
+  });
+
+  it('writes the slot record again when it lost its configuration (a container remembers writing it)', async () => {
+    const m = new MemoryAdmission();
+    const outcome = await admitJob(run(1), { ...SETTINGS, configure: false }, m);
+    expect(outcome.admitted).toBe(true);
+    expect(m.maxSlots).toBe(2);
+  });
+
+  it('a run re-parked by a retried attempt keeps its place and is answered on its new token', async () => {
+    const m = new MemoryAdmission();
+    for (const i of [1, 2, 3]) await admitJob(run(i), SETTINGS, m);
+    await admitJob({ ...run(3), taskToken: 'token-3-retry' }, SETTINGS, m);
+    expect(m.waiters.size).toBe(1);
+    await releaseJobSlot('tunevault-job-2', m);
+    expect(m.answered.has('token-3-retry')).toBe(true);
+    expect(m.waiters.size).toBe(0);
+  });
+
+  it('under random interleavings never exceeds the capacity, and every run is admitted exactly once', async () => {
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const random = seededRandom(seed);
+      const m = new MemoryAdmission(async () => {
+        for (let n = Math.floor(random() * 4); n > 0; n--) await new Promise((r) => setImmediate(r));
+      });
+      const runs = Array.from({ length: 30 }, (_, i) => run(i + 10));
+      const finished = new Set<string>();
+      // Each run arrives, and once admitted "runs its job" briefly and ends it.
+      await Promise.all(
+        runs.map(async (r, i) => {
+          for (let n = i % 7; n > 0; n--) await new Promise((res) => setImmediate(res));
+          await admitJob(r, { capacity: 3, slotLeaseMs: 60_000, configure: true }, m);
+          while (!m.answered.has(r.taskToken)) await new Promise((res) => setTimeout(res, 1));
+          expect(m.holders.has(r.jobName)).toBe(true);
+          await new Promise((res) => setTimeout(res, Math.floor(random() * 3)));
+          await releaseJobSlot(r.jobName, m);
+          finished.add(r.jobName);
+        }),
+      );
+      expect(finished.size).toBe(30);
+      expect(m.answered.size).toBe(30);
+      expect(m.peak).toBeLessThanOrEqual(3);
+      expect(m.peak).toBe(3);
+      expect(m.holders.size).toBe(0);
+      expect(m.waiters.size).toBe(0);
+    }
+  });
+});
+
+describe('admission: a quota refusal puts the run back', () => {
+  it('caps slots at what runs, keeps the run at its place, and lets it go when a job ends', async () => {
+    const m = new MemoryAdmission();
+    for (const i of [1, 2, 3])
+      await admitJob(run(i), { capacity: 3, slotLeaseMs: 60_000, configure: true }, m);
+    await admitJob(run(4), { capacity: 3, slotLeaseMs: 60_000, configure: true }, m);
+    // Run 3 got a slot but Bedrock refused its job (jobs outside this stack use the quota).
+    const refused = { ...run(3), taskToken: 'token-3-requeue' };
+    await requeueJob(refused, { quotaRetryMs: 900_000 }, m);
+    expect(m.quotaCeiling).toBe(2);
+    expect(m.answered.has('token-3-requeue')).toBe(false);
+    expect((await m.queue()).map((w) => w.jobName)).toEqual(['tunevault-job-3', 'tunevault-job-4']);
+    expect(effectiveCapacity(await m.readSlots(), m.clock)).toBe(2);
+
+    // One of our jobs ends: its room goes to the requeued run (older than run 4), and no more.
+    await releaseJobSlot('tunevault-job-1', m);
+    expect(m.answered.get('token-3-requeue')).toMatchObject({ admitted: true, requeued: true });
+    expect(m.answered.has('token-4')).toBe(false);
+    expect(m.quotaCeiling).toBe(2);
+
+    // A job that is not ours ends (Bedrock's event reports every job): one more of ours fits.
+    await releaseJobSlot('someone-elses-job', m, { anyJob: true });
+    expect(m.answered.has('token-4')).toBe(true);
+    expect(m.quotaCeiling).toBeUndefined(); // 3 = maxSlots: the cap is gone
+    expect(m.holders.size).toBe(3);
+  });
+
+  it('lifts the cap after quotaRetryMs, so a run refused with nothing of ours running is retried', async () => {
+    const m = new MemoryAdmission();
+    await admitJob(run(1), SETTINGS, m);
+    await requeueJob({ ...run(1), taskToken: 't-1b' }, { quotaRetryMs: 60_000 }, m);
+    expect(m.quotaCeiling).toBe(0);
+    await fill(m);
+    expect(m.answered.has('t-1b')).toBe(false);
+    m.clock += 60_001;
+    await fill(m);
+    expect(m.answered.has('t-1b')).toBe(true);
+    expect(m.quotaCeiling).toBeUndefined();
+  });
+});
+
+describe('admission: the sweep reclaims slots of dead runs', () => {
+  it('keeps a slot whose job runs; reclaims one whose run ended without a job, one whose job ended, and an expired lease', async () => {
+    const m = new MemoryAdmission();
+    for (const i of [1, 2, 3, 4])
+      await admitJob(run(i), { capacity: 4, slotLeaseMs: 60_000, configure: true }, m);
+    await admitJob(run(5), { capacity: 4, slotLeaseMs: 60_000, configure: true }, m); // waits
+    const jobs: Record<string, string> = { 'tunevault-job-1': 'InProgress', 'tunevault-job-3': 'Completed' };
+    const runs: Record<string, string> = { [run(2).executionArn]: 'ABORTED' };
+    const result = await sweepAdmission(
+      m.sweepPorts(
+        (jobName) => jobs[jobName],
+        (arn) => runs[arn] ?? 'RUNNING',
+      ),
+    );
+    expect(result.reclaimed).toEqual([
+      { jobName: 'tunevault-job-2', reason: 'its run is aborted and never had a job' },
+      { jobName: 'tunevault-job-3', reason: 'its job ended (Completed)' },
+    ]);
+    expect(result.resumed).toBe(1);
+    expect(m.answered.has('token-5')).toBe(true);
+    // Job 4 has no job yet but its run is alive and its lease is valid: kept. Past its lease, and
+    // with a run waiting (while nobody waits the sweep looks at nothing): reclaimed.
+    for (const i of [6, 7]) await admitJob(run(i), { capacity: 4, slotLeaseMs: 60_000 }, m);
+    expect(m.answered.has('token-7')).toBe(false);
+    m.clock += 60_001;
+    jobs['tunevault-job-5'] = 'InProgress';
+    jobs['tunevault-job-6'] = 'InProgress';
+    const later = await sweepAdmission(
+      m.sweepPorts(
+        (jobName) => jobs[jobName],
+        () => 'RUNNING',
+      ),
+    );
+    expect(later.reclaimed.map((r) => r.jobName)).toEqual(['tunevault-job-4']);
+    expect([...m.holders.keys()].sort()).toEqual([
+      'tunevault-job-1',
+      'tunevault-job-5',
+      'tunevault-job-6',
+      'tunevault-job-7',
+    ]);
+  });
+});
+
+describe('admission: capacity', () => {
+  it('takes maxConcurrentJobs as given, the account quota for auto, and the documented default when unreadable', async () => {
+    await expect(resolveCapacity(7, async () => 99)).resolves.toEqual({
+      capacity: 7,
+      source: 'maxConcurrentJobs',
+    });
+    await expect(resolveCapacity('auto', async () => 3)).resolves.toEqual({
+      capacity: 3,
+      source: 'service-quota',
+    });
+    const denied = await resolveCapacity('auto', async () => {
+      throw Object.assign(new Error('not allowed'), { name: 'AccessDeniedException' });
+    });
+    expect(denied).toEqual({
+      capacity: DEFAULT_MAX_CONCURRENT_JOBS,
+      source: 'default',
+      error: 'AccessDeniedException: not allowed',
+    });
+    expect(DEFAULT_MAX_CONCURRENT_JOBS).toBe(2);
+  });
+
+  it('a quota ceiling lowers the capacity only while it lasts', () => {
+    const slots = { maxSlots: 5, quotaCeiling: 2, quotaCeilingUntil: 1_000 };
+    expect(effectiveCapacity(slots, 999)).toBe(2);
+    expect(effectiveCapacity(slots, 1_000)).toBe(5);
+    expect(effectiveCapacity({ maxSlots: 5, quotaCeiling: 9, quotaCeilingUntil: 2_000 }, 0)).toBe(5);
+  });
+});
