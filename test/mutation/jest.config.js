@@ -29,7 +29,16 @@ module.exports = {
       testEnvironment,
       testPathIgnorePatterns: [...p.testPathIgnorePatterns, ...timingOnly],
     })),
-    { ...byName.e2e, rootDir, testEnvironment, displayName: 'e2e (in process)', testMatch: inProcessE2e },
+    // Without the e2e project's after-each-file hook: it loads the whole embedded AWS to stop
+    // leftover ones, and these files start none (task-token-table.ts runs dynalite alone).
+    {
+      ...byName.e2e,
+      rootDir,
+      testEnvironment,
+      displayName: 'e2e (in process)',
+      testMatch: inProcessE2e,
+      setupFilesAfterEnv: [],
+    },
   ],
   testSequencer: path.join(__dirname, 'sequencer.js'),
   testTimeout: base.testTimeout,
