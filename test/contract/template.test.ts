@@ -363,6 +363,8 @@ const ACCOUNT_WIDE: LeastPrivilegeRules['accountWide'] = [
       'kms:GetKeyPolicy',
       'kms:PutKeyPolicy',
       'kms:GetKeyRotationStatus',
+      // The key bootstrap lease: a run that finds a dead holder's lease looks for the key it made by its tags.
+      'kms:ListResourceTags',
       'kms:EnableKeyRotation',
       'kms:TagResource',
       'kms:ScheduleKeyDeletion',
