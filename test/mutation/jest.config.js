@@ -13,9 +13,13 @@ const byName = Object.fromEntries(base.projects.map((p) => [p.displayName, p]));
 // code runs several times slower, so it fails in the dry run; a mutant that makes a detector
 // backtrack is caught by Stryker's own timeout instead.
 const timingOnly = ['<rootDir>/test/unit/guard/adversarial.test.ts'];
+// (task-token-store and admission-table: the DynamoDB gateways against dynalite alone.)
 // The other e2e files start a whole embedded AWS and run the handlers from esbuild bundles:
 // a minute per mutant, and Stryker cannot see which mutants a bundle reaches.
-const inProcessE2e = ['<rootDir>/test/e2e/task-token-store.test.ts'];
+const inProcessE2e = [
+  '<rootDir>/test/e2e/task-token-store.test.ts',
+  '<rootDir>/test/e2e/admission-table.test.ts',
+];
 
 // A mutant's run stops at its first failing test (bail-environment.js), focused files first (sequencer.js).
 const testEnvironment = path.join(__dirname, 'bail-environment.js');
