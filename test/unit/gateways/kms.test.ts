@@ -7,6 +7,8 @@ import {
   GetKeyPolicyCommand,
   GetKeyRotationStatusCommand,
   KMSClient,
+  ListKeysCommand,
+  ListResourceTagsCommand,
   PutKeyPolicyCommand,
   ScheduleKeyDeletionCommand,
   TagResourceCommand as KmsTagResourceCommand,
@@ -147,5 +149,93 @@ describe('KmsGateway: not found', () => {
     const gw = new KmsGateway(new KMSClient({}));
     await expect(gw.describeKey('alias/x')).resolves.toBeUndefined();
     await expect(gw.describeKey('alias/x')).rejects.toMatchObject({ name: 'AccessDeniedException' });
+  });
+});
+
+describe("KmsGateway.findKeysTagged (a dead bootstrap holder's key, found by its tags)", () => {
+  const gw = () => new KmsGateway(new KMSClient({}));
+  const described = (keyId: string) => ({
+    KeyMetadata: {
+      Arn: `arn:aws:kms:us-east-1:1:key/${keyId}`,
+      KeyId: keyId,
+      KeyState: 'Enabled',
+      KeySpec: 'SYMMETRIC_DEFAULT',
+      KeyUsage: 'ENCRYPT_DECRYPT',
+      KeyManager: 'CUSTOMER',
+    } as const,
+  });
+  const tagged = (value: string) => ({ Tags: [{ TagKey: 'tunevault:lease', TagValue: value }] });
+
+  it('pages through ListKeys and returns the keys carrying the tag with that value, described', async () => {
+    kms
+      .on(ListKeysCommand)
+      .resolvesOnce({ Keys: [{ KeyId: 'k1' }, { KeyId: 'k2' }, {}], Truncated: true, NextMarker: 'm1' })
+      .resolvesOnce({ Keys: [{ KeyId: 'k3' }, { KeyId: 'k4' }], Truncated: false, NextMarker: 'ignored' });
+    kms
+      .on(ListResourceTagsCommand, { KeyId: 'k1' })
+      .resolves(tagged('run-a'))
+      .on(ListResourceTagsCommand, { KeyId: 'k2' })
+      .resolves(tagged('run-b'))
+      .on(ListResourceTagsCommand, { KeyId: 'k3' })
+      .rejects(awsError('AccessDeniedException'))
+      .on(ListResourceTagsCommand, { KeyId: 'k4' })
+      .resolves({
+        Tags: [
+          { TagKey: 'other', TagValue: 'run-a' },
+          { TagKey: 'tunevault:lease', TagValue: 'run-a' },
+        ],
+      });
+    kms.on(DescribeKeyCommand, { KeyId: 'k1' }).resolves(described('k1'));
+    kms.on(DescribeKeyCommand, { KeyId: 'k4' }).resolves(described('k4'));
+
+    const found = await gw().findKeysTagged('tunevault:lease', 'run-a');
+    expect(found.map((k) => k.keyId)).toEqual(['k1', 'k4']);
+    expect(kms.commandCalls(ListKeysCommand).map((c) => c.args[0].input)).toEqual([
+      { Limit: 1000 },
+      { Limit: 1000, Marker: 'm1' },
+    ]);
+    // Only the keys whose tags matched were described.
+    expect(kms.commandCalls(DescribeKeyCommand).map((c) => c.args[0].input.KeyId)).toEqual(['k1', 'k4']);
+  });
+
+  it('skips a key deleted meanwhile (NotFound), keeps other errors, and drops a key that no longer describes', async () => {
+    kms.on(ListKeysCommand).resolves({ Keys: [{ KeyId: 'gone' }, { KeyId: 'k1' }] });
+    kms
+      .on(ListResourceTagsCommand, { KeyId: 'gone' })
+      .rejects(awsError('NotFoundException'))
+      .on(ListResourceTagsCommand, { KeyId: 'k1' })
+      .resolves(tagged('run-a'));
+    kms.on(DescribeKeyCommand).rejects(awsError('NotFoundException'));
+    await expect(gw().findKeysTagged('tunevault:lease', 'run-a')).resolves.toEqual([]);
+
+    kms.reset();
+    kms.on(ListKeysCommand).resolves({ Keys: [{ KeyId: 'k1' }] });
+    kms.on(ListResourceTagsCommand).rejects(awsError('KMSInternalException'));
+    await expect(gw().findKeysTagged('tunevault:lease', 'run-a')).rejects.toMatchObject({
+      name: 'KMSInternalException',
+    });
+  });
+
+  it('stops after maxKeys keys: no further tags read and no further page asked for', async () => {
+    kms
+      .on(ListKeysCommand)
+      .resolvesOnce({
+        Keys: [{ KeyId: 'k1' }, { KeyId: 'k2' }, { KeyId: 'k3' }],
+        Truncated: true,
+        NextMarker: 'm',
+      })
+      .resolvesOnce({ Keys: [{ KeyId: 'k4' }] });
+    kms.on(ListResourceTagsCommand).resolves(tagged('run-a'));
+    kms.on(DescribeKeyCommand, { KeyId: 'k1' }).resolves(described('k1'));
+    kms.on(DescribeKeyCommand, { KeyId: 'k2' }).resolves(described('k2'));
+    const found = await gw().findKeysTagged('tunevault:lease', 'run-a', 2);
+    expect(found.map((k) => k.keyId)).toEqual(['k1', 'k2']);
+    expect(kms.commandCalls(ListResourceTagsCommand)).toHaveLength(2);
+    expect(kms.commandCalls(ListKeysCommand)).toHaveLength(1);
+  });
+
+  it('reads a page without Keys as empty', async () => {
+    kms.on(ListKeysCommand).resolves({});
+    await expect(gw().findKeysTagged('tunevault:lease', 'run-a')).resolves.toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 /** SfnGateway and EventsGateway: what they send and how they read AWS's answers (aws-sdk-client-mock). */
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
+  DescribeExecutionCommand,
   SendTaskFailureCommand,
   SendTaskSuccessCommand,
   SFNClient,
@@ -78,6 +79,21 @@ describe('SfnGateway', () => {
       executionArn: '',
       alreadyStarted: false,
     });
+  });
+
+  it("reads an execution's status; a missing execution (or status) is 'missing', other errors are kept", async () => {
+    sfn
+      .on(DescribeExecutionCommand)
+      .resolvesOnce({ status: 'RUNNING' } as never)
+      .resolvesOnce({} as never)
+      .rejectsOnce(awsError('ExecutionDoesNotExist'))
+      .rejectsOnce(awsError('ThrottlingException'));
+    const g = gw();
+    await expect(g.executionStatus('arn:exec')).resolves.toBe('RUNNING');
+    expect(sfn).toHaveReceivedCommandWith(DescribeExecutionCommand, { executionArn: 'arn:exec' });
+    await expect(g.executionStatus('arn:exec')).resolves.toBe('missing');
+    await expect(g.executionStatus('arn:exec')).resolves.toBe('missing');
+    await expect(g.executionStatus('arn:exec')).rejects.toMatchObject({ name: 'ThrottlingException' });
   });
 
   it('sends a task failure with the cause cut to the 32 768 characters Step Functions accepts', async () => {
