@@ -64,6 +64,46 @@ describe('loadConfig', () => {
       /HYPER_PARAMETERS: must be a JSON object/,
     );
   });
+
+  it('reads the admission settings with their defaults: auto concurrency, the lease bootstrap and its durations', () => {
+    const names = [
+      'MAX_CONCURRENT_JOBS',
+      'KEY_BOOTSTRAP',
+      'KEY_LEASE_SECONDS',
+      'SLOT_LEASE_SECONDS',
+      'QUOTA_RETRY_SECONDS',
+    ] as const;
+    expect(loadConfig(names, {})).toEqual({
+      MAX_CONCURRENT_JOBS: 'auto',
+      KEY_BOOTSTRAP: 'lease',
+      KEY_LEASE_SECONDS: 60,
+      SLOT_LEASE_SECONDS: 1800,
+      QUOTA_RETRY_SECONDS: 900,
+    });
+    expect(loadConfig(['MAX_CONCURRENT_JOBS'], { MAX_CONCURRENT_JOBS: '1' })).toEqual({
+      MAX_CONCURRENT_JOBS: 1,
+    });
+    expect(loadConfig(['MAX_CONCURRENT_JOBS'], { MAX_CONCURRENT_JOBS: '9999' })).toEqual({
+      MAX_CONCURRENT_JOBS: 9999,
+    });
+    expect(loadConfig(['KEY_LEASE_SECONDS'], { KEY_LEASE_SECONDS: '900' })).toEqual({
+      KEY_LEASE_SECONDS: 900,
+    });
+  });
+
+  it.each(['0', '10000', '03', '2.5', 'Auto', 'auto ', 'x1'])(
+    "refuses MAX_CONCURRENT_JOBS '%s', saying what it takes",
+    (value) => {
+      expect(() => loadConfig(['MAX_CONCURRENT_JOBS'], { MAX_CONCURRENT_JOBS: value })).toThrow(
+        "Invalid environment — MAX_CONCURRENT_JOBS: must be 'auto' or a whole number from 1 to 9999.",
+      );
+    },
+  );
+
+  it('refuses a key lease beyond the 15 minutes a Lambda invocation lasts, and an unknown bootstrap', () => {
+    expect(() => loadConfig(['KEY_LEASE_SECONDS'], { KEY_LEASE_SECONDS: '901' })).toThrow(ConfigurationError);
+    expect(() => loadConfig(['KEY_BOOTSTRAP'], { KEY_BOOTSTRAP: 'race' })).toThrow(/KEY_BOOTSTRAP/);
+  });
 });
 
 describe("the stage's job settings", () => {
