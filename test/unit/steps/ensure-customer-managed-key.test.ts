@@ -613,3 +613,87 @@ describe('key bootstrap under the lease', () => {
     expect(w.calls.createKey).toBe(0);
   });
 });
+
+describe("key bootstrap under the lease: adopting a dead holder's key", () => {
+  const arnOf = (keyId: string) => `arn:aws:kms:us-east-1:${ACCOUNT}:key/${keyId}`;
+  /** A lease left by a holder that died after recording its key `key-dead`. */
+  function deadHolderWorld() {
+    const w = bootstrapWorld();
+    w.keys.set('key-dead', healthyKey({ keyId: 'key-dead', keyArn: arnOf('key-dead') }));
+    w.leases.set(`kms-key:${settings.alias}`, { holder: 'dead', leaseUntil: 1, keyId: 'key-dead' });
+    return w;
+  }
+
+  it('adopts the recorded key and aliases it: one key, none created, none retired', async () => {
+    const w = deadHolderWorld();
+    const result = await ensureCustomerManagedKey(w.s, w.kms, w.lease());
+    expect(result).toMatchObject({ keyId: 'key-dead', created: true, adopted: true });
+    expect(w.aliases.get(settings.alias)).toBe('key-dead');
+    expect(w.calls.createKey).toBe(0);
+    expect(w.calls.scheduleDeletion).toEqual([]);
+  });
+
+  it('when another run aliased its own key meanwhile, uses that one and retires the adopted key as an orphan', async () => {
+    const w = deadHolderWorld();
+    w.keys.set('key-winner', healthyKey({ keyId: 'key-winner', keyArn: arnOf('key-winner') }));
+    const createAlias = w.kms.createAlias;
+    const kms: KeyPorts = {
+      ...w.kms,
+      createAlias: async (alias, keyId) => {
+        w.aliases.set(alias, 'key-winner'); // the other run got there first
+        return createAlias(alias, keyId);
+      },
+    };
+    const result = await ensureCustomerManagedKey(w.s, kms, w.lease());
+    expect(result).toMatchObject({ keyArn: arnOf('key-winner'), created: false });
+    expect(result).not.toHaveProperty('adopted', true);
+    expect(w.calls.scheduleDeletion).toEqual(['key-dead']);
+    expect(w.tags.get('key-dead')).toMatchObject({
+      'tunevault:orphan': 'true',
+      'tunevault:orphan-reason': 'lost alias race',
+    });
+  });
+
+  it('fails clearly when the alias exists after the adoption but resolves to no key', async () => {
+    const w = deadHolderWorld();
+    const kms: KeyPorts = { ...w.kms, createAlias: async () => 'exists' };
+    const attempt = ensureCustomerManagedKey(w.s, kms, w.lease());
+    await expect(attempt).rejects.toBeInstanceOf(KeyNotUsableError);
+    await expect(attempt).rejects.toThrow(`Alias ${settings.alias} exists but resolves to no key.`);
+  });
+});
+
+describe('a reused key the stack may not change', () => {
+  const denied = () =>
+    Object.assign(new Error('User is not authorized to perform kms:EnableKeyRotation'), {
+      name: 'AccessDeniedException',
+    });
+
+  it('an AccessDenied on turning rotation on becomes KeyPolicyError saying what to do', async () => {
+    const { ports } = fakePorts(healthyKey(), { Statement: [defaultRoot, builders] });
+    ports.isRotationEnabled = async () => false;
+    ports.enableRotation = async () => {
+      throw denied();
+    };
+    const attempt = ensureCustomerManagedKey({ ...settings, userArns: [] }, ports);
+    await expect(attempt).rejects.toBeInstanceOf(KeyPolicyError);
+    await expect(attempt).rejects.toThrow(
+      `KMS key ${KEY_ARN} (alias/tunevault-test) needs automatic rotation enabled, which this stack may do only on keys it created (tag tunevault:stage=test) or the configured keyArn: User is not authorized to perform kms:EnableKeyRotation. Make the change yourself, tag the key, or deploy with --param="keyArn=${KEY_ARN}".`,
+    );
+  });
+
+  it('names the configured keyArn, and keeps any other error as it is', async () => {
+    const { ports } = fakePorts(healthyKey(), { Statement: [defaultRoot] });
+    ports.putKeyPolicy = async () => {
+      throw denied();
+    };
+    await expect(ensureCustomerManagedKey({ ...settings, keyArn: KEY_ARN }, ports)).rejects.toThrow(
+      `KMS key ${KEY_ARN} (configured keyArn) needs the statements`,
+    );
+    const throttled = Object.assign(new Error('slow down'), { name: 'ThrottlingException' });
+    ports.putKeyPolicy = async () => {
+      throw throttled;
+    };
+    await expect(ensureCustomerManagedKey({ ...settings, keyArn: KEY_ARN }, ports)).rejects.toBe(throttled);
+  });
+});
