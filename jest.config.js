@@ -20,7 +20,8 @@ module.exports = {
       ...shared,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
-      setupFilesAfterEnv: ['<rootDir>/test/e2e/support/after-each-file.ts'],
+      // Stops what a test file left running, after all its hooks (see the file).
+      testEnvironment: '<rootDir>/test/e2e/support/environment.js',
     },
   ],
   // A global option (Jest ignores it per project): e2e hooks start an embedded AWS.

@@ -12,7 +12,9 @@
  *    Bedrock's service role) is removed, one at a time, and the paths that used it run again: the
  *    removal must be refused somewhere (a denial of exactly that action for that role). An action no
  *    path used is removed and every path runs: then it is not needed — unless it is on the KEEP list
- *    below with the reason it must stay although the embedded AWS cannot exercise it.
+ *    below with the reason it must stay although the embedded AWS cannot exercise it. A kept action
+ *    for a race (the admission's lost wake-up) may be asked for in a baseline run that hit the race
+ *    and not in the reruns: it stays kept, and the matrix says which baseline path asked.
  *
  * Prints the matrix and a verdict; exits 1 when an action is granted but never needed, or a path
  * fails on the untouched stack. Run by .ci/run (not part of `npm test`: a few minutes).
@@ -765,6 +767,16 @@ export async function main(): Promise<number> {
               usedBy,
               verdict: 'needed',
               proof: `${broke ? 'breaks' : 'refused in'} "${refusedIn}"${broke ? ` (${broke.slice(0, 90)})` : ''}`,
+            });
+          else if (keep && usedBy.length > 0)
+            // A kept action for a race (the lost wake-up) that the baseline happened to hit and the
+            // rerun did not: still kept for its reason, and said so.
+            rows.push({
+              role: role.name,
+              action,
+              usedBy,
+              verdict: 'kept',
+              proof: `${keep} — asked for in the baseline's "${usedBy.join('", "')}", not in the reruns`,
             });
           else
             rows.push({

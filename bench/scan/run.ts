@@ -20,10 +20,11 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
+import { workerCount } from '../../functions/shared/guard/scan/scanner';
 import { measureDetection, plantedCases } from '../../test/unit/guard/generated';
 import { generateConversationDataset } from './generate';
 
@@ -212,8 +213,10 @@ async function inProcess(file: string, bytes: number, runs: number, hwm: number 
   line(`in process, ${chunks}: readline`, `${mid('readline').toFixed(0)} MiB/s median`);
   line('  raw newline split (context)', `${mid('split').toFixed(0)} MiB/s`);
   line('  parse floor: sha256 + JSON.parse', `${mid('floor').toFixed(0)} MiB/s (no checks at all)`);
+  // `auto` adds a worker per core beyond two, so on a 2-core machine this row runs no worker.
+  const cores = availableParallelism();
   line(
-    '  scan, worker threads',
+    `  scan, auto threads (${workerCount('auto', cores)} workers on ${cores} cores)`,
     `${mid('scan').toFixed(0)} MiB/s, ratio ${(mid('scan') / mid('readline')).toFixed(2)}`,
   );
   line(

@@ -73,8 +73,9 @@ export function harnessParams(params: Record<string, string> = {}): Record<strin
 
 /**
  * Every embedded AWS this test file started and has not stopped, with its start (which may still
- * be running when a hook timed out). test/e2e/support/after-each-file.ts stops the leftovers, so
- * that no server, timer or DynamoDB sweep outlives its test file and fails a later one.
+ * be running when a hook timed out). The e2e test environment (test/e2e/support/environment.js)
+ * stops the leftovers once the file's own hooks have run, so that no server, timer or DynamoDB
+ * sweep outlives its test file and fails a later one.
  */
 const live = new Map<EmbeddedAws, Promise<unknown>>();
 
@@ -87,6 +88,8 @@ export async function stopLeftoverHarnesses(): Promise<number> {
   }
   return leftovers.length;
 }
+
+(globalThis as Record<string, unknown>).__tunevaultStopLeftoverHarnesses = stopLeftoverHarnesses;
 
 export async function startHarness(options: EmbeddedAwsOptions = {}) {
   const aws = new EmbeddedAws({

@@ -41,7 +41,7 @@ const NEWLINE = Buffer.from('\n');
  * 'auto': a worker per CPU beyond two, one for reading and one for hashing (a worker sharing a
  * core with them costs the copies and hand-overs and gains nothing), at most 3.
  */
-function workerCount(parallelism: ScanOptions['parallelism'], cpus: number): number {
+export function workerCount(parallelism: ScanOptions['parallelism'], cpus: number): number {
   if (parallelism === 'auto') return Math.max(0, Math.min(3, cpus - 2));
   return Math.max(0, Math.floor(parallelism ?? 0));
 }
