@@ -33,16 +33,9 @@ module.exports = {
       testEnvironment,
       testPathIgnorePatterns: [...p.testPathIgnorePatterns, ...timingOnly],
     })),
-    // Without the e2e project's after-each-file hook: it loads the whole embedded AWS to stop
-    // leftover ones, and these files start none (task-token-table.ts runs dynalite alone).
-    {
-      ...byName.e2e,
-      rootDir,
-      testEnvironment,
-      displayName: 'e2e (in process)',
-      testMatch: inProcessE2e,
-      setupFilesAfterEnv: [],
-    },
+    // The bail environment in place of the e2e project's, which stops leftover embedded AWS:
+    // these files start none (task-token-table.ts runs dynalite alone).
+    { ...byName.e2e, rootDir, testEnvironment, displayName: 'e2e (in process)', testMatch: inProcessE2e },
   ],
   testSequencer: path.join(__dirname, 'sequencer.js'),
   testTimeout: base.testTimeout,
