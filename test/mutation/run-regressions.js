@@ -4,10 +4,12 @@
  * the test files named for it: every mutation must make at least one of them fail. The tests are
  * first run on the unmutated copy (a failure there would make every "kill" meaningless).
  *
- *   node test/mutation/run-regressions.js [--only id,id] [--json] [--no-baseline]
+ *   node test/mutation/run-regressions.js [--only id,id] [--json] [--no-baseline] [--fast]
  *
  * --no-baseline skips the unmutated run, for a caller that has just run these tests itself
- * (.ci/run, right after `npm test`).
+ * (.ci/run, right after `npm test`). --fast leaves out an entry's e2e test files (test/e2e/) where
+ * it names another test file, so no whole embedded AWS starts; an entry named only for e2e tests
+ * keeps them (e.g. the in-process DynamoDB test of the conditional claim).
  *
  * Exit code 0 when every mutation is killed; 1 when one survives, no longer applies, or the
  * baseline fails. Hand-written because Stryker generates its own mutants and cannot be told to
@@ -23,7 +25,12 @@ const JEST = path.join(ROOT, 'node_modules/jest/bin/jest.js');
 
 function parseArgs(argv) {
   const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1]?.split(',') : undefined;
-  return { only, json: argv.includes('--json'), baseline: !argv.includes('--no-baseline') };
+  return {
+    only,
+    json: argv.includes('--json'),
+    baseline: !argv.includes('--no-baseline'),
+    fast: argv.includes('--fast'),
+  };
 }
 
 /** The project as the working tree has it (tracked and new files, not ignored ones), node_modules linked. */
@@ -91,7 +98,13 @@ function locate(text, e) {
 function main() {
   const args = parseArgs(process.argv.slice(2));
   const all = require('./regressions.js');
-  const entries = args.only ? all.filter((e) => args.only.includes(e.id)) : all;
+  const chosen = args.only ? all.filter((e) => args.only.includes(e.id)) : all;
+  const isE2e = (t) => t.startsWith('test/e2e/');
+  const entries = args.fast
+    ? chosen.map((e) =>
+        e.tests.some((t) => !isE2e(t)) ? { ...e, tests: e.tests.filter((t) => !isE2e(t)) } : e,
+      )
+    : chosen;
   if (entries.length === 0) throw new Error(`no regression matches --only ${args.only}`);
   const dir = copyProject();
   const results = [];
