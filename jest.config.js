@@ -7,6 +7,9 @@ const shared = {
   transformIgnorePatterns: ['/node_modules/(?!@middy/)', '/\\.tunevault/'],
   moduleNameMapper: { '^@middy/(core|util)$': '<rootDir>/node_modules/@middy/$1/index.js' },
   setupFiles: ['<rootDir>/test/setup-env.js'],
+  // Stryker's sandboxes are copies of the project: never collect their tests or modules.
+  modulePathIgnorePatterns: ['<rootDir>/.stryker-tmp/'],
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/.stryker-tmp/'],
   testEnvironment: 'node',
 };
 module.exports = {

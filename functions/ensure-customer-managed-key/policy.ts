@@ -1,7 +1,8 @@
 /**
  * The key policy Bedrock's guide asks for: the account root administers the key; builders may
  * encrypt (and grant to Bedrock), users may only decrypt — both only through Bedrock.
- * Merging adds what is missing and never removes or narrows anyone else's statement.
+ * Merging adds what is missing and never removes or narrows anyone else's statement; TuneVault's
+ * own statements (by Sid) are brought back to exactly what they promise.
  */
 import { KeyPolicyError } from '../shared/errors';
 
@@ -112,8 +113,59 @@ export function parseKeyPolicy(json: string): KeyPolicy {
 export interface MergeResult {
   policy: KeyPolicy;
   changed: boolean;
-  /** Sids added, or `Sid(+principals/actions)` for widened ones. */
+  /**
+   * What changed, by Sid: a Sid alone for an added statement; `Sid(+principals/actions)` for a
+   * narrowed one made whole, `Sid(-actions)` for a widened one brought back, and
+   * `Sid(kms:ViaService=…)` where the condition was missing or named another service.
+   */
   added: string[];
+}
+
+const sameList = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/**
+ * Brings one of TuneVault's own statements (found by Sid) to what the promise says, and returns
+ * what changed. Principals are only added: a role someone put there keeps its access (remove
+ * it by hand). The actions become exactly the required ones, since anything more would let
+ * users encrypt or builders do what the guide does not ask; the `kms:ViaService` condition is
+ * set, so the grant holds only through Bedrock (other conditions only narrow it and are kept).
+ */
+function reconcile(same: PolicyStatement, need: PolicyStatement): string[] {
+  const loose = same as PolicyStatement & Record<string, unknown>;
+  if (
+    same.Effect !== 'Allow' ||
+    same.Principal === '*' ||
+    !('AWS' in same.Principal) ||
+    loose.NotAction !== undefined ||
+    loose.NotPrincipal !== undefined ||
+    loose.NotResource !== undefined
+  ) {
+    throw new KeyPolicyError(
+      `Key policy statement '${need.Sid}' exists but is not an Allow for AWS principals; rename or fix it so TuneVault can manage it.`,
+    );
+  }
+  const changes: string[] = [];
+  const principals = list(same.Principal.AWS);
+  const actions = list(same.Action);
+  const wanted = list(need.Action);
+  const missingPrincipals = list((need.Principal as { AWS: string | string[] }).AWS).filter(
+    (a) => !principals.includes(a),
+  );
+  const missingActions = wanted.filter((a) => !actions.includes(a));
+  const extraActions = actions.filter((a) => !wanted.includes(a));
+  if (missingPrincipals.length > 0 || missingActions.length > 0) {
+    changes.push(`+${[...missingPrincipals, ...missingActions].join(',')}`);
+    same.Principal = { AWS: [...principals, ...missingPrincipals] };
+  }
+  if (extraActions.length > 0) changes.push(`-${extraActions.join(',')}`);
+  if (!sameList(actions, wanted)) same.Action = [...wanted];
+  const via = need.Condition?.StringEquals?.['kms:ViaService'];
+  const equals = same.Condition?.StringEquals ?? {};
+  if (via !== undefined && equals['kms:ViaService'] !== via) {
+    same.Condition = { ...same.Condition, StringEquals: { ...equals, 'kms:ViaService': via } };
+    changes.push(`kms:ViaService=${via}`);
+  }
+  return changes.map((c) => `${need.Sid}(${c})`);
 }
 
 export function mergeKeyPolicy(existing: KeyPolicy, p: PolicyParties): MergeResult {
@@ -128,21 +180,7 @@ export function mergeKeyPolicy(existing: KeyPolicy, p: PolicyParties): MergeResu
       added.push(need.Sid ?? '');
       continue;
     }
-    if (same.Effect !== 'Allow' || same.Principal === '*' || !('AWS' in same.Principal)) {
-      throw new KeyPolicyError(
-        `Key policy statement '${need.Sid}' exists but is not an Allow for AWS principals; rename or fix it so TuneVault can manage it.`,
-      );
-    }
-    const principals = list(same.Principal.AWS);
-    const actions = list(same.Action);
-    const missingPrincipals = list((need.Principal as { AWS: string | string[] }).AWS).filter(
-      (a) => !principals.includes(a),
-    );
-    const missingActions = list(need.Action).filter((a) => !actions.includes(a));
-    if (missingPrincipals.length === 0 && missingActions.length === 0) continue;
-    same.Principal = { AWS: [...principals, ...missingPrincipals] };
-    same.Action = [...actions, ...missingActions];
-    added.push(`${need.Sid}(+${[...missingPrincipals, ...missingActions].join(',')})`);
+    added.push(...reconcile(same, need));
   }
   return { policy: { ...existing, Statement: statements }, changed: added.length > 0, added };
 }

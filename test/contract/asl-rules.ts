@@ -1,7 +1,5 @@
 /** Contract rules between the ASL and the code, as a checker that tests can also aim at bad ASL. */
-import fs from 'node:fs';
-import path from 'node:path';
-import { RETRIED_AWS_ERROR_NAMES, TRANSIENT_AWS_ERROR_NAMES } from '../../functions/shared/errors';
+import * as errors from '../../functions/shared/errors';
 
 export const LAMBDA_SERVICE_ERRORS = [
   'Lambda.ServiceException',
@@ -19,16 +17,22 @@ export const AWS_RAISED = new Set([
   'States.HeartbeatTimeout',
   'States.Runtime',
   ...LAMBDA_SERVICE_ERRORS,
-  ...RETRIED_AWS_ERROR_NAMES,
-  ...TRANSIENT_AWS_ERROR_NAMES,
+  ...errors.RETRIED_AWS_ERROR_NAMES,
+  ...errors.TRANSIENT_AWS_ERROR_NAMES,
 ]);
 
-/** Every error name declared in functions/shared/errors.ts, the one home of the states' errors. */
-export function errorNamesRaisedByCode(
-  file = path.join(__dirname, '../../functions/shared/errors.ts'),
-): Set<string> {
-  const source = fs.readFileSync(file, 'utf8');
-  return new Set([...source.matchAll(/readonly name = '([A-Za-z]+Error)'/g)].map((m) => m[1] as string));
+/**
+ * The name of every error class exported by functions/shared/errors.ts, the one home of the
+ * states' errors, read from the classes themselves (an instance's `name` is what Lambda reports
+ * as `errorType`), not from the file's text.
+ */
+export function errorNamesRaisedByCode(module: Record<string, unknown> = errors): Set<string> {
+  const names = new Set<string>();
+  for (const value of Object.values(module)) {
+    if (typeof value !== 'function' || !(value.prototype instanceof Error)) continue;
+    names.add(new (value as new (...args: unknown[]) => Error)([]).name);
+  }
+  return names;
 }
 
 type Json = Record<string, unknown>;
@@ -84,4 +88,55 @@ export function aslContractViolations(asl: Json, raisedByCode: Set<string>): str
     }
   }
   return violations;
+}
+
+/**
+ * How Step Functions retries one error in one state, as its developer guide defines a retrier
+ * ("Handling errors in Step Functions workflows",
+ * https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html): the first
+ * retrier whose ErrorEquals names the error (or `States.ALL`, or `States.TaskFailed` for a Task)
+ * applies; before retry n (0-based) the backoff is IntervalSeconds × BackoffRate^n, capped at
+ * MaxDelaySeconds; `JitterStrategy: FULL` waits a random time in [0, backoff] instead (the CDK's
+ * JitterType: "a random number between 0 and the computed backoff"). Defaults: IntervalSeconds 1,
+ * MaxAttempts 3, BackoffRate 2, no cap, jitter NONE.
+ */
+export interface RetrySchedule {
+  /** Index of the retrier that applies. */
+  retrier: number;
+  /** The longest wait before each retry, in seconds (the exact wait without jitter). */
+  maxWaits: number[];
+  jitter: 'FULL' | 'NONE';
+  cap: number | undefined;
+}
+
+interface FullRetrier extends Retrier {
+  IntervalSeconds?: number;
+  MaxAttempts?: number;
+  BackoffRate?: number;
+  MaxDelaySeconds?: number;
+  JitterStrategy?: 'FULL' | 'NONE';
+}
+
+export function retrySchedule(state: Json, error: string): RetrySchedule | undefined {
+  const retriers = (state.Retry ?? []) as FullRetrier[];
+  const index = retriers.findIndex(
+    (r) =>
+      r.ErrorEquals.includes(error) ||
+      r.ErrorEquals.includes('States.ALL') ||
+      (state.Type === 'Task' && r.ErrorEquals.includes('States.TaskFailed') && error !== 'States.Timeout'),
+  );
+  const r = retriers[index];
+  if (!r) return undefined;
+  const interval = r.IntervalSeconds ?? 1;
+  const rate = r.BackoffRate ?? 2;
+  const cap = r.MaxDelaySeconds;
+  const maxWaits = Array.from({ length: r.MaxAttempts ?? 3 }, (_, n) =>
+    Math.min(interval * rate ** n, cap ?? Number.POSITIVE_INFINITY),
+  );
+  return { retrier: index, maxWaits, jitter: r.JitterStrategy ?? 'NONE', cap };
+}
+
+/** Every state of the ASL, nested ones included, with its name. */
+export function allStates(asl: Json): [string, Json][] {
+  return [...statesOf(asl)];
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { aslContractViolations, errorNamesRaisedByCode } from './asl-rules';
+import { allStates, aslContractViolations, errorNamesRaisedByCode, isLambdaTask } from './asl-rules';
 import { STEP_ERROR_NAMES } from '../../functions/shared/errors';
 const loader = require('../../statemachines/loader.js') as {
   readAsl(): Record<string, unknown>;
@@ -9,7 +9,7 @@ const loader = require('../../statemachines/loader.js') as {
   functionKeyOf(name: string): string;
   definition(o?: {
     resolveVariable(v: string): Promise<string>;
-  }): Promise<{ States: Record<string, { TimeoutSeconds?: number; Resource?: unknown }> }>;
+  }): Promise<{ States: Record<string, { TimeoutSeconds?: number; Resource?: unknown; Retry?: unknown }> }>;
 };
 
 const asl = loader.readAsl();
@@ -91,16 +91,39 @@ describe('ASL ↔ code contract', () => {
     );
   });
 
-  it('retries throttling with capped, jittered backoff on every Lambda Task that calls AWS', () => {
-    const submit = asl as { States: Record<string, { Retry?: Record<string, unknown>[] }> };
-    const retry = submit.States.SubmitCustomizationJob?.Retry?.find((r) =>
-      (r.ErrorEquals as string[]).includes('ThrottlingException'),
+  // `asl` is the definition as loaded for deploys (readAsl: the file with statemachines/retries.json
+  // appended to every Lambda task); the deployed one differs only in ARNs and timeouts (checked below).
+  it('retries throttling and quota errors with capped, jittered exponential backoff on every Lambda Task (Submit: throttling only)', async () => {
+    const tasks = allStates(asl).filter(([, state]) => isLambdaTask(state));
+    expect(tasks.map(([name]) => name)).toEqual(
+      expect.arrayContaining([
+        'ValidateBucketEncryption',
+        'SubmitCustomizationJob',
+        'WaitForJob',
+        'Remediate',
+      ]),
     );
-    expect(retry).toMatchObject({
+    const capped = expect.objectContaining({
       JitterStrategy: 'FULL',
       MaxDelaySeconds: expect.any(Number),
       BackoffRate: 2,
     });
+    const retrierFor = (state: Record<string, unknown>, error: string) =>
+      ((state.Retry ?? []) as Record<string, unknown>[]).find((r) =>
+        (r.ErrorEquals as string[]).includes(error),
+      );
+    for (const [name, state] of tasks) {
+      expect({ name, retry: retrierFor(state, 'ThrottlingException') }).toEqual({ name, retry: capped });
+      // SubmitCustomizationJob sends a quota refusal back to the wait list (next test), not to a retry.
+      if (name === 'SubmitCustomizationJob') continue;
+      expect({ name, retry: retrierFor(state, 'ServiceQuotaExceededException') }).toEqual({
+        name,
+        retry: capped,
+      });
+    }
+    const deployed = await loader.definition();
+    for (const [name, state] of tasks)
+      expect({ name, retry: deployed.States[name]?.Retry }).toEqual({ name, retry: state.Retry });
   });
 
   it('puts a run Bedrock refuses for its quota back in the wait list instead of retrying or failing it', () => {

@@ -10,6 +10,14 @@ import { promisify } from 'node:util';
 import { isWildcardOnlyAction } from '@cloud-copilot/iam-simulate';
 import { readZip } from '../../bench/lib/zip';
 import { TRANSIENT_AWS_ERROR_NAMES } from '../../functions/shared/errors';
+import {
+  expandAction,
+  grantsOf,
+  type IdentityPolicy,
+  type LeastPrivilegeRules,
+  leastPrivilegeViolations,
+  type Statement,
+} from './iam-rules';
 
 jest.setTimeout(180_000);
 
@@ -22,17 +30,6 @@ interface Resource {
   Properties?: Json;
   DependsOn?: string | string[];
   Condition?: string;
-}
-interface Statement {
-  Sid?: string;
-  Effect: 'Allow' | 'Deny';
-  Principal?: unknown;
-  NotPrincipal?: unknown;
-  Action?: string | string[];
-  NotAction?: unknown;
-  Resource?: unknown;
-  NotResource?: unknown;
-  Condition?: Record<string, Record<string, unknown>>;
 }
 interface Policy {
   where: string;
@@ -351,6 +348,216 @@ describe('packaged CloudFormation: IAM', () => {
     expect(trust.Statement).toHaveLength(1);
     expect(trust.Statement[0]?.Principal).toEqual({ Service: 'bedrock.amazonaws.com' });
     expect(Object.keys(trust.Statement[0]?.Condition ?? {}).sort()).toEqual(['ArnLike', 'StringEquals']);
+  });
+});
+
+/**
+ * Account-wide grants the workflow cannot avoid, each with why: the resource's id is made by AWS
+ * at run time, so no ARN in the template can name it. Any other account-wide grant fails the test.
+ */
+const ACCOUNT_WIDE: LeastPrivilegeRules['accountWide'] = [
+  {
+    resourceType: 'kms:key',
+    actions: [
+      'kms:DescribeKey',
+      'kms:GetKeyPolicy',
+      'kms:PutKeyPolicy',
+      'kms:GetKeyRotationStatus',
+      // The key bootstrap lease: a run that finds a dead holder's lease looks for the key it made by its tags.
+      'kms:ListResourceTags',
+      'kms:EnableKeyRotation',
+      'kms:TagResource',
+      'kms:ScheduleKeyDeletion',
+      'kms:CreateAlias',
+      'kms:CreateGrant',
+      'kms:Decrypt',
+      'kms:GenerateDataKey',
+    ],
+    reason:
+      'the CMK is found by alias or created by the run (KMS picks its key id), so its ARN is not known when the stack is deployed',
+  },
+  {
+    resourceType: 'bedrock:model-customization-job',
+    actions: ['bedrock:GetModelCustomizationJob', 'bedrock:StopModelCustomizationJob', 'bedrock:TagResource'],
+    reason: 'a job ARN ends in an id Bedrock assigns when the job is created',
+  },
+  {
+    resourceType: 'bedrock:custom-model',
+    actions: [
+      'bedrock:CreateModelCustomizationJob',
+      'bedrock:GetCustomModel',
+      'bedrock:DeleteCustomModel',
+      'bedrock:TagResource',
+      'bedrock:CreateCustomModelDeployment',
+      'bedrock:CreateProvisionedModelThroughput',
+    ],
+    reason: 'a custom model ARN ends in an id Bedrock assigns when the job ends',
+  },
+  {
+    resourceType: 'bedrock:custom-model-deployment',
+    actions: [
+      'bedrock:TagResource',
+      'bedrock:DeleteCustomModelDeployment',
+      'bedrock:InvokeModel',
+      'bedrock:InvokeModelWithResponseStream',
+    ],
+    reason:
+      "an on-demand deployment's ARN ends in an id Bedrock assigns when FinalizeCustomModel creates it (the model-user role invokes the run's models through it)",
+  },
+  {
+    resourceType: 'bedrock:provisioned-model',
+    actions: [
+      'bedrock:TagResource',
+      'bedrock:ListTagsForResource',
+      'bedrock:DeleteProvisionedModelThroughput',
+      'bedrock:InvokeModel',
+      'bedrock:InvokeModelWithResponseStream',
+    ],
+    reason:
+      'a Provisioned Throughput ARN ends in an id Bedrock assigns when FinalizeCustomModel creates it (the expiry cleanup finds its own by tag)',
+  },
+  {
+    resourceType: 'bedrock:foundation-model',
+    actions: ['bedrock:CreateModelCustomizationJob'],
+    reason: "the base model is a stage parameter and a dataset's sidecar may choose another",
+  },
+  {
+    resourceType: 'lambda:function',
+    actions: ['lambda:AddPermission', 'lambda:RemovePermission'],
+    reason:
+      "written by the Serverless Framework for its S3-notification custom resource (IamRoleCustomResourcesLambdaExecution), not by this project's serverless.yml",
+  },
+];
+
+const RULES: LeastPrivilegeRules = {
+  wildcardOnly: UNSCOPABLE,
+  accountWide: ACCOUNT_WIDE,
+  passRole: {
+    resource: { 'Fn::GetAtt': ['BedrockCustomizationRole', 'Arn'] },
+    passedToService: 'bedrock.amazonaws.com',
+  },
+};
+
+const identityPolicies = (): IdentityPolicy[] => policies().filter((p) => p.kind === 'identity');
+
+/** The packaged identity policies with one more statement in a function's role. */
+const withStatement = (statement: Statement): IdentityPolicy[] => [
+  ...identityPolicies(),
+  { where: 'NotifyIamRoleLambdaExecution inline (added by the test)', statements: [statement] },
+];
+
+describe('README "The template is least privilege": every action pattern expanded, every resource evaluated', () => {
+  it('the packaged identity policies grant nothing beyond the listed unscopable and account-wide grants', async () => {
+    expect(await leastPrivilegeViolations(identityPolicies(), resources, RULES)).toEqual([]);
+  });
+
+  it('every account-wide grant in the list is one the template really makes (no dead entries)', async () => {
+    const { grants } = await grantsOf(identityPolicies(), resources);
+    const made = new Set(
+      grants
+        .filter((g) => g.reach.kind === 'account')
+        .map((g) => `${'resourceType' in g.reach ? g.reach.resourceType : ''} ${g.action}`),
+    );
+    const listed = ACCOUNT_WIDE.flatMap((a) => a.actions.map((action) => `${a.resourceType} ${action}`));
+    expect(listed.filter((entry) => !made.has(entry))).toEqual([]);
+  });
+
+  it('expands action patterns against the IAM action list', async () => {
+    expect(await expandAction('iam:Pass*')).toEqual(['iam:PassRole']);
+    expect(await expandAction('s3:Get*')).toEqual(
+      expect.arrayContaining(['s3:GetObject', 's3:GetBucketPolicy']),
+    );
+    expect((await expandAction('kms:*Key*')).length).toBeGreaterThan(20);
+    expect(await expandAction('s3:GetObjekt')).toEqual([]);
+  });
+
+  it.each([
+    [
+      'iam:Pass* on any role',
+      { Effect: 'Allow', Action: 'iam:Pass*', Resource: '*' },
+      [
+        /iam:Pass\* is a wildcard for 1 action\(s\) \(iam:PassRole\)/,
+        /iam:PassRole on \* — only the Bedrock customization role/,
+        /iam:PassRole on \* reaches any iam:role of any account/,
+      ],
+    ],
+    [
+      'iam:PassRole on every role of the account, even to Bedrock only',
+      {
+        Effect: 'Allow',
+        Action: 'iam:PassRole',
+        Resource: 'arn:aws:iam::123456789012:role/*',
+        Condition: { StringEquals: { 'iam:PassedToService': 'bedrock.amazonaws.com' } },
+      },
+      [/iam:PassRole on arn:aws:iam::123456789012:role\/\* — only/, /reaches every iam:role in the account/],
+    ],
+    [
+      's3:Get* on arn:aws:*:*:*:*',
+      { Effect: 'Allow', Action: 's3:Get*', Resource: 'arn:aws:*:*:*:*' },
+      [/s3:Get\* is a wildcard/, /s3:GetObject on arn:aws:\*:\*:\*:\* reaches any s3:/],
+    ],
+    [
+      'kms:*Key* on arn:aws:*:*:*:*',
+      { Effect: 'Allow', Action: ['kms:*Key*'], Resource: ['arn:aws:*:*:*:*'] },
+      [
+        /kms:\*Key\* is a wildcard/,
+        /kms:ScheduleKeyDeletion on arn:aws:\*:\*:\*:\* reaches any kms:key of any account/,
+      ],
+    ],
+    [
+      'an exact action on every bucket',
+      { Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::*' },
+      [/s3:GetObject on arn:aws:s3:::\* reaches any s3:/],
+    ],
+    [
+      'an exact action on keys of any region and account',
+      { Effect: 'Allow', Action: 'kms:Decrypt', Resource: 'arn:aws:kms:*:*:key/*' },
+      [/kms:Decrypt on arn:aws:kms:\*:\*:key\/\* reaches any kms:key of any account/],
+    ],
+    [
+      'an account-wide grant nobody listed (DisableKey on every key)',
+      {
+        Effect: 'Allow',
+        Action: 'kms:DisableKey',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's Fn::Sub syntax
+        Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*' },
+      },
+      [/kms:DisableKey on arn:aws:kms:us-east-1:123456789012:key\/\* reaches every kms:key in the account/],
+    ],
+    [
+      'a misspelt action',
+      { Effect: 'Allow', Action: 's3:GetObjekt', Resource: 'arn:aws:s3:::tunevault-test-output/*' },
+      [/s3:GetObjekt names no IAM action/],
+    ],
+    [
+      'NotAction',
+      { Effect: 'Allow', NotAction: 'iam:*', Resource: 'arn:aws:s3:::tunevault-test-output/*' },
+      [/NotAction\/NotResource grants everything not listed/],
+    ],
+  ] as [string, Statement, RegExp[]][])(
+    'fails when a role is given %s',
+    async (_label, statement, expected) => {
+      // Only what the added statement brings (the packaged template's own grants are checked above).
+      const before = new Set(await leastPrivilegeViolations(identityPolicies(), resources, RULES));
+      const violations = (await leastPrivilegeViolations(withStatement(statement), resources, RULES)).filter(
+        (v) => !before.has(v),
+      );
+      for (const pattern of expected) expect(violations).toContainEqual(expect.stringMatching(pattern));
+      expect(
+        violations.every((v) => v.startsWith('NotifyIamRoleLambdaExecution inline (added by the test)')),
+      ).toBe(true);
+    },
+  );
+
+  it('accepts an account-wide ARN narrowed by a resource-tag condition', async () => {
+    const tagged: Statement = {
+      Effect: 'Allow',
+      Action: 'kms:DisableKey',
+      Resource: 'arn:aws:kms:us-east-1:123456789012:key/*',
+      Condition: { StringEquals: { 'aws:ResourceTag/tunevault:stage': 'test' } },
+    };
+    const before = await leastPrivilegeViolations(identityPolicies(), resources, RULES);
+    expect(await leastPrivilegeViolations(withStatement(tagged), resources, RULES)).toEqual(before);
   });
 });
 

@@ -11,36 +11,23 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { LocalEndpoint } from '../../local/core/server';
 import { localClientConfig, startTestEndpoint } from '../../local/core/test-endpoint';
 import { DynamoDbService } from '../../local/services/dynamodb';
+import { startTaskTokenTable, type TaskTokenTable } from './support/task-token-table';
 
 const TABLE = 'task-tokens';
-let endpoint: LocalEndpoint;
+let table: TaskTokenTable;
 let service: DynamoDbService;
 let ddb: DynamoDBClient;
 let doc: DynamoDBDocumentClient;
 
 beforeAll(async () => {
-  service = new DynamoDbService({ ttlSweepMs: 0 });
-  endpoint = await startTestEndpoint([service]);
-  ddb = new DynamoDBClient(localClientConfig(endpoint.url));
-  doc = DynamoDBDocumentClient.from(ddb);
-  await ddb.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      AttributeDefinitions: [{ AttributeName: 'jobName', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'jobName', KeyType: 'HASH' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
+  table = await startTaskTokenTable(TABLE);
+  ({ service, ddb, doc } = table);
 });
 
 afterAll(async () => {
-  doc.destroy();
-  ddb.destroy();
-  await endpoint.close();
-  await service.close();
+  await table.stop();
 });
 
 describe('embedded DynamoDB', () => {

@@ -5,10 +5,10 @@
 import { createHash } from 'node:crypto';
 import { GetModelCustomizationJobCommand } from '@aws-sdk/client-bedrock';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ListExecutionsCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { field } from '../../cli/lib/run-view';
 import type { ObjectCreatedNotice } from '../../local/services/s3/notifications';
-import { executionNameFor } from '../../functions/shared/naming';
+import { clientRequestTokenFor, executionNameFor } from '../../functions/shared/naming';
 import { chat, DATA, type Harness, startHarness } from './support/embedded';
 
 let h: Harness;
@@ -39,88 +39,117 @@ async function executionsFor(key: string, versions: { versionId?: string; etag?:
 const startInvocations = () =>
   h.aws.lambda.invocations.filter((i) => i.functionName === startFunction().name);
 
-describe('duplicate S3 deliveries', () => {
-  const key = () => `${h.stack.trainingPrefix}dup delivery.jsonl`;
-  let first: { versionId?: string | undefined; etag?: string | undefined };
-  let event: unknown;
+/** Uploads the data and returns the object version with the ObjectCreated event S3 delivered for it. */
+async function uploadCapturingEvent(key: string, body = DATA) {
+  const seen: ObjectCreatedNotice[] = [];
+  const stopWatching = h.aws.s3.onObjectCreated((n) => seen.push(n));
+  const object = await h.put(key, body);
+  stopWatching();
+  const event = seen.find((n) => n.key === key && n.versionId === object.versionId)?.deliveries[0]?.event;
+  if (!event) throw new Error(`no ObjectCreated event seen for ${key}`);
+  return { object, event };
+}
 
-  it('50 deliveries of one ObjectCreated event, many at once, start one execution and one job', async () => {
-    const seen: ObjectCreatedNotice[] = [];
-    const stopWatching = h.aws.s3.onObjectCreated((n) => seen.push(n));
+type StartAnswer = { outcomes: { key: string; outcome: string; executionArn?: string }[] };
+
+describe('README "Nothing runs twice": duplicate S3 deliveries', () => {
+  it('50 deliveries of one ObjectCreated event, 25 during the run (many at once) and 25 after it, start one execution and one job', async () => {
+    const key = `${h.stack.trainingPrefix}dup delivery.jsonl`;
     const before = startInvocations().length;
-    const allBefore = (await executionsFor(key(), [])).all.length;
+    const allBefore = (await executionsFor(key, [])).all.length;
+    const { object, event } = await uploadCapturingEvent(key);
 
-    const object = await h.put(key(), DATA);
-    first = object;
-    stopWatching();
-    event = seen.find((n) => n.key === key())?.deliveries[0]?.event;
-    expect(event).toBeDefined();
-
-    // 1 original delivery + 24 redeliveries by S3 + 25 direct invocations, all concurrent.
-    const direct = Array.from({ length: 25 }, () => h.aws.lambda.invoke(startFunction().arn, event));
-    const [redelivered, answers] = await Promise.all([
-      h.aws.s3.redeliver(object.bucket, object.key, 24),
-      Promise.all(direct),
+    // While the run is in flight: 1 original delivery + 12 redeliveries by S3 + 12 direct
+    // invocations, all concurrent. Step Functions answers a StartExecution with a running
+    // execution's name and input with that execution, so these may all read "started".
+    const during = Array.from({ length: 12 }, () => h.aws.lambda.invoke(startFunction().arn, event));
+    const [redelivered, duringAnswers] = await Promise.all([
+      h.aws.s3.redeliver(object.bucket, object.key, 12),
+      Promise.all(during),
     ]);
-    expect(redelivered).toBe(24);
-    await h.aws.s3.notificationsSettled();
-    await h.aws.lambda.idle();
-
+    expect(redelivered).toBe(12);
     const run = await h.finished(h.executionArnOf(object));
     expect(run.status).toBe('SUCCEEDED');
-
-    const invocations = startInvocations().slice(before);
-    expect(invocations).toHaveLength(50);
-    expect(invocations.filter((i) => i.errorName)).toEqual([]);
-    // Every direct answer names the one execution, whether it started it or found it running.
-    for (const a of answers as { outcomes: { outcome: string; executionArn?: string }[] }[]) {
+    for (const a of duringAnswers as StartAnswer[])
       expect(a.outcomes).toEqual([
         {
-          key: key(),
+          key,
           outcome: expect.stringMatching(/^(started|already-started)$/),
           executionArn: run.executionArn,
         },
       ]);
-    }
 
-    const { ours, all } = await executionsFor(key(), [object]);
+    // After it closed: the name is taken (ExecutionAlreadyExists), so the duplicate branch runs.
+    const after = await Promise.all(
+      Array.from({ length: 13 }, () => h.aws.lambda.invoke(startFunction().arn, event)),
+    );
+    expect(await h.aws.s3.redeliver(object.bucket, object.key, 12)).toBe(12);
+    await h.aws.s3.notificationsSettled();
+    await h.aws.lambda.idle();
+    for (const a of after as StartAnswer[])
+      expect(a.outcomes).toEqual([{ key, outcome: 'already-started', executionArn: run.executionArn }]);
+
+    const invocations = startInvocations().slice(before);
+    expect(invocations).toHaveLength(50);
+    expect(invocations.filter((i) => i.errorName)).toEqual([]);
+    const { ours, all } = await executionsFor(key, [object]);
     expect(ours).toHaveLength(1);
     expect(all.length - allBefore).toBe(1);
     expect(await h.jobsNamed('dup-delivery')).toHaveLength(1);
   });
 
   it('a replay after the run completed starts nothing new', async () => {
-    const object = { bucket: h.stack.trainingBucket, key: key(), ...first };
-    const jobsBefore = await h.jobsNamed('dup-delivery');
-    const executionsBefore = (await executionsFor(key(), [])).all.length;
+    const key = `${h.stack.trainingPrefix}replayed later.jsonl`;
+    const { object, event } = await uploadCapturingEvent(key);
+    const run = await h.finished(h.executionArnOf(object));
+    expect(run.status).toBe('SUCCEEDED');
+    const executionsBefore = (await executionsFor(key, [])).all.length;
+
     await h.aws.s3.redeliver(object.bucket, object.key, 5);
-    const answer = (await h.aws.lambda.invoke(startFunction().arn, event)) as {
-      outcomes: { outcome: string; executionArn: string }[];
-    };
+    const answer = (await h.aws.lambda.invoke(startFunction().arn, event)) as StartAnswer;
     await h.aws.s3.notificationsSettled();
     await h.aws.lambda.idle();
 
-    expect(answer.outcomes[0]).toMatchObject({
-      outcome: 'already-started',
-      executionArn: h.executionArnOf(object),
-    });
-    expect((await executionsFor(key(), [])).all.length).toBe(executionsBefore);
-    expect(await h.jobsNamed('dup-delivery')).toHaveLength(jobsBefore.length);
+    expect(answer.outcomes).toEqual([{ key, outcome: 'already-started', executionArn: run.executionArn }]);
+    expect((await executionsFor(key, [])).all.length).toBe(executionsBefore);
+    expect(await h.jobsNamed('replayed-later')).toHaveLength(1);
     expect(startInvocations().filter((i) => i.errorName)).toEqual([]);
   });
 
-  it('a new version of the same key (same bytes) is a new run with its own job', async () => {
-    const second = await h.put(key(), DATA);
-    expect(second.versionId).toBeDefined();
-    expect(second.versionId).not.toBe(first.versionId);
-    const run = await h.finished(h.executionArnOf(second));
-    expect(run.status).toBe('SUCCEEDED');
-    expect(run.executionArn).not.toBe(h.executionArnOf({ bucket: second.bucket, key: key(), ...first }));
-    const { ours } = await executionsFor(key(), [first, second]);
-    expect(ours).toHaveLength(2);
-    const jobs = await h.jobsNamed('dup-delivery');
-    expect(jobs).toHaveLength(2);
-    expect(new Set(jobs.map((j) => j.customModelName)).size).toBe(2);
+  it('two executions forced for one object version make one Bedrock job: the second submission reuses the clientRequestToken', async () => {
+    const key = `${h.stack.trainingPrefix}forced twice.jsonl`;
+    const op = 'bedrock:CreateModelCustomizationJob';
+    const callsBefore = h.aws.faults.calls.get(op) ?? 0;
+    const object = await h.put(key, DATA);
+    const first = h.executionArnOf(object);
+    await h.finished(first);
+    // A second execution of the same version under another name, as a manual restart or a
+    // lost idempotency key upstream would make: its job must be the first one's.
+    const { input } = await h.c.sfn.send(new DescribeExecutionCommand({ executionArn: first }));
+    const forced = await h.c.sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: h.stack.stateMachineArn,
+        name: `${executionNameFor(object).slice(0, 70)}-forced`,
+        input,
+      }),
+    );
+    const [a, b] = await Promise.all([h.finished(first), h.finished(forced.executionArn ?? '')]);
+
+    expect([a.status, b.status]).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    expect(field(b.state, 'job', 'jobArn')).toBe(field(a.state, 'job', 'jobArn'));
+    const token = clientRequestTokenFor(object);
+    expect([
+      field(a.state, 'job', 'clientRequestToken'),
+      field(b.state, 'job', 'clientRequestToken'),
+    ]).toEqual([token, token]);
+    // Both runs asked Bedrock; Bedrock answered the second with the first job.
+    expect((h.aws.faults.calls.get(op) ?? 0) - callsBefore).toBe(2);
+    const jobs = await h.jobsNamed('forced-twice');
+    expect(jobs).toHaveLength(1);
+    const job = await h.c.bedrock.send(
+      new GetModelCustomizationJobCommand({ jobIdentifier: jobs[0]?.jobArn }),
+    );
+    expect(job.clientRequestToken).toBe(token);
   });
 
   it('a new version uploaded while a run is in flight: each job trains on exactly the version its guard judged', async () => {

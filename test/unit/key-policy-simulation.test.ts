@@ -1,7 +1,9 @@
 /**
- * What the key policy TuneVault writes actually permits, decided by a real IAM policy evaluator
- * (@cloud-copilot/iam-simulate), not by reading the JSON: builders encrypt and users decrypt,
- * only through Bedrock; nobody else gets in; the account keeps administering the key.
+ * README promise "The key policy means what it says": what the key policy TuneVault writes actually
+ * permits, decided by a real IAM policy evaluator (@cloud-copilot/iam-simulate), not by reading the
+ * JSON: builders encrypt and users decrypt, only through Bedrock; nobody else gets in; the account
+ * keeps administering the key. Also after a merge into a policy whose TuneVault statements someone
+ * narrowed, widened or stripped of the kms:ViaService condition.
  */
 import {
   anonymousPrincipal,
@@ -14,6 +16,8 @@ import {
   mergeKeyPolicy,
   newKeyPolicy,
   type PolicyParties,
+  type PolicyStatement,
+  SID,
 } from '../../functions/ensure-customer-managed-key/policy';
 
 const ACCOUNT = '111122223333';
@@ -102,9 +106,72 @@ const existingPolicy: KeyPolicy = {
   ],
 };
 
+const VIA = { StringEquals: VIA_BEDROCK };
+const buildersStatement = (over: Partial<PolicyStatement>): PolicyStatement => ({
+  Sid: SID.builders,
+  Effect: 'Allow',
+  Principal: { AWS: [BUILDER] },
+  Action: ['kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey', 'kms:CreateGrant'],
+  Resource: '*',
+  Condition: VIA,
+  ...over,
+});
+const usersStatement = (over: Partial<PolicyStatement>): PolicyStatement => ({
+  Sid: SID.users,
+  Effect: 'Allow',
+  Principal: { AWS: [USER] },
+  Action: ['kms:Decrypt'],
+  Resource: '*',
+  Condition: VIA,
+  ...over,
+});
+const withTuneVault = (...statements: PolicyStatement[]): KeyPolicy => ({
+  ...existingPolicy,
+  Statement: [...existingPolicy.Statement, ...statements],
+});
+
+/** Policies that already hold TuneVault's statements, changed by someone since. */
+const drifted: [string, KeyPolicy, string[]][] = [
+  [
+    'narrowed (builders lost GenerateDataKey and CreateGrant; users lost the configured user)',
+    withTuneVault(
+      buildersStatement({ Action: ['kms:Decrypt', 'kms:DescribeKey'] }),
+      usersStatement({ Principal: { AWS: [ADMIN] } }),
+    ),
+    [`${SID.builders}(+kms:GenerateDataKey,kms:CreateGrant)`, `${SID.users}(+${USER})`],
+  ],
+  [
+    'widened (users may Encrypt and ReEncrypt, builders kms:*)',
+    withTuneVault(
+      buildersStatement({ Action: 'kms:*' }),
+      usersStatement({ Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:ReEncrypt*'] }),
+    ),
+    [
+      `${SID.builders}(+kms:Decrypt,kms:GenerateDataKey,kms:DescribeKey,kms:CreateGrant)`,
+      `${SID.builders}(-kms:*)`,
+      `${SID.users}(-kms:Encrypt,kms:ReEncrypt*)`,
+    ],
+  ],
+  [
+    'stripped of kms:ViaService (users: no condition; builders: through S3 instead of Bedrock)',
+    withTuneVault(
+      buildersStatement({ Condition: { StringEquals: VIA_S3 } }),
+      (({ Condition: _none, ...rest }) => rest)(usersStatement({})),
+    ),
+    [
+      `${SID.builders}(kms:ViaService=bedrock.${REGION}.amazonaws.com)`,
+      `${SID.users}(kms:ViaService=bedrock.${REGION}.amazonaws.com)`,
+    ],
+  ],
+];
+
 const policies: [string, KeyPolicy][] = [
   ['the policy of a key TuneVault creates (newKeyPolicy)', newKeyPolicy(parties)],
   ['an existing default key policy after mergeKeyPolicy', mergeKeyPolicy(existingPolicy, parties).policy],
+  ...drifted.map(([name, policy]): [string, KeyPolicy] => [
+    `a policy whose TuneVault statements were ${name}, after mergeKeyPolicy`,
+    mergeKeyPolicy(policy, parties).policy,
+  ]),
 ];
 
 describe.each(policies)('%s, evaluated by iam-simulate', (_name, policy) => {
@@ -184,5 +251,56 @@ describe('merging keeps what others granted', () => {
     const reporting = `arn:aws:iam::${ACCOUNT}:role/reporting`;
     expect(await decide(merged, reporting, 'kms:Decrypt', VIA_S3)).toBe('Allowed');
     expect(await decide(merged, reporting, 'kms:GenerateDataKey', VIA_BEDROCK)).not.toBe('Allowed');
+  });
+});
+
+describe('README "The key policy means what it says": merging into a policy that already holds TuneVault statements', () => {
+  it.each(drifted)('%s: reports changed: true and says what it changed', (_name, policy, changes) => {
+    const merged = mergeKeyPolicy(policy, parties);
+    expect(merged.changed).toBe(true);
+    expect(merged.added).toEqual(changes);
+  });
+
+  it.each(drifted)(
+    '%s: the drifted policy itself breaks the promise (the cases are not vacuous)',
+    async (_name, policy) => {
+      const broken = await Promise.all([
+        decide(policy, BUILDER, 'kms:GenerateDataKey', VIA_BEDROCK),
+        decide(policy, USER, 'kms:Decrypt', VIA_BEDROCK),
+        decide(policy, USER, 'kms:Encrypt', VIA_BEDROCK),
+        decide(policy, USER, 'kms:Decrypt', DIRECT),
+        decide(policy, BUILDER, 'kms:Decrypt', VIA_S3),
+      ]);
+      expect(broken).not.toEqual([
+        'Allowed',
+        'Allowed',
+        'ImplicitlyDenied',
+        'ImplicitlyDenied',
+        'ImplicitlyDenied',
+      ]);
+    },
+  );
+
+  it('keeps a principal someone added to a TuneVault statement, and the statements of others untouched', () => {
+    const [, narrowed] = drifted[0]!;
+    const merged = mergeKeyPolicy(narrowed, parties).policy;
+    const users = merged.Statement.find((s) => s.Sid === SID.users);
+    expect(users?.Principal).toEqual({ AWS: [ADMIN, USER] });
+    expect(merged.Statement.slice(0, 2)).toEqual(existingPolicy.Statement);
+  });
+
+  it('keeps a narrowing condition someone added next to kms:ViaService', () => {
+    const extra = { StringEquals: { ...VIA_BEDROCK, 'aws:PrincipalTag/team': 'ml' } };
+    const policy = withTuneVault(buildersStatement({ Condition: extra }), usersStatement({}));
+    const merged = mergeKeyPolicy(policy, parties);
+    expect(merged.changed).toBe(false);
+    expect(merged.policy.Statement.find((s) => s.Sid === SID.builders)?.Condition).toEqual(extra);
+  });
+
+  it('merging the merged policy again changes nothing', () => {
+    for (const [, policy] of drifted) {
+      const once = mergeKeyPolicy(policy, parties).policy;
+      expect(mergeKeyPolicy(once, parties)).toEqual({ policy: once, changed: false, added: [] });
+    }
   });
 });

@@ -4,7 +4,20 @@
  * stack's Region, a hyper-parameter of another family, a distillation without a teacher).
  */
 import { describe, expect, it } from '@jest/globals';
-import { type JobDefaults, JobSpecError, resolveJobSpec } from '../../../functions/shared/catalog/job-spec';
+import {
+  catalog,
+  findModel,
+  type HyperParameterSet,
+  type ParameterSpec,
+} from '../../../functions/shared/catalog';
+import {
+  customizableIn,
+  hyperParameterProblems,
+  type JobDefaults,
+  JobSpecError,
+  parameterProblem,
+  resolveJobSpec,
+} from '../../../functions/shared/catalog/job-spec';
 import type { DatasetOptions } from '../../../functions/shared/types';
 
 const GRADER = 'arn:aws:lambda:us-east-1:000000000000:function:reward-exact-match';
@@ -315,5 +328,86 @@ describe('vpcConfig and deploy', () => {
       modelUnits: 1,
       expiresInHours: 4,
     });
+  });
+});
+
+describe('hyper-parameter values against their catalog spec', () => {
+  it.each([
+    [{ type: 'enum', values: ['a', 'b'] }, 'b', undefined],
+    [{ type: 'enum', values: ['a', 'b'] }, 'c', 'must be one of a, b'],
+    [{ type: 'integer', min: 1, max: 5 }, ' 3 ', undefined],
+    [{ type: 'integer', min: 1, max: 5 }, '', 'must be a number'],
+    [{ type: 'integer', min: 1, max: 5 }, 'two', 'must be a number'],
+    [{ type: 'integer', min: 1, max: 5 }, 'Infinity', 'must be a number'],
+    [{ type: 'integer', min: 1, max: 5 }, '2.5', 'must be an integer'],
+    [{ type: 'float', min: 1, max: 5 }, '2.5', undefined],
+    [{ type: 'integer', min: 1, max: 5 }, 1, undefined],
+    [{ type: 'integer', min: 1, max: 5 }, 5, undefined],
+    [{ type: 'integer', min: 1, max: 5 }, 0, 'must be between 1 and 5'],
+    [{ type: 'integer', min: 1, max: 5 }, 6, 'must be between 1 and 5'],
+    [{ type: 'float', min: 0.5 }, 0.4, 'must be at least 0.5'],
+    [{ type: 'float', min: 0.5 }, 1e9, undefined],
+    [{ type: 'float', max: 0.5 }, 0.6, 'must be at most 0.5'],
+    [{ type: 'float', max: 0.5 }, -1e9, undefined],
+  ] as const)('spec %o, value %p: %s', (spec, value, problem) => {
+    expect(parameterProblem(value, spec as ParameterSpec)).toBe(problem);
+  });
+
+  it('names an unknown parameter with the allowed ones and the source, a bad value with its reason, and a missing required one', () => {
+    const set = {
+      source: 'hp-nova',
+      parameters: {
+        epochCount: { type: 'integer', min: 1, max: 5, required: true },
+        mode: { type: 'enum', values: ['x'] },
+      },
+    } as HyperParameterSet;
+    expect(hyperParameterProblems({ epochs: '2', mode: 'y' }, set, 'Nova Micro', 'hyperParameters')).toEqual([
+      `hyperParameters.epochs is not a hyper-parameter of Nova Micro: the allowed ones are epochCount, mode (${catalog.sources['hp-nova']?.url})`,
+      "hyperParameters.mode 'y' must be one of x for Nova Micro",
+      'hyperParameters.epochCount is required for Nova Micro',
+    ]);
+    expect(
+      hyperParameterProblems({ epochCount: 2, mode: 'x' }, set, 'Nova Micro', 'hyperParameters'),
+    ).toEqual([]);
+    expect(
+      hyperParameterProblems({ a: '1' }, { source: 'no-such', parameters: {} }, 'Titan', 'hyperParameters'),
+    ).toEqual([
+      "hyperParameters.a: Titan takes no hyper-parameters in TuneVault's catalog (none documented); remove hyperParameters",
+    ]);
+    expect(
+      hyperParameterProblems(
+        { x: '1' },
+        { source: 'no-such', parameters: { y: { type: 'float' } } },
+        'Titan',
+        'hyperParameters',
+      ),
+    ).toEqual(['hyperParameters.x is not a hyper-parameter of Titan: the allowed ones are y (no-such)']);
+  });
+});
+
+describe('vpcConfig ids', () => {
+  it('refuses an id that is not a subnet or security group id, naming it', () => {
+    const problems = problemsOf(
+      {},
+      defaults({
+        vpc: { subnetIds: ['subnet-0abc', 'subnet 1'], securityGroupIds: ['sg-'.padEnd(33, 'a')] },
+      }),
+    );
+    expect(problems).toEqual([
+      "vpcConfig: 'subnet 1' is not a subnet or security group id ([-0-9a-zA-Z]{1,32})",
+      `vpcConfig: '${'sg-'.padEnd(33, 'a')}' is not a subnet or security group id ([-0-9a-zA-Z]{1,32})`,
+    ]);
+  });
+});
+
+describe('customizableIn', () => {
+  it('lists the supported models with a customization type in the Region, each with its types', () => {
+    const here = customizableIn('us-east-1');
+    expect(here).toContainEqual({
+      model: findModel('amazon.nova-micro-v1:0:128k'),
+      types: ['FINE_TUNING', 'DISTILLATION'],
+    });
+    expect(here.every(({ model, types }) => model.unsupported === undefined && types.length > 0)).toBe(true);
+    expect(customizableIn('xx-nowhere-1')).toEqual([]);
   });
 });

@@ -3,11 +3,22 @@ import {
   type KeyPorts,
   LEASE_TAG,
   type LeasePorts,
+  unusableReason,
 } from '../../../functions/ensure-customer-managed-key/core';
-import { SID } from '../../../functions/ensure-customer-managed-key/policy';
+import {
+  type KeyPolicy,
+  mergeKeyPolicy,
+  newKeyPolicy,
+  parseKeyPolicy,
+  SID,
+} from '../../../functions/ensure-customer-managed-key/policy';
 import type { KeyLease } from '../../../functions/shared/aws/admission';
 import type { KeyInfo } from '../../../functions/shared/aws/kms';
-import { KeyBootstrapInProgressError, KeyNotUsableError } from '../../../functions/shared/errors';
+import {
+  KeyBootstrapInProgressError,
+  KeyNotUsableError,
+  KeyPolicyError,
+} from '../../../functions/shared/errors';
 
 const ACCOUNT = '111122223333';
 const KEY_ARN = `arn:aws:kms:us-east-1:${ACCOUNT}:key/0b3d5c8e-1111-2222-3333-444455556666`;
@@ -180,6 +191,238 @@ describe('ensureCustomerManagedKey', () => {
     expect(result.keyArn).toBe(KEY_ARN);
     expect(calls.scheduleDeletion).toEqual(['new-key']);
     expect(windows).toEqual([7]);
+  });
+});
+
+describe('ensureCustomerManagedKey: resolution and usability', () => {
+  it('uses a configured keyArn as is (no alias lookup, no creation) and reports no alias', async () => {
+    const { ports, calls } = fakePorts(healthyKey(), { Statement: [defaultRoot, builders] });
+    const asked: string[] = [];
+    ports.describeKey = async (id) => {
+      asked.push(id);
+      return healthyKey();
+    };
+    const result = await ensureCustomerManagedKey({ ...settings, keyArn: KEY_ARN, userArns: [] }, ports);
+    expect(asked).toEqual([KEY_ARN]);
+    expect(result).toEqual({
+      keyArn: KEY_ARN,
+      keyId: '0b3d5c8e-1111-2222-3333-444455556666',
+      created: false,
+      policyChanged: false,
+      statementsAdded: [],
+    });
+    expect(calls.createKey).toBe(0);
+  });
+
+  it('refuses a configured keyArn that does not exist, naming it', async () => {
+    const { ports } = fakePorts(undefined, { Statement: [] });
+    const attempt = ensureCustomerManagedKey({ ...settings, keyArn: KEY_ARN }, ports);
+    await expect(attempt).rejects.toBeInstanceOf(KeyNotUsableError);
+    await expect(attempt).rejects.toThrow(
+      `KMS key ${KEY_ARN} (configured keyArn) does not exist or is not visible to this account.`,
+    );
+  });
+
+  it('names the configured keyArn, not the alias, when that key is unusable', async () => {
+    const { ports } = fakePorts(healthyKey({ keyState: 'Disabled' }), { Statement: [] });
+    await expect(ensureCustomerManagedKey({ ...settings, keyArn: KEY_ARN }, ports)).rejects.toThrow(
+      `KMS key ${KEY_ARN} (configured keyArn) is disabled; enable it (EnableKey).`,
+    );
+  });
+
+  it.each([
+    [
+      { keyState: 'PendingDeletion' },
+      'is pending deletion; cancel the deletion (CancelKeyDeletion) and enable it',
+    ],
+    [{ keyState: 'PendingReplicaDeletion' }, 'is pending replica deletion'],
+    [{ keyState: 'Disabled' }, 'is disabled; enable it (EnableKey)'],
+    [{ keyState: 'PendingImport' }, 'is in state PendingImport, not Enabled'],
+    [{ keySpec: 'HMAC_256' }, 'is asymmetric (HMAC_256); Bedrock needs a symmetric key'],
+    [{ keyUsage: 'GENERATE_VERIFY_MAC' }, 'has usage GENERATE_VERIFY_MAC; Bedrock needs ENCRYPT_DECRYPT'],
+    [{ keyManager: 'AWS' }, 'is AWS managed; a custom model needs a customer managed key'],
+    [{}, undefined],
+  ])('unusableReason(%o) is %s', (overrides, reason) => {
+    expect(unusableReason(healthyKey(overrides as Partial<KeyInfo>))).toBe(reason);
+  });
+
+  it('the message names the key and the alias it was found under', async () => {
+    const { ports } = fakePorts(healthyKey({ keyManager: 'AWS' }), { Statement: [] });
+    await expect(ensureCustomerManagedKey(settings, ports)).rejects.toThrow(
+      `KMS key ${KEY_ARN} (alias/tunevault-test) is AWS managed; a custom model needs a customer managed key.`,
+    );
+  });
+
+  it('turns rotation on for a reused key that has it off, and only then', async () => {
+    const { ports, calls } = fakePorts(healthyKey(), { Statement: [defaultRoot, builders] });
+    ports.isRotationEnabled = async () => false;
+    await ensureCustomerManagedKey({ ...settings, userArns: [] }, ports);
+    expect(calls.enableRotation).toBe(1);
+  });
+
+  it('creates the key with a description, the full policy and tags naming the stage and alias', async () => {
+    const { ports } = fakePorts(undefined, { Statement: [] });
+    const created: { description: string; policy: string; tags: Record<string, string> }[] = [];
+    ports.createKey = async (i) => {
+      created.push(i);
+      return healthyKey({ keyId: 'new-key' });
+    };
+    ports.isRotationEnabled = async () => {
+      throw new Error('a key just created has rotation turned on by this run; no need to ask');
+    };
+    ports.getKeyPolicy = async () => created[0]?.policy ?? '';
+    const result = await ensureCustomerManagedKey(settings, ports);
+    expect(created).toEqual([
+      {
+        description: 'TuneVault (test): encrypts Bedrock custom models',
+        policy: JSON.stringify(newKeyPolicy(settings)),
+        tags: { 'tunevault:stage': 'test', 'tunevault:alias': 'alias/tunevault-test' },
+      },
+    ]);
+    expect(result).toMatchObject({ created: true, alias: 'alias/tunevault-test', policyChanged: false });
+  });
+
+  it('tags the orphan of a lost alias race before scheduling its deletion', async () => {
+    let lookups = 0;
+    const { ports } = fakePorts(undefined, { Statement: [defaultRoot, builders] });
+    ports.describeKey = async () => (lookups++ === 0 ? undefined : healthyKey());
+    ports.createAlias = async () => 'exists';
+    const steps: string[] = [];
+    ports.tagKey = async (id, tags) => {
+      steps.push(`tag ${id} ${JSON.stringify(tags)}`);
+    };
+    ports.scheduleDeletion = async (id, days) => {
+      steps.push(`delete ${id} in ${days}`);
+    };
+    const result = await ensureCustomerManagedKey({ ...settings, userArns: [] }, ports);
+    expect(steps).toEqual([
+      'tag new-key {"tunevault:orphan":"true","tunevault:orphan-reason":"lost alias race"}',
+      'delete new-key in 7',
+    ]);
+    expect(result.created).toBe(false);
+  });
+
+  it('fails clearly when the alias exists but resolves to no key after a lost race', async () => {
+    const { ports } = fakePorts(undefined, { Statement: [] });
+    ports.createAlias = async () => 'exists';
+    const attempt = ensureCustomerManagedKey(settings, ports);
+    await expect(attempt).rejects.toBeInstanceOf(KeyNotUsableError);
+    await expect(attempt).rejects.toThrow('Alias alias/tunevault-test exists but resolves to no key.');
+  });
+});
+
+describe('key policy: parse and merge edge cases', () => {
+  it.each([
+    [
+      'not JSON',
+      '{',
+      'The key policy is not valid JSON; fix it in KMS before TuneVault can merge its statements.',
+    ],
+    [
+      'null',
+      'null',
+      'The key policy has no Statement list; fix it in KMS before TuneVault can merge its statements.',
+    ],
+    [
+      'a number',
+      '3',
+      'The key policy has no Statement list; fix it in KMS before TuneVault can merge its statements.',
+    ],
+    [
+      'no Statement',
+      '{"Version":"2012-10-17"}',
+      'The key policy has no Statement list; fix it in KMS before TuneVault can merge its statements.',
+    ],
+  ])('refuses a policy that is %s with KeyPolicyError', (_label, json, message) => {
+    expect(() => parseKeyPolicy(json)).toThrow(new KeyPolicyError(message));
+    expect(() => parseKeyPolicy(json)).toThrow(KeyPolicyError);
+  });
+
+  it('reads a single Statement object as a list of one', () => {
+    expect(parseKeyPolicy(JSON.stringify({ Version: '2012-10-17', Statement: defaultRoot }))).toEqual({
+      Version: '2012-10-17',
+      Statement: [defaultRoot],
+    });
+  });
+
+  it.each([
+    ['the root ARN with kms:*', { Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*' }],
+    ['the bare account id', { Principal: { AWS: ACCOUNT }, Action: ['kms:*'] }],
+    ['Action "*"', { Principal: { AWS: [`arn:aws:iam::${ACCOUNT}:root`] }, Action: '*' }],
+  ])('recognizes root administration granted under another Sid: %s', (_label, over) => {
+    const policy = { Version: '2012-10-17', Statement: [{ ...defaultRoot, ...over }] } as KeyPolicy;
+    expect(mergeKeyPolicy(policy, { ...settings, builderArns: [], userArns: [] })).toEqual({
+      policy,
+      changed: false,
+      added: [],
+    });
+  });
+
+  it.each([
+    ['a Deny', { Effect: 'Deny' }],
+    ['a condition', { Condition: { Bool: { 'aws:MultiFactorAuthPresent': 'true' } } }],
+    ['a * principal', { Principal: '*' }],
+    ['a service principal', { Principal: { Service: 'kms.amazonaws.com' } }],
+    ['only some kms actions', { Action: ['kms:Describe*'] }],
+    ['another account', { Principal: { AWS: 'arn:aws:iam::444455556666:root' } }],
+  ])('adds its own root statement when the existing one is %s', (_label, over) => {
+    const policy = { Version: '2012-10-17', Statement: [{ ...defaultRoot, ...over }] } as KeyPolicy;
+    const merged = mergeKeyPolicy(policy, { ...settings, builderArns: [], userArns: [] });
+    expect(merged.added).toEqual([SID.root]);
+    expect(merged.policy.Statement[1]).toEqual({
+      Sid: SID.root,
+      Effect: 'Allow',
+      Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
+      Action: 'kms:*',
+      Resource: '*',
+    });
+  });
+
+  it('writes the root of the configured partition', () => {
+    expect(newKeyPolicy({ ...settings, partition: 'aws-cn' }).Statement[0]?.Principal).toEqual({
+      AWS: `arn:aws-cn:iam::${ACCOUNT}:root`,
+    });
+  });
+
+  it('needs only the root statement when no builders or users are configured', () => {
+    expect(newKeyPolicy({ ...settings, builderArns: [], userArns: [] })).toEqual({
+      Version: '2012-10-17',
+      Id: 'tunevault-key-policy',
+      Statement: [
+        {
+          Sid: SID.root,
+          Effect: 'Allow',
+          Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
+          Action: 'kms:*',
+          Resource: '*',
+        },
+      ],
+    });
+  });
+
+  it.each([
+    ['a Deny', { Effect: 'Deny' }],
+    ['a * principal', { Principal: '*' }],
+    ['a service principal', { Principal: { Service: 'bedrock.amazonaws.com' } }],
+    ['NotAction', { NotAction: 'kms:Encrypt' }],
+    ['NotPrincipal', { NotPrincipal: { AWS: BUILDER } }],
+  ])('refuses to manage a statement under its own Sid that is %s', (_label, over) => {
+    const policy = { Version: '2012-10-17', Statement: [defaultRoot, { ...builders, ...over }] } as KeyPolicy;
+    expect(() => mergeKeyPolicy(policy, settings)).toThrow(
+      new KeyPolicyError(
+        `Key policy statement '${SID.builders}' exists but is not an Allow for AWS principals; rename or fix it so TuneVault can manage it.`,
+      ),
+    );
+  });
+
+  it('leaves the input policy object unchanged', () => {
+    const policy = {
+      Version: '2012-10-17',
+      Statement: [defaultRoot, { ...builders, Action: 'kms:Decrypt' }],
+    } as KeyPolicy;
+    const copy = structuredClone(policy);
+    mergeKeyPolicy(policy, settings);
+    expect(policy).toEqual(copy);
   });
 });
 
@@ -368,5 +611,89 @@ describe('key bootstrap under the lease', () => {
     const attempt = ensureCustomerManagedKey(w.s, w.kms, w.lease());
     await expect(attempt).rejects.toBeInstanceOf(KeyBootstrapInProgressError);
     expect(w.calls.createKey).toBe(0);
+  });
+});
+
+describe("key bootstrap under the lease: adopting a dead holder's key", () => {
+  const arnOf = (keyId: string) => `arn:aws:kms:us-east-1:${ACCOUNT}:key/${keyId}`;
+  /** A lease left by a holder that died after recording its key `key-dead`. */
+  function deadHolderWorld() {
+    const w = bootstrapWorld();
+    w.keys.set('key-dead', healthyKey({ keyId: 'key-dead', keyArn: arnOf('key-dead') }));
+    w.leases.set(`kms-key:${settings.alias}`, { holder: 'dead', leaseUntil: 1, keyId: 'key-dead' });
+    return w;
+  }
+
+  it('adopts the recorded key and aliases it: one key, none created, none retired', async () => {
+    const w = deadHolderWorld();
+    const result = await ensureCustomerManagedKey(w.s, w.kms, w.lease());
+    expect(result).toMatchObject({ keyId: 'key-dead', created: true, adopted: true });
+    expect(w.aliases.get(settings.alias)).toBe('key-dead');
+    expect(w.calls.createKey).toBe(0);
+    expect(w.calls.scheduleDeletion).toEqual([]);
+  });
+
+  it('when another run aliased its own key meanwhile, uses that one and retires the adopted key as an orphan', async () => {
+    const w = deadHolderWorld();
+    w.keys.set('key-winner', healthyKey({ keyId: 'key-winner', keyArn: arnOf('key-winner') }));
+    const createAlias = w.kms.createAlias;
+    const kms: KeyPorts = {
+      ...w.kms,
+      createAlias: async (alias, keyId) => {
+        w.aliases.set(alias, 'key-winner'); // the other run got there first
+        return createAlias(alias, keyId);
+      },
+    };
+    const result = await ensureCustomerManagedKey(w.s, kms, w.lease());
+    expect(result).toMatchObject({ keyArn: arnOf('key-winner'), created: false });
+    expect(result).not.toHaveProperty('adopted', true);
+    expect(w.calls.scheduleDeletion).toEqual(['key-dead']);
+    expect(w.tags.get('key-dead')).toMatchObject({
+      'tunevault:orphan': 'true',
+      'tunevault:orphan-reason': 'lost alias race',
+    });
+  });
+
+  it('fails clearly when the alias exists after the adoption but resolves to no key', async () => {
+    const w = deadHolderWorld();
+    const kms: KeyPorts = { ...w.kms, createAlias: async () => 'exists' };
+    const attempt = ensureCustomerManagedKey(w.s, kms, w.lease());
+    await expect(attempt).rejects.toBeInstanceOf(KeyNotUsableError);
+    await expect(attempt).rejects.toThrow(`Alias ${settings.alias} exists but resolves to no key.`);
+  });
+});
+
+describe('a reused key the stack may not change', () => {
+  const denied = () =>
+    Object.assign(new Error('User is not authorized to perform kms:EnableKeyRotation'), {
+      name: 'AccessDeniedException',
+    });
+
+  it('an AccessDenied on turning rotation on becomes KeyPolicyError saying what to do', async () => {
+    const { ports } = fakePorts(healthyKey(), { Statement: [defaultRoot, builders] });
+    ports.isRotationEnabled = async () => false;
+    ports.enableRotation = async () => {
+      throw denied();
+    };
+    const attempt = ensureCustomerManagedKey({ ...settings, userArns: [] }, ports);
+    await expect(attempt).rejects.toBeInstanceOf(KeyPolicyError);
+    await expect(attempt).rejects.toThrow(
+      `KMS key ${KEY_ARN} (alias/tunevault-test) needs automatic rotation enabled, which this stack may do only on keys it created (tag tunevault:stage=test) or the configured keyArn: User is not authorized to perform kms:EnableKeyRotation. Make the change yourself, tag the key, or deploy with --param="keyArn=${KEY_ARN}".`,
+    );
+  });
+
+  it('names the configured keyArn, and keeps any other error as it is', async () => {
+    const { ports } = fakePorts(healthyKey(), { Statement: [defaultRoot] });
+    ports.putKeyPolicy = async () => {
+      throw denied();
+    };
+    await expect(ensureCustomerManagedKey({ ...settings, keyArn: KEY_ARN }, ports)).rejects.toThrow(
+      `KMS key ${KEY_ARN} (configured keyArn) needs the statements`,
+    );
+    const throttled = Object.assign(new Error('slow down'), { name: 'ThrottlingException' });
+    ports.putKeyPolicy = async () => {
+      throw throttled;
+    };
+    await expect(ensureCustomerManagedKey({ ...settings, keyArn: KEY_ARN }, ports)).rejects.toBe(throttled);
   });
 });

@@ -2,7 +2,9 @@
  * Remediate through its ports: what it tolerates (things already gone) and what it does not
  * (any other error), which fails the step with what was already done.
  */
-import { remediate, type RemediatePorts } from '../../../functions/remediate/core';
+import type { JobInfo, ModelInfo } from '../../../functions/shared/aws/bedrock';
+import { jobNameFor } from '../../../functions/shared/naming';
+import { type RemediateInput, type RemediatePorts, remediate } from '../../../functions/remediate/core';
 
 const SOURCE = { bucket: 'training', key: 'training/chat.jsonl', versionId: 'v1' };
 const MODEL = 'arn:aws:bedrock:us-east-1:111122223333:custom-model/m/abc';
@@ -93,5 +95,173 @@ describe('remediate: tagging the training object', () => {
       }),
     );
     await expect(attempt).rejects.toMatchObject({ name: 'SlowDown' });
+  });
+});
+
+const JOB_ARN = 'arn:aws:bedrock:us-east-1:111122223333:model-customization-job/x/abc';
+
+interface World {
+  job?: JobInfo;
+  model?: ModelInfo;
+  stopAnswers?: boolean;
+  deleteAnswers?: boolean;
+}
+
+function portsIn(world: World) {
+  const calls: string[] = [];
+  const tags: { key: string; tags: Record<string, string>; versionId?: string | undefined }[] = [];
+  const p: RemediatePorts = {
+    // The job slot's release is checked in the tests above (admission); not part of these worlds.
+    releaseJobSlot: async () => undefined,
+    getJob: async (id) => {
+      calls.push(`getJob ${id}`);
+      return world.job;
+    },
+    stopJob: async (id) => {
+      calls.push(`stopJob ${id}`);
+      return world.stopAnswers ?? true;
+    },
+    getCustomModel: async (id) => {
+      calls.push(`getCustomModel ${id}`);
+      return world.model;
+    },
+    deleteCustomModel: async (id) => {
+      calls.push(`deleteCustomModel ${id}`);
+      return world.deleteAnswers ?? true;
+    },
+    // No deployments in these worlds (deletion of deployments: customization-types.test.ts).
+    listDeployments: async (arn) => {
+      calls.push(`listDeployments ${arn}`);
+      return [];
+    },
+    deleteDeployment: async (arn) => {
+      throw new Error(`unexpected deleteDeployment ${arn}`);
+    },
+    listProvisioned: async (arn) => {
+      calls.push(`listProvisioned ${arn}`);
+      return [];
+    },
+    deleteProvisioned: async (arn) => {
+      throw new Error(`unexpected deleteProvisioned ${arn}`);
+    },
+    mergeObjectTagsIfPresent: async (_bucket, key, t, versionId) => {
+      tags.push({ key, tags: t, versionId });
+      return true;
+    },
+  };
+  return { p, calls, tags };
+}
+
+const input = (over: Partial<RemediateInput>): RemediateInput => ({
+  source: SOURCE,
+  error: { Error: 'States.TaskFailed' },
+  ...over,
+});
+
+describe('remediate', () => {
+  it('stops a job that is still running, tags the data remediated and reports it', async () => {
+    const { p, calls, tags } = portsIn({ job: { jobArn: JOB_ARN, jobName: 'j', status: 'InProgress' } });
+    const result = await remediate(input({ job: { jobArn: JOB_ARN } }), p);
+    expect(calls).toEqual([`getJob ${JOB_ARN}`, `stopJob ${JOB_ARN}`]);
+    expect(result).toEqual({
+      outcome: 'remediated',
+      actions: [
+        { action: 'stopped-job', target: JOB_ARN },
+        { action: 'tagged-data', target: 's3://training/training/chat.jsonl' },
+      ],
+      notes: [],
+    });
+    expect(tags).toEqual([
+      {
+        key: 'training/chat.jsonl',
+        tags: { 'tunevault:status': 'remediated', 'tunevault:reason': 'States.TaskFailed' },
+        versionId: 'v1',
+      },
+    ]);
+  });
+
+  it('stops a job that is Stopping too (a stop may not have taken), but not one that ended', async () => {
+    const stopping = portsIn({ job: { jobArn: JOB_ARN, jobName: 'j', status: 'Stopping' } });
+    await remediate(input({ job: { jobArn: JOB_ARN } }), stopping.p);
+    expect(stopping.calls).toContain(`stopJob ${JOB_ARN}`);
+    const ended = portsIn({ job: { jobArn: JOB_ARN, jobName: 'j', status: 'Failed' } });
+    const result = await remediate(input({ job: { jobArn: JOB_ARN } }), ended.p);
+    expect(ended.calls).toEqual([`getJob ${JOB_ARN}`]);
+    expect(result.outcome).toBe('failed');
+    expect(ended.tags[0]?.tags['tunevault:status']).toBe('failed');
+  });
+
+  it('does not claim a stop that Bedrock says had nothing to stop', async () => {
+    const { p } = portsIn({
+      job: { jobArn: JOB_ARN, jobName: 'j', status: 'InProgress' },
+      stopAnswers: false,
+    });
+    const result = await remediate(input({ job: { jobArn: JOB_ARN } }), p);
+    expect(result.actions.map((a) => a.action)).toEqual(['tagged-data']);
+    expect(result.outcome).toBe('failed');
+  });
+
+  it('looks the job up by its deterministic name when the submit answer was lost', async () => {
+    const { p, calls } = portsIn({});
+    await remediate(input({}), p);
+    expect(calls).toEqual([`getJob ${jobNameFor(SOURCE)}`]);
+  });
+
+  it.each(['ModelNotCompliantError', 'SensitiveDataError'])(
+    'deletes the model a %s run produced',
+    async (cause) => {
+      const { p, calls } = portsIn({
+        job: { jobArn: JOB_ARN, jobName: 'j', status: 'Completed', outputModelArn: MODEL },
+        model: { modelArn: MODEL, modelName: 'm' },
+      });
+      const result = await remediate(input({ error: { Error: cause }, job: { jobArn: JOB_ARN } }), p);
+      expect(calls).toEqual([
+        `getJob ${JOB_ARN}`,
+        `listDeployments ${MODEL}`,
+        `listProvisioned ${MODEL}`,
+        `getCustomModel ${MODEL}`,
+        `deleteCustomModel ${MODEL}`,
+      ]);
+      expect(result.actions[0]).toEqual({ action: 'deleted-model', target: MODEL });
+      expect(result.outcome).toBe('remediated');
+    },
+  );
+
+  it("prefers the job result's model ARN to the job's", async () => {
+    const other = `${MODEL}-from-result`;
+    const { p, calls } = portsIn({
+      job: { jobArn: JOB_ARN, jobName: 'j', status: 'Completed', outputModelArn: MODEL },
+      model: { modelArn: other, modelName: 'm' },
+    });
+    await remediate(
+      input({ error: { Error: 'ModelNotCompliantError' }, jobResult: { outputModelArn: other } }),
+      p,
+    );
+    expect(calls).toContain(`getCustomModel ${other}`);
+  });
+
+  it('keeps a model whose run failed for a reason that does not make it unsafe, and says so', async () => {
+    const { p, calls } = portsIn({
+      job: { jobArn: JOB_ARN, jobName: 'j', status: 'Completed', outputModelArn: MODEL },
+    });
+    const result = await remediate(input({ error: { Error: 'States.Timeout' } }), p);
+    expect(calls).not.toContain(`getCustomModel ${MODEL}`);
+    expect(result.notes).toEqual([`model ${MODEL} kept: States.Timeout does not make it unsafe`]);
+  });
+
+  it('reports nothing deleted when the model is already gone', async () => {
+    const gone = portsIn({
+      job: { jobArn: JOB_ARN, jobName: 'j', status: 'Completed', outputModelArn: MODEL },
+    });
+    const result = await remediate(input({ error: { Error: 'ModelNotCompliantError' } }), gone.p);
+    expect(gone.calls).not.toContain(`deleteCustomModel ${MODEL}`);
+    expect(result.actions.map((a) => a.action)).toEqual(['tagged-data']);
+    const raced = portsIn({
+      job: { jobArn: JOB_ARN, jobName: 'j', status: 'Completed', outputModelArn: MODEL },
+      model: { modelArn: MODEL, modelName: 'm' },
+      deleteAnswers: false,
+    });
+    const again = await remediate(input({ error: { Error: 'ModelNotCompliantError' } }), raced.p);
+    expect(again.actions.map((a) => a.action)).toEqual(['tagged-data']);
   });
 });

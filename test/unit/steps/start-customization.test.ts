@@ -1,7 +1,13 @@
-import { startCustomization, type StartPorts } from '../../../functions/start-customization/core';
+import {
+  parseSidecar,
+  sidecarKeyFor,
+  startCustomization,
+  type StartPorts,
+} from '../../../functions/start-customization/core';
 import { executionNameFor } from '../../../functions/shared/naming';
 import type { RunInput } from '../../../functions/shared/types';
 import event from '../../../events/startCustomization.json';
+import { InvalidInputError } from '../../../functions/shared/errors';
 
 const settings = {
   trainingBucket: 'tunevault-dev-training-data',
@@ -64,12 +70,83 @@ describe('startCustomization', () => {
     expect(started[0]?.input.source.key).toBe('training/c++ notes.jsonl');
   });
 
-  it('reports ExecutionAlreadyExists (a duplicate delivery) as already started', async () => {
-    const { p } = ports();
-    p.startExecution = async (name) => ({ executionArn: `arn:x:${name}`, alreadyStarted: true });
-    await expect(startCustomization(event, settings, p)).resolves.toEqual([
-      expect.objectContaining({ outcome: 'already-started' }),
+  it('README "Nothing runs twice": a duplicate delivery (execution name taken) starts nothing more and reports the existing run', async () => {
+    const { p, started } = ports();
+    p.startExecution = async (name, input) => {
+      started.push({ name, input });
+      return { executionArn: `arn:aws:states:us-east-1:1:execution:sm:${name}`, alreadyStarted: true };
+    };
+    const outcomes = await startCustomization(event, settings, p);
+    expect(started).toHaveLength(1);
+    expect(outcomes).toEqual([
+      {
+        key: 'training/my first seté.jsonl',
+        outcome: 'already-started',
+        executionArn: `arn:aws:states:us-east-1:1:execution:sm:${started[0]?.name}`,
+      },
     ]);
+  });
+
+  it('asks for the same execution name for every delivery of one version, and a new one for a new version', async () => {
+    const { p, started } = ports();
+    await startCustomization(event, settings, p);
+    await startCustomization(structuredClone(event), settings, p);
+    const next = structuredClone(event);
+    (next.Records[0] as (typeof next.Records)[number]).s3.object.versionId = 'another-version';
+    await startCustomization(next, settings, p);
+    expect(started.map((s) => s.name)).toEqual([started[0]?.name, started[0]?.name, expect.any(String)]);
+    expect(started[2]?.name).not.toBe(started[0]?.name);
+  });
+
+  it('handles each record of a multi-record event on its own', async () => {
+    const { p, started } = ports();
+    const e = withKey('training/a.jsonl');
+    const second = structuredClone(e.Records[0]) as (typeof e.Records)[number];
+    second.s3.object.key = 'other/b.jsonl';
+    e.Records.push(second);
+    const outcomes = await startCustomization(e, settings, p);
+    expect(outcomes.map((o) => [o.key, o.outcome])).toEqual([
+      ['training/a.jsonl', 'started'],
+      ['other/b.jsonl', 'skipped'],
+    ]);
+    expect(started).toHaveLength(1);
+  });
+
+  it('skips an event from another bucket, naming both buckets', async () => {
+    const { p, started } = ports();
+    const e = withKey('training/a.jsonl');
+    (e.Records[0] as (typeof e.Records)[number]).s3.bucket.name = 'someone-elses-bucket';
+    const [outcome] = await startCustomization(e, settings, p);
+    expect(started).toHaveLength(0);
+    expect(outcome).toEqual({
+      key: 'training/a.jsonl',
+      outcome: 'skipped',
+      reason: "bucket 'someone-elses-bucket' is not the training bucket 'tunevault-dev-training-data'",
+    });
+  });
+
+  it('refuses a key that is not valid percent-encoding with InvalidInputError naming it', async () => {
+    const { p } = ports();
+    const attempt = startCustomization(withKey('training/bad%E0%A4%A.jsonl'), settings, p);
+    await expect(attempt).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(attempt).rejects.toThrow(
+      "S3 event key 'training/bad%E0%A4%A.jsonl' is not valid percent-encoding",
+    );
+  });
+
+  it('starts a run without version or size when the event has none (unversioned bucket), keeping the ETag unquoted', async () => {
+    const { p, started } = ports();
+    const e = withKey('training/a.jsonl');
+    const object = (e.Records[0] as (typeof e.Records)[number]).s3.object as Record<string, unknown>;
+    delete object.versionId;
+    delete object.size;
+    object.eTag = '"abc123"';
+    await startCustomization(e, settings, p);
+    expect(started[0]?.input.source).toEqual({
+      bucket: 'tunevault-dev-training-data',
+      key: 'training/a.jsonl',
+      etag: 'abc123',
+    });
   });
 
   it.each([
@@ -129,5 +206,65 @@ describe('startCustomization', () => {
     const { p, started } = ports({ 'training/a.job.json': sidecar });
     await startCustomization(withKey('training/a.jsonl'), settings, p);
     expect(started[0]?.input.dataset.hyperParameters).toEqual({ epochCount: '3' });
+  });
+});
+
+describe('sidecars', () => {
+  it('reads the sidecar beside the data: name.jsonl → name.job.json', () => {
+    expect(sidecarKeyFor('training/a.jsonl', '.jsonl')).toBe('training/a.job.json');
+    expect(sidecarKeyFor('training/a.txt', '.jsonl')).toBe('training/a.txt.job.json');
+  });
+
+  it('refuses a sidecar that is not JSON, naming the file', () => {
+    expect(() => parseSidecar('{not json', 's3://b/training/a.job.json')).toThrow(
+      /^s3:\/\/b\/training\/a\.job\.json is not valid JSON \(/,
+    );
+  });
+
+  it('names the field and the rule for a wrong value, and lists the allowed fields', () => {
+    let message = '';
+    try {
+      parseSidecar('{"customizationType":"MAGIC","dataPolicy":{"policy":"shred"}}', 'sidecar.json');
+    } catch (err) {
+      expect(err).toBeInstanceOf(InvalidInputError);
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(
+      /^sidecar\.json is not a valid dataset sidecar — customizationType: .+; dataPolicy\.policy: .+\. Allowed fields: baseModelId, customizationType, hyperParameters, customizationConfig, vpcConfig, deploy, provisioned, validationKey, dataPolicy, tags\.$/,
+    );
+  });
+
+  it('names (root) when the sidecar is not an object', () => {
+    expect(() => parseSidecar('[1]', 'sidecar.json')).toThrow(/— \(root\): /);
+  });
+
+  it('lets an unexpected error reading the sidecar (not a bad sidecar) fail the invocation', async () => {
+    const { p, started, tags } = ports();
+    p.getText = async () => {
+      throw Object.assign(new Error('denied'), { name: 'AccessDenied' });
+    };
+    await expect(startCustomization(withKey('training/a.jsonl'), settings, p)).rejects.toMatchObject({
+      name: 'AccessDenied',
+    });
+    expect(started).toHaveLength(0);
+    expect(tags).toEqual({});
+  });
+
+  it('tags a rejected sidecar on the data version with a readable reason', async () => {
+    const { p, tags } = ports({ 'training/a.job.json': '{"colour":"blue"}' });
+    const versions: (string | undefined)[] = [];
+    const merge = p.mergeObjectTags;
+    p.mergeObjectTags = async (b, k, t, v) => {
+      versions.push(v);
+      await merge(b, k, t, v);
+    };
+    await startCustomization(withKey('training/a.jsonl'), settings, p);
+    expect(versions).toEqual(['3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY']);
+    expect(tags['training/a.jsonl']).toEqual({
+      'tunevault:status': 'rejected',
+      'tunevault:reason': expect.stringMatching(
+        /^s3:\/\/tunevault-dev-training-data\/training\/a\.job\.json is not a valid dataset sidecar - unknown fields colour/,
+      ),
+    });
   });
 });

@@ -4,6 +4,8 @@ import { checkCustomizationJob } from '../../../functions/check-customization-jo
 import { CustomizationJobFailedError } from '../../../functions/shared/errors';
 import type { JobInfo } from '../../../functions/shared/aws/bedrock';
 import type { WaitingTask } from '../../../functions/shared/aws/task-tokens';
+import { FAILED_STATUSES, TERMINAL_STATUSES, toJobResult } from '../../../functions/shared/job-status';
+import { type ResumePorts, resumeWaitingTask } from '../../../functions/shared/resume';
 
 const JOB_ARN = 'arn:aws:bedrock:us-east-1:111122223333:model-customization-job/m/abc123';
 const input = {
@@ -167,5 +169,157 @@ describe('checkCustomizationJob', () => {
     });
     await expect(attempt).rejects.toBeInstanceOf(CustomizationJobFailedError);
     await expect(attempt).rejects.toThrow(`Job j ended ${status}: boom`);
+  });
+});
+
+describe('resumeWaitingTask', () => {
+  function resumePorts(claimed: boolean, answer: 'sent' | 'closed' = 'sent') {
+    const calls: string[] = [];
+    const ports: ResumePorts = {
+      claim: async (jobName, token) => {
+        calls.push(`claim ${jobName} ${token}`);
+        return claimed;
+      },
+      sendTaskSuccess: async (token, output) => {
+        calls.push(`success ${token} ${JSON.stringify(output)}`);
+        return answer;
+      },
+      sendTaskFailure: async (token, error, cause) => {
+        calls.push(`failure ${token} ${error} ${cause}`);
+        return answer;
+      },
+    };
+    return { ports, calls };
+  }
+  const task = { jobName: 'job-1', taskToken: 'token-1' };
+
+  it('answers nothing when another caller claimed the token first', async () => {
+    const { ports, calls } = resumePorts(false);
+    await expect(
+      resumeWaitingTask(task, { jobArn: JOB_ARN, jobName: 'job-1', status: 'Completed' }, 'event', ports),
+    ).resolves.toBe('already-claimed');
+    expect(calls).toEqual(['claim job-1 token-1']);
+  });
+
+  it('claims before it answers, and reports a token Step Functions already closed as task-closed', async () => {
+    const { ports, calls } = resumePorts(true, 'closed');
+    await expect(
+      resumeWaitingTask(task, { jobArn: JOB_ARN, jobName: 'job-1', status: 'Completed' }, 'poll', ports),
+    ).resolves.toBe('task-closed');
+    expect(calls).toEqual([
+      'claim job-1 token-1',
+      `success token-1 {"status":"Completed","jobArn":"${JOB_ARN}","resumedBy":"poll"}`,
+    ]);
+  });
+
+  it('fails the task with CustomizationJobFailedError for a Stopped job, the cause naming job and status', async () => {
+    const { ports, calls } = resumePorts(true);
+    await resumeWaitingTask(task, { jobArn: JOB_ARN, jobName: 'job-1', status: 'Stopped' }, 'event', ports);
+    expect(calls[1]).toBe('failure token-1 CustomizationJobFailedError Job job-1 ended Stopped');
+  });
+});
+
+describe('job status readings', () => {
+  it('knows which statuses end a job and which of those are failures', () => {
+    expect([...TERMINAL_STATUSES].sort()).toEqual(['Completed', 'Failed', 'Stopped']);
+    expect([...FAILED_STATUSES].sort()).toEqual(['Failed', 'Stopped']);
+  });
+
+  it('passes the model and the failure message on, only when present', () => {
+    expect(
+      toJobResult(
+        { jobArn: JOB_ARN, jobName: 'j', status: 'Failed', outputModelArn: 'arn:m', failureMessage: 'bad' },
+        'event',
+      ),
+    ).toEqual({
+      status: 'Failed',
+      jobArn: JOB_ARN,
+      outputModelArn: 'arn:m',
+      failureMessage: 'bad',
+      resumedBy: 'event',
+    });
+    expect(toJobResult({ jobArn: JOB_ARN, jobName: 'j', status: 'InProgress' }, 'register')).toEqual({
+      status: 'InProgress',
+      jobArn: JOB_ARN,
+      resumedBy: 'register',
+    });
+  });
+});
+
+describe('WaitForJob registration: the record it parks', () => {
+  it('stores token, execution and an expiry of now + TTL (in seconds) under the job name, then asks for the job by ARN', async () => {
+    const asked: string[] = [];
+    const { ports, table } = waitPorts(undefined);
+    ports.getJob = async (id) => {
+      asked.push(id);
+      return undefined;
+    };
+    ports.now = () => 1_700_000_000_999;
+    await expect(registerWait(input, 60, ports)).resolves.toEqual({
+      registered: true,
+      answeredAtOnce: false,
+    });
+    expect(table.rows.get('job-1')).toEqual({
+      jobName: 'job-1',
+      taskToken: 'token-1',
+      executionArn: input.executionArn,
+      expiresAt: 1_700_000_060,
+    });
+    expect(asked).toEqual([JOB_ARN]);
+  });
+});
+
+describe('onJobStateChange: what it passes on', () => {
+  it('resumes with the status and model of the event, and fails the task on a Failed event with its message', async () => {
+    const table = new Map<string, WaitingTask>([
+      ['job-1', { jobName: 'job-1', taskToken: 'token-1', expiresAt: 0 }],
+    ]);
+    const sent: unknown[] = [];
+    const ended: string[] = [];
+    const ports: EventPorts = {
+      getToken: async (j) => table.get(j),
+      claim: async (j, t) => table.get(j)?.taskToken === t && table.delete(j),
+      jobEnded: async (jobName) => {
+        ended.push(jobName);
+      },
+      sendTaskSuccess: async (t, o) => {
+        sent.push(['success', t, o]);
+        return 'sent';
+      },
+      sendTaskFailure: async (t, e, c) => {
+        sent.push(['failure', t, e, c]);
+        return 'sent';
+      },
+    };
+    const failed = {
+      source: 'aws.bedrock' as const,
+      'detail-type': 'Model Customization Job State Change' as const,
+      detail: { jobName: 'job-1', jobArn: JOB_ARN, jobStatus: 'Failed', failureMessage: 'quota' },
+    };
+    await expect(onJobStateChange(failed, ports)).resolves.toBe('resumed');
+    expect(sent).toEqual([
+      ['failure', 'token-1', 'CustomizationJobFailedError', 'Job job-1 ended Failed: quota'],
+    ]);
+    // A failed job ends too: its admission slot goes to the next waiting run.
+    expect(ended).toEqual(['job-1']);
+  });
+});
+
+describe('checkCustomizationJob: a job that disappeared', () => {
+  it('raises CustomizationJobFailedError naming the job ARN', async () => {
+    const attempt = checkCustomizationJob(JOB_ARN, async () => undefined);
+    await expect(attempt).rejects.toBeInstanceOf(CustomizationJobFailedError);
+    await expect(attempt).rejects.toThrow(`Job ${JOB_ARN} no longer exists.`);
+  });
+
+  it('returns a Completed job with its model for the Choice', async () => {
+    await expect(
+      checkCustomizationJob(JOB_ARN, async () => ({
+        jobArn: JOB_ARN,
+        jobName: 'j',
+        status: 'Completed',
+        outputModelArn: 'arn:m',
+      })),
+    ).resolves.toEqual({ status: 'Completed', jobArn: JOB_ARN, outputModelArn: 'arn:m', resumedBy: 'poll' });
   });
 });

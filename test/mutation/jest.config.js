@@ -1,0 +1,42 @@
+/**
+ * The tests Stryker runs against each mutant (see test/mutation/README.md): the unit and contract
+ * projects, in process, less the one test file that only bounds time, plus the e2e files that
+ * exercise production code in process against one embedded service (seconds, not a whole stack).
+ */
+const path = require('node:path');
+const base = require('../../jest.config.js');
+
+const rootDir = path.join(__dirname, '../..');
+
+const byName = Object.fromEntries(base.projects.map((p) => [p.displayName, p]));
+// adversarial.test.ts bounds each detector's time on 1 MiB hostile lines (< 1 s): instrumented
+// code runs several times slower, so it fails in the dry run; a mutant that makes a detector
+// backtrack is caught by Stryker's own timeout instead.
+const timingOnly = ['<rootDir>/test/unit/guard/adversarial.test.ts'];
+// (task-token-store and admission-table: the DynamoDB gateways against dynalite alone.)
+// The other e2e files start a whole embedded AWS and run the handlers from esbuild bundles:
+// a minute per mutant, and Stryker cannot see which mutants a bundle reaches.
+const inProcessE2e = [
+  '<rootDir>/test/e2e/task-token-store.test.ts',
+  '<rootDir>/test/e2e/admission-table.test.ts',
+];
+
+// A mutant's run stops at its first failing test (bail-environment.js), focused files first (sequencer.js).
+const testEnvironment = path.join(__dirname, 'bail-environment.js');
+
+module.exports = {
+  rootDir,
+  projects: [
+    ...[byName.unit, byName.contract].map((p) => ({
+      ...p,
+      rootDir,
+      testEnvironment,
+      testPathIgnorePatterns: [...p.testPathIgnorePatterns, ...timingOnly],
+    })),
+    // The bail environment in place of the e2e project's, which stops leftover embedded AWS:
+    // these files start none (task-token-table.ts runs dynalite alone).
+    { ...byName.e2e, rootDir, testEnvironment, displayName: 'e2e (in process)', testMatch: inProcessE2e },
+  ],
+  testSequencer: path.join(__dirname, 'sequencer.js'),
+  testTimeout: base.testTimeout,
+};
