@@ -20,6 +20,17 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.stop();
 });
+afterEach(() => h.aws.bedrock.setJobDuration(JOB_MS));
+
+/**
+ * Job lengths. The harness's is 300 ms. On a busy machine the steps between the job's submission
+ * and WaitForJob took longer than that, and a job that has ended when the wait begins is answered
+ * at once, by neither path under test. EVENT_JOB_MS ends inside the first wait (the poll interval
+ * is 2 s), so only its event can end the wait; LOST_JOB_MS outlasts a poll, so the run must poll.
+ */
+const JOB_MS = 300;
+const EVENT_JOB_MS = 1_500;
+const LOST_JOB_MS = 5_000;
 
 /** Lambda invocations and async deliveries from here on must all succeed. */
 function watchErrors() {
@@ -57,6 +68,7 @@ describe('Bedrock job-state events', () => {
     const errors = watchErrors();
     // The job's two events (InProgress at creation, Completed at the end) never arrive.
     h.aws.events.dropNext(2, BEDROCK);
+    h.aws.bedrock.setJobDuration(LOST_JOB_MS);
 
     const { run } = await h.drop('events lost');
 
@@ -88,6 +100,7 @@ describe('Bedrock job-state events', () => {
   it('delivered twice: one resume, no error surfaced', async () => {
     const errors = watchErrors();
     h.aws.events.duplicateNext(2, BEDROCK);
+    h.aws.bedrock.setJobDuration(EVENT_JOB_MS);
     const onJobStateChange = h.stack.functions.find((f) => f.key === 'onJobStateChange')?.name;
     const invocationsBefore = h.aws.lambda.invocations.length;
 
@@ -120,6 +133,7 @@ describe('Bedrock job-state events', () => {
     const errors = watchErrors();
     // Hold the job's first event back, then deliver it just after the Completed one.
     h.aws.events.dropNext(1, BEDROCK);
+    h.aws.bedrock.setJobDuration(EVENT_JOB_MS);
     const jobName = (key: string) =>
       h.aws.events.history().find((r) => (r.envelope.detail as { jobName?: string }).jobName?.includes(key));
     const replayLate = (async () => {
