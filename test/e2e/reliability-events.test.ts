@@ -8,7 +8,11 @@ import { DescribeStateMachineCommand, GetExecutionHistoryCommand } from '@aws-sd
 import { field } from '../../cli/lib/run-view';
 import { DATA, type Harness, startWarmHarness } from './support/embedded';
 
-const POLL_INTERVAL_MS = 2000;
+/**
+ * 10 s: longer than a job of EVENT_JOB_MS plus its event's way to the run (Lambda, DynamoDB claim,
+ * SendTaskSuccess) on a busy machine — with 2 s, a full suite under load saw the poll win.
+ */
+const POLL_INTERVAL_MS = 10_000;
 const BEDROCK = { source: 'aws.bedrock', detailType: 'Model Customization Job State Change' };
 
 let h: Harness;
@@ -25,8 +29,8 @@ afterEach(() => h.aws.bedrock.setJobDuration(JOB_MS));
 /**
  * Job lengths. The harness's is 300 ms. On a busy machine the steps between the job's submission
  * and WaitForJob took longer than that, and a job that has ended when the wait begins is answered
- * at once, by neither path under test. EVENT_JOB_MS ends inside the first wait (the poll interval
- * is 2 s), so only its event can end the wait; LOST_JOB_MS outlasts a poll, so the run must poll.
+ * at once, by neither path under test. EVENT_JOB_MS ends early in the first wait, so its event
+ * ends the wait; LOST_JOB_MS outlasts the steps before the wait, so the run must poll.
  */
 const JOB_MS = 300;
 const EVENT_JOB_MS = 1_500;
