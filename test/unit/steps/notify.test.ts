@@ -150,9 +150,11 @@ describe('notify', () => {
         source,
         job: { jobArn: JOB_ARN },
       };
-      const result = await notify(input, async (type, detail, resources) => {
-        published.push({ detailType: type, detail, resources });
-        return 'event-1';
+      const result = await notify(input, {
+        publish: async (type, detail, resources) => {
+          published.push({ detailType: type, detail, resources });
+          return 'event-1';
+        },
       });
       expect(result).toEqual({ eventId: 'event-1', detailType });
       expect(published).toEqual([

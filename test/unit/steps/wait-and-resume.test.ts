@@ -307,19 +307,16 @@ describe('onJobStateChange: what it passes on', () => {
 
 describe('checkCustomizationJob: a job that disappeared', () => {
   it('raises CustomizationJobFailedError naming the job ARN', async () => {
-    const attempt = checkCustomizationJob(JOB_ARN, async () => undefined);
+    const attempt = checkCustomizationJob(JOB_ARN, { getJob: async () => undefined });
     await expect(attempt).rejects.toBeInstanceOf(CustomizationJobFailedError);
     await expect(attempt).rejects.toThrow(`Job ${JOB_ARN} no longer exists.`);
   });
 
   it('returns a Completed job with its model for the Choice', async () => {
     await expect(
-      checkCustomizationJob(JOB_ARN, async () => ({
-        jobArn: JOB_ARN,
-        jobName: 'j',
-        status: 'Completed',
-        outputModelArn: 'arn:m',
-      })),
+      checkCustomizationJob(JOB_ARN, {
+        getJob: async () => ({ jobArn: JOB_ARN, jobName: 'j', status: 'Completed', outputModelArn: 'arn:m' }),
+      }),
     ).resolves.toEqual({ status: 'Completed', jobArn: JOB_ARN, outputModelArn: 'arn:m', resumedBy: 'poll' });
   });
 });
