@@ -4,7 +4,7 @@
  * surfaces no error anywhere (no failed Lambda invocation, no failed execution).
  */
 import { GetModelCustomizationJobCommand } from '@aws-sdk/client-bedrock';
-import { DescribeStateMachineCommand, GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
+import { GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
 import { field } from '../../cli/lib/run-view';
 import { DATA, type Harness, startWarmHarness } from './support/embedded';
 
@@ -84,13 +84,20 @@ describe('Bedrock job-state events', () => {
     // "At most one poll interval", by the run's structure rather than a stopwatch: WaitForJob
     // times out after the poll interval, and the poll that completed the run is the first one
     // after the job ended (every earlier poll, if any, came before the end and saw it running).
-    const deployed = await h.c.sfn.send(
-      new DescribeStateMachineCommand({ stateMachineArn: h.stack.stateMachineArn }),
+    // The wait's timeout as the execution ran it: the TaskScheduled event of WaitForJob carries
+    // it (TaskScheduledEventDetails.timeoutInSeconds, Step Functions API reference).
+    const history = await h.c.sfn.send(
+      new GetExecutionHistoryCommand({ executionArn: run.executionArn, maxResults: 1000 }),
     );
-    const waitState = (
-      JSON.parse(deployed.definition ?? '{}') as { States: Record<string, { TimeoutSeconds?: number }> }
-    ).States.WaitForJob;
-    expect(waitState?.TimeoutSeconds).toBe(POLL_INTERVAL_MS / 1000);
+    let state: string | undefined;
+    const waitTimeouts: (number | undefined)[] = [];
+    for (const e of history.events ?? []) {
+      if (e.stateEnteredEventDetails?.name) state = e.stateEnteredEventDetails.name;
+      if (e.type === 'TaskScheduled' && state === 'WaitForJob')
+        waitTimeouts.push(e.taskScheduledEventDetails?.timeoutInSeconds);
+    }
+    expect(waitTimeouts.length).toBeGreaterThan(0);
+    expect(waitTimeouts.every((t) => t === POLL_INTERVAL_MS / 1000)).toBe(true);
     const endedAt = job.endTime?.getTime() ?? Number.NaN;
     const polls = run.timeline.filter((s) => s.name === 'CheckCustomizationJob').map((s) => s.enteredAt);
     expect(polls.length).toBeGreaterThan(0);
