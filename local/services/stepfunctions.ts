@@ -102,21 +102,6 @@ export class StepFunctionsService extends AwsJsonService {
         })),
         b,
       ),
-    // The deployed definition, as the e2e tests read it (e.g. WaitForJob's TimeoutSeconds): the
-    // members botocore's DescribeStateMachineOutput requires, plus status.
-    DescribeStateMachine: (b) => {
-      const sm = this.store.stateMachine(b.stateMachineArn);
-      return {
-        stateMachineArn: sm.stateMachineArn,
-        name: sm.name,
-        status: 'ACTIVE',
-        definition: sm.definition,
-        roleArn: sm.roleArn,
-        type: sm.type,
-        creationDate: sm.creationDate,
-        ...(sm.revisionId ? { revisionId: sm.revisionId } : {}),
-      };
-    },
     StartExecution: (b) => this.startExecution(b),
     DescribeExecution: (b) => describe(this.store.execution(b.executionArn)),
     ListExecutions: (b) => this.listExecutions(b),
