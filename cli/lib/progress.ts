@@ -18,7 +18,7 @@ export function line(span: StateSpan): string {
   const d = span.durationMs !== undefined ? formatMs(span.durationMs) : '';
   switch (span.outcome) {
     case 'succeeded':
-      return `  ✔ ${p(span.name).padEnd(26)} ${d}`;
+      return `  ✔ ${p(span.name).padEnd(26)} ${d}${span.retries ? `  (retried ${span.retries}× after ${p((span.retriedErrors ?? []).join(', '))})` : ''}`;
     case 'caught':
     case 'failed':
       return `  ✖ ${p(span.name).padEnd(26)} ${d}  ${p(span.error)}`;

@@ -19,6 +19,9 @@ export interface StateSpan {
   durationMs?: number;
   outcome: 'running' | 'succeeded' | 'failed' | 'caught';
   error?: string;
+  /** Attempts the state's Retry made after a failed one (each failure's name is in `retriedErrors`). */
+  retries?: number;
+  retriedErrors?: string[];
 }
 
 export interface RunView {
@@ -107,6 +110,15 @@ export function timelineOf(events: HistoryEvent[]): StateSpan[] {
         span.durationMs = span.exitedAt - span.enteredAt;
         if (span.outcome === 'running') span.outcome = 'succeeded';
         open.delete(span.name);
+      }
+    } else if (/(TaskScheduled|LambdaFunctionScheduled)$/.test(type)) {
+      // A new attempt after a failed one in the same state: the failure was retried, not caught.
+      const span = [...open.values()].pop();
+      if (span?.outcome === 'caught') {
+        span.retries = (span.retries ?? 0) + 1;
+        span.retriedErrors = [...(span.retriedErrors ?? []), span.error ?? 'Error'];
+        span.outcome = 'running';
+        delete span.error;
       }
     } else if (/(TaskFailed|LambdaFunctionFailed|TaskTimedOut|LambdaFunctionTimedOut)$/.test(type)) {
       const span = [...open.values()].pop();

@@ -23,9 +23,11 @@ import {
   guardVerdictOf,
   jobWaitMs,
   type RunView,
+  timelineOf,
 } from '../../cli/lib/run-view';
 import { BucketNotCompliantError, SensitiveDataError } from '../../functions/shared/errors';
 import type { RuleResult } from '../../functions/shared/types';
+import type { HistoryEvent } from '@aws-sdk/client-sfn';
 
 const KEY_ARN = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const OTHER_KEY = 'arn:aws:kms:us-east-1:111122223333:key/ffffffff-0000-0000-0000-000000000000';
@@ -148,6 +150,62 @@ describe('reading a run', () => {
       's3://out/r.json',
     ]);
     expect(guardVerdictOf(runView())).toBeUndefined();
+  });
+
+  it('tells a failure its Retry answered from one its Catch took (history event types as in the Step Functions API)', () => {
+    let t = Date.UTC(2026, 10, 1);
+    const ev = (type: string, extra: Partial<HistoryEvent> = {}): HistoryEvent => {
+      t += 10;
+      return { type, timestamp: new Date(t), id: 0, ...extra } as HistoryEvent;
+    };
+    const enter = (name: string) => ev('TaskStateEntered', { stateEnteredEventDetails: { name } });
+    const exit = (name: string) => ev('TaskStateExited', { stateExitedEventDetails: { name } });
+    const failed = (error: string) =>
+      ev('TaskFailed', { taskFailedEventDetails: { resource: 'invoke', resourceType: 'lambda', error } });
+    const spans = timelineOf([
+      enter('EnsureCustomerManagedKey'),
+      ev('TaskScheduled'),
+      failed('Lambda.ServiceException'),
+      ev('TaskScheduled'),
+      failed('KeyBootstrapInProgressError'),
+      ev('TaskScheduled'),
+      ev('TaskSucceeded'),
+      exit('EnsureCustomerManagedKey'),
+      enter('WaitForJob'),
+      ev('TaskScheduled'),
+      ev('TaskTimedOut', {
+        taskTimedOutEventDetails: { resource: 'invoke', resourceType: 'lambda', error: 'States.Timeout' },
+      }),
+      exit('WaitForJob'),
+      enter('Remediate'),
+      ev('LambdaFunctionScheduled'),
+      ev('LambdaFunctionFailed', { lambdaFunctionFailedEventDetails: { error: 'Boom' } }),
+    ]);
+    expect(
+      spans.map(({ name, outcome, error, retries, retriedErrors }) => ({
+        name,
+        outcome,
+        error,
+        retries,
+        retriedErrors,
+      })),
+    ).toEqual([
+      {
+        name: 'EnsureCustomerManagedKey',
+        outcome: 'succeeded',
+        error: undefined,
+        retries: 2,
+        retriedErrors: ['Lambda.ServiceException', 'KeyBootstrapInProgressError'],
+      },
+      {
+        name: 'WaitForJob',
+        outcome: 'caught',
+        error: 'States.Timeout',
+        retries: undefined,
+        retriedErrors: undefined,
+      },
+      { name: 'Remediate', outcome: 'failed', error: 'Boom', retries: undefined, retriedErrors: undefined },
+    ]);
   });
 
   it('measures the job from the first wait to the last wait or poll', () => {

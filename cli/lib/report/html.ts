@@ -71,7 +71,7 @@ function timelineSection(run: RunView): string {
       const cls = OUTCOME_CLASS[span.outcome] ?? 'info';
       return `<tr class="state ${esc(span.outcome)}" data-state="${esc(span.name)}">
 <td class="num muted">${i + 1}</td>
-<td><strong>${esc(span.name)}</strong>${span.error ? `<div class="error-name">${esc(span.error)}</div>` : ''}</td>
+<td><strong>${esc(span.name)}</strong>${span.error ? `<div class="error-name">${esc(span.error)}</div>` : ''}${span.retries ? `<div class="retried muted small">retried ${span.retries}× after ${esc((span.retriedErrors ?? []).join(', '))}</div>` : ''}</td>
 <td>${pill(cls, OUTCOME_LABEL[span.outcome] ?? span.outcome)}</td>
 <td class="num muted">+${esc(formatMs(Math.max(0, span.enteredAt - t0)))}</td>
 <td class="num">${span.durationMs !== undefined ? esc(formatMs(span.durationMs)) : '…'}</td>
