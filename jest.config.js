@@ -1,4 +1,5 @@
 /** Unit, contract and end-to-end tests as separate Jest projects (serverless-test-samples style). */
+const os = require('node:os');
 const transform = { '^.+\\.(t|j)sx?$': ['@swc/jest'] };
 const shared = {
   transform,
@@ -28,5 +29,10 @@ module.exports = {
   // 120 s: on a shared 2-core machine under a load of 15, starting an embedded AWS in a beforeAll
   // took over 60 s (a hung test still fails, later).
   testTimeout: 120_000,
+  // Two test files at a time even on two cores (Jest's default there is one): an e2e file spends
+  // most of its time waiting on its workflow's timers and polls, so two share two cores well
+  // (npm test on 2 cores: 13 min with one worker, 4.5 min with two). At most four, so a big
+  // machine does not run enough embedded AWS stacks at once to starve their timers.
+  maxWorkers: Math.max(2, Math.min(4, os.availableParallelism())),
   globalSetup: '<rootDir>/test/global-setup.js',
 };

@@ -9,6 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { underPackagingLock } from '../local/stack';
 import { startHarness } from '../test/e2e/support/embedded';
 import { kib, median, type Report } from './lib/report';
 import { readZip } from './lib/zip';
@@ -160,7 +161,8 @@ export async function bundles(report: Report, env: NodeJS.ProcessEnv): Promise<v
   try {
     const outDir = path.join(work, 'package');
     const started = Date.now();
-    const pkg = await runPackage(outDir, env);
+    // One `serverless package` in the project at a time (local/stack.ts): two lose each other's output.
+    const pkg = await underPackagingLock(() => runPackage(outDir, env));
     if (pkg.code !== 0) {
       report.fail(SECTION, `serverless package failed (${pkg.code}):\n${pkg.output.trim()}`);
       return;

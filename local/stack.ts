@@ -135,26 +135,16 @@ export async function packageTemplate(
   cacheDir = path.join(PROJECT_ROOT, '.tunevault', 'cache'),
 ): Promise<CfnTemplate> {
   const cacheFile = path.join(cacheDir, `template-${inputsDigest(stage, params)}.json`);
-  if (fs.existsSync(cacheFile)) return JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as CfnTemplate;
-  // One packager per template: other processes (parallel test workers) wait for its result.
-  fs.mkdirSync(cacheDir, { recursive: true });
-  const lock = `${cacheFile}.lock`;
-  let held = false;
-  for (const deadline = Date.now() + 180_000; !held; ) {
-    try {
-      fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
-      held = true;
-    } catch {
-      if (fs.existsSync(cacheFile)) return JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as CfnTemplate;
-      const age = Date.now() - (fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? 0);
-      if (age > 120_000 || Date.now() > deadline) fs.rmSync(lock, { force: true });
-      else await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-  if (fs.existsSync(cacheFile)) {
-    fs.rmSync(lock, { force: true });
-    return JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as CfnTemplate;
-  }
+  const cached = () =>
+    fs.existsSync(cacheFile) ? (JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as CfnTemplate) : undefined;
+  return cached() ?? underPackagingLock(() => packageUncached(stage, params, cacheFile), cached);
+}
+
+async function packageUncached(
+  stage: string,
+  params: Record<string, string>,
+  cacheFile: string,
+): Promise<CfnTemplate> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tunevault-package-'));
   // serverless-esbuild resolves its work folder against the project: a folder of our own there.
   const esbuildWork = path.join('.tunevault', `esbuild-package-${process.pid}-${path.basename(work)}`);
@@ -186,7 +176,56 @@ export async function packageTemplate(
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
     fs.rmSync(path.join(PROJECT_ROOT, esbuildWork), { recursive: true, force: true });
-    fs.rmSync(lock, { force: true });
+  }
+}
+
+const PACKAGING_LOCK = path.join(PROJECT_ROOT, '.tunevault', 'packaging.lock');
+
+function holderAlive(lock: string, ageMs: number): boolean {
+  const text = fs.readFileSync(lock, 'utf8').trim();
+  // Created but not yet written: its holder is between the two calls.
+  if (text === '') return ageMs < 10_000;
+  const pid = Number(text);
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Runs `fn` (a `serverless package` in this project) while no other process of this machine
+ * packages it: two at once, each with its own `--package` folder and esbuild work folder, still
+ * lose each other's output (seen with parallel Jest workers: one exits 0 with no template in its
+ * folder). `ready` is asked before each wait, so a waiter whose result another process has just
+ * made (a cache file) needs no lock. A lock whose holder has died is taken over; so is one older
+ * than 10 minutes.
+ */
+export async function underPackagingLock<T>(fn: () => Promise<T>, ready?: () => T | undefined): Promise<T> {
+  fs.mkdirSync(path.dirname(PACKAGING_LOCK), { recursive: true });
+  for (;;) {
+    const done = ready?.();
+    if (done !== undefined) return done;
+    try {
+      fs.writeFileSync(PACKAGING_LOCK, String(process.pid), { flag: 'wx' });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      try {
+        const age = Date.now() - fs.statSync(PACKAGING_LOCK).mtimeMs;
+        if (age > 600_000 || !holderAlive(PACKAGING_LOCK, age)) fs.rmSync(PACKAGING_LOCK, { force: true });
+        else await new Promise((r) => setTimeout(r, 250));
+      } catch {
+        // The holder released it between our write and our look: try again.
+      }
+    }
+  }
+  try {
+    return ready?.() ?? (await fn());
+  } finally {
+    fs.rmSync(PACKAGING_LOCK, { force: true });
   }
 }
 

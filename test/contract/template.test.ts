@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { isWildcardOnlyAction } from '@cloud-copilot/iam-simulate';
 import { readZip } from '../../bench/lib/zip';
 import { TRANSIENT_AWS_ERROR_NAMES } from '../../functions/shared/errors';
+import { underPackagingLock } from '../../local/stack';
 import {
   expandAction,
   grantsOf,
@@ -110,10 +111,26 @@ function offlineEnv(): NodeJS.ProcessEnv {
 beforeAll(async () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'tunevault-package-'));
   try {
-    await promisify(execFile)(
-      process.execPath,
-      [path.join(ROOT, 'node_modules/osls/bin/serverless.js'), 'package', '--stage', STAGE, '--package', out],
-      { cwd: ROOT, env: offlineEnv(), maxBuffer: 32 * 1024 * 1024 },
+    // One `serverless package` in the project at a time: the embedded AWS of the e2e files,
+    // running beside this file, packages too.
+    await underPackagingLock(() =>
+      promisify(execFile)(
+        process.execPath,
+        [
+          path.join(ROOT, 'node_modules/osls/bin/serverless.js'),
+          'package',
+          '--stage',
+          STAGE,
+          '--package',
+          out,
+        ],
+        { cwd: ROOT, env: offlineEnv(), maxBuffer: 32 * 1024 * 1024 },
+      ).catch((err: Error & { stdout?: string; stderr?: string }) => {
+        // The command's own output names the cause; execFile's message has only its first lines.
+        throw new Error(
+          `${err.message}\n--- stdout ---\n${err.stdout ?? ''}\n--- stderr ---\n${err.stderr ?? ''}`,
+        );
+      }),
     );
     template = JSON.parse(
       fs.readFileSync(path.join(out, 'cloudformation-template-update-stack.json'), 'utf8'),
