@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { summarizeRun } from '../../cli/lib/drop';
 import { writeRunReport } from '../../cli/lib/report';
 import type { RunView } from '../../cli/lib/run-view';
-import { chat, DATA, type Harness, startHarness } from './support/embedded';
+import { chat, DATA, type Harness, startHarness, TEST_PARAMS } from './support/embedded';
 
 jest.setTimeout(90_000);
 
@@ -32,7 +32,7 @@ describeInBrowser(`the run report in headless Chromium${missing ? ` (skipped: ${
   let file: string;
 
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startHarness({ params: TEST_PARAMS.eventPath });
     const data =
       fs.readFileSync(path.join(EXAMPLES, 'support-chat.jsonl'), 'utf8') +
       DATA +
@@ -41,7 +41,8 @@ describeInBrowser(`the run report in headless Chromium${missing ? ` (skipped: ${
       'validation/browser report.jsonl',
       fs.readFileSync(path.join(EXAMPLES, 'support-chat.validation.jsonl')),
     );
-    ({ run } = await h.drop('browser report', data, {
+    // Resumed by the job's event, so the timeline holds one WaitForJob (no poll) with a long bar.
+    ({ run } = await h.dropResumedByEvent('browser report', data, {
       dataPolicy: { policy: 'report' },
       validationKey: 'validation/browser report.jsonl',
     }));

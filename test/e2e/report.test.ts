@@ -8,7 +8,7 @@ import path from 'node:path';
 import { run as reportCommand } from '../../cli/commands/report';
 import { networkReferences } from '../../cli/lib/report';
 import { field } from '../../cli/lib/run-view';
-import { chat, DATA, type Harness, startHarness } from './support/embedded';
+import { chat, DATA, type Harness, startHarness, TEST_PARAMS } from './support/embedded';
 
 const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts');
 const VALIDATION = fs.readFileSync(
@@ -31,7 +31,7 @@ const LEAKY = `${DATA}${[
 // `testTimeout` in a Jest project entry is not applied (it is a global option): set it here.
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness();
+  h = await startHarness({ params: TEST_PARAMS.eventPath });
   fs.mkdirSync(ARTIFACTS, { recursive: true });
 }, 120_000);
 afterAll(async () => {
@@ -65,7 +65,8 @@ function polylinePoints(html: string, series: string): number {
 describe('tunevault report', () => {
   it('a completed run with findings: timeline, every rule, key checks, masked findings, both loss curves, tags', async () => {
     await h.put('validation/leaky report.jsonl', VALIDATION);
-    const { run } = await h.drop('leaky report', LEAKY, {
+    // Resumed by the job's event: every state of the run succeeds (a poll would be a caught timeout).
+    const { run } = await h.dropResumedByEvent('leaky report', LEAKY, {
       dataPolicy: { policy: 'report' },
       validationKey: 'validation/leaky report.jsonl',
     });

@@ -16,16 +16,12 @@ import { GetModelCustomizationJobCommand } from '@aws-sdk/client-bedrock';
 import type { Readable } from 'node:stream';
 import { scanTrainingData } from '../../functions/shared/guard';
 import { parseS3Uri } from '../../functions/shared/naming';
-import { type Harness, LEAKY, startHarness } from './support/embedded';
+import { type Harness, LEAKY, startHarness, TEST_PARAMS } from './support/embedded';
 
 let h: Harness;
 
-// An 8 s poll, not the harness's 2 s: the happy path must be resumed by the event, and on a loaded
-// machine a 2 s WaitForJob timeout can fire before the event is handled.
-const POLL_MS = 8_000;
-
 beforeAll(async () => {
-  h = await startHarness({ params: { pollIntervalSeconds: String(POLL_MS / 1000) } });
+  h = await startHarness({ params: TEST_PARAMS.eventPath });
 });
 afterAll(async () => {
   await h?.stop();
@@ -33,10 +29,9 @@ afterAll(async () => {
 
 describe('the customization workflow on the embedded AWS', () => {
   it('happy path: a CMK-encrypted, tagged model, metrics in the output bucket, a completion event', async () => {
-    // A job long enough that the run surely parks before it ends (on a loaded machine the hop from
-    // SubmitCustomizationJob to WaitForJob can outlast the harness's 300 ms job): the event answers.
-    h.aws.bedrock.setJobDuration(2000);
-    const { run, object } = await h.drop('happy path').finally(() => h.aws.bedrock.setJobDuration(300));
+    // The job ends once the run is parked (on a loaded machine a timed job can end before the run
+    // reaches WaitForJob, which then finds it ended): the event answers.
+    const { run, object } = await h.dropResumedByEvent('happy path');
 
     expect(run.status).toBe('SUCCEEDED');
     expect(h.statesEntered(run)).toEqual([

@@ -64,6 +64,11 @@ export const TEST_PARAMS = {
   shortLeases: { keyLeaseSeconds: '2', slotLeaseSeconds: '2', quotaRetrySeconds: '1' },
   /** The key bootstrap of earlier versions (every first run creates a key), kept for comparison. */
   aliasRace: { keyBootstrap: 'alias-race' },
+  /**
+   * An 8 s poll for runs that must be resumed by the job's event (dropResumedByEvent): on a loaded
+   * machine the harness's 2 s WaitForJob timeout can fire before the event is handled.
+   */
+  eventPath: { pollIntervalSeconds: '8' },
 } as const;
 
 /** The parameters the harness deploys with: its 2 s poll, then the test's own. */
@@ -152,6 +157,57 @@ export async function startHarness(options: EmbeddedAwsOptions = {}) {
     return { object, executionArn, run: await finished(executionArn) };
   }
 
+  /**
+   * Drops a dataset whose Bedrock job ends only once the run is parked in WaitForJob (its task
+   * token submitted, so registered): the job's end event then resumes the run, on a machine of
+   * any speed. With a timed job, a loaded machine can take longer to reach the wait than the job
+   * takes (the wait then finds it ended: `resumedBy: 'register'`). Needs a poll interval longer
+   * than the wait's own way there (TEST_PARAMS.eventPath), or the first WaitForJob times out.
+   */
+  async function dropResumedByEvent(name: string, body = DATA, sidecar?: Record<string, unknown>) {
+    aws.bedrock.setJobDuration(24 * 3600_000);
+    try {
+      const key = `${stack.trainingPrefix}${name}.jsonl`;
+      if (sidecar) await put(`${stack.trainingPrefix}${name}.job.json`, JSON.stringify(sidecar));
+      const object = await put(key, body);
+      const executionArn = executionArnOf(object);
+      const deadline = Date.now() + 90_000;
+      for (let jobArn: string | undefined; ; await new Promise((r) => setTimeout(r, 50))) {
+        const history = (() => {
+          try {
+            return aws.sfn.historyOf(executionArn);
+          } catch {
+            return []; // the S3 trigger has not started it yet
+          }
+        })();
+        const wait = history.findLastIndex(
+          (e) => e.type === 'TaskStateEntered' && e.stateEnteredEventDetails?.name === 'WaitForJob',
+        );
+        const scheduled = history.slice(wait).find((e) => e.type === 'TaskScheduled');
+        jobArn ??= scheduled
+          ? (
+              JSON.parse(scheduled.taskScheduledEventDetails?.parameters ?? '{}') as {
+                Payload?: { jobArn?: string };
+              }
+            ).Payload?.jobArn
+          : undefined;
+        if (jobArn && history.slice(wait).some((e) => e.type === 'TaskSubmitted')) {
+          await aws.bedrock.completeNow(jobArn);
+          break;
+        }
+        const started = history.length > 0;
+        if (
+          (started && aws.sfn.describeExecution(executionArn).status !== 'RUNNING') ||
+          Date.now() > deadline
+        )
+          break;
+      }
+      return { object, executionArn, run: await finished(executionArn) };
+    } finally {
+      aws.bedrock.setJobDuration(300);
+    }
+  }
+
   async function jobsNamed(fragment: string) {
     const out = await c.bedrock.send(new ListModelCustomizationJobsCommand({ nameContains: fragment }));
     return out.modelCustomizationJobSummaries ?? [];
@@ -163,6 +219,7 @@ export async function startHarness(options: EmbeddedAwsOptions = {}) {
     c,
     put,
     drop,
+    dropResumedByEvent,
     finished,
     executionArnOf,
     jobsNamed,
