@@ -23,6 +23,7 @@ import {
   guardVerdictOf,
   jobWaitMs,
   type RunView,
+  type StateSpan,
   timelineOf,
 } from '../../cli/lib/run-view';
 import { BucketNotCompliantError, SensitiveDataError } from '../../functions/shared/errors';
@@ -440,6 +441,27 @@ describe('the HTML', () => {
     expect(renderReport(data(runView({ state: { remediation: { outcome: 'remediated' } } })))).not.toContain(
       'remediation-error',
     );
+  });
+
+  it('shows a state its Retry saved as succeeded, naming the errors it retried', () => {
+    const base = runView();
+    const [first, ...rest] = base.timeline;
+    const run = runView({
+      timeline: [
+        {
+          ...(first as StateSpan),
+          retries: 2,
+          retriedErrors: ['Lambda.ServiceException', 'KeyBootstrapInProgressError'],
+        },
+        ...rest,
+      ],
+    });
+    const row = new RegExp(`<tr class="state (\\w+)" data-state="${first?.name}">([\\s\\S]*?)</tr>`).exec(
+      renderReport(data(run)),
+    );
+    expect(row?.[1]).toBe('succeeded');
+    expect(row?.[2]).toContain('retried 2× after Lambda.ServiceException, KeyBootstrapInProgressError');
+    expect(row?.[2]).not.toContain('error-name');
   });
 
   it('needs no network, and the check for it catches each way a page could reach out', () => {
