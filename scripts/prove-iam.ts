@@ -744,11 +744,7 @@ export async function main(): Promise<number> {
         const recycled = h.stack.functions.find((f) => f.roleArn === role.arn && f.key === 'admitJob');
         const undo = h.aws.iam.withoutAction(role.arn, action);
         try {
-          // The quickest of the paths that used the action first: a removal is refused in any
-          // path that asks for it, so the order changes only how soon the refusal is seen.
-          const toRun = (usedBy.length > 0 ? PATHS.filter((p) => usedBy.includes(p.name)) : PATHS)
-            .slice()
-            .sort((a, b) => (baseline.get(a.name)?.ms ?? 0) - (baseline.get(b.name)?.ms ?? 0));
+          const toRun = usedBy.length > 0 ? PATHS.filter((p) => usedBy.includes(p.name)) : PATHS;
           let refusal: Decision | undefined;
           let refusedIn: string | undefined;
           let broke: string | undefined;
