@@ -6,20 +6,20 @@
 import { GetModelCustomizationJobCommand } from '@aws-sdk/client-bedrock';
 import { GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
 import { field } from '../../cli/lib/run-view';
-import { DATA, type Harness, startWarmHarness } from './support/embedded';
+import { DATA, type Harness, startWarmHarness, TEST_PARAMS } from './support/embedded';
 
 /**
  * 10 s: longer than a job of EVENT_JOB_MS plus its event's way to the run (Lambda, DynamoDB claim,
  * SendTaskSuccess) on a busy machine — with 2 s, a full suite under load saw the poll win.
  */
-const POLL_INTERVAL_MS = 10_000;
+const POLL_INTERVAL_MS = Number(TEST_PARAMS.eventPath.pollIntervalSeconds) * 1000;
 const BEDROCK = { source: 'aws.bedrock', detailType: 'Model Customization Job State Change' };
 
 let h: Harness;
 
 beforeAll(async () => {
   // The first run creates the key and loads every function, so the cases below are quick.
-  h = await startWarmHarness({ params: { pollIntervalSeconds: String(POLL_INTERVAL_MS / 1000) } });
+  h = await startWarmHarness({ params: TEST_PARAMS.eventPath });
 });
 afterAll(async () => {
   await h?.stop();

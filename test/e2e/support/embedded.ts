@@ -65,10 +65,11 @@ export const TEST_PARAMS = {
   /** The key bootstrap of earlier versions (every first run creates a key), kept for comparison. */
   aliasRace: { keyBootstrap: 'alias-race' },
   /**
-   * An 8 s poll for runs that must be resumed by the job's event (dropResumedByEvent): on a loaded
-   * machine the harness's 2 s WaitForJob timeout can fire before the event is handled.
+   * A 10 s poll for runs that must be resumed by the job's event (dropResumedByEvent, and the
+   * event tests of reliability-events): on a loaded machine the harness's 2 s WaitForJob timeout
+   * can fire before the event is handled.
    */
-  eventPath: { pollIntervalSeconds: '8' },
+  eventPath: { pollIntervalSeconds: '10' },
 } as const;
 
 /** The parameters the harness deploys with: its 2 s poll, then the test's own. */
