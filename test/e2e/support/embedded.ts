@@ -98,9 +98,10 @@ export async function stopLeftoverHarnesses(): Promise<number> {
 (globalThis as Record<string, unknown>).__tunevaultStopLeftoverHarnesses = stopLeftoverHarnesses;
 
 export async function startHarness(options: EmbeddedAwsOptions = {}) {
+  const jobDurationMs = options.jobDurationMs ?? 300;
   const aws = new EmbeddedAws({
     port: 0,
-    jobDurationMs: 300,
+    jobDurationMs,
     timeScale: 0.01,
     logLevel: 'SILENT',
     ...options,
@@ -184,7 +185,9 @@ export async function startHarness(options: EmbeddedAwsOptions = {}) {
         const wait = history.findLastIndex(
           (e) => e.type === 'TaskStateEntered' && e.stateEnteredEventDetails?.name === 'WaitForJob',
         );
-        const scheduled = history.slice(wait).find((e) => e.type === 'TaskScheduled');
+        // Not in WaitForJob yet (slice(-1) would read the last event of another state).
+        const since = wait < 0 ? [] : history.slice(wait);
+        const scheduled = since.find((e) => e.type === 'TaskScheduled');
         jobArn ??= scheduled
           ? (
               JSON.parse(scheduled.taskScheduledEventDetails?.parameters ?? '{}') as {
@@ -192,7 +195,7 @@ export async function startHarness(options: EmbeddedAwsOptions = {}) {
               }
             ).Payload?.jobArn
           : undefined;
-        if (jobArn && history.slice(wait).some((e) => e.type === 'TaskSubmitted')) {
+        if (jobArn && since.some((e) => e.type === 'TaskSubmitted')) {
           await aws.bedrock.completeNow(jobArn);
           break;
         }
@@ -205,7 +208,7 @@ export async function startHarness(options: EmbeddedAwsOptions = {}) {
       }
       return { object, executionArn, run: await finished(executionArn) };
     } finally {
-      aws.bedrock.setJobDuration(300);
+      aws.bedrock.setJobDuration(jobDurationMs);
     }
   }
 
