@@ -7,17 +7,16 @@
  * Without an active mutant (Stryker's first, unmutated run, or plain Jest) every test runs.
  */
 const { TestEnvironment } = require('jest-environment-node');
+const state = require('./bail-state');
 
 const ACTIVE_MUTANT = '__STRYKER_ACTIVE_MUTANT__';
-/** The mutant whose run has had a failure: module state, so it holds across the run's test files. */
-let killed;
 
 class BailEnvironment extends TestEnvironment {
   async handleTestEvent(event) {
     const mutant = process.env[ACTIVE_MUTANT];
     if (mutant === undefined) return;
-    if (event.name === 'test_fn_failure' || event.name === 'hook_failure') killed = mutant;
-    else if (event.name === 'test_start' && killed === mutant) event.test.mode = 'skip';
+    if (event.name === 'test_fn_failure' || event.name === 'hook_failure') state.killed = mutant;
+    else if (event.name === 'test_start' && state.killed === mutant) event.test.mode = 'skip';
   }
 }
 

@@ -21,8 +21,10 @@ const inProcessE2e = [
   '<rootDir>/test/e2e/admission-table.test.ts',
 ];
 
-// A mutant's run stops at its first failing test (bail-environment.js), focused files first (sequencer.js).
+// A mutant's run stops at its first failing test (bail-environment.js skips the rest of the file,
+// bail-runner.js the remaining files); sequencer.js keeps the files with a covering test, focused first.
 const testEnvironment = path.join(__dirname, 'bail-environment.js');
+const runner = path.join(__dirname, 'bail-runner.js');
 
 module.exports = {
   rootDir,
@@ -31,11 +33,19 @@ module.exports = {
       ...p,
       rootDir,
       testEnvironment,
+      runner,
       testPathIgnorePatterns: [...p.testPathIgnorePatterns, ...timingOnly],
     })),
     // The bail environment in place of the e2e project's, which stops leftover embedded AWS:
     // these files start none (task-token-table.ts runs dynalite alone).
-    { ...byName.e2e, rootDir, testEnvironment, displayName: 'e2e (in process)', testMatch: inProcessE2e },
+    {
+      ...byName.e2e,
+      rootDir,
+      testEnvironment,
+      runner,
+      displayName: 'e2e (in process)',
+      testMatch: inProcessE2e,
+    },
   ],
   testSequencer: path.join(__dirname, 'sequencer.js'),
   testTimeout: base.testTimeout,

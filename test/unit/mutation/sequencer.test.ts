@@ -1,0 +1,52 @@
+/**
+ * The mutation run's test-file filter (test/mutation/sequencer.js) must not change a verdict: a
+ * mutant run keeps every file Jest's own `testNamePattern` would run a test of.
+ */
+// The sequencer is a CommonJS module Jest loads by path.
+const { coveringFiles, moduleNames } = require('../../mutation/sequencer.js');
+
+const file = (path: string) => ({ path });
+const names = {
+  '/p/test/unit/a.test.ts': ['kms gateway creates a key', 'kms gateway tags it'],
+  '/p/test/unit/b.test.ts': ['config reads the stage'],
+  '/p/test/unit/c.test.ts': ['Naming (a+b) escapes'],
+};
+const tests = Object.keys(names).map(file);
+const paths = (ts: { path: string }[]) => ts.map((t) => t.path);
+
+describe('the mutation sequencer keeps the test files a mutant run needs', () => {
+  it('keeps only the files holding a test the pattern matches', () => {
+    expect(paths(coveringFiles(tests, names, '(kms gateway tags it)'))).toEqual(['/p/test/unit/a.test.ts']);
+  });
+
+  it('matches as Jest does: case-insensitive, anywhere in the full name, regex alternatives', () => {
+    expect(paths(coveringFiles(tests, names, '(STAGE)|(naming \\(a\\+b\\))'))).toEqual([
+      '/p/test/unit/b.test.ts',
+      '/p/test/unit/c.test.ts',
+    ]);
+  });
+
+  it('keeps a file the dry run did not record', () => {
+    const unknown = file('/p/test/unit/new.test.ts');
+    expect(paths(coveringFiles([...tests, unknown], names, '(config reads)'))).toEqual([
+      '/p/test/unit/b.test.ts',
+      '/p/test/unit/new.test.ts',
+    ]);
+  });
+
+  it('keeps every file when no recorded file matches, rather than run no test', () => {
+    expect(paths(coveringFiles(tests, names, '(a test renamed since the dry run)'))).toEqual(paths(tests));
+  });
+});
+
+describe('the mutation sequencer names the mutated module as its focused test files do', () => {
+  it.each([
+    ['/p/functions/shared/aws/kms.ts', ['kms', 'aws']],
+    ['/p/functions/shared/guard/detectors/secrets.ts', ['secrets', 'detectors']],
+    ['/p/functions/remediate/core.ts', ['remediate']],
+    ['/p/functions/shared/catalog/index.ts', ['catalog']],
+    ['/p/statemachines/loader.js', ['loader', 'statemachines']],
+  ])('%s → %j', (path, names) => {
+    expect(moduleNames(path)).toEqual(names);
+  });
+});
