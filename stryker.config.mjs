@@ -46,7 +46,8 @@ if (!(part in PARTS))
 export default {
   ...base,
   mutate: PARTS[part],
-  incrementalFile: `reports/stryker-incremental-${part}.json`,
+  // Committed, so a clean clone (CI) re-tests only what changed since the last full run.
+  incrementalFile: `test/mutation/incremental/${part}.json`,
   htmlReporter: { fileName: `reports/mutation/${part}.html` },
   jsonReporter: { fileName: `reports/mutation/${part}.json` },
 };

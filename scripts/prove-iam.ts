@@ -452,11 +452,32 @@ const PATHS: PathDef[] = [
     async run(h, n) {
       await dropAlias(h);
       const before = calls(h, 'dynamodb:UpdateItem');
-      // The holder's write of its key id to the lease hangs past the lease (2 s here).
-      h.aws.faults.add({ service: 'dynamodb', operation: 'UpdateItem', count: 1, delayMs: 4_000 });
+      const aliasesBefore = calls(h, 'kms:CreateAlias');
+      // The holder's write of its key id to the lease hangs past the lease (2 s here) until the
+      // successor has aliased a key (or ended): with a fixed 4 s delay, a successor slowed by a
+      // loaded machine found the key id recorded and adopted by id, never reading the tags.
+      let release = () => {};
+      const released = new Promise<void>((r) => {
+        release = r;
+      });
+      h.aws.faults.add({ service: 'dynamodb', operation: 'UpdateItem', count: 1, until: released });
       const holder = h.drop(`prove-lease-holder-${n}`);
-      await until('the holder to record its key', () => calls(h, 'dynamodb:UpdateItem') > before);
-      const { run } = await h.drop(`prove-lease-successor-${n}`);
+      let successorEnded = false;
+      let successor: ReturnType<Harness['drop']> | undefined;
+      try {
+        await until('the holder to record its key', () => calls(h, 'dynamodb:UpdateItem') > before);
+        successor = h.drop(`prove-lease-successor-${n}`).finally(() => {
+          successorEnded = true;
+        });
+        await until(
+          'the successor to alias a key',
+          () => successorEnded || calls(h, 'kms:CreateAlias') > aliasesBefore,
+          120_000,
+        );
+      } finally {
+        release();
+      }
+      const { run } = await successor;
       const first = await holder;
       if (run.status === 'SUCCEEDED' && field<boolean>(run.state, 'key', 'adopted') !== true)
         return bad("the successor did not adopt the dead holder's key");
@@ -561,7 +582,8 @@ interface PathRun {
 }
 
 /**
- * Each path starts with every Bedrock job slot free and nobody waiting, as an idle stack has: a
+ * Each path starts with every Bedrock job slot free, nobody waiting and no key-bootstrap lease, as
+ * an idle stack has: a
  * path run with a permission removed may leave a slot taken (the sweep would reclaim it only once
  * someone waits), which would make the next path's first run wait.
  */
@@ -580,15 +602,21 @@ async function resetAdmission(h: Harness): Promise<void> {
     .catch((err: unknown) => {
       if (!(err instanceof Error && err.name === 'ConditionalCheckFailedException')) throw err;
     });
-  const waiting = await h.c.dynamo.send(
-    new QueryCommand({
-      TableName,
-      KeyConditionExpression: 'pk = :q',
-      ExpressionAttributeValues: { ':q': 'queue' },
-    }),
-  );
-  for (const item of waiting.Items ?? [])
-    await h.c.dynamo.send(new DeleteCommand({ TableName, Key: { pk: 'queue', sk: item.sk } }));
+  // Nobody waiting, and no key-bootstrap lease: a path run with a permission removed (the lease's
+  // DeleteItem, say) leaves its lease behind, and the next key path's first run would take it over
+  // and adopt the key it names instead of making one (seen: the dead-holder path then never read
+  // the tags, and kms:ListResourceTags came out "not refused").
+  for (const pk of ['queue', 'lease']) {
+    const left = await h.c.dynamo.send(
+      new QueryCommand({
+        TableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': pk },
+      }),
+    );
+    for (const item of left.Items ?? [])
+      await h.c.dynamo.send(new DeleteCommand({ TableName, Key: { pk, sk: item.sk } }));
+  }
 }
 
 /**
@@ -744,7 +772,11 @@ export async function main(): Promise<number> {
         const recycled = h.stack.functions.find((f) => f.roleArn === role.arn && f.key === 'admitJob');
         const undo = h.aws.iam.withoutAction(role.arn, action);
         try {
-          const toRun = usedBy.length > 0 ? PATHS.filter((p) => usedBy.includes(p.name)) : PATHS;
+          // The quickest of the paths that used the action first: a removal is refused in any
+          // path that asks for it, so the order changes only how soon the refusal is seen.
+          const toRun = (usedBy.length > 0 ? PATHS.filter((p) => usedBy.includes(p.name)) : PATHS)
+            .slice()
+            .sort((a, b) => (baseline.get(a.name)?.ms ?? 0) - (baseline.get(b.name)?.ms ?? 0));
           let refusal: Decision | undefined;
           let refusedIn: string | undefined;
           let broke: string | undefined;
@@ -753,6 +785,9 @@ export async function main(): Promise<number> {
             if (recycled) h.aws.lambda.recycle(recycled.key);
             const r = await runPath(h, p, ++n);
             if (only) progress(`    ${action} removed: "${p.name}" → ${r.outcome.detail}\n`);
+            if (process.env.PROVE_IAM_DEBUG)
+              for (const d of r.decisions.filter((d) => roleNameOf(d.principal) === role.name))
+                progress(`      ${d.result} ${d.action} ${JSON.stringify(d.resource ?? '').slice(0, 120)}\n`);
             reruns.push(`"${p.name}" → ${r.outcome.detail.slice(0, 240)}`);
             const found = r.decisions.find(
               (d) =>

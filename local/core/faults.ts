@@ -11,6 +11,11 @@ export interface FaultSpec {
   message?: string;
   status?: number;
   delayMs?: number;
+  /**
+   * In process only: the call waits until this settles, then for `delayMs`. A process that "died"
+   * mid-call stays dead until the scenario says so, however slow the machine.
+   */
+  until?: Promise<unknown>;
 }
 
 const DEFAULT_STATUS: Record<string, number> = {
@@ -64,6 +69,7 @@ export class FaultInjector {
     const fault = this.pending[i] as FaultSpec;
     fault.count -= 1;
     if (fault.count <= 0) this.pending.splice(i, 1);
+    if (fault.until) await fault.until.catch(() => undefined);
     if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
     if (fault.error) {
       throw new AwsError(
