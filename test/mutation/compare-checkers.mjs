@@ -6,8 +6,8 @@
  *
  *   node test/mutation/compare-checkers.mjs reports/mutation/steps.json [tsconfig] [--others N]
  *
- * Every mutant Stryker's checker refused is checked again; of the others, every one, or with
- * `--others N` N of them spread evenly over the report (about 0.5 s each on two cores).
+ * Every mutant of the report is checked again, or with `--refused N` / `--others N` N of those
+ * Stryker's checker refused / passed, spread evenly over the report (about 0.5 s each on two cores).
  *
  * "Missed" mutants are compile errors the one-file checker lets through (their error is in another
  * file): with it they are tested, and counted killed or survived. "Extra" ones it refuses and
@@ -20,9 +20,9 @@ import { createFileChecker } from './file-checker.mjs';
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const args = process.argv.slice(2);
-const others = args.includes('--others') ? Number(args[args.indexOf('--others') + 1]) : Infinity;
+const option = (name) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : Infinity);
 const [reportFile, tsconfig = 'test/mutation/tsconfig.json'] = args.filter(
-  (a, i) => !a.startsWith('--') && args[i - 1] !== '--others',
+  (a, i) => !a.startsWith('--') && !['--others', '--refused'].includes(args[i - 1]),
 );
 if (!reportFile) {
   console.error('usage: compare-checkers.mjs <report.json> [tsconfig]');
@@ -34,10 +34,15 @@ const checker = createFileChecker(tsconfig, ROOT);
 const all = Object.entries(report.files).flatMap(([fileName, file]) =>
   file.mutants.filter((m) => m.status !== 'Ignored').map((m) => ({ fileName, m })),
 );
-const refused = all.filter(({ m }) => m.status === 'CompileError');
+/** n of the list, spread evenly over it. */
+const spread = (list, n) => {
+  const step = Math.max(1, list.length / Math.min(n, list.length));
+  return list.filter((_, i) => Math.floor(i % step) === 0).slice(0, n);
+};
+const refusedAll = all.filter(({ m }) => m.status === 'CompileError');
 const passed = all.filter(({ m }) => m.status !== 'CompileError');
-const step = Math.max(1, passed.length / Math.min(others, passed.length));
-const sample = passed.filter((_, i) => Math.floor(i % step) === 0).slice(0, others);
+const refused = spread(refusedAll, option('--refused'));
+const sample = spread(passed, option('--others'));
 
 const tally = { agree: 0, missed: [], extra: [], checked: 0 };
 const started = Date.now();
@@ -57,7 +62,7 @@ for (const { fileName, m } of [...refused, ...sample]) {
 }
 const seconds = (Date.now() - started) / 1000;
 console.log(
-  `${refused.length} refused by Stryker's checker and ${sample.length} of the ${passed.length} it passed: ${tally.checked} mutants re-checked in ${seconds.toFixed(0)} s (${((1000 * seconds) / tally.checked).toFixed(0)} ms each): ${tally.agree} agree, ${tally.missed.length} compile errors only in another file (missed), ${tally.extra.length} refused only by the one-file check`,
+  `${refused.length} of the ${refusedAll.length} mutants Stryker's checker refused and ${sample.length} of the ${passed.length} it passed: ${tally.checked} mutants re-checked in ${seconds.toFixed(0)} s (${((1000 * seconds) / tally.checked).toFixed(0)} ms each): ${tally.agree} agree, ${tally.missed.length} compile errors only in another file (missed), ${tally.extra.length} refused only by the one-file check`,
 );
 for (const m of tally.missed) console.log(`  missed: ${m}`);
 for (const m of tally.extra) console.log(`  extra:  ${m}`);
