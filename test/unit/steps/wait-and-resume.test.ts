@@ -1,5 +1,11 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { registerWait, type WaitPorts } from '../../../functions/wait-for-job/core';
-import { onJobStateChange, type EventPorts } from '../../../functions/on-job-state-change/core';
+import {
+  type EventPorts,
+  jobStateEventSchema,
+  onJobStateChange,
+} from '../../../functions/on-job-state-change/core';
 import { checkCustomizationJob } from '../../../functions/check-customization-job/core';
 import { CustomizationJobFailedError } from '../../../functions/shared/errors';
 import type { JobInfo } from '../../../functions/shared/aws/bedrock';
@@ -323,5 +329,55 @@ describe('checkCustomizationJob: a job that disappeared', () => {
         }),
       }),
     ).resolves.toEqual({ status: 'Completed', jobArn: JOB_ARN, outputModelArn: 'arn:m', resumedBy: 'poll' });
+  });
+});
+
+describe('onJobStateChange: the events it accepts (README "Events: repeated, out of order, lost")', () => {
+  // The sample event is the shape Bedrock sends (aws-shapes.md, "Model Customization Job State Change").
+  const sample = JSON.parse(
+    fs.readFileSync(path.join(__dirname, '../../../events/onJobStateChange.json'), 'utf8'),
+  );
+  const withDetail = (detail: Record<string, unknown>) => ({
+    ...sample,
+    detail: { ...sample.detail, ...detail },
+  });
+
+  it("accepts Bedrock's job-state event as Bedrock sends it", () => {
+    expect(jobStateEventSchema.safeParse(sample).success).toBe(true);
+  });
+
+  it.each([
+    ['another source', { ...sample, source: 'aws.sagemaker' }],
+    ['another detail-type', { ...sample, 'detail-type': 'Model Invocation Job State Change' }],
+    ['an empty job name', withDetail({ jobName: '' })],
+    ['a job ARN that is not an ARN', withDetail({ jobArn: 'model-customization-job/abc' })],
+    ['a job ARN with arn: only at its end', withDetail({ jobArn: 'job/abc-arn:' })],
+    ['an empty job status', withDetail({ jobStatus: '' })],
+  ])('refuses %s', (_what, event) => {
+    expect(jobStateEventSchema.safeParse(event).success).toBe(false);
+  });
+
+  it('accepts a one-character job name and status (min 1, not max 1)', () => {
+    expect(jobStateEventSchema.safeParse(withDetail({ jobName: 'j', jobStatus: 'Completed' })).success).toBe(
+      true,
+    );
+  });
+
+  it("passes a Completed event's model ARN on to the waiting run", async () => {
+    const sent: unknown[] = [];
+    const ports: EventPorts = {
+      getToken: async (jobName) => ({ jobName, taskToken: 'token-1', expiresAt: 0 }),
+      claim: async () => true,
+      jobEnded: async () => undefined,
+      sendTaskSuccess: async (_t, output) => {
+        sent.push(output);
+        return 'sent';
+      },
+      sendTaskFailure: async () => 'sent',
+    };
+    await expect(onJobStateChange(jobStateEventSchema.parse(sample), ports)).resolves.toBe('resumed');
+    expect(sent).toEqual([
+      expect.objectContaining({ status: 'Completed', outputModelArn: sample.detail.outputModelArn }),
+    ]);
   });
 });
