@@ -253,6 +253,43 @@ describe('FinalizeCustomModel deploy', () => {
       name: 'DeploymentError',
     });
   });
+
+  it.each([
+    'ValidationException',
+    'AccessDeniedException',
+    'ResourceNotFoundException',
+    'TooManyTagsException',
+  ])('a refusal that no retry fixes (%s) ends in DeploymentError naming it', async (name) => {
+    const { p } = ports();
+    p.createDeployment = async () => {
+      throw Object.assign(new Error('refused'), { name, $metadata: {} });
+    };
+    await expect(finalizeCustomModel(input({ deploy: 'on-demand' }), p, fin)).rejects.toMatchObject({
+      name: 'DeploymentError',
+      message: expect.stringContaining(`on-demand deployment of ${MODEL}: ${name}: refused`),
+    });
+  });
+
+  it('a throttle is thrown as it came, for the state machine to retry', async () => {
+    const { p } = ports();
+    p.createDeployment = async () => {
+      throw Object.assign(new Error('slow down'), { name: 'ThrottlingException', $metadata: {} });
+    };
+    await expect(finalizeCustomModel(input({ deploy: 'on-demand' }), p, fin)).rejects.toMatchObject({
+      name: 'ThrottlingException',
+    });
+  });
+
+  it('a retried step asks for the same deployment: one client request token per object version', async () => {
+    const first = ports();
+    const again = ports();
+    await finalizeCustomModel(input({ deploy: 'on-demand' }), first.p, fin);
+    await finalizeCustomModel(input({ deploy: 'on-demand' }), again.p, fin);
+    const token = (c: { r: unknown }[]) => (c[0]?.r as { clientRequestToken: string }).clientRequestToken;
+    expect(token(first.calls)).toMatch(/-deploy$/);
+    expect(token(first.calls).length).toBeGreaterThan('-deploy'.length);
+    expect(token(again.calls)).toBe(token(first.calls));
+  });
 });
 
 describe('the expiry cleanup of Provisioned Throughput', () => {
@@ -279,6 +316,23 @@ describe('the expiry cleanup of Provisioned Throughput', () => {
     );
     expect(deleted).toEqual(['due']);
     expect(result).toEqual({ deleted: [{ arn: 'due', expiredAt: '2026-12-06T11:59:00Z' }], kept: 3 });
+  });
+
+  it('deletes one that expires at this very moment', async () => {
+    const now = Date.parse('2026-12-06T12:00:00Z');
+    const deleted: string[] = [];
+    await expireDeployments(
+      { stackName: 'tunevault-dev', now },
+      {
+        listProvisioned: async () => [{ arn: 'now', name: 'now', status: 'InService' }],
+        listTags: async () => ({ [STACK_TAG]: 'tunevault-dev', [EXPIRES_AT_TAG]: '2026-12-06T12:00:00Z' }),
+        deleteProvisioned: async (arn) => {
+          deleted.push(arn);
+          return true;
+        },
+      },
+    );
+    expect(deleted).toEqual(['now']);
   });
 });
 
