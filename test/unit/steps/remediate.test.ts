@@ -265,3 +265,48 @@ describe('remediate', () => {
     expect(again.actions.map((a) => a.action)).toEqual(['tagged-data']);
   });
 });
+
+describe('remediate: the job slot and the deployments', () => {
+  it('gives the job slot of a run whose job is not running back at once', async () => {
+    const released: string[] = [];
+    const p = ports(async () => true);
+    p.releaseJobSlot = async (jobName) => {
+      released.push(jobName);
+    };
+    await remediate({ source: SOURCE, error: { Error: 'SensitiveDataError' } }, p);
+    expect(released).toEqual([jobNameFor(SOURCE)]);
+  });
+
+  it('leaves a slot it cannot give back to the admission sweep, says so, and goes on', async () => {
+    const p = ports(async () => true);
+    p.releaseJobSlot = async () => {
+      throw awsError('ProvisionedThroughputExceededException');
+    };
+    const result = await remediate({ source: SOURCE, error: { Error: 'SensitiveDataError' } }, p);
+    expect(result.notes).toEqual([
+      'job slot not released now (ProvisionedThroughputExceededException); the admission sweep reclaims it',
+    ]);
+    expect(result.actions).toEqual([
+      { action: 'quarantined-data', target: 's3://training/training/chat.jsonl' },
+    ]);
+  });
+
+  it('keeps the deployments of a model it keeps (a failure that is not the model’s)', async () => {
+    const p = ports(async () => true);
+    const listed: string[] = [];
+    p.listDeployments = async (model) => {
+      listed.push(model);
+      return [{ arn: 'dep-1', name: 'dep-1', status: 'Active' }];
+    };
+    const result = await remediate(
+      {
+        source: SOURCE,
+        error: { Error: 'CustomizationJobFailedError' },
+        jobResult: { outputModelArn: MODEL },
+      },
+      p,
+    );
+    expect(listed).toEqual([]);
+    expect(result.actions.map((a) => a.action)).not.toContain('deleted-deployment');
+  });
+});
