@@ -1,5 +1,5 @@
 /**
- * A Stryker checker (`"checkers": ["typescript-file"]`): a mutant is a compile error when the
+ * A Stryker checker, opt-in (`-- --checkers typescript-file`): a mutant is a compile error when the
  * mutated file itself no longer type-checks, asked of one TypeScript language service kept for
  * the whole run (the file's text swapped in and out; the rest of the program reused).
  *
@@ -12,7 +12,8 @@
  * What it cannot see: a mutant whose only type error is in another file (an importer that relied
  * on the changed type). That mutant is run against the tests like any other, so it may count as
  * killed or survived where Stryker's checker would have dropped it. `compare-checkers.mjs` counts
- * how often, on a part's report from Stryker's checker; the mutation README states the figure.
+ * how often: 12 of 300 sampled compile errors of the `steps` part (2026-12-07), so it is not the
+ * default (test/mutation/README.md).
  */
 import path from 'node:path';
 import ts from 'typescript';
