@@ -194,6 +194,14 @@ describe('FinalizeCustomModel deploy', () => {
     };
     return { p, calls };
   }
+  /** Ports whose on-demand deployment Bedrock answers with this error. */
+  const refusing = (name: string, message: string) => {
+    const { p } = ports();
+    p.createDeployment = async () => {
+      throw Object.assign(new Error(message), { name, $metadata: {} });
+    };
+    return p;
+  };
   const input = (dataset: DatasetOptions) => ({
     source: SOURCE,
     dataset,
@@ -245,10 +253,7 @@ describe('FinalizeCustomModel deploy', () => {
   });
 
   it('ends in DeploymentError when Bedrock refuses (the model stays; remediation removes what was deployed)', async () => {
-    const { p } = ports();
-    p.createDeployment = async () => {
-      throw Object.assign(new Error('not supported'), { name: 'ValidationException', $metadata: {} });
-    };
+    const p = refusing('ValidationException', 'not supported');
     await expect(finalizeCustomModel(input({ deploy: 'on-demand' }), p, fin)).rejects.toMatchObject({
       name: 'DeploymentError',
     });
@@ -260,10 +265,7 @@ describe('FinalizeCustomModel deploy', () => {
     'ResourceNotFoundException',
     'TooManyTagsException',
   ])('a refusal that no retry fixes (%s) ends in DeploymentError naming it', async (name) => {
-    const { p } = ports();
-    p.createDeployment = async () => {
-      throw Object.assign(new Error('refused'), { name, $metadata: {} });
-    };
+    const p = refusing(name, 'refused');
     await expect(finalizeCustomModel(input({ deploy: 'on-demand' }), p, fin)).rejects.toMatchObject({
       name: 'DeploymentError',
       message: expect.stringContaining(`on-demand deployment of ${MODEL}: ${name}: refused`),
@@ -271,10 +273,7 @@ describe('FinalizeCustomModel deploy', () => {
   });
 
   it('a throttle is thrown as it came, for the state machine to retry', async () => {
-    const { p } = ports();
-    p.createDeployment = async () => {
-      throw Object.assign(new Error('slow down'), { name: 'ThrottlingException', $metadata: {} });
-    };
+    const p = refusing('ThrottlingException', 'slow down');
     await expect(finalizeCustomModel(input({ deploy: 'on-demand' }), p, fin)).rejects.toMatchObject({
       name: 'ThrottlingException',
     });
