@@ -116,7 +116,8 @@ export function s3Uri(bucket: string, key: string): string {
 }
 
 export function parseS3Uri(uri: string): { bucket: string; key: string } {
-  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri);
+  // `s`: a key may hold a line break (S3 keys are any UTF-8), and `.` must take it too.
+  const m = /^s3:\/\/([^/]+)\/?(.*)$/s.exec(uri);
   if (!m) throw new Error(`not an s3:// URI: ${uri}`);
   return { bucket: m[1] as string, key: m[2] as string };
 }

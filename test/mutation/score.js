@@ -8,19 +8,39 @@
  *   node test/mutation/score.js [--survivors] [--min <percent>] [report.json ...]
  *
  * --survivors lists each surviving (or uncovered) mutant with its place and replacement, the files
- * with the most survivors first. --min fails (exit code 1) when the total on functions/ is lower.
+ * with the most survivors first, marking those listed in equivalent.json with their reason
+ * (--unlisted: only the others). --min fails (exit code 1) when the total on functions/ is lower.
  */
 const fs = require('node:fs');
 const path = require('node:path');
 
 const REPORTS = path.join(__dirname, '../../reports/mutation');
 const argv = process.argv.slice(2);
-const survivors = argv.includes('--survivors');
+const unlistedOnly = argv.includes('--unlisted');
+const survivors = argv.includes('--survivors') || unlistedOnly;
 const min = argv.includes('--min') ? Number(argv[argv.indexOf('--min') + 1]) : undefined;
 const given = argv.filter((a, i) => !a.startsWith('--') && argv[i - 1] !== '--min');
 // The parts of stryker.config.mjs (kept in step with it: a part without a report is named below).
 const PARTS = ['steps', 'guard-detectors', 'guard-scan', 'guard-other'];
 const files = given.length > 0 ? given : PARTS.map((part) => path.join(REPORTS, `${part}.json`));
+
+/** Survivors judged equivalent (equivalent.json), keyed by file, mutator, mutated text and replacement. */
+const EQUIVALENT = new Map();
+for (const e of JSON.parse(fs.readFileSync(path.join(__dirname, 'equivalent.json'), 'utf8')).mutants)
+  for (const r of e.replacements)
+    EQUIVALENT.set(JSON.stringify([e.file, e.mutator, e.original, r]), e.reason);
+
+/** Offset in `source` of a report location (lines and columns counted from 1). */
+function offsetOf(source, { line, column }) {
+  let at = 0;
+  for (let l = 1; l < line; l += 1) at = source.indexOf('\n', at) + 1;
+  return at + column - 1;
+}
+
+function equivalenceOf(rel, source, m) {
+  const original = source.slice(offsetOf(source, m.location.start), offsetOf(source, m.location.end));
+  return EQUIVALENT.get(JSON.stringify([rel, m.mutatorName, original, m.replacement ?? '']));
+}
 
 const STATUSES = ['Killed', 'Timeout', 'Survived', 'NoCoverage', 'CompileError', 'RuntimeError', 'Ignored'];
 const empty = () => Object.fromEntries(STATUSES.map((s) => [s, 0]));
@@ -86,22 +106,33 @@ for (const [group, c] of rows) {
   );
 }
 
+const alive = [...byFile]
+  .map(([rel, f]) => [
+    rel,
+    f.source,
+    f.mutants
+      .filter((m) => m.status === 'Survived' || m.status === 'NoCoverage')
+      .map((m) => ({ ...m, equivalent: equivalenceOf(rel, f.source, m) })),
+  ])
+  .filter(([, , ms]) => ms.length > 0);
+const aliveCount = alive.reduce((n, [, , ms]) => n + ms.length, 0);
+const listed = alive.reduce((n, [, , ms]) => n + ms.filter((m) => m.equivalent).length, 0);
+console.log(
+  `\nsurvivors (incl. no coverage): ${aliveCount}; listed as equivalent (equivalent.json): ${listed}; not yet killed or listed: ${aliveCount - listed}`,
+);
+
 if (survivors) {
-  const alive = [...byFile]
-    .map(([rel, f]) => [
-      rel,
-      f.source,
-      f.mutants.filter((m) => m.status === 'Survived' || m.status === 'NoCoverage'),
-    ])
+  const shown = alive
+    .map(([rel, source, ms]) => [rel, source, unlistedOnly ? ms.filter((m) => !m.equivalent) : ms])
     .filter(([, , ms]) => ms.length > 0)
     .sort(([a, , x], [b, , y]) => y.length - x.length || a.localeCompare(b));
-  for (const [rel, source, ms] of alive) {
+  for (const [rel, source, ms] of shown) {
     console.log(`\n${rel}: ${ms.length}`);
     const lines = source.split('\n');
     for (const m of ms.sort((a, b) => a.location.start.line - b.location.start.line)) {
       const line = lines[m.location.start.line - 1] ?? '';
       console.log(
-        `  ${m.location.start.line}:${m.location.start.column} ${m.status === 'NoCoverage' ? 'NO COVERAGE ' : ''}${m.mutatorName}: ${JSON.stringify(m.replacement ?? '')}\n      ${line.trim().slice(0, 160)}`,
+        `  ${m.location.start.line}:${m.location.start.column} ${m.status === 'NoCoverage' ? 'NO COVERAGE ' : ''}${m.mutatorName}: ${JSON.stringify(m.replacement ?? '')}\n      ${line.trim().slice(0, 160)}${m.equivalent ? `\n      equivalent: ${m.equivalent}` : ''}`,
       );
     }
   }

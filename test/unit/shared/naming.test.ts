@@ -68,6 +68,13 @@ describe('tagText', () => {
 
   it('keeps letters of any script and collapses what S3 refuses into single spaces', () => {
     expect(tagText('données « spéciales » #1 ! ok')).toBe('données spéciales 1 ok');
+    expect(tagText('a#b')).toBe('a b');
+  });
+
+  it('turns a parenthesis or a semicolon without spaces into a dash too, and trims the ends', () => {
+    expect(tagText('size(bytes)')).toBe('size - bytes');
+    expect(tagText('a;b,c')).toBe('a - b - c');
+    expect(tagText('  padded  ')).toBe('padded');
   });
 
   it('cuts at the maximum with an ellipsis, never leaving a trailing space before it', () => {
@@ -86,7 +93,12 @@ describe('S3 URIs', () => {
     expect(parseS3Uri('s3://b')).toEqual({ bucket: 'b', key: '' });
   });
 
+  it('keeps a key with a line break whole (S3 keys may hold any UTF-8 character)', () => {
+    expect(parseS3Uri('s3://b/a\nb.jsonl')).toEqual({ bucket: 'b', key: 'a\nb.jsonl' });
+  });
+
   it('refuses anything else, naming it', () => {
     expect(() => parseS3Uri('https://b/k')).toThrow('not an s3:// URI: https://b/k');
+    expect(() => parseS3Uri('https://b/s3://b/k')).toThrow('not an s3:// URI');
   });
 });

@@ -5,6 +5,7 @@ import {
   clientRequestTokenFor,
   customModelNameFor,
   decodeS3EventKey,
+  deploymentNameFor,
   executionNameFor,
   jobNameFor,
   tagSafe,
@@ -12,6 +13,30 @@ import {
 
 const v1 = { bucket: 'training', key: 'training/my first seté.jsonl', versionId: 'v1' };
 const v2 = { ...v1, versionId: 'v2' };
+
+describe("Bedrock's name patterns (botocore bedrock 2023-04-20), whole names only", () => {
+  it.each([
+    ['jobName', JOB_NAME_PATTERN, ['a', 'tunevault-x-1', 'a--b.c+d'], ['-abc', 'abc!', 'ab c', '']],
+    [
+      'customModelName',
+      CUSTOM_MODEL_NAME_PATTERN,
+      ['a', 'tunevault-x_1', 'a'.repeat(63)],
+      ['_abc', 'abc!', 'a--b', ''],
+    ],
+    [
+      'clientRequestToken',
+      CLIENT_REQUEST_TOKEN_PATTERN,
+      ['a', 'ab', 'tunevault-0f'],
+      ['-abc', 'abc-', 'abc!', ''],
+    ],
+  ])(
+    '%s: accepts the valid names, refuses a name with a bad first or last character',
+    (_name, pattern, good, bad) => {
+      for (const name of good) expect(pattern.test(name)).toBe(true);
+      for (const name of bad) expect(pattern.test(name)).toBe(false);
+    },
+  );
+});
 
 describe('names derived from the object version', () => {
   it('decodes the S3 event key: + is a space, then percent-decoding', () => {
@@ -31,6 +56,9 @@ describe('names derived from the object version', () => {
     expect(job.length).toBeLessThanOrEqual(63);
     expect(model).toMatch(CUSTOM_MODEL_NAME_PATTERN);
     expect(model.length).toBeLessThanOrEqual(63);
+    const deployment = deploymentNameFor(o);
+    expect(deployment).toMatch(CUSTOM_MODEL_NAME_PATTERN);
+    expect(deployment.length).toBeLessThanOrEqual(63);
     expect(token).toMatch(CLIENT_REQUEST_TOKEN_PATTERN);
     expect(token.length).toBeLessThanOrEqual(256);
     expect(exec).toMatch(/^[A-Za-z0-9_-]{1,80}$/);

@@ -1,0 +1,105 @@
+#!/usr/bin/env node
+/**
+ * Re-checks the survivors of a Stryker report against given test files, without a Stryker run:
+ * each surviving (or uncovered) mutant of one source file is applied to a scratch copy of the
+ * project, the test files are run there, and the mutant is reported killed (a test failed) or
+ * still alive. For the quick loop of killing survivors with new tests; the score itself comes only
+ * from Stryker (`npm run mutate`), which also type-checks each mutant (a survivor in a report
+ * already compiled, so this skips that).
+ *
+ *   node test/mutation/recheck.js <report.json> <source file> [--lines 10-40] -- <test file>...
+ *
+ * The scratch copy is /tmp/tunevault-recheck (node_modules hard-linked, the rest copied afresh on
+ * each call), so the working tree is never changed.
+ */
+const fs = require('node:fs');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
+
+const ROOT = path.join(__dirname, '../..');
+const SCRATCH = process.env.TUNEVAULT_RECHECK_DIR ?? '/tmp/tunevault-recheck';
+const SKIP = new Set([
+  'node_modules',
+  '.git',
+  '.stryker-tmp',
+  'reports',
+  '.tunevault',
+  '.serverless',
+  'coverage',
+]);
+
+/** Offset in `source` of a report location (lines and columns counted from 1). */
+function offsetOf(source, { line, column }) {
+  let at = 0;
+  for (let l = 1; l < line; l += 1) at = source.indexOf('\n', at) + 1;
+  return at + column - 1;
+}
+
+function copyProject() {
+  fs.mkdirSync(SCRATCH, { recursive: true });
+  for (const entry of fs.readdirSync(ROOT)) {
+    if (SKIP.has(entry)) continue;
+    fs.rmSync(path.join(SCRATCH, entry), { recursive: true, force: true });
+    fs.cpSync(path.join(ROOT, entry), path.join(SCRATCH, entry), { recursive: true });
+  }
+  // Hard links, not a symlink: Jest's moduleNameMapper resolves through the real path.
+  if (!fs.existsSync(path.join(SCRATCH, 'node_modules')))
+    spawnSync('cp', ['-al', path.join(ROOT, 'node_modules'), path.join(SCRATCH, 'node_modules')], {
+      stdio: 'inherit',
+    });
+}
+
+function main() {
+  const argv = process.argv.slice(2);
+  const dashes = argv.indexOf('--');
+  if (dashes < 2) {
+    console.error('usage: recheck.js <report.json> <source file> [--lines A-B] -- <test file>...');
+    process.exit(2);
+  }
+  const [reportFile, sourceFile] = argv;
+  const tests = argv.slice(dashes + 1);
+  const linesArg = argv.indexOf('--lines') !== -1 ? argv[argv.indexOf('--lines') + 1] : undefined;
+  const [from, to] = linesArg ? linesArg.split('-').map(Number) : [1, Number.POSITIVE_INFINITY];
+
+  const report = JSON.parse(fs.readFileSync(reportFile, 'utf8'));
+  const rel = path.relative(ROOT, path.resolve(sourceFile)).split(path.sep).join('/');
+  const entry = Object.entries(report.files).find(([name]) => name.split(path.sep).join('/') === rel);
+  if (!entry) throw new Error(`${rel} is not in ${reportFile}`);
+  const [, { source: reported }] = entry;
+  const current = fs.readFileSync(path.join(ROOT, rel), 'utf8');
+  if (current !== reported)
+    throw new Error(`${rel} changed since ${reportFile} was made: its mutant locations no longer apply`);
+  const alive = entry[1].mutants.filter(
+    (m) =>
+      (m.status === 'Survived' || m.status === 'NoCoverage') &&
+      m.location.start.line >= from &&
+      m.location.start.line <= (to ?? from),
+  );
+
+  copyProject();
+  const target = path.join(SCRATCH, rel);
+  const jest = path.join(SCRATCH, 'node_modules/jest/bin/jest.js');
+  let killed = 0;
+  try {
+    for (const m of alive) {
+      const start = offsetOf(reported, m.location.start);
+      const end = offsetOf(reported, m.location.end);
+      fs.writeFileSync(target, reported.slice(0, start) + m.replacement + reported.slice(end));
+      const res = spawnSync(process.execPath, [jest, '--bail', '--silent', ...tests], {
+        cwd: SCRATCH,
+        encoding: 'utf8',
+      });
+      const dead = res.status !== 0;
+      if (dead) killed += 1;
+      const line = reported.split('\n')[m.location.start.line - 1].trim().slice(0, 100);
+      console.log(
+        `${dead ? 'killed' : 'ALIVE '} ${m.location.start.line}:${m.location.start.column} ${m.mutatorName} ${JSON.stringify(m.replacement).slice(0, 80)}\n         ${line}`,
+      );
+    }
+  } finally {
+    fs.writeFileSync(target, reported);
+  }
+  console.log(`\n${rel}: ${killed} of ${alive.length} survivors killed by ${tests.join(' ')}`);
+}
+
+main();
