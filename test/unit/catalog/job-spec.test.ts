@@ -15,6 +15,7 @@ import {
   hyperParameterProblems,
   type JobDefaults,
   JobSpecError,
+  LAMBDA_ARN,
   parameterProblem,
   resolveJobSpec,
 } from '../../../functions/shared/catalog/job-spec';
@@ -409,5 +410,216 @@ describe('customizableIn', () => {
     });
     expect(here.every(({ model, types }) => model.unsupported === undefined && types.length > 0)).toBe(true);
     expect(customizableIn('xx-nowhere-1')).toEqual([]);
+  });
+});
+
+/**
+ * Each refusal as the dataset's owner reads it: the whole message, naming where the bad setting
+ * came from (the sidecar field or the stage parameter) and the fix.
+ */
+describe('whole refusal messages', () => {
+  const NOVA_2_LITE = 'amazon.nova-2-lite-v1:0:256k';
+  const rft = (over: Partial<DatasetOptions> = {}): DatasetOptions => ({
+    baseModelId: NOVA_2_LITE,
+    customizationType: 'REINFORCEMENT_FINE_TUNING',
+    ...over,
+  });
+  const grader = (lambdaArn: string) => ({ rftConfig: { graderConfig: { lambdaGrader: { lambdaArn } } } });
+
+  it('a model outside the catalog, set by the stage, with the models that train in the Region', () => {
+    expect(problemsOf({}, defaults({ baseModelId: 'acme.unknown-v1' }))).toEqual([
+      "baseModelId 'acme.unknown-v1' is not in TuneVault's model catalog: set the stage parameter baseModelId to a model customizable with FINE_TUNING in us-east-1: amazon.nova-micro-v1:0:128k (Nova Micro), amazon.nova-lite-v1:0:300k (Nova Lite), amazon.nova-pro-v1:0:300k (Nova Pro), amazon.nova-2-lite-v1:0:256k (Nova 2 Lite)",
+    ]);
+  });
+
+  it('in a Region where no model trains, says so instead of listing none', () => {
+    expect(problemsOf({ baseModelId: 'acme.unknown-v1' }, defaults({ region: 'ap-south-2' }))).toEqual([
+      "baseModelId 'acme.unknown-v1' is not in TuneVault's model catalog: set the sidecar field baseModelId to a model customizable with FINE_TUNING in ap-south-2: none (no model supports FINE_TUNING in ap-south-2)",
+    ]);
+    expect(problemsOf({}, defaults({ region: 'ap-south-2' }))).toEqual([
+      'Nova Micro (amazon.nova-micro-v1:0:128k) can be customized with FINE_TUNING only in us-east-1, and this stack runs in ap-south-2: deploy TuneVault in us-east-1 (serverless deploy --region us-east-1), or set the stage parameter baseModelId to a model customizable in ap-south-2: none',
+    ]);
+  });
+
+  it('a customization type the model lacks, named as the stage parameter or as the sidecar field', () => {
+    const tail =
+      ' to one of those, or the stage parameter baseModelId to a model that supports CONTINUED_PRE_TRAINING in us-east-1: amazon.titan-text-express-v1:0:8k (Titan Text G1 - Express)';
+    const head =
+      'Nova Micro does not support customizationType CONTINUED_PRE_TRAINING (it supports FINE_TUNING, DISTILLATION): set ';
+    expect(problemsOf({}, defaults({ customizationType: 'CONTINUED_PRE_TRAINING' }))).toEqual([
+      `${head}the stage parameter customizationType${tail}`,
+    ]);
+    expect(problemsOf({ customizationType: 'CONTINUED_PRE_TRAINING' })).toEqual([
+      `${head}the sidecar field customizationType${tail}`,
+    ]);
+  });
+
+  it("checks the stage's own hyper-parameters on a job of its model family", () => {
+    expect(problemsOf({}, defaults({ hyperParameters: { epochCount: '99' } }))).toEqual([
+      "the stage parameter hyperParameters.epochCount '99' must be between 1 and 5 for Nova Micro (FINE_TUNING)",
+    ]);
+  });
+
+  it('an RFT job without a grader: names the graders the stack allows, or the stage parameter to list one in', () => {
+    const head =
+      'customizationType REINFORCEMENT_FINE_TUNING needs a grader: set the sidecar field customizationConfig.rftConfig.graderConfig.lambdaGrader.lambdaArn to your reward function';
+    expect(problemsOf(rft())).toEqual([`${head} (this stack lets Bedrock invoke ${GRADER})`]);
+    expect(problemsOf(rft(), defaults({ rftGraderLambdaArns: [] }))).toEqual([
+      `${head}, and list it in the stage parameter rftGraderLambdaArns`,
+    ]);
+  });
+
+  it('an RFT grader in another Region than the job', () => {
+    const west = 'arn:aws:lambda:us-west-2:000000000000:function:r';
+    expect(
+      problemsOf(rft({ customizationConfig: grader(west) }), defaults({ rftGraderLambdaArns: [west] })),
+    ).toEqual([
+      `the grader ${west} is not in us-east-1, where the job runs: use a reward function in us-east-1`,
+    ]);
+  });
+
+  it('a stage VPC with subnets but no security group', () => {
+    expect(problemsOf({}, defaults({ vpc: { subnetIds: ['subnet-1'], securityGroupIds: [] } }))).toEqual([
+      'vpcConfig needs both subnets and security groups (botocore VpcConfig requires both): set the stage parameters vpcSubnetIds and vpcSecurityGroupIds together',
+    ]);
+  });
+
+  it('a sidecar VPC naming exactly the subnets and groups the stage does not list', () => {
+    const stage = defaults({ vpc: { subnetIds: ['subnet-a', 'subnet-b'], securityGroupIds: ['sg-1'] } });
+    expect(
+      problemsOf(
+        { vpcConfig: { subnetIds: ['subnet-a', 'subnet-c'], securityGroupIds: ['sg-1', 'sg-2'] } },
+        stage,
+      ),
+    ).toEqual([
+      'the sidecar field vpcConfig names subnet-c, sg-2, which the stage parameters vpcSubnetIds / vpcSecurityGroupIds do not list: add them there and redeploy (they scope the EC2 network-interface permissions of the Bedrock role)',
+    ]);
+    expect(
+      resolveJobSpec({ vpcConfig: { subnetIds: ['subnet-b'], securityGroupIds: ['sg-1'] } }, stage).vpcConfig,
+    ).toEqual({
+      subnetIds: ['subnet-b'],
+      securityGroupIds: ['sg-1'],
+    });
+  });
+
+  it('an on-demand deployment where Bedrock has none, set by the stage or by the sidecar', () => {
+    const claude = defaults({
+      region: 'us-west-2',
+      baseModelId: 'anthropic.claude-3-haiku-20240307-v1:0:200k',
+      deploy: 'on-demand',
+    });
+    expect(problemsOf({}, claude)).toEqual([
+      "the stage parameter deploy 'on-demand': Bedrock does not deploy custom Claude 3 Haiku models on demand in us-west-2 (it does for no model there): set it to 'none' or 'provisioned'",
+    ]);
+    expect(problemsOf({ deploy: 'on-demand', baseModelId: NOVA_2_LITE })).toEqual([
+      "the sidecar field deploy 'on-demand': Bedrock does not deploy custom Nova 2 Lite models on demand in us-east-1 (it does for Nova Micro, Nova Lite, Nova Pro there): set it to 'none' or 'provisioned'",
+    ]);
+  });
+
+  it('JobSpecError is named and its message joins every problem', () => {
+    try {
+      resolveJobSpec(
+        { customizationType: 'CONTINUED_PRE_TRAINING', deploy: 'provisioned' },
+        defaults({ region: 'ap-south-2' }),
+      );
+      throw new Error('expected a refusal');
+    } catch (err) {
+      expect(err).toBeInstanceOf(JobSpecError);
+      expect((err as JobSpecError).name).toBe('JobSpecError');
+      expect((err as JobSpecError).message).toBe((err as JobSpecError).problems.join('; '));
+    }
+    const two = new JobSpecError(['first', 'second']);
+    expect(two.message).toBe('first; second');
+  });
+});
+
+describe('what a valid job carries, exactly', () => {
+  it('an RFT job with empty sidecar hyper-parameters is accepted and sends no hyperParameters key', () => {
+    const spec = resolveJobSpec(
+      {
+        baseModelId: 'amazon.nova-2-lite-v1:0:256k',
+        customizationType: 'REINFORCEMENT_FINE_TUNING',
+        hyperParameters: {},
+        customizationConfig: {
+          distillationConfig: undefined,
+          rftConfig: { graderConfig: { lambdaGrader: { lambdaArn: GRADER } } },
+        },
+      },
+      defaults(),
+    );
+    expect(spec.customizationConfig).toStrictEqual({
+      rftConfig: { graderConfig: { lambdaGrader: { lambdaArn: GRADER } } },
+    });
+    expect(spec.hyperParameters).toStrictEqual({});
+  });
+
+  it('a distillation teacher without a response length sends no maxResponseLengthForInference key', () => {
+    const spec = resolveJobSpec(
+      {
+        customizationType: 'DISTILLATION',
+        customizationConfig: {
+          distillationConfig: { teacherModelConfig: { teacherModelIdentifier: 'amazon.nova-pro-v1:0' } },
+        },
+      },
+      defaults(),
+    );
+    expect(spec.customizationConfig).toStrictEqual({
+      distillationConfig: { teacherModelConfig: { teacherModelIdentifier: 'amazon.nova-pro-v1:0' } },
+    });
+  });
+
+  it('a grader ARN of 512 characters is taken, 513 is refused (botocore LambdaArn max 512)', () => {
+    const prefix = 'arn:aws:lambda:us-east-1:000000000000:function:';
+    const at = (n: number) => `${prefix}${'f'.repeat(n - prefix.length)}`;
+    const rftWith = (arn: string) =>
+      problemsOrNone(
+        {
+          baseModelId: 'amazon.nova-2-lite-v1:0:256k',
+          customizationType: 'REINFORCEMENT_FINE_TUNING',
+          customizationConfig: { rftConfig: { graderConfig: { lambdaGrader: { lambdaArn: arn } } } },
+        },
+        defaults({ rftGraderLambdaArns: [arn] }),
+      );
+    expect(rftWith(at(512))).toEqual([]);
+    expect(rftWith(at(513))).toEqual([expect.stringContaining('is not a Lambda function ARN')]);
+  });
+});
+
+function problemsOrNone(dataset: DatasetOptions, d: JobDefaults): string[] {
+  try {
+    resolveJobSpec(dataset, d);
+    return [];
+  } catch (err) {
+    if (err instanceof JobSpecError) return err.problems;
+    throw err;
+  }
+}
+
+describe("Bedrock's LambdaArn pattern (botocore bedrock 2023-04-20), whole ARNs only", () => {
+  it.each([
+    'arn:aws:lambda:us-east-1:000000000000:function:reward',
+    'arn:aws-us-gov:lambda:us-gov-west-1:000000000000:function:reward',
+    'arn::lambda:us-east-1:000000000000:function:reward',
+    'arn:aws:lambda:us-east-1:000000000000:function:reward:prod',
+    'arn:aws:lambda:us-east-1:000000000000:function:reward:1',
+    'arn:aws:lambda:us-east-1:000000000000:function:reward:$LATEST',
+  ])('takes %s', (arn) => {
+    expect(LAMBDA_ARN.test(arn)).toBe(true);
+  });
+
+  it.each([
+    'xarn:aws:lambda:us-east-1:000000000000:function:reward',
+    'arn:aws:lambda:us-east-1:000000000000:function:reward!',
+    'arn:aws:lambda:us-east-1:000000000000:function:reward:prod!',
+  ])('refuses %s', (arn) => {
+    expect(LAMBDA_ARN.test(arn)).toBe(false);
+  });
+});
+
+describe('parameterProblem on blank text', () => {
+  it('refuses a value of spaces as not a number (Number would read it as 0)', () => {
+    expect(parameterProblem('   ', { type: 'integer', min: 0, max: 5 } as ParameterSpec)).toBe(
+      'must be a number',
+    );
   });
 });
