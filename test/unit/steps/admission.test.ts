@@ -282,3 +282,179 @@ describe('admission: capacity', () => {
     expect(effectiveCapacity({ maxSlots: 5, quotaCeiling: 9, quotaCeilingUntil: 2_000 }, 0)).toBe(5);
   });
 });
+
+describe('admission: the edges of each decision', () => {
+  const full = async (m: MemoryAdmission) => {
+    for (const i of [1, 2]) await admitJob(run(i), SETTINGS, m);
+  };
+  const later = { ...SETTINGS, configure: false };
+
+  it('takes a service quota of exactly 1, and falls back to the default for 0, a fraction or none, naming the value', async () => {
+    expect(await resolveCapacity('auto', async () => 1)).toEqual({ capacity: 1, source: 'service-quota' });
+    for (const value of [0, 0.5, undefined])
+      expect(await resolveCapacity('auto', async () => value)).toEqual({
+        capacity: DEFAULT_MAX_CONCURRENT_JOBS,
+        source: 'default',
+        error: `quota value ${value}`,
+      });
+  });
+
+  it('a ceiling end without a ceiling value lowers nothing', () => {
+    expect(effectiveCapacity({ maxSlots: 3, quotaCeilingUntil: 2_000 }, 1_000)).toBe(3);
+  });
+
+  it('writes the slot configuration only when told to (the first admission of a container)', async () => {
+    const m = new MemoryAdmission();
+    const configure = jest.spyOn(m, 'configureSlots');
+    await admitJob(run(1), SETTINGS, m);
+    expect(configure).toHaveBeenCalledWith(2, 60_000);
+    configure.mockClear();
+    await admitJob(run(2), later, m);
+    expect(configure).not.toHaveBeenCalled();
+  });
+
+  it('says exactly admitted or queued', async () => {
+    const fresh = new MemoryAdmission();
+    expect(await admitJob(run(1), SETTINGS, fresh)).toEqual({ admitted: true, queued: false, resumed: 0 });
+    const m = new MemoryAdmission();
+    await full(m);
+    expect(await admitJob(run(3), later, m)).toEqual({ admitted: false, queued: true, resumed: 0 });
+  });
+
+  it('a full slot record with the right configuration is not rewritten', async () => {
+    const m = new MemoryAdmission();
+    await full(m);
+    const configure = jest.spyOn(m, 'configureSlots');
+    await admitJob(run(3), later, m);
+    expect(configure).not.toHaveBeenCalled();
+  });
+
+  it('a full slot record that lost its lease setting is written again, and the run still waits', async () => {
+    const m = new MemoryAdmission();
+    await full(m);
+    m.slotLeaseMs = undefined;
+    const configure = jest.spyOn(m, 'configureSlots');
+    const outcome = await admitJob(run(3), later, m);
+    expect(configure).toHaveBeenCalledWith(2, 60_000);
+    expect(m.slotLeaseMs).toBe(60_000);
+    expect(outcome.admitted).toBe(false);
+    expect(m.answered.has('token-3')).toBe(false);
+  });
+
+  it("the end of another stack's job raises a quota ceiling only when asked to and when there is one", async () => {
+    const m = new MemoryAdmission();
+    await full(m);
+    const raise = jest.spyOn(m, 'raiseQuotaCeiling');
+    await releaseJobSlot('someone-elses-job', m, { anyJob: true });
+    expect(raise).not.toHaveBeenCalled(); // no ceiling
+    await m.setQuotaCeiling(1, m.clock + 60_000);
+    await releaseJobSlot('someone-elses-job', m);
+    expect(raise).not.toHaveBeenCalled(); // not asked
+    await releaseJobSlot('someone-elses-job', m, { anyJob: true });
+    expect(m.quotaCeiling).toBe(2);
+  });
+
+  it('a job that ends while there are more holders than slots frees its slot instead of handing it on', async () => {
+    const m = new MemoryAdmission();
+    await full(m);
+    await admitJob(run(3), later, m);
+    m.maxSlots = 1; // lowered by hand while two jobs run
+    const handOff = jest.spyOn(m, 'handOffSlot');
+    expect(await releaseJobSlot('tunevault-job-1', m)).toEqual({ released: true, resumed: 0 });
+    expect(handOff).not.toHaveBeenCalled();
+    expect(m.answered.has('token-3')).toBe(false);
+  });
+
+  it('a handed-over slot whose waiter was already answered counts no resume', async () => {
+    const m = new MemoryAdmission();
+    await full(m);
+    await admitJob(run(3), later, m);
+    m.closed.add('token-3'); // the run was stopped while it waited
+    expect(await releaseJobSlot('tunevault-job-1', m)).toEqual({
+      released: true,
+      handedTo: 'tunevault-job-3',
+      resumed: 0,
+    });
+  });
+
+  it('a ceiling that ends at this very moment is cleared', async () => {
+    const m = new MemoryAdmission();
+    await full(m);
+    await admitJob(run(3), later, m);
+    await m.setQuotaCeiling(1, m.clock);
+    await fill(m);
+    expect(m.quotaCeiling).toBeUndefined();
+  });
+
+  it('tries no conditional write when no slot is free', async () => {
+    const m = new MemoryAdmission();
+    await full(m);
+    await admitJob(run(3), later, m);
+    const take = jest.spyOn(m, 'takeSlot');
+    expect(await fill(m)).toBe(0);
+    expect(take).not.toHaveBeenCalled();
+  });
+
+  it('fills exactly the free slots, oldest waiters first', async () => {
+    const m = new MemoryAdmission();
+    await full(m);
+    for (const i of [3, 4, 5]) await admitJob(run(i), later, m);
+    m.maxSlots = 4;
+    const take = jest.spyOn(m, 'takeSlot');
+    expect(await fill(m)).toBe(2);
+    expect(take).toHaveBeenCalledTimes(2);
+    expect([...m.answered.keys()]).toEqual(['token-1', 'token-2', 'token-3', 'token-4']);
+  });
+
+  it('repairs an unanswered handed-over slot only after REPAIR_AFTER_MS, and counts it', async () => {
+    const m = new MemoryAdmission();
+    await full(m);
+    await admitJob(run(3), later, m);
+    const since = m.clock;
+    await m.handOffSlot('tunevault-job-1', {
+      jobName: 'tunevault-job-3',
+      executionArn: run(3).executionArn,
+      since,
+    });
+    m.clock = since + REPAIR_AFTER_MS;
+    expect(await fill(m)).toBe(0);
+    m.clock = since + REPAIR_AFTER_MS + 1;
+    expect(await fill(m)).toBe(1);
+  });
+});
+
+describe('admission: the sweep at its edges', () => {
+  const dead = () => 'missing';
+
+  it('reclaims nothing while nobody waits', async () => {
+    const m = new MemoryAdmission();
+    await admitJob(run(1), SETTINGS, m);
+    const swept = await sweepAdmission(m.sweepPorts(() => undefined, dead));
+    expect(swept).toEqual({ reclaimed: [], resumed: 0 });
+    expect(m.holders.has('tunevault-job-1')).toBe(true);
+  });
+
+  it("keeps the slot of a job that is Stopping (it still counts against Bedrock's quota)", async () => {
+    const m = new MemoryAdmission();
+    for (const i of [1, 2, 3]) await admitJob(run(i), SETTINGS, m);
+    const swept = await sweepAdmission(
+      m.sweepPorts((j) => (j === 'tunevault-job-1' ? 'Stopping' : 'InProgress'), dead),
+    );
+    expect(swept.reclaimed).toEqual([]);
+  });
+
+  it('reclaims a slot whose lease ends at this very moment and whose run never had a job', async () => {
+    const m = new MemoryAdmission();
+    for (const i of [1, 2, 3]) await admitJob(run(i), SETTINGS, m);
+    m.clock += SETTINGS.slotLeaseMs;
+    const swept = await sweepAdmission(
+      m.sweepPorts(
+        (j) => (j === 'tunevault-job-1' ? undefined : 'InProgress'),
+        () => 'RUNNING',
+      ),
+    );
+    expect(swept.reclaimed).toEqual([
+      { jobName: 'tunevault-job-1', reason: 'its lease ran out before it had a job' },
+    ]);
+  });
+});
