@@ -169,6 +169,68 @@ describe('the guard on records in another format', () => {
     expect(hint).toContain('set the sidecar field customizationType to DISTILLATION');
   });
 
+  it('names a single taker in the singular, with the whole fix', async () => {
+    const hint = await formatHint(ports('{"input":"a"}\n{"input":"b"}'), SOURCE, resolveJobSpec({}, job));
+    expect(hint).toBe(
+      'These records are in the continued pre-training input format, which amazon.titan-text-express-v1:0:8k (Titan Text G1 - Express, CONTINUED_PRE_TRAINING, us-east-1/us-west-2) takes: set the sidecar field baseModelId to one of them (with customizationType when it differs, in a stack in its Region), or convert the records to bedrock-conversation-2024 (Converse API messages).',
+    );
+  });
+
+  it('names several takers in the plural, each with its id, name, type and Regions', async () => {
+    const hint = await formatHint(ports(promptCompletion), SOURCE, resolveJobSpec({}, job));
+    expect(hint).toBe(
+      'These records are in the prompt/completion format, which meta.llama3-1-8b-instruct-v1:0:128k (Llama 3.1 8B Instruct, FINE_TUNING, us-west-2), meta.llama3-1-70b-instruct-v1:0:128k (Llama 3.1 70B Instruct, FINE_TUNING, us-west-2) take: set the sidecar field baseModelId to one of them (with customizationType when it differs, in a stack in its Region), or convert the records to bedrock-conversation-2024 (Converse API messages).',
+    );
+  });
+
+  it("says nothing when the records are in the job's own format", async () => {
+    const own = JSON.stringify({
+      schemaVersion: 'bedrock-conversation-2024',
+      messages: [
+        { role: 'user', content: [{ text: 'hi' }] },
+        { role: 'assistant', content: [{ text: 'hello' }] },
+      ],
+    });
+    expect(await formatHint(ports(own), SOURCE, resolveJobSpec({}, job))).toBeUndefined();
+  });
+
+  it('goes by a strict majority of the first five records', async () => {
+    const pc = (i: number) => JSON.stringify({ prompt: `q${i}`, completion: `a${i}` });
+    const other = (i: number) => JSON.stringify({ foo: i });
+    const lines = (...l: string[]) => l.join('\n');
+    const spec = resolveJobSpec({}, job);
+    // 3 of 5: a majority.
+    expect(await formatHint(ports(lines(pc(1), pc(2), pc(3), other(4), other(5))), SOURCE, spec)).toMatch(
+      /prompt\/completion/,
+    );
+    // 2 of 4: half is not a majority.
+    expect(await formatHint(ports(lines(pc(1), pc(2), other(3), other(4))), SOURCE, spec)).toBeUndefined();
+    // Records after the fifth are not read: 2 of the first 5 (4 of all 7) is no majority.
+    expect(
+      await formatHint(ports(lines(other(1), other(2), other(3), pc(4), pc(5), pc(6), pc(7))), SOURCE, spec),
+    ).toBeUndefined();
+  });
+
+  it('reads only the head of the object: a few lines, or 1 MiB of one long line', async () => {
+    const spec = resolveJobSpec({}, job);
+    let pulled = 0;
+    const endless = (chunk: () => string) =>
+      Readable.from(
+        (function* () {
+          for (pulled = 0; pulled < 5_000; pulled += 1) yield Buffer.from(chunk());
+        })(),
+      );
+    const read = (chunk: () => string) =>
+      formatHint({ ...ports(''), openStream: async () => endless(chunk) }, SOURCE, spec);
+    expect(await read(() => `${JSON.stringify({ prompt: 'q', completion: 'a' })}\n`)).toMatch(
+      /prompt\/completion/,
+    );
+    expect(pulled).toBeLessThan(50);
+    expect(await read(() => 'x'.repeat(64 * 1024))).toBeUndefined();
+    expect(pulled).toBeGreaterThanOrEqual(16);
+    expect(pulled).toBeLessThan(50);
+  });
+
   it('says nothing when the records fit no other format either', async () => {
     expect(
       await formatHint(ports('{"foo": 1}\n{"bar": 2}'), SOURCE, resolveJobSpec({}, job)),
