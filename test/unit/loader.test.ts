@@ -76,3 +76,109 @@ describe('statemachines/loader.js', () => {
     );
   });
 });
+
+describe('statemachines/loader.js at its edges', () => {
+  const more = require('../../statemachines/loader.js') as {
+    withSharedRetries(asl: unknown, shared: unknown[]): { States: Record<string, Record<string, any>> };
+    withMaxQueueWait(asl: unknown, seconds: unknown): { States: Record<string, { TimeoutSeconds?: number }> };
+    partitionOf(region: string): string;
+  };
+  const SHARED = [
+    { ErrorEquals: ['Lambda.ServiceException', 'Lambda.TooManyRequestsException'], MaxAttempts: 3 },
+  ];
+  const taskWith = (Resource: string, extra: Record<string, unknown> = {}) => ({
+    Type: 'Task',
+    Resource,
+    End: true,
+    ...extra,
+  });
+
+  it('binds only a whole "${XxxArn}" string', () => {
+    expect(aslLoader.bindPlaceholders(['${FooArn}x', '${FooArn}'], (name) => `<${name}>`)).toEqual([
+      '${FooArn}x',
+      '<Foo>',
+    ]);
+  });
+
+  it('gives the shared retriers to Lambda tasks only: a placeholder, lambda:invoke or its .waitForTaskToken form', () => {
+    const out = more.withSharedRetries(
+      {
+        StartAt: 'A',
+        States: {
+          A: taskWith('${StepArn}'),
+          B: taskWith('arn:aws:states:::lambda:invoke'),
+          C: taskWith('arn:aws:states:::lambda:invoke.waitForTaskToken'),
+          D: taskWith('arn:aws:states:::dynamodb:putItem'),
+          E: taskWith('arn:aws:states:::lambda:invoke.sync'),
+          F: taskWith('xarn:aws:states:::lambda:invoke'),
+        },
+      },
+      SHARED,
+    );
+    const retried = Object.fromEntries(
+      Object.entries(out.States).map(([k, s]) => [k, s.Retry !== undefined]),
+    );
+    expect(retried).toEqual({ A: true, B: true, C: true, D: false, E: false, F: false });
+  });
+
+  it("reaches the tasks inside a Map state's ItemProcessor", () => {
+    const out = more.withSharedRetries(
+      {
+        StartAt: 'M',
+        States: {
+          M: {
+            Type: 'Map',
+            End: true,
+            ItemProcessor: { StartAt: 'T', States: { T: taskWith('${StepArn}') } },
+          },
+        },
+      },
+      SHARED,
+    );
+    expect(out.States.M?.ItemProcessor.States.T.Retry).toEqual(SHARED);
+  });
+
+  it('drops a shared retrier whose every error the task already decided', () => {
+    const own = [
+      { ErrorEquals: ['Lambda.ServiceException', 'Lambda.TooManyRequestsException'], MaxAttempts: 9 },
+    ];
+    const out = more.withSharedRetries(
+      { StartAt: 'T', States: { T: taskWith('${StepArn}', { Retry: own }) } },
+      SHARED,
+    );
+    expect(out.States.T?.Retry).toEqual(own);
+  });
+
+  it("sets AdmitJob's and RequeueJob's queue wait, up to a year, naming the stage parameter when refused", () => {
+    const asl = aslLoader.readAsl();
+    const out = more.withMaxQueueWait(asl, 31_536_000);
+    expect(out.States.AdmitJob?.TimeoutSeconds).toBe(31_536_000);
+    expect(out.States.RequeueJob?.TimeoutSeconds).toBe(31_536_000);
+    expect(() => more.withMaxQueueWait(asl, 0)).toThrow(
+      "maxQueueWaitSeconds must be a whole number of seconds from 1 to 31536000, got '0'",
+    );
+  });
+
+  it.each([
+    ['us-east-1', 'aws'],
+    ['cn-north-1', 'aws-cn'],
+    ['us-gov-west-1', 'aws-us-gov'],
+    ['us-iso-east-1', 'aws-iso'],
+    ['us-isob-east-1', 'aws-iso-b'],
+  ])('knows the partition of %s: %s', (region, partition) => {
+    expect(more.partitionOf(region)).toBe(partition);
+  });
+
+  it("writes the service-integration ARNs in the partition of the stage's Region", async () => {
+    const vars: Record<string, string> = {
+      'param:pollIntervalSeconds': '60',
+      'param:maxQueueWaitSeconds': '3600',
+      'self:provider.region': 'cn-north-1',
+    };
+    const deployed = JSON.stringify(
+      await aslLoader.definition({ resolveVariable: async (v) => vars[v] as string }),
+    );
+    expect(deployed).toContain('arn:aws-cn:states:::lambda:invoke.waitForTaskToken');
+    expect(deployed).not.toContain('arn:aws:states:');
+  });
+});
