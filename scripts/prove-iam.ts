@@ -18,7 +18,17 @@
  *
  * Prints the matrix and a verdict; exits 1 when an action is granted but never needed, or a path
  * fails on the untouched stack. Run by .ci/run (not part of `npm test`: a few minutes).
+ *
+ * Shards (PROVE_IAM_SHARDS, default 3): the paths, then the removals, are spread over that many
+ * embedded AWS, each in a child process of its own (this script with `--shard K`) with its own
+ * endpoint, state and IAM registry, each taking the next path or removal as it comes free. Path
+ * runs mostly wait (jobs, polls, leases, the sweep, a removal's timeouts), so they overlap well even
+ * on two cores. A removal runs whole on one shard (removed, its reruns, put back, the key made
+ * again), and every path starts from an idle stack, so a verdict does not depend on the shard or
+ * what ran there before. The first path (no key yet) runs on a fresh stack as it always has; the
+ * other shards make their key first. PROVE_IAM_SHARDS=1: everything in this process, in order.
  */
+import { type ChildProcess, fork } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -574,6 +584,10 @@ async function remediationOf(
 
 const roleNameOf = (principal: string) => /:assumed-role\/([^/]+)\//.exec(principal)?.[1];
 
+/** Set in a child shard: its progress lines on the shared stderr say which shard wrote them. */
+let shardLabel = '';
+const note = (m: string) => process.stderr.write(shardLabel ? m.replace(/^(\s*)/, `$1[${shardLabel}] `) : m);
+
 interface PathRun {
   outcome: Outcome;
   decisions: Decision[];
@@ -635,7 +649,7 @@ async function settleLeftovers(h: Harness): Promise<void> {
   // The ended jobs' events reach onJobStateChange now, not inside the next path's decisions.
   await h.aws.idle();
   if (running.executions?.length || training.length)
-    process.stderr.write(
+    note(
       `    (before the next path: ${running.executions?.length ?? 0} leftover run(s) stopped, ${training.length} job(s) ended)\n`,
     );
 }
@@ -667,41 +681,410 @@ interface Row {
   proof: string;
 }
 
+/** A role of the packaged template: whether a run assumes it, and the actions its policies grant. */
+interface RoleFacts {
+  name: string;
+  arn: string;
+  assumed: boolean;
+  actions: string[];
+}
+
+/** What the coordinator reads once from a shard's stack (every shard deploys the same template). */
+interface StackFacts {
+  mode: string;
+  roles: RoleFacts[];
+}
+
+/** One action removed from one role, and the paths to run again without it, in that order. */
+interface Removal {
+  roleName: string;
+  roleArn: string;
+  action: string;
+  paths: string[];
+  /** Print each rerun's outcome (PROVE_IAM_ONLY). */
+  verbose: boolean;
+}
+
+interface RemovalResult {
+  /** The first refusal of exactly that action for that role, and the path it came in. */
+  refusal?: Decision;
+  refusedIn?: string;
+  /** The outcome of the refused path when it also failed. */
+  broke?: string;
+  reruns: string[];
+}
+
+/**
+ * Where paths run: one embedded AWS with the stack deployed, in this process (PROVE_IAM_SHARDS=1)
+ * or in a child process of its own. Each shard owns its endpoint, state and IAM registry, so a
+ * removal on one shard is invisible to the runs of another.
+ */
+interface Shard {
+  readonly label: string;
+  facts(): Promise<StackFacts>;
+  path(name: string): Promise<PathRun>;
+  /** Makes the key again (with every permission back) when a run left no alias. */
+  ensureKey(): Promise<void>;
+  removal(r: Removal): Promise<RemovalResult>;
+  /** Path runs so far, key restores included. */
+  runs(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+function pathNamed(name: string): PathDef {
+  const p = PATHS.find((x) => x.name === name);
+  if (!p) throw new Error(`no path named "${name}"`);
+  return p;
+}
+
+/** One embedded AWS and the paths, removals and key restores run on it. */
+class Prover implements Shard {
+  private n = 0;
+
+  private constructor(
+    readonly label: string,
+    private readonly h: Harness,
+  ) {}
+
+  static async start(label: string): Promise<Prover> {
+    // One Bedrock job at a time (read from Service Quotas), so two runs at once make one wait; a
+    // short key lease and quota cap so the dead-holder and quota-refusal paths end quickly. The
+    // poll (4 s) leaves the answered-at-once paths' 1 s hold on WaitForJob's look at the job a
+    // wide margin on a loaded machine: WaitForJob's timeout counts from the state's start, and
+    // would answer first.
+    const h = await startHarness({
+      jobDurationMs: JOB_MS,
+      concurrentJobsQuota: 1,
+      params: {
+        pollIntervalSeconds: '4',
+        keyLeaseSeconds: '2',
+        quotaRetrySeconds: '1',
+        rftGraderLambdaArns: GRADER,
+      },
+    });
+    // The example reward function, as its own Lambda function (another stack's, in practice).
+    h.aws.registerFunction(GRADER_NAME, 'examples/rft/grader.handler');
+    return new Prover(label, h);
+  }
+
+  async facts(): Promise<StackFacts> {
+    const { h } = this;
+    const assumed = new Set([
+      ...h.stack.functions.map((f) => f.roleArn),
+      h.stack.stateMachineRoleArn,
+      h.stack.functions.find((f) => f.key === 'submitCustomizationJob')?.environment.BEDROCK_ROLE_ARN,
+    ]);
+    return {
+      mode: h.aws.authorizer.mode,
+      roles: h.aws.iam.listRoles().map((role) => ({
+        name: role.name,
+        arn: role.arn,
+        assumed: assumed.has(role.arn),
+        actions: [
+          ...new Set(
+            role.policies.flatMap((p) =>
+              policyStatements(p.document).flatMap((s) => (s.Action === undefined ? [] : [s.Action].flat())),
+            ),
+          ),
+        ],
+      })),
+    };
+  }
+
+  path(name: string): Promise<PathRun> {
+    return runPath(this.h, pathNamed(name), ++this.n);
+  }
+
+  async ensureKey(): Promise<void> {
+    const { h } = this;
+    const alias = await aliasOf(h);
+    const aliases = (await h.c.kms.send(new ListAliasesCommand({}))).Aliases ?? [];
+    if (!aliases.some((a) => a.AliasName === alias)) await h.drop(`prove-restore-${++this.n}`);
+  }
+
+  async removal(r: Removal): Promise<RemovalResult> {
+    const { h } = this;
+    // admitJob reads the account's quota once per container (then every 15 minutes): in a
+    // fresh container for each path, it asks again, and once the action is back a fresh one
+    // forgets what it read without it (the fallback of 2 slots would let the next paths' second
+    // run through instead of making it wait). No other function caches what a permission
+    // reads; recycling all of them would only pile up module instances.
+    const recycled = h.stack.functions.find((f) => f.roleArn === r.roleArn && f.key === 'admitJob');
+    const undo = h.aws.iam.withoutAction(r.roleArn, r.action);
+    const result: RemovalResult = { reruns: [] };
+    try {
+      for (const p of r.paths.map(pathNamed)) {
+        if (recycled) h.aws.lambda.recycle(recycled.key);
+        const cpu = process.cpuUsage();
+        const run = await runPath(h, p, ++this.n);
+        if (r.verbose) {
+          // This process's CPU time in the run: with several shards, each is a process of its own.
+          const { user, system } = process.cpuUsage(cpu);
+          const took = `${(run.ms / 1000).toFixed(1)} s, CPU ${((user + system) / 1e6).toFixed(1)} s`;
+          note(`    ${r.action} removed: "${p.name}" → ${run.outcome.detail} (${took})\n`);
+        }
+        if (process.env.PROVE_IAM_DEBUG)
+          for (const d of run.decisions.filter((d) => roleNameOf(d.principal) === r.roleName))
+            note(`      ${d.result} ${d.action} ${JSON.stringify(d.resource ?? '').slice(0, 120)}\n`);
+        result.reruns.push(`"${p.name}" → ${run.outcome.detail.slice(0, 240)}`);
+        const found = run.decisions.find(
+          (d) =>
+            d.result !== 'Allowed' &&
+            roleNameOf(d.principal) === r.roleName &&
+            d.action.toLowerCase() === r.action.toLowerCase(),
+        );
+        if (found) {
+          if (!run.outcome.ok) result.broke = run.outcome.detail;
+          result.refusal = found;
+          result.refusedIn = p.name;
+          break;
+        }
+      }
+    } finally {
+      undo();
+      if (recycled) h.aws.lambda.recycle(recycled.key);
+    }
+    // A key bootstrap that failed for the missing action leaves no alias: make the key again,
+    // with every permission back, so the next paths start from a deployed account.
+    await this.ensureKey();
+    return result;
+  }
+
+  async runs(): Promise<number> {
+    return this.n;
+  }
+
+  stop(): Promise<void> {
+    return this.h.stop();
+  }
+}
+
+type ShardOp = 'facts' | 'path' | 'ensureKey' | 'removal' | 'runs' | 'stop';
+interface ShardRequest {
+  id: number;
+  op: ShardOp;
+  arg?: unknown;
+}
+type ShardReply = { id: number; ok: true; value?: unknown } | { id: number; ok: false; error: string };
+
+/** A shard in a child process (this script with `--shard K`), asked over the IPC channel. */
+class ChildShard implements Shard {
+  private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  private nextId = 1;
+  private ended: Error | undefined;
+
+  private constructor(
+    readonly label: string,
+    private readonly child: ChildProcess,
+  ) {
+    child.on('message', (m: ShardReply) => {
+      const waiting = this.pending.get(m.id);
+      this.pending.delete(m.id);
+      if (m.ok) waiting?.resolve(m.value);
+      else waiting?.reject(new Error(`${label}: ${m.error}`));
+    });
+    const end = (why: string) => {
+      this.ended ??= new Error(`${label} ${why}`);
+      for (const w of this.pending.values()) w.reject(this.ended);
+      this.pending.clear();
+    };
+    child.on('exit', (code, signal) => end(`exited (${signal ?? `code ${code}`})`));
+    child.on('error', (err) => end(`failed: ${err.message}`));
+  }
+
+  static async start(k: number): Promise<ChildShard> {
+    // The same script, under the same loader (tsx's --require/--import are in execArgv).
+    const child = fork(__filename, ['--shard', String(k)], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const shard = new ChildShard(`shard ${k}`, child);
+    // Id 0 is the child's answer once its embedded AWS has deployed the stack.
+    await new Promise((resolve, reject) => shard.pending.set(0, { resolve, reject }));
+    return shard;
+  }
+
+  private call<T>(op: ShardOp, arg?: unknown): Promise<T> {
+    if (this.ended) return Promise.reject(this.ended);
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.child.send({ id, op, arg } satisfies ShardRequest);
+    });
+  }
+
+  facts = () => this.call<StackFacts>('facts');
+  path = (name: string) => this.call<PathRun>('path', name);
+  ensureKey = () => this.call<void>('ensureKey');
+  removal = (r: Removal) => this.call<RemovalResult>('removal', r);
+  runs = () => this.call<number>('runs');
+
+  async stop(): Promise<void> {
+    if (this.ended) return;
+    const exited = new Promise((r) => this.child.once('exit', r));
+    await this.call<void>('stop').catch(() => undefined);
+    await exited;
+  }
+}
+
+/** The child side of ChildShard: one Prover, one request at a time from the coordinator. */
+async function shardMain(k: number): Promise<void> {
+  shardLabel = `shard ${k}`;
+  const reply = (m: ShardReply) =>
+    new Promise<void>((resolve) => {
+      if (!process.send?.(m, () => resolve())) resolve();
+    });
+  let prover: Prover;
+  try {
+    prover = await Prover.start(shardLabel);
+  } catch (err) {
+    await reply({ id: 0, ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+    process.exit(1);
+  }
+  // The coordinator gone (it failed or was killed): stop the embedded AWS and end.
+  process.on('disconnect', () => {
+    void prover.stop().finally(() => process.exit(1));
+  });
+  process.on('message', async ({ id, op, arg }: ShardRequest) => {
+    try {
+      const value =
+        op === 'facts'
+          ? await prover.facts()
+          : op === 'path'
+            ? await prover.path(arg as string)
+            : op === 'ensureKey'
+              ? await prover.ensureKey()
+              : op === 'removal'
+                ? await prover.removal(arg as Removal)
+                : op === 'runs'
+                  ? await prover.runs()
+                  : await prover.stop();
+      if (op === 'stop') process.removeAllListeners('disconnect');
+      await reply({ id, ok: true, value });
+      // Stopped: nothing of the embedded AWS is left to wait for.
+      if (op === 'stop') process.exit(0);
+    } catch (err) {
+      await reply({ id, ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+    }
+  });
+  await reply({ id: 0, ok: true });
+}
+
+/** PROVE_IAM_SHARDS: how many embedded AWS run the paths at once (1: in this process, in order). */
+function shardCount(): number {
+  const raw = process.env.PROVE_IAM_SHARDS ?? '3';
+  const count = Number(raw);
+  if (!Number.isInteger(count) || count < 1 || count > 8)
+    throw new Error(`PROVE_IAM_SHARDS must be a whole number from 1 to 8, not '${raw}'`);
+  return count;
+}
+
+async function startShards(count: number): Promise<Shard[]> {
+  if (count === 1) return [await Prover.start('shard 0')];
+  const started = await Promise.allSettled(Array.from({ length: count }, (_, k) => ChildShard.start(k)));
+  const shards = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failed = started.find((s) => s.status === 'rejected');
+  if (failed) {
+    await Promise.allSettled(shards.map((s) => s.stop()));
+    throw failed.reason;
+  }
+  return shards;
+}
+
+/**
+ * Runs JOBS on the shards, each taken by the first shard free, after SETUP on each shard. A job
+ * that throws stops the others from taking more; the first error is thrown once every shard has
+ * ended the job it had.
+ */
+async function onShards<T>(
+  shards: Shard[],
+  jobs: T[],
+  run: (shard: Shard, job: T) => Promise<void>,
+  setup?: (shard: Shard, index: number) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  let failure: { err: unknown } | undefined;
+  await Promise.all(
+    shards.map(async (shard, i) => {
+      try {
+        await setup?.(shard, i);
+        while (!failure && next < jobs.length) await run(shard, jobs[next++] as T);
+      } catch (err) {
+        failure ??= { err };
+      }
+    }),
+  );
+  if (failure) throw failure.err;
+}
+
+/** The matrix row of a removal, from what its reruns were refused. */
+function rowOf(
+  { roleName: role, action }: Removal,
+  usedBy: string[],
+  keep: string | undefined,
+  { refusal, refusedIn, broke, reruns }: RemovalResult,
+): Row {
+  if (refusal)
+    return {
+      role,
+      action,
+      usedBy,
+      verdict: 'needed',
+      proof: `${broke ? 'breaks' : 'refused in'} "${refusedIn}"${broke ? ` (${broke.slice(0, 90)})` : ''}`,
+    };
+  if (keep && usedBy.length > 0)
+    // A kept action for a race (the lost wake-up) that the baseline happened to hit and the
+    // rerun did not: still kept for its reason, and said so.
+    return {
+      role,
+      action,
+      usedBy,
+      verdict: 'kept',
+      proof: `${keep} — asked for in the baseline's "${usedBy.join('", "')}", not in the reruns`,
+    };
+  return {
+    role,
+    action,
+    usedBy,
+    verdict: usedBy.length === 0 ? 'UNNEEDED' : 'NOT REFUSED',
+    proof:
+      usedBy.length === 0 ? 'no path asks for it' : `removed, yet nothing was refused (${reruns.join('; ')})`,
+  };
+}
+
 export async function main(): Promise<number> {
   const started = Date.now();
-  // One Bedrock job at a time (read from Service Quotas), so two runs at once make one wait; a short
-  // key lease and quota cap so the dead-holder and quota-refusal paths end quickly. The poll (4 s)
-  // leaves the answered-at-once paths' 1 s hold on WaitForJob's look at the job a wide margin on a
-  // loaded machine: WaitForJob's timeout counts from the state's start, and would answer first.
-  const h = await startHarness({
-    jobDurationMs: JOB_MS,
-    concurrentJobsQuota: 1,
-    params: {
-      pollIntervalSeconds: '4',
-      keyLeaseSeconds: '2',
-      quotaRetrySeconds: '1',
-      rftGraderLambdaArns: GRADER,
-    },
-  });
-  // The example reward function, as its own Lambda function (another stack's, in practice).
-  h.aws.registerFunction(GRADER_NAME, 'examples/rft/grader.handler');
-  let n = 0;
+  const count = shardCount();
+  const shards = await startShards(count);
+  const [first] = shards as [Shard];
   try {
-    console.log(`prove:iam — IAM ${h.aws.authorizer.mode}; ${PATHS.length} workflow paths\n`);
-    const progress = (m: string) => process.stderr.write(m);
-    // 1. The untouched stack passes every path.
-    const baseline = new Map<string, PathRun>();
-    let failures = 0;
-    for (const p of PATHS) {
-      const r = await runPath(h, p, ++n);
-      baseline.set(p.name, r);
-      const denied = r.decisions.filter((d) => d.result !== 'Allowed' && !d.probe);
-      const good = r.outcome.ok && denied.length === 0;
-      if (!good) failures += 1;
-      console.log(
-        `  ${good ? 'ok  ' : 'FAIL'} ${p.name.padEnd(48)} ${`${(r.ms / 1000).toFixed(1)} s`.padStart(7)}  ${r.outcome.detail}${denied.length ? ` — refused: ${denied.map((d) => d.action).join(', ')}` : ''}`,
+    const facts = await first.facts();
+    console.log(`prove:iam — IAM ${facts.mode}; ${PATHS.length} workflow paths\n`);
+    if (count > 1)
+      note(
+        `  on ${count} embedded AWS at once (PROVE_IAM_SHARDS), up in ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
       );
-    }
+    // 1. The untouched stack passes every path. The first path (no key yet) runs on a fresh
+    // stack, as it always has; every other shard makes its key first, as that path would have.
+    const results: PathRun[] = [];
+    let printed = 0;
+    let failures = 0;
+    const runBaseline = async (shard: Shard, p: PathDef) => {
+      results[PATHS.indexOf(p)] = await shard.path(p.name);
+      // In the order of PATHS, as soon as every path before has ended.
+      for (let r = results[printed]; r !== undefined; r = results[++printed]) {
+        const q = PATHS[printed] as PathDef;
+        const denied = r.decisions.filter((d) => d.result !== 'Allowed' && !d.probe);
+        const good = r.outcome.ok && denied.length === 0;
+        if (!good) failures += 1;
+        console.log(
+          `  ${good ? 'ok  ' : 'FAIL'} ${q.name.padEnd(48)} ${`${(r.ms / 1000).toFixed(1)} s`.padStart(7)}  ${r.outcome.detail}${denied.length ? ` — refused: ${denied.map((d) => d.action).join(', ')}` : ''}`,
+        );
+      }
+    };
+    await onShards(shards, PATHS.slice(1), runBaseline, (shard, i) =>
+      i === 0 ? runBaseline(shard, PATHS[0] as PathDef) : shard.ensureKey(),
+    );
+    const baseline = new Map(PATHS.map((p, i) => [p.name, results[i] as PathRun]));
     if (failures > 0) {
       console.log(`\nverdict: FAIL — ${failures} path(s) fail on the untouched stack`);
       return 1;
@@ -712,15 +1095,12 @@ export async function main(): Promise<number> {
     );
 
     // 2. Each action of each role, removed one at a time.
-    const alias = await aliasOf(h);
     const rows: Row[] = [];
-    const assumed = new Set([
-      ...h.stack.functions.map((f) => f.roleArn),
-      h.stack.stateMachineRoleArn,
-      h.stack.functions.find((f) => f.key === 'submitCustomizationJob')?.environment.BEDROCK_ROLE_ARN,
-    ]);
-    for (const role of h.aws.iam.listRoles()) {
-      if (!assumed.has(role.arn)) {
+    const removals: { row: number; removal: Removal; usedBy: string[]; keep?: string; cost: number }[] = [];
+    // PROVE_IAM_ONLY="remediate bedrock:GetCustomModel,…": only those (role fragment, action) rows.
+    const only = process.env.PROVE_IAM_ONLY?.split(',').map((x) => x.trim().split(' '));
+    for (const role of facts.roles) {
+      if (!role.assumed) {
         // serverless's default role (no function uses it with serverless-iam-roles-per-function),
         // its custom-resource role (runs at deploy time; the embedded deployer applies its effect),
         // and the model-user role (the models' users assume it for inference, outside the workflow).
@@ -735,17 +1115,7 @@ export async function main(): Promise<number> {
         });
         continue;
       }
-      const actions = [
-        ...new Set(
-          role.policies.flatMap((p) =>
-            policyStatements(p.document).flatMap((s) => (s.Action === undefined ? [] : [s.Action].flat())),
-          ),
-        ),
-      ];
-      progress(`  removing each action of ${role.name} …\n`);
-      for (const action of actions) {
-        // PROVE_IAM_ONLY="remediate bedrock:GetCustomModel,…": only those (role fragment, action) rows.
-        const only = process.env.PROVE_IAM_ONLY?.split(',').map((x) => x.trim().split(' '));
+      for (const action of role.actions) {
         if (only && !only.some(([f, a]) => role.name.includes(f ?? '') && a === action)) continue;
         const usedBy = [...baseline.entries()]
           .filter(([, r]) =>
@@ -764,83 +1134,38 @@ export async function main(): Promise<number> {
           rows.push({ role: role.name, action, usedBy, verdict: 'kept', proof: keep });
           continue;
         }
-        // admitJob reads the account's quota once per container (then every 15 minutes): in a
-        // fresh container for each path, it asks again, and once the action is back a fresh one
-        // forgets what it read without it (the fallback of 2 slots would let the next paths' second
-        // run through instead of making it wait). No other function caches what a permission
-        // reads; recycling all of them would only pile up module instances.
-        const recycled = h.stack.functions.find((f) => f.roleArn === role.arn && f.key === 'admitJob');
-        const undo = h.aws.iam.withoutAction(role.arn, action);
-        try {
-          // The quickest of the paths that used the action first: a removal is refused in any
-          // path that asks for it, so the order changes only how soon the refusal is seen.
-          const toRun = (usedBy.length > 0 ? PATHS.filter((p) => usedBy.includes(p.name)) : PATHS)
-            .slice()
-            .sort((a, b) => (baseline.get(a.name)?.ms ?? 0) - (baseline.get(b.name)?.ms ?? 0));
-          let refusal: Decision | undefined;
-          let refusedIn: string | undefined;
-          let broke: string | undefined;
-          const reruns: string[] = [];
-          for (const p of toRun) {
-            if (recycled) h.aws.lambda.recycle(recycled.key);
-            const r = await runPath(h, p, ++n);
-            if (only) progress(`    ${action} removed: "${p.name}" → ${r.outcome.detail}\n`);
-            if (process.env.PROVE_IAM_DEBUG)
-              for (const d of r.decisions.filter((d) => roleNameOf(d.principal) === role.name))
-                progress(`      ${d.result} ${d.action} ${JSON.stringify(d.resource ?? '').slice(0, 120)}\n`);
-            reruns.push(`"${p.name}" → ${r.outcome.detail.slice(0, 240)}`);
-            const found = r.decisions.find(
-              (d) =>
-                d.result !== 'Allowed' &&
-                roleNameOf(d.principal) === role.name &&
-                d.action.toLowerCase() === action.toLowerCase(),
-            );
-            if (!r.outcome.ok && found) broke ??= r.outcome.detail;
-            if (found && !refusal) {
-              refusal = found;
-              refusedIn = p.name;
-              break;
-            }
-          }
-          if (refusal)
-            rows.push({
-              role: role.name,
-              action,
-              usedBy,
-              verdict: 'needed',
-              proof: `${broke ? 'breaks' : 'refused in'} "${refusedIn}"${broke ? ` (${broke.slice(0, 90)})` : ''}`,
-            });
-          else if (keep && usedBy.length > 0)
-            // A kept action for a race (the lost wake-up) that the baseline happened to hit and the
-            // rerun did not: still kept for its reason, and said so.
-            rows.push({
-              role: role.name,
-              action,
-              usedBy,
-              verdict: 'kept',
-              proof: `${keep} — asked for in the baseline's "${usedBy.join('", "')}", not in the reruns`,
-            });
-          else
-            rows.push({
-              role: role.name,
-              action,
-              usedBy,
-              verdict: usedBy.length === 0 ? 'UNNEEDED' : 'NOT REFUSED',
-              proof:
-                usedBy.length === 0
-                  ? 'no path asks for it'
-                  : `removed, yet nothing was refused (${reruns.join('; ')})`,
-            });
-        } finally {
-          undo();
-          if (recycled) h.aws.lambda.recycle(recycled.key);
-        }
-        // A key bootstrap that failed for the missing action leaves no alias: make the key again,
-        // with every permission back, so the next paths start from a deployed account.
-        const aliases = (await h.c.kms.send(new ListAliasesCommand({}))).Aliases ?? [];
-        if (!aliases.some((a) => a.AliasName === alias)) await h.drop(`prove-restore-${++n}`);
+        // The quickest of the paths that used the action first: a removal is refused in any
+        // path that asks for it, so the order changes only how soon the refusal is seen.
+        const paths = (usedBy.length > 0 ? PATHS.filter((p) => usedBy.includes(p.name)) : PATHS)
+          .slice()
+          .sort((a, b) => (baseline.get(a.name)?.ms ?? 0) - (baseline.get(b.name)?.ms ?? 0))
+          .map((p) => p.name);
+        const removal = {
+          roleName: role.name,
+          roleArn: role.arn,
+          action,
+          paths,
+          verbose: only !== undefined,
+        };
+        const cost =
+          usedBy.length > 0
+            ? (baseline.get(paths[0] ?? '')?.ms ?? 0)
+            : [...baseline.values()].reduce((sum, r) => sum + r.ms, 0);
+        removals.push({ row: rows.length, removal, usedBy, ...(keep ? { keep } : {}), cost });
+        rows.push({ role: role.name, action, usedBy, verdict: 'needed', proof: '(not run)' });
       }
     }
+    // One shard takes them in the matrix's order; several take the longest first, so that no
+    // long removal starts last and runs alone (each removal's verdict is its own shard's runs).
+    if (count > 1) removals.sort((a, b) => b.cost - a.cost || a.row - b.row);
+    const announced = new Set<string>();
+    await onShards(shards, removals, async (shard, { row, removal, usedBy, keep }) => {
+      if (!announced.has(removal.roleName)) {
+        announced.add(removal.roleName);
+        note(`  removing each action of ${removal.roleName} …\n`);
+      }
+      rows[row] = rowOf(removal, usedBy, keep, await shard.removal(removal));
+    });
 
     // The matrix.
     const short = (r: string) =>
@@ -851,8 +1176,9 @@ export async function main(): Promise<number> {
     const needed = rows.filter((r) => r.verdict === 'needed').length;
     const kept = rows.filter((r) => r.verdict === 'kept').length;
     const wrong = rows.filter((r) => r.verdict === 'UNNEEDED' || r.verdict === 'NOT REFUSED');
+    const n = (await Promise.all(shards.map((s) => s.runs()))).reduce((sum, x) => sum + x, 0);
     console.log(
-      `\n${rows.length} granted actions over ${h.aws.iam.listRoles().length} roles: ${needed} needed (refused when removed), ${kept} kept with a reason, ${wrong.length} not needed.`,
+      `\n${rows.length} granted actions over ${facts.roles.length} roles: ${needed} needed (refused when removed), ${kept} kept with a reason, ${wrong.length} not needed.`,
     );
     console.log(`${n} path runs in ${((Date.now() - started) / 1000).toFixed(0)} s.`);
     console.log(
@@ -862,18 +1188,25 @@ export async function main(): Promise<number> {
     );
     return wrong.length === 0 ? 0 : 1;
   } finally {
-    await h.stop();
+    await Promise.allSettled(shards.map((s) => s.stop()));
   }
 }
 
 if (require.main === module) {
-  main().then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      console.error(`prove:iam: ${err instanceof Error ? err.stack : String(err)}`);
-      process.exitCode = 1;
-    },
-  );
+  const k = process.argv.indexOf('--shard');
+  if (k >= 0)
+    shardMain(Number(process.argv[k + 1])).catch((err: unknown) => {
+      console.error(`prove:iam shard: ${err instanceof Error ? err.stack : String(err)}`);
+      process.exit(1);
+    });
+  else
+    main().then(
+      (code) => {
+        process.exitCode = code;
+      },
+      (err: unknown) => {
+        console.error(`prove:iam: ${err instanceof Error ? err.stack : String(err)}`);
+        process.exitCode = 1;
+      },
+    );
 }
