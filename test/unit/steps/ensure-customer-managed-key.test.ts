@@ -697,3 +697,79 @@ describe('a reused key the stack may not change', () => {
     await expect(ensureCustomerManagedKey({ ...settings, keyArn: KEY_ARN }, ports)).rejects.toBe(throttled);
   });
 });
+
+describe('key bootstrap: the paths between the usual ones', () => {
+  const arnOf = (keyId: string) => `arn:aws:kms:us-east-1:${ACCOUNT}:key/${keyId}`;
+
+  it("tags each key it creates under a lease with 'tunevault:bootstrap-lease', the tag a successor searches for", () => {
+    expect(LEASE_TAG).toBe('tunevault:bootstrap-lease');
+  });
+
+  it('without lease ports, creates and aliases the key directly (the alias race decides)', async () => {
+    const w = bootstrapWorld();
+    const result = await ensureCustomerManagedKey(w.s, w.kms);
+    expect(result).toMatchObject({ keyId: 'key-1', created: true });
+    expect(w.aliases.get(settings.alias)).toBe('key-1');
+    expect(w.leases.size).toBe(0);
+  });
+
+  it('keeps its own key when the alias it lost to points at that very key (a successor adopted it)', async () => {
+    const w = bootstrapWorld();
+    const kms: KeyPorts = {
+      ...w.kms,
+      createAlias: async (alias, keyId) => {
+        w.aliases.set(alias, keyId); // a successor aliased our key while we were slow
+        return 'exists';
+      },
+    };
+    const result = await ensureCustomerManagedKey(w.s, kms);
+    expect(result).toMatchObject({ keyId: 'key-1', created: true });
+    expect(w.calls.scheduleDeletion).toEqual([]);
+  });
+
+  it("does not schedule the deletion of a dead holder's key that is already pending deletion, but still tags it", async () => {
+    const w = bootstrapWorld();
+    w.keys.set(
+      'key-dead',
+      healthyKey({ keyId: 'key-dead', keyArn: arnOf('key-dead'), keyState: 'PendingDeletion' }),
+    );
+    w.leases.set(`kms-key:${settings.alias}`, { holder: 'dead', leaseUntil: 1, keyId: 'key-dead' });
+    const result = await ensureCustomerManagedKey(w.s, w.kms, w.lease());
+    expect(result).toMatchObject({ keyId: 'key-1', created: true });
+    expect(w.calls.scheduleDeletion).toEqual([]);
+    expect(w.tags.get('key-dead')).toMatchObject({ 'tunevault:orphan': 'true' });
+  });
+
+  it('keeps an adopted key when the alias already points at it', async () => {
+    const w = bootstrapWorld();
+    w.keys.set('key-dead', healthyKey({ keyId: 'key-dead', keyArn: arnOf('key-dead') }));
+    w.leases.set(`kms-key:${settings.alias}`, { holder: 'dead', leaseUntil: 1, keyId: 'key-dead' });
+    const kms: KeyPorts = {
+      ...w.kms,
+      createAlias: async (alias, keyId) => {
+        w.aliases.set(alias, keyId); // another successor aliased the same adopted key
+        return 'exists';
+      },
+    };
+    const result = await ensureCustomerManagedKey(w.s, kms, w.lease());
+    expect(result).toMatchObject({ keyId: 'key-dead', created: false });
+    expect(w.calls.scheduleDeletion).toEqual([]);
+  });
+
+  it('uses the key a holder finished between the alias lookup and taking the lease, creating none', async () => {
+    const w = bootstrapWorld();
+    w.keys.set('key-done', healthyKey({ keyId: 'key-done', keyArn: arnOf('key-done') }));
+    let lookups = 0;
+    const kms: KeyPorts = {
+      ...w.kms,
+      describeKey: async (id) => {
+        if (id === settings.alias && (lookups += 1) === 1) return undefined; // before the lease
+        return id === settings.alias ? w.keys.get('key-done') : w.kms.describeKey(id);
+      },
+    };
+    const result = await ensureCustomerManagedKey(w.s, kms, w.lease());
+    expect(result).toMatchObject({ keyId: 'key-done', created: false });
+    expect(w.calls.createKey).toBe(0);
+    expect(w.leases.size).toBe(0);
+  });
+});
