@@ -9,7 +9,7 @@
  *
  * --survivors lists each surviving (or uncovered) mutant with its place and replacement, the files
  * with the most survivors first, marking those listed in equivalent.json with their reason
- * (--unlisted: only the others). --min fails (exit code 1) when the total on functions/ is lower.
+ * (--unlisted: only the others; --entries: as JSON lines to paste into equivalent.json). --min fails (exit code 1) when the total on functions/ is lower.
  */
 const fs = require('node:fs');
 const path = require('node:path');
@@ -17,6 +17,8 @@ const path = require('node:path');
 const REPORTS = path.join(__dirname, '../../reports/mutation');
 const argv = process.argv.slice(2);
 const unlistedOnly = argv.includes('--unlisted');
+// --entries: each listed survivor as a JSON line in equivalent.json's shape (plus its line), to paste with a reason.
+const asEntries = argv.includes('--entries');
 const survivors = argv.includes('--survivors') || unlistedOnly;
 const min = argv.includes('--min') ? Number(argv[argv.indexOf('--min') + 1]) : undefined;
 const given = argv.filter((a, i) => !a.startsWith('--') && argv[i - 1] !== '--min');
@@ -37,9 +39,11 @@ function offsetOf(source, { line, column }) {
   return at + column - 1;
 }
 
+const originalOf = (source, m) =>
+  source.slice(offsetOf(source, m.location.start), offsetOf(source, m.location.end));
+
 function equivalenceOf(rel, source, m) {
-  const original = source.slice(offsetOf(source, m.location.start), offsetOf(source, m.location.end));
-  return EQUIVALENT.get(JSON.stringify([rel, m.mutatorName, original, m.replacement ?? '']));
+  return EQUIVALENT.get(JSON.stringify([rel, m.mutatorName, originalOf(source, m), m.replacement ?? '']));
 }
 
 const STATUSES = ['Killed', 'Timeout', 'Survived', 'NoCoverage', 'CompileError', 'RuntimeError', 'Ignored'];
@@ -132,7 +136,15 @@ if (survivors) {
     for (const m of ms.sort((a, b) => a.location.start.line - b.location.start.line)) {
       const line = lines[m.location.start.line - 1] ?? '';
       console.log(
-        `  ${m.location.start.line}:${m.location.start.column} ${m.status === 'NoCoverage' ? 'NO COVERAGE ' : ''}${m.mutatorName}: ${JSON.stringify(m.replacement ?? '')}\n      ${line.trim().slice(0, 160)}${m.equivalent ? `\n      equivalent: ${m.equivalent}` : ''}`,
+        asEntries
+          ? JSON.stringify({
+              file: rel,
+              line: m.location.start.line,
+              mutator: m.mutatorName,
+              original: originalOf(source, m),
+              replacements: [m.replacement ?? ''],
+            })
+          : `  ${m.location.start.line}:${m.location.start.column} ${m.status === 'NoCoverage' ? 'NO COVERAGE ' : ''}${m.mutatorName}: ${JSON.stringify(m.replacement ?? '')}\n      ${line.trim().slice(0, 160)}${m.equivalent ? `\n      equivalent: ${m.equivalent}` : ''}`,
       );
     }
   }

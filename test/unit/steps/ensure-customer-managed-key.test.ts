@@ -773,3 +773,32 @@ describe('key bootstrap: the paths between the usual ones', () => {
     expect(w.leases.size).toBe(0);
   });
 });
+
+describe('key policy: a TuneVault statement edited by hand', () => {
+  const withBuilders = (statement: Record<string, unknown>) =>
+    ({ Version: '2012-10-17', Statement: [defaultRoot, statement] }) as unknown as KeyPolicy;
+
+  it('gets back every action when its Action was removed', () => {
+    const { Action: _removed, ...noAction } = builders;
+    const merged = mergeKeyPolicy(withBuilders(noAction), { ...settings, userArns: [] });
+    expect(merged.changed).toBe(true);
+    expect(merged.added).toEqual([`${SID.builders}(+${builders.Action.join(',')})`]);
+    expect(merged.policy.Statement.find((s) => s.Sid === SID.builders)?.Action).toEqual(builders.Action);
+  });
+
+  it('gets exactly the required actions back when one was swapped for another (same count)', () => {
+    const swapped = { ...builders, Action: [...builders.Action.slice(0, 3), 'kms:Encrypt'] };
+    const merged = mergeKeyPolicy(withBuilders(swapped), { ...settings, userArns: [] });
+    expect(merged.added).toEqual([`${SID.builders}(+kms:CreateGrant)`, `${SID.builders}(-kms:Encrypt)`]);
+    expect(merged.policy.Statement.find((s) => s.Sid === SID.builders)?.Action).toEqual(builders.Action);
+  });
+
+  it('is refused, not merged, when it carries a NotResource', () => {
+    expect(() =>
+      mergeKeyPolicy(withBuilders({ ...builders, NotResource: 'arn:aws:kms:*:*:key/other' }), {
+        ...settings,
+        userArns: [],
+      }),
+    ).toThrow(`Key policy statement '${SID.builders}' exists but is not an Allow for AWS principals`);
+  });
+});
