@@ -82,6 +82,34 @@ describe('S3Gateway', () => {
     expect(s3).toHaveReceivedCommandWith(GetPublicAccessBlockCommand, { Bucket: 'b' });
   });
 
+  it('reads each Block Public Access flag as it is, false as false', async () => {
+    s3.on(GetPublicAccessBlockCommand).resolves({
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: false,
+        IgnorePublicAcls: true,
+        BlockPublicPolicy: true,
+        RestrictPublicBuckets: false,
+      },
+    });
+    await expect(gw().getPublicAccessBlock('b')).resolves.toEqual({
+      BlockPublicAcls: false,
+      IgnorePublicAcls: true,
+      BlockPublicPolicy: true,
+      RestrictPublicBuckets: false,
+    });
+  });
+
+  it('writes a text body in one PutObject, typed as asked', async () => {
+    s3.on(PutObjectCommand).resolves({});
+    await gw().upload('o', 'reports/r.json', '{"ok":true}', 'application/json');
+    expect(s3.commandCalls(PutObjectCommand)[0]?.args[0].input).toEqual({
+      Bucket: 'o',
+      Key: 'reports/r.json',
+      Body: '{"ok":true}',
+      ContentType: 'application/json',
+    });
+  });
+
   it('reads the bucket policy, or undefined when there is none', async () => {
     s3.on(GetBucketPolicyCommand).resolvesOnce({ Policy: '{}' }).rejectsOnce(awsError('NoSuchBucketPolicy'));
     const g = gw();
@@ -176,13 +204,16 @@ describe('S3Gateway', () => {
       BucketKeyEnabled: true,
       ContentType: 'application/jsonl',
     });
+    // lib-storage read the stream and sent its bytes, not the stream itself.
+    expect(s3.commandCalls(PutObjectCommand)[0]?.args[0].input.Body).not.toBeInstanceOf(Readable);
   });
 
   it('copies one version server-side under the CMK, with the key URL-encoded but its slashes kept', async () => {
     s3.on(CopyObjectCommand).resolves({});
     await expect(
       gw().copyVersionEncrypted(
-        { bucket: 't', key: 'training/a b+é.jsonl', versionId: 'v 1' },
+        // The version pins the content: the ETag is not sent as a condition as well.
+        { bucket: 't', key: 'training/a b+é.jsonl', versionId: 'v 1', etag: 'abc' },
         'o',
         'runs/r/training.jsonl',
         'arn:k',
@@ -239,6 +270,16 @@ describe('S3Gateway', () => {
       { Key: 'tunevault:status', Value: 'trained' },
       { Key: 'tunevault:model', Value: 'm' },
       ...Array.from({ length: 8 }, (_, i) => ({ Key: `owner-${i}`, Value: `${i}` })),
+    ]);
+  });
+
+  it('keeps an existing tag that has no value, as an empty value', async () => {
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: [{ Key: 'flag' }] });
+    s3.on(PutObjectTaggingCommand).resolves({});
+    await gw().mergeObjectTags('t', 'k', { a: '1' });
+    expect(s3.commandCalls(PutObjectTaggingCommand)[0]?.args[0].input.Tagging?.TagSet).toEqual([
+      { Key: 'a', Value: '1' },
+      { Key: 'flag', Value: '' },
     ]);
   });
 
