@@ -167,6 +167,39 @@ describe('startCustomization', () => {
     expect(tags['training/empty.jsonl']).toMatchObject({ 'tunevault:status': 'rejected' });
   });
 
+  it("tags a zero-byte file with the reason too, as the tag's readable text", async () => {
+    const { p, tags } = ports();
+    await startCustomization(withKey('training/empty.jsonl', 0), settings, p);
+    expect(tags['training/empty.jsonl']).toEqual({
+      'tunevault:status': 'rejected',
+      'tunevault:reason': 'the file is empty - 0 bytes',
+    });
+  });
+
+  it('hands the run no size when the event has none', async () => {
+    const { p, started } = ports();
+    const e = withKey('training/a.jsonl');
+    delete (e.Records[0] as { s3: { object: { size?: number } } }).s3.object.size;
+    await startCustomization(e, settings, p);
+    expect(Object.keys(started[0]?.input.source ?? {})).not.toContain('size');
+  });
+
+  it('names the unknown fields of one object together', () => {
+    expect(() => parseSidecar('{"colour":1,"size":2}', 's3://b/a.job.json')).toThrow(
+      "s3://b/a.job.json is not a valid dataset sidecar — unknown field(s) 'colour', 'size'.",
+    );
+  });
+
+  it("without a sidecar, blames the stage's job settings for a job the catalog refuses", async () => {
+    const { p, started } = ports();
+    const stage = { ...settings, job: { ...settings.job, baseModelId: 'acme.unknown-v1' } };
+    const [outcome] = await startCustomization(withKey('training/a.jsonl'), stage, p);
+    expect(started).toHaveLength(0);
+    expect(outcome?.outcome === 'rejected' && outcome.reason).toMatch(
+      /^the stage's job settings \(no sidecar\) in us-east-1: baseModelId 'acme.unknown-v1' is not in TuneVault's model catalog/,
+    );
+  });
+
   it('passes a valid sidecar to the run and rejects one with unknown fields, naming them', async () => {
     const good = ports({
       'training/a.job.json': '{"baseModelId":"amazon.nova-micro-v1:0","hyperParameters":{"epochCount":"3"}}',
