@@ -37,6 +37,25 @@ describe('loadConfig', () => {
     });
   });
 
+  it.each([
+    ['arn:aws:iam::111122223333:role/builder', true],
+    ['arn:aws-us-gov:iam::111122223333:role/builder', true],
+    ['arn:aws:iam::111122223333:user/path/alice', true],
+    ['xarn:aws:iam::111122223333:role/builder', false],
+    ['arn:aws:iam::111122223333:role/builder\nx', false],
+    ['arn:aws:iam::111122223333:group/builders', false],
+  ])('takes %j as a key role ARN: %s', (arn, ok) => {
+    const read = () => loadConfig(['KEY_BUILDER_ROLE_ARNS'], { KEY_BUILDER_ROLE_ARNS: arn });
+    if (ok) expect(read()).toEqual({ KEY_BUILDER_ROLE_ARNS: [arn] });
+    else expect(read).toThrow('KEY_BUILDER_ROLE_ARNS: must be IAM role or user ARNs');
+  });
+
+  it('throws an error named ConfigurationError', () => {
+    expect(() => loadConfig(['ACCOUNT_ID'], { ACCOUNT_ID: 'x' })).toThrow(
+      expect.objectContaining({ name: 'ConfigurationError' }),
+    );
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadConfig(['STAGE', 'KEY_USER_ROLE_ARNS'], { STAGE: '', KEY_USER_ROLE_ARNS: '' })).toEqual({
       STAGE: 'dev',
@@ -110,7 +129,8 @@ describe("the stage's job settings", () => {
   const jobConfig = (env: NodeJS.ProcessEnv) => loadConfig(JOB_VARS, { AWS_REGION: 'us-east-1', ...env });
 
   it('defaults to fine-tuning the catalog default model, no VPC, no deploy, no expiry', () => {
-    expect(jobDefaultsFrom(jobConfig({}))).toEqual({
+    // Strict: no key set to undefined either (the job resolution tells absent from present).
+    expect(jobDefaultsFrom(jobConfig({}))).toStrictEqual({
       region: 'us-east-1',
       baseModelId: 'amazon.nova-micro-v1:0:128k',
       customizationType: 'FINE_TUNING',
@@ -154,6 +174,13 @@ describe("the stage's job settings", () => {
     expect(jobDefaultsFrom(jobConfig({ VPC_SECURITY_GROUP_IDS: 'sg-1' })).vpc).toEqual({
       subnetIds: [],
       securityGroupIds: ['sg-1'],
+    });
+  });
+
+  it('keeps a half-set VPC (subnets without groups) too', () => {
+    expect(jobDefaultsFrom(jobConfig({ VPC_SUBNET_IDS: 'subnet-a' })).vpc).toEqual({
+      subnetIds: ['subnet-a'],
+      securityGroupIds: [],
     });
   });
 

@@ -87,6 +87,35 @@ describe('remediate: tagging the training object', () => {
     expect(p.deleted).toEqual([MODEL]);
   });
 
+  it('lists everything already done, comma-separated, when the tag fails', async () => {
+    const p = ports(async () => {
+      throw awsError('AccessDenied', 'denied');
+    });
+    const running: JobInfo = {
+      jobArn: 'arn:aws:bedrock:us-east-1:111122223333:model-customization-job/j',
+      status: 'InProgress',
+      outputModelArn: MODEL,
+    } as JobInfo;
+    p.getJob = async () => running;
+    const attempt = remediate({ source: SOURCE, error: { Error: 'ModelNotCompliantError' } }, p);
+    await expect(attempt).rejects.toMatchObject({
+      message: `remediating ModelNotCompliantError: could not tag s3://training/training/chat.jsonl (version v1) tunevault:status=remediated after stopped-job ${running.jobArn}, deleted-model ${MODEL}: denied`,
+    });
+  });
+
+  it('says neither a version nor what was done when there is none', async () => {
+    const attempt = remediate(
+      { source: { bucket: 'training', key: 'training/chat.jsonl' }, error: { Error: 'InvalidInputError' } },
+      ports(async () => {
+        throw awsError('AccessDenied', 'denied');
+      }),
+    );
+    await expect(attempt).rejects.toMatchObject({
+      message:
+        'remediating InvalidInputError: could not tag s3://training/training/chat.jsonl tunevault:status=failed: denied',
+    });
+  });
+
   it('keeps a transient error’s name, so the ASL retries the step', async () => {
     const attempt = remediate(
       { source: SOURCE, error: { Error: 'InvalidInputError' } },
