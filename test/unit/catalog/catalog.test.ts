@@ -103,6 +103,21 @@ describe('model catalog lookups', () => {
       findTeacher('arn:aws:bedrock:us-east-1:1111:inference-profile/us.amazon.nova-pro-v1:0'),
     ).toBeUndefined();
     expect(findTeacher('amazon.nova-micro-v1:0')).toBeUndefined();
+    // Any partition's profile ARN; only a whole ARN (nothing before it, no line break after the id).
+    expect(
+      findTeacher(
+        'arn:aws-us-gov:bedrock:us-gov-west-1:111122223333:inference-profile/us.amazon.nova-pro-v1:0',
+      )?.id,
+    ).toBe('amazon.nova-pro-v1:0');
+    expect(
+      findTeacher('xarn:aws:bedrock:us-east-1:111122223333:inference-profile/us.amazon.nova-pro-v1:0'),
+    ).toBeUndefined();
+    expect(
+      findTeacher('arn:aws:bedrock:us-east-1:111122223333:inference-profile/us.amazon.nova-pro-v1:0\nx'),
+    ).toBeUndefined();
+    expect(
+      findModel('arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-micro-v1:0\nx'),
+    ).toBeUndefined();
     expect(teacherName('amazon.nova-pro-v1:0')).toBe('Nova Pro');
     expect(teacherName('amazon.unknown-v1:0')).toBe('amazon.unknown-v1:0');
   });
