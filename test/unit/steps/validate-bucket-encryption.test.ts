@@ -284,6 +284,43 @@ describe('validateBucketEncryption: each rule', () => {
     expect(asked).toEqual(['v1', undefined]);
   });
 
+  it('heads an unversioned object once, and a gone version once', async () => {
+    const asked: (string | undefined)[] = [];
+    const head = (answer: { size: number } | undefined) =>
+      ports({
+        headObject: async (_b, _k, versionId) => {
+          asked.push(versionId);
+          return answer;
+        },
+      });
+    await validateBucketEncryption(source, 'output', 'aws:kms', head({ size: 10 })).catch(() => undefined);
+    expect(asked).toEqual([undefined]);
+    asked.length = 0;
+    await validateBucketEncryption(
+      { ...source, versionId: 'v9' },
+      'output',
+      'aws:kms',
+      head(undefined),
+    ).catch(() => undefined);
+    expect(asked).toEqual(['v9']);
+  });
+
+  it('lists every Block Public Access flag that is off, comma-separated', async () => {
+    const p = ports({
+      getPublicAccessBlock: async () => ({
+        ...ALL_BLOCKED,
+        IgnorePublicAcls: false,
+        BlockPublicPolicy: false,
+      }),
+    });
+    const err = (await validateBucketEncryption(source, 'output', 'aws:kms', p).catch(
+      (e: unknown) => e,
+    )) as BucketNotCompliantError;
+    expect(err.violations.map((v) => v.detail)).toContain(
+      'Block Public Access not on: IgnorePublicAcls, BlockPublicPolicy',
+    );
+  });
+
   it('names the version of an object version that is gone', async () => {
     const attempt = validateBucketEncryption(
       { ...source, versionId: 'v9' },
@@ -316,6 +353,8 @@ describe('hasTlsOnlyDeny', () => {
     ['Principal {"AWS": ["*"]}', deny({ Principal: { AWS: ['*'] } }), true],
     ['Action "*"', deny({ Action: '*' }), true],
     ['Action ["s3:GetObject"]', deny({ Action: ['s3:GetObject'] }), true],
+    ['Action ["s3:GetObject", "s3:PutObject"]', deny({ Action: ['s3:GetObject', 's3:PutObject'] }), true],
+    ['a policy with no Statement', JSON.stringify({ Version: '2012-10-17' }), false],
     ['SecureTransport as a list', deny({ Condition: { Bool: { 'aws:SecureTransport': ['false'] } } }), true],
     [
       'SecureTransport as the boolean false',
