@@ -198,6 +198,22 @@ describe("KmsGateway.findKeysTagged (a dead bootstrap holder's key, found by its
     expect(kms.commandCalls(DescribeKeyCommand).map((c) => c.args[0].input.KeyId)).toEqual(['k1', 'k4']);
   });
 
+  it('does not take the value under another tag key, and stops listing once maxKeys keys were seen', async () => {
+    kms
+      .on(ListKeysCommand)
+      .resolvesOnce({ Keys: [{ KeyId: 'k1' }, { KeyId: 'k2' }], Truncated: true, NextMarker: 'm1' })
+      .resolvesOnce({ Keys: [{ KeyId: 'k3' }], Truncated: false });
+    kms
+      .on(ListResourceTagsCommand, { KeyId: 'k1' })
+      .resolves({ Tags: [{ TagKey: 'other', TagValue: 'run-a' }] })
+      .on(ListResourceTagsCommand, { KeyId: 'k2' })
+      .resolves(tagged('run-a'));
+    kms.on(DescribeKeyCommand).callsFake((input: { KeyId: string }) => described(input.KeyId));
+    const found = await gw().findKeysTagged('tunevault:lease', 'run-a', 2);
+    expect(found.map((k) => k.keyId)).toEqual(['k2']);
+    expect(kms.commandCalls(ListKeysCommand)).toHaveLength(1);
+  });
+
   it('skips a key deleted meanwhile (NotFound), keeps other errors, and drops a key that no longer describes', async () => {
     kms.on(ListKeysCommand).resolves({ Keys: [{ KeyId: 'gone' }, { KeyId: 'k1' }] });
     kms

@@ -94,3 +94,15 @@ describe('stepFailureOf', () => {
     );
   });
 });
+
+describe('the guard details, exactly', () => {
+  const guard = { findings: 2, reportS3Uri: 's3://out/runs/x/guard-report.json' };
+
+  it("reads the guard's details for both of the guard's refusals, and for no other error", () => {
+    for (const error of ['SensitiveDataError', 'InvalidTrainingDataError'])
+      expect(guardDetailsOfFailure({ error, message: 'm', details: guard })).toEqual(guard);
+    expect(
+      guardDetailsOfFailure({ error: 'KeyNotUsableError', message: 'm', details: guard }),
+    ).toBeUndefined();
+  });
+});
