@@ -1,10 +1,10 @@
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
-import { isAwsError, orUndefined } from '../../../functions/shared/aws/errors';
+import { isAwsError, orUndefined, withContext } from '../../../functions/shared/aws/errors';
 import { ConfigurationError, JOB_VARS, jobDefaultsFrom, loadConfig } from '../../../functions/shared/config';
 import { InvalidInputError } from '../../../functions/shared/errors';
 import { makeHandler, parseInput } from '../../../functions/shared/handler';
-import { provenanceTags } from '../../../functions/shared/provenance';
+import { EXPIRES_AT_TAG, provenanceTags, STACK_TAG } from '../../../functions/shared/provenance';
 
 describe('loadConfig', () => {
   it('reads only the variables asked for, with their defaults and transforms', () => {
@@ -274,5 +274,20 @@ describe('provenanceTags', () => {
     const longKey = Object.keys(tags).find((k) => k.startsWith('kkk'));
     expect(longKey).toHaveLength(128);
     expect(tags[longKey ?? '']).toMatch(/^_\+[0-9a-f]{12}$/);
+  });
+});
+
+describe('names other code and other versions rely on', () => {
+  it('keeps the tag keys deployed resources already carry (the README documents tunevault:expires-at)', () => {
+    // A rename would orphan what an earlier version tagged: the cleanup would no longer find it.
+    expect(EXPIRES_AT_TAG).toBe('tunevault:expires-at');
+    expect(STACK_TAG).toBe('tunevault:stack');
+  });
+
+  it("withContext keeps the error's name and the original as its cause", () => {
+    const original = Object.assign(new Error('denied'), { name: 'AccessDenied' });
+    const wrapped = withContext(original, 'tagging s3://b/k');
+    expect(wrapped).toMatchObject({ name: 'AccessDenied', message: 'tagging s3://b/k: denied' });
+    expect(wrapped.cause).toBe(original);
   });
 });
