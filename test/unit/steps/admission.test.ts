@@ -458,3 +458,38 @@ describe('admission: the sweep at its edges', () => {
     ]);
   });
 });
+
+describe('admission: handing over past waiters that already hold a slot', () => {
+  const later = { ...SETTINGS, configure: false };
+
+  it('a retried admission of a run whose slot was handed to it answers it at once', async () => {
+    const m = new MemoryAdmission();
+    for (const i of [1, 2, 3]) await admitJob(run(i), SETTINGS, m);
+    // Job 1's slot went to run 3, but the releasing function died before answering it.
+    await m.handOffSlot('tunevault-job-1', {
+      jobName: 'tunevault-job-3',
+      executionArn: run(3).executionArn,
+      since: m.clock,
+    });
+    const again = await admitJob(run(3), later, m);
+    expect(again).toEqual({ admitted: false, queued: true, resumed: 1 });
+    expect(m.answered.get('token-3')).toMatchObject({ admitted: true, by: 'queue' });
+  });
+
+  it('hands the slot to the first waiter that holds none, even behind three that do', async () => {
+    const m = new MemoryAdmission();
+    for (const i of [1, 2, 3, 4, 5, 6]) await admitJob(run(i), SETTINGS, m);
+    m.maxSlots = 5;
+    for (const i of [3, 4, 5])
+      m.holders.set(`tunevault-job-${i}`, {
+        jobName: `tunevault-job-${i}`,
+        executionArn: run(i).executionArn,
+        since: m.clock,
+      });
+    expect(await releaseJobSlot('tunevault-job-1', m)).toEqual({
+      released: true,
+      handedTo: 'tunevault-job-6',
+      resumed: 1,
+    });
+  });
+});
