@@ -802,3 +802,64 @@ describe('key policy: a TuneVault statement edited by hand', () => {
     ).toThrow(`Key policy statement '${SID.builders}' exists but is not an Allow for AWS principals`);
   });
 });
+
+describe('key bootstrap under the lease: the wait, on a virtual clock', () => {
+  /** bootstrapWorld's lease ports with time that moves only when the code sleeps. */
+  function clocked(w: ReturnType<typeof bootstrapWorld>, remainingMs: number) {
+    const t0 = 1_000_000;
+    let t = t0;
+    const sleeps: number[] = [];
+    const lease: LeasePorts = {
+      ...w.lease(),
+      now: () => t,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+        t += ms;
+      },
+      remainingMs: () => remainingMs - (t - t0),
+    };
+    return { lease, sleeps, t0 };
+  }
+
+  it('backs off 50 ms doubling to 250 ms, and gives up 3 s before its invocation ends', async () => {
+    const w = bootstrapWorld();
+    const c = clocked(w, 5_000);
+    w.leases.set(`kms-key:${settings.alias}`, { holder: 'busy', leaseUntil: c.t0 + 60_000 });
+    await expect(ensureCustomerManagedKey(w.s, w.kms, c.lease)).rejects.toBeInstanceOf(
+      KeyBootstrapInProgressError,
+    );
+    // Deadline: 5 s left - 3 s margin = 2 s, the last sleep cut to end on it.
+    expect(c.sleeps).toEqual([50, 100, 200, 250, 250, 250, 250, 250, 250, 150]);
+  });
+
+  it('waits at least 1 s even when the invocation has less than the margin left', async () => {
+    const w = bootstrapWorld();
+    const c = clocked(w, 2_000);
+    w.leases.set(`kms-key:${settings.alias}`, { holder: 'busy', leaseUntil: c.t0 + 60_000 });
+    await expect(ensureCustomerManagedKey(w.s, w.kms, c.lease)).rejects.toBeInstanceOf(
+      KeyBootstrapInProgressError,
+    );
+    expect(c.sleeps.reduce((a, b) => a + b, 0)).toBe(1_000);
+  });
+
+  it('reads the lease again only once its end has passed, then takes it over', async () => {
+    const w = bootstrapWorld();
+    const c = clocked(w, 30_000);
+    w.leases.set(`kms-key:${settings.alias}`, { holder: 'stuck', leaseUntil: c.t0 + 350 });
+    const result = await ensureCustomerManagedKey(w.s, w.kms, c.lease);
+    expect(result).toMatchObject({ created: true });
+    // Still live at exactly its end (350 ms): one more sleep before the second read.
+    expect(c.sleeps).toEqual([50, 100, 200, 250]);
+    expect(w.calls.getLease).toBe(2);
+    expect(w.calls.acquireLease).toBe(1);
+  });
+
+  it('a lease that ends at this very moment is still live: waited on, not written against', async () => {
+    const w = bootstrapWorld();
+    const c = clocked(w, 30_000);
+    w.leases.set(`kms-key:${settings.alias}`, { holder: 'stuck', leaseUntil: c.t0 });
+    await ensureCustomerManagedKey(w.s, w.kms, c.lease);
+    expect(c.sleeps).toEqual([50]);
+    expect(w.calls.acquireLease).toBe(1);
+  });
+});
