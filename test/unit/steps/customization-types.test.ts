@@ -278,6 +278,21 @@ describe('FinalizeCustomModel deploy', () => {
   });
   const fin = { job, stackName: 'tunevault-dev', now: () => Date.parse('2026-12-06T10:00:00Z') };
 
+  it('ends in DeploymentError, deploying nothing, when the dataset job is no longer valid for the stage', async () => {
+    const { p, calls } = ports();
+    const attempt = finalizeCustomModel(input({ deploy: 'on-demand' }), p, {
+      ...fin,
+      job: { ...job, region: 'ap-south-2' },
+    });
+    await expect(attempt).rejects.toMatchObject({
+      name: 'DeploymentError',
+      message: expect.stringMatching(
+        /^The dataset's job is not valid: Nova Micro \(amazon\.nova-micro-v1:0:128k\) can be customized with FINE_TUNING only in us-east-1/,
+      ),
+    });
+    expect(calls).toEqual([]);
+  });
+
   it('deploys nothing by default', async () => {
     const { p, calls } = ports();
     expect((await finalizeCustomModel(input({}), p, fin)).deployment).toEqual({ mode: 'none' });
