@@ -109,6 +109,8 @@ describe('BedrockGateway', () => {
         outputModelArn: MODEL_ARN,
         outputModelKmsKeyArn: 'arn:k',
         failureMessage: 'none',
+        customizationType: 'FINE_TUNING',
+        trainingDataConfig: { s3Uri: 's3://t/runs/x/training.jsonl' },
         trainingMetrics: { trainingLoss: 0 },
         outputDataConfig: { s3Uri: 's3://o/out/' },
         creationTime,
@@ -123,6 +125,8 @@ describe('BedrockGateway', () => {
       outputModelArn: MODEL_ARN,
       outputModelKmsKeyArn: 'arn:k',
       failureMessage: 'none',
+      customizationType: 'FINE_TUNING',
+      trainingS3Uri: 's3://t/runs/x/training.jsonl',
       trainingLoss: 0,
       outputS3Uri: 's3://o/out/',
       creationTime,
@@ -231,10 +235,18 @@ describe('BedrockGateway', () => {
   it('reads the tags of a resource as a record', async () => {
     bedrock
       .on(ListTagsForResourceCommand)
-      .resolvesOnce({ tags: [{ key: 'tunevault:expires-at', value: '2026-12-06T12:00:00.000Z' }] } as never)
+      .resolvesOnce({
+        tags: [
+          { key: 'tunevault:expires-at', value: '2026-12-06T12:00:00.000Z' },
+          { key: 'flag' },
+          { value: 'orphan' },
+        ],
+      } as never)
       .resolvesOnce({} as never);
     await expect(gw().listTags('arn:pt')).resolves.toEqual({
       'tunevault:expires-at': '2026-12-06T12:00:00.000Z',
+      flag: '',
+      '': 'orphan',
     });
     await expect(gw().listTags('arn:pt')).resolves.toEqual({});
     expect(bedrock).toHaveReceivedCommandWith(ListTagsForResourceCommand, { resourceARN: 'arn:pt' });
