@@ -23,7 +23,7 @@ const survivors = argv.includes('--survivors') || unlistedOnly;
 const min = argv.includes('--min') ? Number(argv[argv.indexOf('--min') + 1]) : undefined;
 const given = argv.filter((a, i) => !a.startsWith('--') && argv[i - 1] !== '--min');
 // The parts of stryker.config.mjs (kept in step with it: a part without a report is named below).
-const PARTS = ['steps', 'guard-detectors', 'guard-scan', 'guard-other'];
+const PARTS = ['steps', 'guard-detectors', 'guard-scan', 'guard-schemas', 'guard-text', 'guard-runtime'];
 const files = given.length > 0 ? given : PARTS.map((part) => path.join(REPORTS, `${part}.json`));
 
 /** Survivors judged equivalent (equivalent.json), keyed by file, mutator, mutated text and replacement. */
