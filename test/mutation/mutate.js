@@ -4,7 +4,12 @@
  * three parts), the score from all parts' reports (score.js; fails below 80 % on functions/),
  * then the regression list (run-regressions.js).
  *
- *   node test/mutation/mutate.js [--part <name>[,<name>…]] [--no-regressions] [-- <stryker options>]
+ *   node test/mutation/mutate.js [--part <name>[,<name>…]] [--no-regressions] [--retest-static] [-- <stryker options>]
+ *
+ * --retest-static re-runs, in each part, only the lines of the static mutants its incremental file
+ * has as surviving (Stryker --force --mutate <lines>; the other results are kept). Stryker's
+ * incremental mode re-runs a surviving mutant when a new test covers it, but a static mutant has no
+ * per-test coverage, so a test added to kill it is never tried on it without this.
  *
  * Options after `--` go to every Stryker run (e.g. `-- --concurrency 1`, `-- --force` to ignore
  * the incremental files).
@@ -19,6 +24,20 @@ const MIN_SCORE = 80;
 function run(file, args, env = process.env) {
   const res = spawnSync(process.execPath, [file, ...args], { cwd: ROOT, stdio: 'inherit', env });
   if (res.status !== 0) process.exit(res.status ?? 1);
+}
+
+/** `file:line-line` for each line holding a surviving static mutant in the part's incremental file. */
+function staticSurvivorLines(part) {
+  const file = path.join(__dirname, 'incremental', `${part}.json`);
+  const fs = require('node:fs');
+  if (!fs.existsSync(file)) return [];
+  const report = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const ranges = new Set();
+  for (const [name, f] of Object.entries(report.files))
+    for (const m of f.mutants)
+      if (m.static && (m.status === 'Survived' || m.status === 'NoCoverage'))
+        ranges.add(`${name}:${m.location.start.line}-${m.location.end.line}`);
+  return [...ranges];
 }
 
 async function main() {
@@ -37,7 +56,16 @@ async function main() {
   for (const part of parts) {
     console.log(`\n=== Stryker: ${part} ===`);
     const started = Date.now();
-    run(stryker, ['run', ...strykerArgs], { ...process.env, TUNEVAULT_MUTATE_PART: part });
+    let extra = [];
+    if (own.includes('--retest-static')) {
+      const ranges = staticSurvivorLines(part);
+      if (ranges.length === 0) {
+        console.log(`${part}: no surviving static mutant in its incremental file`);
+        continue;
+      }
+      extra = ['--force', '--mutate', ranges.join(',')];
+    }
+    run(stryker, ['run', ...extra, ...strykerArgs], { ...process.env, TUNEVAULT_MUTATE_PART: part });
     console.log(`=== ${part}: ${((Date.now() - started) / 60_000).toFixed(1)} min ===`);
   }
   // The issue's target: 80 % of the valid mutants in functions/ detected (all parts' reports merged).

@@ -325,8 +325,36 @@ describe('admission: the edges of each decision', () => {
     const m = new MemoryAdmission();
     await full(m);
     const configure = jest.spyOn(m, 'configureSlots');
+    const take = jest.spyOn(m, 'takeSlot');
     await admitJob(run(3), later, m);
     expect(configure).not.toHaveBeenCalled();
+    expect(take).toHaveBeenCalledTimes(1);
+  });
+
+  it('a full slot record that lost its capacity only is written again', async () => {
+    const m = new MemoryAdmission();
+    await full(m);
+    m.maxSlots = undefined;
+    const configure = jest.spyOn(m, 'configureSlots');
+    await admitJob(run(3), later, m);
+    expect(configure).toHaveBeenCalledWith(2, 60_000);
+  });
+
+  it("a container's first admission writes a new capacity even when a slot is free", async () => {
+    const m = new MemoryAdmission();
+    await admitJob(run(1), SETTINGS, m);
+    await admitJob(run(2), { ...SETTINGS, capacity: 3 }, m);
+    expect(m.maxSlots).toBe(3);
+  });
+
+  it('a run put back after a quota refusal is exactly queued, with what the refill resumed', async () => {
+    const m = new MemoryAdmission();
+    await full(m);
+    expect(await requeueJob(run(2), { quotaRetryMs: 60_000 }, m)).toEqual({
+      admitted: false,
+      queued: true,
+      resumed: 0,
+    });
   });
 
   it('a full slot record that lost its lease setting is written again, and the run still waits', async () => {
