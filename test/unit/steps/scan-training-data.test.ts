@@ -208,6 +208,65 @@ describe('scanTrainingDataStep', () => {
     expect(copies).toEqual([]);
   });
 
+  it('lists three errors without an "and N more"', async () => {
+    const { p } = ports({ 'training/a.jsonl': `${CLEAN}not json\n{"prompt":1}\n` });
+    await expect(scanTrainingDataStep(input(), settings, p)).rejects.toMatchObject({
+      summary: `s3://training/training/a.jsonl is not valid bedrock-conversation-2024 (Converse API messages) training data for Nova Micro (FINE_TUNING): line 9: not valid JSON: each line must be one JSON object; line 10: schemaVersion is missing; line 10: messages is missing. Full report: s3://output-bucket/${ARTIFACTS}guard-report.json`,
+    });
+  });
+
+  it('adds the format hint to the refusal when the records fit another format', async () => {
+    const pc = `${[1, 2, 3].map((i) => JSON.stringify({ prompt: `q${i}`, completion: `a${i}` })).join('\n')}\n`;
+    const { p } = ports({ 'training/a.jsonl': pc });
+    await expect(scanTrainingDataStep(input(), settings, p)).rejects.toThrow(
+      /\. These records are in the prompt\/completion format, which .+ Full report: s3:\/\/output-bucket\//,
+    );
+  });
+
+  it('names each finding type with its count, and hands the counts by type on', async () => {
+    const twoKinds = `${LEAKY}${conversation('Mail me at jane.doe@example.com', 'Done.')}\n`;
+    const { p } = ports({ 'training/a.jsonl': twoKinds });
+    const summary = await scanTrainingDataStep(
+      input({ dataset: { dataPolicy: { policy: 'redact' } } }),
+      settings,
+      p,
+    );
+    expect(summary.byType).toEqual({ AWS_ACCESS_KEY_ID: 1, EMAIL: 1 });
+    const blocked = ports({ 'training/a.jsonl': twoKinds });
+    await expect(
+      scanTrainingDataStep(
+        input({ dataset: { dataPolicy: { blockAtOrAbove: 'low' } } }),
+        settings,
+        blocked.p,
+      ),
+    ).rejects.toMatchObject({
+      summary: expect.stringContaining('holds 2 finding(s) (AWS_ACCESS_KEY_ID×1, EMAIL×1)'),
+    });
+  });
+
+  it('hands the scan its worker settings only when both the parallelism and the worker file are set', async () => {
+    const recorded: ScanOptions[] = [];
+    const scan: ScanPorts['scan'] = (body, o) => {
+      recorded.push(o);
+      const { parallelism: _p, workerFile: _w, cpus: _c, ...inProcess } = o;
+      return scanTrainingData(body, inProcess);
+    };
+    const run = (over: Partial<ScanSettings>) =>
+      scanTrainingDataStep(
+        input(),
+        { ...settings, ...over },
+        ports({ 'training/a.jsonl': CLEAN }, { scan }).p,
+      );
+    await run({ parallelism: 2, workerFile: '/opt/guard-worker.js', cpus: 2 });
+    await run({ parallelism: 2 });
+    await run({ workerFile: '/opt/guard-worker.js' });
+    expect(recorded.map((o) => [o.parallelism, o.workerFile, o.cpus])).toEqual([
+      [2, '/opt/guard-worker.js', 2],
+      [undefined, undefined, undefined],
+      [undefined, undefined, undefined],
+    ]);
+  });
+
   it('says "and N more" when there are more than five errors', async () => {
     const { p } = ports({ 'training/a.jsonl': `${CLEAN}${'x\n'.repeat(7)}` });
     await expect(scanTrainingDataStep(input(), settings, p)).rejects.toThrow(/; and 2 more\. Full report/);
