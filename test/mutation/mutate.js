@@ -4,12 +4,15 @@
  * three parts), the score from all parts' reports (score.js; fails below 80 % on functions/),
  * then the regression list (run-regressions.js).
  *
- *   node test/mutation/mutate.js [--part <name>[,<name>…]] [--no-regressions] [--retest-static] [-- <stryker options>]
+ *   node test/mutation/mutate.js [--part <name>[,<name>…]] [--no-regressions] [--retest-static] [--retest-timeouts] [-- <stryker options>]
  *
  * --retest-static re-runs, in each part, only the lines of the static mutants its incremental file
  * has as surviving (Stryker --force --mutate <lines>; the other results are kept). Stryker's
  * incremental mode re-runs a surviving mutant when a new test covers it, but a static mutant has no
  * per-test coverage, so a test added to kill it is never tried on it without this.
+ * --retest-timeouts does the same for the mutants the file has as timed out (counted as detected):
+ * a run on a loaded machine can time out a mutant that a quiet one would let survive; run it on a
+ * quiet machine.
  *
  * Options after `--` go to every Stryker run (e.g. `-- --concurrency 1`, `-- --force` to ignore
  * the incremental files).
@@ -26,8 +29,8 @@ function run(file, args, env = process.env) {
   if (res.status !== 0) process.exit(res.status ?? 1);
 }
 
-/** `file:line-line` for each line holding a surviving static mutant in the part's incremental file. */
-function staticSurvivorLines(part) {
+/** `file:line-line` for each line of the part's incremental file holding a mutant to re-test. */
+function retestLines(part, { staticSurvivors, timeouts }) {
   const file = path.join(__dirname, 'incremental', `${part}.json`);
   const fs = require('node:fs');
   if (!fs.existsSync(file)) return [];
@@ -35,7 +38,10 @@ function staticSurvivorLines(part) {
   const ranges = new Set();
   for (const [name, f] of Object.entries(report.files))
     for (const m of f.mutants)
-      if (m.static && (m.status === 'Survived' || m.status === 'NoCoverage'))
+      if (
+        (staticSurvivors && m.static && (m.status === 'Survived' || m.status === 'NoCoverage')) ||
+        (timeouts && m.status === 'Timeout')
+      )
         ranges.add(`${name}:${m.location.start.line}-${m.location.end.line}`);
   return [...ranges];
 }
@@ -57,10 +63,13 @@ async function main() {
     console.log(`\n=== Stryker: ${part} ===`);
     const started = Date.now();
     let extra = [];
-    if (own.includes('--retest-static')) {
-      const ranges = staticSurvivorLines(part);
+    if (own.includes('--retest-static') || own.includes('--retest-timeouts')) {
+      const ranges = retestLines(part, {
+        staticSurvivors: own.includes('--retest-static'),
+        timeouts: own.includes('--retest-timeouts'),
+      });
       if (ranges.length === 0) {
-        console.log(`${part}: no surviving static mutant in its incremental file`);
+        console.log(`${part}: nothing to re-test in its incremental file`);
         continue;
       }
       extra = ['--force', '--mutate', ranges.join(',')];
