@@ -478,6 +478,12 @@ describe('whole refusal messages', () => {
     ]);
   });
 
+  it('a stage VPC with security groups but no subnet', () => {
+    expect(problemsOf({}, defaults({ vpc: { subnetIds: [], securityGroupIds: ['sg-1'] } }))).toEqual([
+      'vpcConfig needs both subnets and security groups (botocore VpcConfig requires both): set the stage parameters vpcSubnetIds and vpcSecurityGroupIds together',
+    ]);
+  });
+
   it('a stage VPC with subnets but no security group', () => {
     expect(problemsOf({}, defaults({ vpc: { subnetIds: ['subnet-1'], securityGroupIds: [] } }))).toEqual([
       'vpcConfig needs both subnets and security groups (botocore VpcConfig requires both): set the stage parameters vpcSubnetIds and vpcSecurityGroupIds together',

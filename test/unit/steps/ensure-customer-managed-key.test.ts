@@ -713,6 +713,13 @@ describe('key bootstrap: the paths between the usual ones', () => {
     expect(w.leases.size).toBe(0);
   });
 
+  it("with bootstrap 'alias-race', ignores the lease ports and lets the alias race decide", async () => {
+    const w = bootstrapWorld();
+    const result = await ensureCustomerManagedKey({ ...w.s, bootstrap: 'alias-race' }, w.kms, w.lease());
+    expect(result).toMatchObject({ keyId: 'key-1', created: true });
+    expect(w.calls.getLease + w.calls.acquireLease).toBe(0);
+  });
+
   it('keeps its own key when the alias it lost to points at that very key (a successor adopted it)', async () => {
     const w = bootstrapWorld();
     const kms: KeyPorts = {

@@ -294,7 +294,7 @@ describe('validateBucketEncryption: each rule', () => {
         },
       });
     await validateBucketEncryption(source, 'output', 'aws:kms', head({ size: 10 })).catch(() => undefined);
-    expect(asked).toEqual([undefined]);
+    expect(asked).toStrictEqual([undefined]);
     asked.length = 0;
     await validateBucketEncryption(
       { ...source, versionId: 'v9' },
@@ -302,7 +302,7 @@ describe('validateBucketEncryption: each rule', () => {
       'aws:kms',
       head(undefined),
     ).catch(() => undefined);
-    expect(asked).toEqual(['v9']);
+    expect(asked).toStrictEqual(['v9']);
   });
 
   it('lists every Block Public Access flag that is off, comma-separated', async () => {
