@@ -682,6 +682,16 @@ describe('a reused key the stack may not change', () => {
     );
   });
 
+  it('an AccessDenied on the key policy names every statement it would add', async () => {
+    const { ports } = fakePorts(healthyKey(), { Statement: [defaultRoot] });
+    ports.putKeyPolicy = async () => {
+      throw denied();
+    };
+    await expect(ensureCustomerManagedKey(settings, ports)).rejects.toThrow(
+      `needs the statements ${SID.builders}, ${SID.users} in its key policy, which this stack may do only`,
+    );
+  });
+
   it('names the configured keyArn, and keeps any other error as it is', async () => {
     const { ports } = fakePorts(healthyKey(), { Statement: [defaultRoot] });
     ports.putKeyPolicy = async () => {
@@ -711,6 +721,14 @@ describe('key bootstrap: the paths between the usual ones', () => {
     expect(result).toMatchObject({ keyId: 'key-1', created: true });
     expect(w.aliases.get(settings.alias)).toBe('key-1');
     expect(w.leases.size).toBe(0);
+  });
+
+  it('creates a key when the one a dead holder recorded no longer exists', async () => {
+    const w = bootstrapWorld();
+    w.leases.set(`kms-key:${settings.alias}`, { holder: 'dead', leaseUntil: 1, keyId: 'key-gone' });
+    const result = await ensureCustomerManagedKey(w.s, w.kms, w.lease());
+    expect(result).toMatchObject({ keyId: 'key-1', created: true });
+    expect(w.calls.scheduleDeletion).toEqual([]);
   });
 
   it("with bootstrap 'alias-race', ignores the lease ports and lets the alias race decide", async () => {
@@ -832,8 +850,10 @@ describe('key bootstrap under the lease: the wait, on a virtual clock', () => {
     const w = bootstrapWorld();
     const c = clocked(w, 5_000);
     w.leases.set(`kms-key:${settings.alias}`, { holder: 'busy', leaseUntil: c.t0 + 60_000 });
-    await expect(ensureCustomerManagedKey(w.s, w.kms, c.lease)).rejects.toBeInstanceOf(
-      KeyBootstrapInProgressError,
+    const attempt = ensureCustomerManagedKey(w.s, w.kms, c.lease);
+    await expect(attempt).rejects.toBeInstanceOf(KeyBootstrapInProgressError);
+    await expect(attempt).rejects.toThrow(
+      `Another run is creating the key for ${settings.alias} (its lease ends ${new Date(c.t0 + 60_000).toISOString()}); this step is retried.`,
     );
     // Deadline: 5 s left - 3 s margin = 2 s, the last sleep cut to end on it.
     expect(c.sleeps).toEqual([50, 100, 200, 250, 250, 250, 250, 250, 250, 150]);
