@@ -79,6 +79,7 @@ describe('statemachines/loader.js', () => {
 
 describe('statemachines/loader.js at its edges', () => {
   const more = require('../../statemachines/loader.js') as {
+    // biome-ignore lint/suspicious/noExplicitAny: ASL states of any shape, read by path in the assertions
     withSharedRetries(asl: unknown, shared: unknown[]): { States: Record<string, Record<string, any>> };
     withMaxQueueWait(asl: unknown, seconds: unknown): { States: Record<string, { TimeoutSeconds?: number }> };
     partitionOf(region: string): string;

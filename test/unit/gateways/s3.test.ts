@@ -274,7 +274,7 @@ describe('S3Gateway', () => {
   });
 
   it('keeps an existing tag that has no value, as an empty value', async () => {
-    s3.on(GetObjectTaggingCommand).resolves({ TagSet: [{ Key: 'flag' }] });
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: [{ Key: 'flag' } as never] });
     s3.on(PutObjectTaggingCommand).resolves({});
     await gw().mergeObjectTags('t', 'k', { a: '1' });
     expect(s3.commandCalls(PutObjectTaggingCommand)[0]?.args[0].input.Tagging?.TagSet).toEqual([

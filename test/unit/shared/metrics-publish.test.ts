@@ -4,7 +4,7 @@ import { createMetrics, jobTimesOf, publishMetrics } from '../../../functions/sh
 describe('publishMetrics', () => {
   it('publishes only when the invocation stored a metric (no "No application metrics" warning otherwise)', async () => {
     const metrics = createMetrics('test-fn');
-    const publish = jest.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => undefined);
+    const publish = jest.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => metrics);
     const middleware = publishMetrics(metrics);
     await (middleware.after as () => Promise<void>)();
     expect(publish).not.toHaveBeenCalled();

@@ -788,8 +788,9 @@ describe('key bootstrap: the paths between the usual ones', () => {
     const kms: KeyPorts = {
       ...w.kms,
       describeKey: async (id) => {
-        if (id === settings.alias && (lookups += 1) === 1) return undefined; // before the lease
-        return id === settings.alias ? w.keys.get('key-done') : w.kms.describeKey(id);
+        if (id !== settings.alias) return w.kms.describeKey(id);
+        lookups += 1;
+        return lookups === 1 ? undefined : w.keys.get('key-done'); // the first lookup is before the lease
       },
     };
     const result = await ensureCustomerManagedKey(w.s, kms, w.lease());
