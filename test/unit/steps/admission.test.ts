@@ -471,6 +471,23 @@ describe('admission: the sweep at its edges', () => {
     expect(swept.reclaimed).toEqual([]);
   });
 
+  it('without a lease on the slot record, holds a slot 30 minutes before a job must exist', async () => {
+    const m = new MemoryAdmission();
+    for (const i of [1, 2, 3]) await admitJob(run(i), SETTINGS, m);
+    m.slotLeaseMs = undefined;
+    const sweep = () =>
+      sweepAdmission(
+        m.sweepPorts(
+          (j) => (j === 'tunevault-job-1' ? undefined : 'InProgress'),
+          () => 'RUNNING',
+        ),
+      );
+    m.clock += 29 * 60_000;
+    expect((await sweep()).reclaimed).toEqual([]);
+    m.clock += 60_000;
+    expect((await sweep()).reclaimed.map((r) => r.jobName)).toEqual(['tunevault-job-1']);
+  });
+
   it('reclaims a slot whose lease ends at this very moment and whose run never had a job', async () => {
     const m = new MemoryAdmission();
     for (const i of [1, 2, 3]) await admitJob(run(i), SETTINGS, m);

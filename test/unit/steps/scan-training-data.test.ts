@@ -349,6 +349,12 @@ describe('scanTrainingDataStep: validation data from the sidecar', () => {
   const withValidation = (over: Partial<ScanInput['dataset']> = {}) =>
     input({ dataset: { validationKey: 'validation/v.jsonl', ...over } });
 
+  it("applies the sidecar's allow-list to the validation data too", async () => {
+    const { p, scans } = ports({ 'training/a.jsonl': CLEAN, 'validation/v.jsonl': record(9) });
+    await scanTrainingDataStep(withValidation({ dataPolicy: { allow: ['known-safe'] } }), settings, p);
+    expect(scans[1]?.allowList).toEqual({ values: ['known-safe'] });
+  });
+
   it('judges it like the training data and hands Bedrock a copy of exactly the bytes judged', async () => {
     const { p, uploads, scans } = ports({ 'training/a.jsonl': CLEAN, 'validation/v.jsonl': record(9) });
     const summary = await scanTrainingDataStep(withValidation(), settings, p);

@@ -104,5 +104,10 @@ describe('the guard details, exactly', () => {
     expect(
       guardDetailsOfFailure({ error: 'KeyNotUsableError', message: 'm', details: guard }),
     ).toBeUndefined();
+    // The report is an s3:// URI the report command opens; anything else is not the guard's.
+    const elsewhere = { ...guard, reportS3Uri: 'https://example.com/guard-report.json' };
+    expect(
+      guardDetailsOfFailure({ error: 'SensitiveDataError', message: 'm', details: elsewhere }),
+    ).toBeUndefined();
   });
 });
