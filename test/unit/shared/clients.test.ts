@@ -2,10 +2,17 @@
  * The SDK clients' settings (functions/shared/aws/clients.ts), read once at module load: each
  * case loads the module afresh under its own environment.
  */
+const setEnv = (env: Record<string, string | undefined>) => {
+  for (const [k, v] of Object.entries(env)) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+};
+
 const load = (env: Record<string, string | undefined>) => {
-  const saved = { ...process.env };
-  Object.assign(process.env, env);
-  for (const [k, v] of Object.entries(env)) if (v === undefined) delete process.env[k];
+  // Only the keys set here are put back, on the process's own env object.
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  setEnv(env);
   try {
     let mod: typeof import('../../../functions/shared/aws/clients') | undefined;
     jest.isolateModules(() => {
@@ -13,7 +20,7 @@ const load = (env: Record<string, string | undefined>) => {
     });
     return mod as typeof import('../../../functions/shared/aws/clients');
   } finally {
-    process.env = saved;
+    setEnv(saved);
   }
 };
 
