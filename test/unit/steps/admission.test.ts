@@ -21,6 +21,14 @@ const run = (i: number) => ({
   taskToken: `token-${i}`,
   ticket: ticketOf(`2026-01-01T00:00:${String(i).padStart(2, '0')}.000Z`, `tunevault-job-${i}`),
 });
+/** Run i as a slot holder since `since` (a slot handed to it, answered or not). */
+const holderOf = (i: number, since: number) => ({
+  jobName: run(i).jobName,
+  executionArn: run(i).executionArn,
+  since,
+});
+/** Admission settings after a container's first call (the slot record is written already). */
+const LATER = { ...SETTINGS, configure: false };
 
 describe('admission: slots and the wait list', () => {
   it('admits on arrival while slots are free, parks the rest, and answers only the admitted tokens', async () => {
@@ -68,11 +76,7 @@ describe('admission: slots and the wait list', () => {
     const m = new MemoryAdmission();
     for (const i of [1, 2, 3]) await admitJob(run(i), SETTINGS, m);
     // Job 1's slot was handed to run 3, and then the releasing function died.
-    await m.handOffSlot('tunevault-job-1', {
-      jobName: 'tunevault-job-3',
-      executionArn: run(3).executionArn,
-      since: m.clock,
-    });
+    await m.handOffSlot('tunevault-job-1', holderOf(3, m.clock));
     await fill(m);
     expect(m.answered.has('token-3')).toBe(false); // maybe still being answered: left alone
     m.clock += REPAIR_AFTER_MS + 1;
@@ -287,7 +291,6 @@ describe('admission: the edges of each decision', () => {
   const full = async (m: MemoryAdmission) => {
     for (const i of [1, 2]) await admitJob(run(i), SETTINGS, m);
   };
-  const later = { ...SETTINGS, configure: false };
 
   it('takes a service quota of exactly 1, and falls back to the default for 0, a fraction or none, naming the value', async () => {
     expect(await resolveCapacity('auto', async () => 1)).toEqual({ capacity: 1, source: 'service-quota' });
@@ -309,7 +312,7 @@ describe('admission: the edges of each decision', () => {
     await admitJob(run(1), SETTINGS, m);
     expect(configure).toHaveBeenCalledWith(2, 60_000);
     configure.mockClear();
-    await admitJob(run(2), later, m);
+    await admitJob(run(2), LATER, m);
     expect(configure).not.toHaveBeenCalled();
   });
 
@@ -318,7 +321,7 @@ describe('admission: the edges of each decision', () => {
     expect(await admitJob(run(1), SETTINGS, fresh)).toEqual({ admitted: true, queued: false, resumed: 0 });
     const m = new MemoryAdmission();
     await full(m);
-    expect(await admitJob(run(3), later, m)).toEqual({ admitted: false, queued: true, resumed: 0 });
+    expect(await admitJob(run(3), LATER, m)).toEqual({ admitted: false, queued: true, resumed: 0 });
   });
 
   it('a full slot record with the right configuration is not rewritten', async () => {
@@ -326,7 +329,7 @@ describe('admission: the edges of each decision', () => {
     await full(m);
     const configure = jest.spyOn(m, 'configureSlots');
     const take = jest.spyOn(m, 'takeSlot');
-    await admitJob(run(3), later, m);
+    await admitJob(run(3), LATER, m);
     expect(configure).not.toHaveBeenCalled();
     expect(take).toHaveBeenCalledTimes(1);
   });
@@ -336,7 +339,7 @@ describe('admission: the edges of each decision', () => {
     await full(m);
     m.maxSlots = undefined;
     const configure = jest.spyOn(m, 'configureSlots');
-    await admitJob(run(3), later, m);
+    await admitJob(run(3), LATER, m);
     expect(configure).toHaveBeenCalledWith(2, 60_000);
   });
 
@@ -362,7 +365,7 @@ describe('admission: the edges of each decision', () => {
     await full(m);
     m.slotLeaseMs = undefined;
     const configure = jest.spyOn(m, 'configureSlots');
-    const outcome = await admitJob(run(3), later, m);
+    const outcome = await admitJob(run(3), LATER, m);
     expect(configure).toHaveBeenCalledWith(2, 60_000);
     expect(m.slotLeaseMs).toBe(60_000);
     expect(outcome.admitted).toBe(false);
@@ -385,7 +388,7 @@ describe('admission: the edges of each decision', () => {
   it('a job that ends while there are more holders than slots frees its slot instead of handing it on', async () => {
     const m = new MemoryAdmission();
     await full(m);
-    await admitJob(run(3), later, m);
+    await admitJob(run(3), LATER, m);
     m.maxSlots = 1; // lowered by hand while two jobs run
     const handOff = jest.spyOn(m, 'handOffSlot');
     expect(await releaseJobSlot('tunevault-job-1', m)).toEqual({ released: true, resumed: 0 });
@@ -396,7 +399,7 @@ describe('admission: the edges of each decision', () => {
   it('a handed-over slot whose waiter was already answered counts no resume', async () => {
     const m = new MemoryAdmission();
     await full(m);
-    await admitJob(run(3), later, m);
+    await admitJob(run(3), LATER, m);
     m.closed.add('token-3'); // the run was stopped while it waited
     expect(await releaseJobSlot('tunevault-job-1', m)).toEqual({
       released: true,
@@ -408,7 +411,7 @@ describe('admission: the edges of each decision', () => {
   it('a ceiling that ends at this very moment is cleared', async () => {
     const m = new MemoryAdmission();
     await full(m);
-    await admitJob(run(3), later, m);
+    await admitJob(run(3), LATER, m);
     await m.setQuotaCeiling(1, m.clock);
     await fill(m);
     expect(m.quotaCeiling).toBeUndefined();
@@ -417,7 +420,7 @@ describe('admission: the edges of each decision', () => {
   it('tries no conditional write when no slot is free', async () => {
     const m = new MemoryAdmission();
     await full(m);
-    await admitJob(run(3), later, m);
+    await admitJob(run(3), LATER, m);
     const take = jest.spyOn(m, 'takeSlot');
     expect(await fill(m)).toBe(0);
     expect(take).not.toHaveBeenCalled();
@@ -426,7 +429,7 @@ describe('admission: the edges of each decision', () => {
   it('fills exactly the free slots, oldest waiters first', async () => {
     const m = new MemoryAdmission();
     await full(m);
-    for (const i of [3, 4, 5]) await admitJob(run(i), later, m);
+    for (const i of [3, 4, 5]) await admitJob(run(i), LATER, m);
     m.maxSlots = 4;
     const take = jest.spyOn(m, 'takeSlot');
     expect(await fill(m)).toBe(2);
@@ -437,13 +440,9 @@ describe('admission: the edges of each decision', () => {
   it('repairs an unanswered handed-over slot only after REPAIR_AFTER_MS, and counts it', async () => {
     const m = new MemoryAdmission();
     await full(m);
-    await admitJob(run(3), later, m);
+    await admitJob(run(3), LATER, m);
     const since = m.clock;
-    await m.handOffSlot('tunevault-job-1', {
-      jobName: 'tunevault-job-3',
-      executionArn: run(3).executionArn,
-      since,
-    });
+    await m.handOffSlot('tunevault-job-1', holderOf(3, since));
     m.clock = since + REPAIR_AFTER_MS;
     expect(await fill(m)).toBe(0);
     m.clock = since + REPAIR_AFTER_MS + 1;
@@ -505,18 +504,12 @@ describe('admission: the sweep at its edges', () => {
 });
 
 describe('admission: handing over past waiters that already hold a slot', () => {
-  const later = { ...SETTINGS, configure: false };
-
   it('a retried admission of a run whose slot was handed to it answers it at once', async () => {
     const m = new MemoryAdmission();
     for (const i of [1, 2, 3]) await admitJob(run(i), SETTINGS, m);
     // Job 1's slot went to run 3, but the releasing function died before answering it.
-    await m.handOffSlot('tunevault-job-1', {
-      jobName: 'tunevault-job-3',
-      executionArn: run(3).executionArn,
-      since: m.clock,
-    });
-    const again = await admitJob(run(3), later, m);
+    await m.handOffSlot('tunevault-job-1', holderOf(3, m.clock));
+    const again = await admitJob(run(3), LATER, m);
     expect(again).toEqual({ admitted: false, queued: true, resumed: 1 });
     expect(m.answered.get('token-3')).toMatchObject({ admitted: true, by: 'queue' });
   });
@@ -525,12 +518,7 @@ describe('admission: handing over past waiters that already hold a slot', () => 
     const m = new MemoryAdmission();
     for (const i of [1, 2, 3, 4, 5, 6]) await admitJob(run(i), SETTINGS, m);
     m.maxSlots = 5;
-    for (const i of [3, 4, 5])
-      m.holders.set(`tunevault-job-${i}`, {
-        jobName: `tunevault-job-${i}`,
-        executionArn: run(i).executionArn,
-        since: m.clock,
-      });
+    for (const i of [3, 4, 5]) m.holders.set(run(i).jobName, holderOf(i, m.clock));
     expect(await releaseJobSlot('tunevault-job-1', m)).toEqual({
       released: true,
       handedTo: 'tunevault-job-6',
