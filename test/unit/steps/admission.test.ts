@@ -125,7 +125,7 @@ describe('admission: slots and the wait list', () => {
 
   it('writes the slot record again when it lost its configuration (a container remembers writing it)', async () => {
     const m = new MemoryAdmission();
-    const outcome = await admitJob(run(1), { ...SETTINGS, configure: false }, m);
+    const outcome = await admitJob(run(1), LATER, m);
     expect(outcome.admitted).toBe(true);
     expect(m.maxSlots).toBe(2);
   });
