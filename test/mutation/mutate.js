@@ -17,9 +17,11 @@
  * Options after `--` go to every Stryker run (e.g. `-- --concurrency 1`, `-- --force` to ignore
  * the incremental files).
  */
+const fs = require('node:fs');
 const { spawnSync } = require('node:child_process');
 const path = require('node:path');
 const { pathToFileURL } = require('node:url');
+const { isAlive } = require('./report');
 
 const ROOT = path.join(__dirname, '../..');
 const MIN_SCORE = 80;
@@ -32,16 +34,12 @@ function run(file, args, env = process.env) {
 /** `file:line-line` for each line of the part's incremental file holding a mutant to re-test. */
 function retestLines(part, { staticSurvivors, timeouts }) {
   const file = path.join(__dirname, 'incremental', `${part}.json`);
-  const fs = require('node:fs');
   if (!fs.existsSync(file)) return [];
   const report = JSON.parse(fs.readFileSync(file, 'utf8'));
   const ranges = new Set();
   for (const [name, f] of Object.entries(report.files))
     for (const m of f.mutants)
-      if (
-        (staticSurvivors && m.static && (m.status === 'Survived' || m.status === 'NoCoverage')) ||
-        (timeouts && m.status === 'Timeout')
-      )
+      if ((staticSurvivors && m.static && isAlive(m)) || (timeouts && m.status === 'Timeout'))
         ranges.add(`${name}:${m.location.start.line}-${m.location.end.line}`);
   return [...ranges];
 }

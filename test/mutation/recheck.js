@@ -15,6 +15,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
+const { isAlive, offsetOf } = require('./report');
 
 const ROOT = path.join(__dirname, '../..');
 const SCRATCH = process.env.TUNEVAULT_RECHECK_DIR ?? '/tmp/tunevault-recheck';
@@ -27,13 +28,6 @@ const SKIP = new Set([
   '.serverless',
   'coverage',
 ]);
-
-/** Offset in `source` of a report location (lines and columns counted from 1). */
-function offsetOf(source, { line, column }) {
-  let at = 0;
-  for (let l = 1; l < line; l += 1) at = source.indexOf('\n', at) + 1;
-  return at + column - 1;
-}
 
 function copyProject() {
   fs.mkdirSync(SCRATCH, { recursive: true });
@@ -70,10 +64,7 @@ function main() {
   if (current !== reported)
     throw new Error(`${rel} changed since ${reportFile} was made: its mutant locations no longer apply`);
   const alive = entry[1].mutants.filter(
-    (m) =>
-      (m.status === 'Survived' || m.status === 'NoCoverage') &&
-      m.location.start.line >= from &&
-      m.location.start.line <= (to ?? from),
+    (m) => isAlive(m) && m.location.start.line >= from && m.location.start.line <= (to ?? from),
   );
 
   copyProject();

@@ -13,6 +13,7 @@
  */
 const fs = require('node:fs');
 const path = require('node:path');
+const { isAlive, offsetOf } = require('./report');
 
 const REPORTS = path.join(__dirname, '../../reports/mutation');
 const argv = process.argv.slice(2);
@@ -31,13 +32,6 @@ const EQUIVALENT = new Map();
 for (const e of JSON.parse(fs.readFileSync(path.join(__dirname, 'equivalent.json'), 'utf8')).mutants)
   for (const r of e.replacements)
     EQUIVALENT.set(JSON.stringify([e.file, e.mutator, e.original, r]), e.reason);
-
-/** Offset in `source` of a report location (lines and columns counted from 1). */
-function offsetOf(source, { line, column }) {
-  let at = 0;
-  for (let l = 1; l < line; l += 1) at = source.indexOf('\n', at) + 1;
-  return at + column - 1;
-}
 
 const originalOf = (source, m) =>
   source.slice(offsetOf(source, m.location.start), offsetOf(source, m.location.end));
@@ -114,9 +108,7 @@ const alive = [...byFile]
   .map(([rel, f]) => [
     rel,
     f.source,
-    f.mutants
-      .filter((m) => m.status === 'Survived' || m.status === 'NoCoverage')
-      .map((m) => ({ ...m, equivalent: equivalenceOf(rel, f.source, m) })),
+    f.mutants.filter(isAlive).map((m) => ({ ...m, equivalent: equivalenceOf(rel, f.source, m) })),
   ])
   .filter(([, , ms]) => ms.length > 0);
 const aliveCount = alive.reduce((n, [, , ms]) => n + ms.length, 0);
