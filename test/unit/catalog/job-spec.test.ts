@@ -36,14 +36,21 @@ function defaults(over: Partial<JobDefaults> = {}): JobDefaults {
   };
 }
 
-function problemsOf(dataset: DatasetOptions, d = defaults()): string[] {
+/** The problems JobSpecError lists for the job, or none when the job is valid. */
+function problemsOrNone(dataset: DatasetOptions, d = defaults()): string[] {
   try {
     resolveJobSpec(dataset, d);
+    return [];
   } catch (err) {
     if (err instanceof JobSpecError) return err.problems;
     throw err;
   }
-  throw new Error('expected the job to be refused');
+}
+
+function problemsOf(dataset: DatasetOptions, d = defaults()): string[] {
+  const problems = problemsOrNone(dataset, d);
+  if (problems.length === 0) throw new Error('expected the job to be refused');
+  return problems;
 }
 
 describe('FINE_TUNING', () => {
@@ -590,16 +597,6 @@ describe('what a valid job carries, exactly', () => {
     expect(rftWith(at(513))).toEqual([expect.stringContaining('is not a Lambda function ARN')]);
   });
 });
-
-function problemsOrNone(dataset: DatasetOptions, d: JobDefaults): string[] {
-  try {
-    resolveJobSpec(dataset, d);
-    return [];
-  } catch (err) {
-    if (err instanceof JobSpecError) return err.problems;
-    throw err;
-  }
-}
 
 describe("Bedrock's LambdaArn pattern (botocore bedrock 2023-04-20), whole ARNs only", () => {
   it.each([
