@@ -7,6 +7,10 @@ const aslLoader = require('../../statemachines/loader.js') as {
   functionKeyOf(name: string): string;
   placeholderNames(node: unknown): string[];
   withPollInterval(asl: unknown, seconds: unknown): { States: Record<string, { TimeoutSeconds?: number }> };
+  withMaxQueueWait(asl: unknown, seconds: unknown): { States: Record<string, { TimeoutSeconds?: number }> };
+  // biome-ignore lint/suspicious/noExplicitAny: ASL states of any shape, read by path in the assertions
+  withSharedRetries(asl: unknown, shared: unknown[]): { States: Record<string, Record<string, any>> };
+  partitionOf(region: string): string;
   definition(o?: { resolveVariable(v: string): Promise<string> }): Promise<Record<string, unknown>>;
 };
 
@@ -78,12 +82,6 @@ describe('statemachines/loader.js', () => {
 });
 
 describe('statemachines/loader.js at its edges', () => {
-  const more = require('../../statemachines/loader.js') as {
-    // biome-ignore lint/suspicious/noExplicitAny: ASL states of any shape, read by path in the assertions
-    withSharedRetries(asl: unknown, shared: unknown[]): { States: Record<string, Record<string, any>> };
-    withMaxQueueWait(asl: unknown, seconds: unknown): { States: Record<string, { TimeoutSeconds?: number }> };
-    partitionOf(region: string): string;
-  };
   const SHARED = [
     { ErrorEquals: ['Lambda.ServiceException', 'Lambda.TooManyRequestsException'], MaxAttempts: 3 },
   ];
@@ -102,7 +100,7 @@ describe('statemachines/loader.js at its edges', () => {
   });
 
   it('gives the shared retriers to Lambda tasks only: a placeholder, lambda:invoke or its .waitForTaskToken form', () => {
-    const out = more.withSharedRetries(
+    const out = aslLoader.withSharedRetries(
       {
         StartAt: 'A',
         States: {
@@ -123,7 +121,7 @@ describe('statemachines/loader.js at its edges', () => {
   });
 
   it("reaches the tasks inside a Map state's ItemProcessor", () => {
-    const out = more.withSharedRetries(
+    const out = aslLoader.withSharedRetries(
       {
         StartAt: 'M',
         States: {
@@ -143,7 +141,7 @@ describe('statemachines/loader.js at its edges', () => {
     const own = [
       { ErrorEquals: ['Lambda.ServiceException', 'Lambda.TooManyRequestsException'], MaxAttempts: 9 },
     ];
-    const out = more.withSharedRetries(
+    const out = aslLoader.withSharedRetries(
       { StartAt: 'T', States: { T: taskWith('${StepArn}', { Retry: own }) } },
       SHARED,
     );
@@ -152,10 +150,10 @@ describe('statemachines/loader.js at its edges', () => {
 
   it("sets AdmitJob's and RequeueJob's queue wait, up to a year, naming the stage parameter when refused", () => {
     const asl = aslLoader.readAsl();
-    const out = more.withMaxQueueWait(asl, 31_536_000);
+    const out = aslLoader.withMaxQueueWait(asl, 31_536_000);
     expect(out.States.AdmitJob?.TimeoutSeconds).toBe(31_536_000);
     expect(out.States.RequeueJob?.TimeoutSeconds).toBe(31_536_000);
-    expect(() => more.withMaxQueueWait(asl, 0)).toThrow(
+    expect(() => aslLoader.withMaxQueueWait(asl, 0)).toThrow(
       "maxQueueWaitSeconds must be a whole number of seconds from 1 to 31536000, got '0'",
     );
   });
@@ -167,7 +165,7 @@ describe('statemachines/loader.js at its edges', () => {
     ['us-iso-east-1', 'aws-iso'],
     ['us-isob-east-1', 'aws-iso-b'],
   ])('knows the partition of %s: %s', (region, partition) => {
-    expect(more.partitionOf(region)).toBe(partition);
+    expect(aslLoader.partitionOf(region)).toBe(partition);
   });
 
   it("writes the service-integration ARNs in the partition of the stage's Region", async () => {
