@@ -2,27 +2,13 @@
  * The SDK clients' settings (functions/shared/aws/clients.ts), read once at module load: each
  * case loads the module afresh under its own environment.
  */
-const setEnv = (env: Record<string, string | undefined>) => {
-  for (const [k, v] of Object.entries(env)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
-};
-
-const load = (env: Record<string, string | undefined>) => {
-  // Only the keys set here are put back, on the process's own env object.
-  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-  setEnv(env);
-  try {
-    let mod: typeof import('../../../functions/shared/aws/clients') | undefined;
-    jest.isolateModules(() => {
-      mod = require('../../../functions/shared/aws/clients');
-    });
-    return mod as typeof import('../../../functions/shared/aws/clients');
-  } finally {
-    setEnv(saved);
-  }
-};
+import { loadFreshWithEnv } from '../support/env';
+const load = (env: Record<string, string | undefined>) =>
+  loadFreshWithEnv(
+    env,
+    () =>
+      require('../../../functions/shared/aws/clients') as typeof import('../../../functions/shared/aws/clients'),
+  );
 
 describe('SDK clients', () => {
   it.each([

@@ -1,23 +1,13 @@
 /** The shared logger's service name (functions/shared/logger.ts): the function's own, else 'tunevault'. */
-const loadLogger = (service: string | undefined) => {
-  const saved = process.env.POWERTOOLS_SERVICE_NAME;
-  const level = process.env.POWERTOOLS_LOG_LEVEL;
-  process.env.POWERTOOLS_LOG_LEVEL = 'INFO'; // test/setup-env.js silences logs
-  if (service === undefined) delete process.env.POWERTOOLS_SERVICE_NAME;
-  else process.env.POWERTOOLS_SERVICE_NAME = service;
-  try {
-    let mod: typeof import('../../../functions/shared/logger') | undefined;
-    jest.isolateModules(() => {
-      mod = require('../../../functions/shared/logger');
-    });
-    return (mod as typeof import('../../../functions/shared/logger')).logger;
-  } finally {
-    if (level === undefined) delete process.env.POWERTOOLS_LOG_LEVEL;
-    else process.env.POWERTOOLS_LOG_LEVEL = level;
-    if (saved === undefined) delete process.env.POWERTOOLS_SERVICE_NAME;
-    else process.env.POWERTOOLS_SERVICE_NAME = saved;
-  }
-};
+import { loadFreshWithEnv } from '../support/env';
+const loadLogger = (service: string | undefined) =>
+  loadFreshWithEnv(
+    // test/setup-env.js silences logs
+    { POWERTOOLS_SERVICE_NAME: service, POWERTOOLS_LOG_LEVEL: 'INFO' },
+    () =>
+      (require('../../../functions/shared/logger') as typeof import('../../../functions/shared/logger'))
+        .logger,
+  );
 
 describe('logger', () => {
   it.each([
