@@ -933,37 +933,35 @@ async function shardMain(k: number): Promise<void> {
     new Promise<void>((resolve) => {
       if (!process.send?.(m, () => resolve())) resolve();
     });
+  const failure = (err: unknown) => (err instanceof Error ? (err.stack ?? err.message) : String(err));
   let prover: Prover;
   try {
     prover = await Prover.start(shardLabel);
   } catch (err) {
-    await reply({ id: 0, ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+    await reply({ id: 0, ok: false, error: failure(err) });
     process.exit(1);
   }
   // The coordinator gone (it failed or was killed): stop the embedded AWS and end.
   process.on('disconnect', () => {
     void prover.stop().finally(() => process.exit(1));
   });
+  const ops: Record<ShardOp, (arg: unknown) => Promise<unknown>> = {
+    facts: () => prover.facts(),
+    path: (arg) => prover.path(arg as string),
+    ensureKey: () => prover.ensureKey(),
+    removal: (arg) => prover.removal(arg as Removal),
+    runs: () => prover.runs(),
+    stop: () => prover.stop(),
+  };
   process.on('message', async ({ id, op, arg }: ShardRequest) => {
     try {
-      const value =
-        op === 'facts'
-          ? await prover.facts()
-          : op === 'path'
-            ? await prover.path(arg as string)
-            : op === 'ensureKey'
-              ? await prover.ensureKey()
-              : op === 'removal'
-                ? await prover.removal(arg as Removal)
-                : op === 'runs'
-                  ? await prover.runs()
-                  : await prover.stop();
+      const value = await ops[op](arg);
       if (op === 'stop') process.removeAllListeners('disconnect');
       await reply({ id, ok: true, value });
       // Stopped: nothing of the embedded AWS is left to wait for.
       if (op === 'stop') process.exit(0);
     } catch (err) {
-      await reply({ id, ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+      await reply({ id, ok: false, error: failure(err) });
     }
   });
   await reply({ id: 0, ok: true });
