@@ -18,17 +18,31 @@ const SEED = 20_240_611;
 const ROOT = join(__dirname, '..', '..', '..');
 
 describe('generated contexts, whole scan path', () => {
-  let measured: Awaited<ReturnType<typeof measureDetection>>;
-  beforeAll(async () => {
-    measured = await measureDetection(plantedCases(SEED, 150));
-  });
-
-  it.each(DETECTORS.map((d) => [d.type]))('%s: recall ≥ 0.98 and false positives ≤ 1 %%', (type) => {
-    const figure = measured.figures.find((f) => f.type === type);
-    expect(figure?.positives).toBe(150);
-    expect(figure?.nearMisses).toBe(150);
-    expect(figure?.recall).toBeGreaterThanOrEqual(0.98);
-    expect(figure?.falsePositiveRate).toBeLessThanOrEqual(0.01);
+  // Measured inside the test, not in a beforeAll: what runs in a hook has no test to be
+  // attributed to, so Stryker would count every guard line the scan reaches as static (run against
+  // every related test file) rather than covered by this test.
+  it('every detector: recall ≥ 0.98 and false positives ≤ 1 %', async () => {
+    const measured = await measureDetection(plantedCases(SEED, 150));
+    // One comparison, so a failure shows every detector's row, each naming its type.
+    const row = (type: string) => {
+      const figure = measured.figures.find((f) => f.type === type);
+      return {
+        type,
+        positives: figure?.positives,
+        nearMisses: figure?.nearMisses,
+        recallAtLeast98: (figure?.recall ?? 0) >= 0.98,
+        falsePositivesAtMost1: (figure?.falsePositiveRate ?? 1) <= 0.01,
+      };
+    };
+    expect(DETECTORS.map((d) => row(d.type))).toStrictEqual(
+      DETECTORS.map((d) => ({
+        type: d.type,
+        positives: 150,
+        nearMisses: 150,
+        recallAtLeast98: true,
+        falsePositivesAtMost1: true,
+      })),
+    );
   });
 
   it('reports nothing in the contexts alone', () => {
