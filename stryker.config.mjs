@@ -1,11 +1,11 @@
 /**
  * StrykerJS over functions/ and statemachines/loader.js, in parts run one after the other
  * (test/mutation/mutate.js): `steps` (the step cores, shared/ without the guard, the ASL loader)
- * and the guard (functions/shared/guard) in five parts — its detectors, its scan path (registry,
- * fast path, records, scan/), its record schemas, its text helpers (normalization, masking,
- * hashing), and the rest (limits, the worker pool, the summary). Most of the guard's mutants are static (detector tables and regular expressions built
- * at module load), so each runs every related test file: a part of the guard takes an hour or
- * more on two cores, and a part's results are kept only when it ends (hence small parts). Each part has its own incremental file and report, so a change in one part
+ * and the guard (functions/shared/guard) in seven parts — its secret detectors, its other
+ * detectors, its record reader and fast path, its scan path (registry, scan/), its record schemas,
+ * its text helpers (normalization, masking, hashing), and the rest (limits, the worker pool, the
+ * summary). A part's results are kept only when it ends, hence parts small enough to end within a
+ * session; `npm run mutate -- --plan` shows each part's size. Each part has its own incremental file and report, so a change in one part
  * re-tests only that part, and a part's report is there as soon as it ends;
  * test/mutation/score.js adds them up. Shared options: test/mutation/stryker.base.json.
  *
@@ -19,19 +19,17 @@ const base = JSON.parse(
 delete base.$schema;
 
 const GUARD = 'functions/shared/guard';
-const GUARD_SCAN_PATH = [
-  `${GUARD}/registry.ts`,
-  `${GUARD}/fastpath.ts`,
-  `${GUARD}/records.ts`,
-  `${GUARD}/scan/**/*.ts`,
-];
+const GUARD_SCAN_PATH = [`${GUARD}/registry.ts`, `${GUARD}/scan/**/*.ts`];
+const GUARD_RECORDS = [`${GUARD}/records.ts`, `${GUARD}/fastpath.ts`];
+const GUARD_SECRETS = [`${GUARD}/detectors/secrets.ts`, `${GUARD}/detectors/generic-secret.ts`];
 
+/** Each part takes well under an hour on two cores, so it ends (and keeps its results) within a session. */
 export const PARTS = {
   steps: ['functions/**/*.ts', '!functions/**/handler.ts', `!${GUARD}/**`, 'statemachines/loader.js'],
-  'guard-detectors': [`${GUARD}/detectors/**/*.ts`],
+  'guard-secrets': GUARD_SECRETS,
+  'guard-detectors': [`${GUARD}/detectors/**/*.ts`, ...GUARD_SECRETS.map((p) => `!${p}`)],
+  'guard-records': GUARD_RECORDS,
   'guard-scan': GUARD_SCAN_PATH,
-  // The rest of the guard in three, so each part ends (and keeps its results) within a session:
-  // the record schemas, the text helpers, and the runtime (limits, worker pool, summary).
   'guard-schemas': [`${GUARD}/schemas/**/*.ts`],
   'guard-text': [`${GUARD}/normalize.ts`, `${GUARD}/mask.ts`, `${GUARD}/hash.ts`],
   // types.ts holds types only.
@@ -43,7 +41,7 @@ export const PARTS = {
     `!${GUARD}/normalize.ts`,
     `!${GUARD}/mask.ts`,
     `!${GUARD}/hash.ts`,
-    ...GUARD_SCAN_PATH.map((p) => `!${p}`),
+    ...[...GUARD_SCAN_PATH, ...GUARD_RECORDS].map((p) => `!${p}`),
   ],
 };
 
