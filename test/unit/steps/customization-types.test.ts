@@ -211,6 +211,18 @@ describe('the guard on records in another format', () => {
     ).toBeUndefined();
   });
 
+  it('names the format most of the records are in when two foreign formats both have a majority', async () => {
+    // {prompt, completion, input} is valid prompt/completion and continued pre-training input
+    // alike; two more {input} records make continued pre-training the larger majority (5 of 5
+    // against 3 of 5), though prompt/completion is the first format seen.
+    const both = (i: number) => JSON.stringify({ prompt: `q${i}`, completion: `a${i}`, input: `t${i}` });
+    const input = (i: number) => JSON.stringify({ input: `t${i}` });
+    const lines = [both(1), both(2), both(3), input(4), input(5)].join('\n');
+    expect(await formatHint(ports(lines), SOURCE, resolveJobSpec({}, job))).toMatch(
+      /^These records are in the continued pre-training input format, /,
+    );
+  });
+
   it('reads only the head of the object: a few lines, or 1 MiB of one long line', async () => {
     const spec = resolveJobSpec({}, job);
     let pulled = 0;

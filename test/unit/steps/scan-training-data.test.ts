@@ -3,6 +3,7 @@
  * writes, tags, copies and throws for data that passes, is blocked, is redacted or is invalid.
  */
 import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import {
   InvalidInputError,
   InvalidTrainingDataError,
@@ -460,5 +461,28 @@ describe('scanTrainingDataStep: validation data from the sidecar', () => {
       details: {},
     });
     expect(served).toBeLessThanOrEqual(MAX_VALIDATION_BYTES + 2 * chunk.length);
+  });
+
+  it(`takes validation data of exactly ${MAX_VALIDATION_BYTES / 1024 / 1024} MiB whole, to the scan (the limit is inclusive)`, async () => {
+    const chunk = Buffer.alloc(8 * 1024 * 1024, 'a');
+    const { p } = ports(
+      { 'training/a.jsonl': CLEAN },
+      {
+        openStream: async (_b, key) =>
+          key === 'validation/v.jsonl'
+            ? Readable.from(Array.from({ length: MAX_VALIDATION_BYTES / chunk.length }, () => chunk))
+            : Readable.from([Buffer.from(CLEAN)]),
+        // The training data is scanned for real; the validation bytes only counted (a 64 MiB line
+        // would otherwise be scanned), and the run stopped there.
+        scan: async (body, options) => {
+          const all = await buffer(body);
+          if (all.length === MAX_VALIDATION_BYTES) throw new Error(`the scan got all ${all.length} bytes`);
+          return scanTrainingData(Readable.from([all]), options);
+        },
+      },
+    );
+    await expect(scanTrainingDataStep(withValidation(), settings, p)).rejects.toThrow(
+      `the scan got all ${MAX_VALIDATION_BYTES} bytes`,
+    );
   });
 });
