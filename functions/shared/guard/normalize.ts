@@ -67,9 +67,11 @@ class ViewBuilder {
   private readonly chars: string[] = [];
   private readonly starts: number[] = [];
 
+  /** One character, which may be two UTF-16 units (a decoded emoji): each unit gets its start. */
   push(char: string, start: number): void {
     this.chars.push(char);
     this.starts.push(start);
+    if (char.length === 2) this.starts.push(start);
   }
 
   finish(length: number): TextView {

@@ -97,6 +97,16 @@ describe('redaction', () => {
     );
   });
 
+  it('redacts exactly the value after a percent-escaped emoji (one character, two UTF-16 units)', async () => {
+    // The view once gave such a character one offset for its two units, so every match after it
+    // was redacted one character early: "j<EMAIL>today", the address's first letter kept.
+    const line = conversation(`see %F0%9F%98%80 ${fake.githubToken} and ${fake.email} today`);
+    const { sanitized } = await redact(`${line}\n`);
+    expect(JSON.parse(sanitized).messages[0].content[0].text).toBe(
+      'see %F0%9F%98%80 <GITHUB_TOKEN> and <EMAIL> today',
+    );
+  });
+
   it('keeps allow-listed values', async () => {
     const data = `${conversation(`write to ${fake.email} or ${fake.exampleEmail}`)}\n`;
     const { sanitized } = await redact(data, { allowList: { values: [fake.exampleEmail] } });
