@@ -1,7 +1,13 @@
 // Packages the stack once before the test workers start: every e2e file deploys the template that
 // `serverless package` compiles (cached by its inputs under .tunevault/cache), and packaging takes
 // seconds — in parallel workers, tens of seconds. The harness's variant (test/e2e/support) first.
-module.exports = async () => {
+//
+// Only a warm-up: each e2e file packages what it needs itself (cached, under a lock). So a run
+// given test paths of which none is under test/e2e (`npx jest test/unit/x.test.ts`, and each
+// mutation run-regressions.js tries on unit and contract tests) packages nothing here.
+module.exports = async (globalConfig) => {
+  const paths = globalConfig?.nonFlagArgs ?? [];
+  if (!globalConfig?.findRelatedTests && paths.length > 0 && !paths.some((p) => p.includes('e2e'))) return;
   require('tsx/cjs');
   const { packageTemplate } = require('../local/stack');
   await packageTemplate('dev', { pollIntervalSeconds: '2' });

@@ -4,18 +4,20 @@
  * the test files named for it: every mutation must make at least one of them fail. The tests are
  * first run on the unmutated copy (a failure there would make every "kill" meaningless).
  *
- *   node test/mutation/run-regressions.js [--only id,id] [--json] [--no-baseline] [--fast]
+ *   node test/mutation/run-regressions.js [--only id,id] [--json] [--no-baseline] [--fast] [--jobs N]
  *
  * --no-baseline skips the unmutated run, for a caller that has just run these tests itself
  * (.ci/run, right after `npm test`). --fast leaves out an entry's e2e test files (test/e2e/) where
  * it names another test file, so no whole embedded AWS starts; an entry named only for e2e tests
  * keeps them (e.g. the in-process DynamoDB test of the conditional claim).
+ * --jobs N tests N mutations at once, each in its own copy (default: 2, or 1 on a one-core
+ * machine): a run is mostly Jest starting and transforming, one core each.
  *
  * Exit code 0 when every mutation is killed; 1 when one survives, no longer applies, or the
  * baseline fails. Hand-written because Stryker generates its own mutants and cannot be told to
  * apply a given one; the work is small (copy, replace once, run jest, restore).
  */
-const { spawnSync, execFileSync } = require('node:child_process');
+const { spawn, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -30,6 +32,9 @@ function parseArgs(argv) {
     json: argv.includes('--json'),
     baseline: !argv.includes('--no-baseline'),
     fast: argv.includes('--fast'),
+    jobs: argv.includes('--jobs')
+      ? Number(argv[argv.indexOf('--jobs') + 1])
+      : Math.max(1, Math.min(2, os.availableParallelism())),
   };
 }
 
@@ -47,19 +52,39 @@ function copyProject() {
     fs.copyFileSync(path.join(ROOT, f), path.join(dir, f));
   }
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+  // The packaged templates, cached by the digest of their inputs (local/stack.ts), so Jest's global
+  // setup in the copy packages only what a mutation changed, not the five it needs (~90 s a copy).
+  const cache = path.join(ROOT, '.tunevault', 'cache');
+  if (fs.existsSync(cache)) fs.cpSync(cache, path.join(dir, '.tunevault', 'cache'), { recursive: true });
   return dir;
 }
 
 /** Runs jest on the files; returns the failed tests' full names, or the suites that could not run. */
-function runTests(dir, tests) {
+async function runTests(dir, tests) {
   const out = path.join(dir, '.tunevault', `jest-${process.pid}-${Date.now()}.json`);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   const started = Date.now();
-  const res = spawnSync(
-    process.execPath,
-    [JEST, '--ci', '--silent', '--json', `--outputFile=${out}`, ...tests.map((t) => path.join(dir, t))],
-    { cwd: dir, env: { ...process.env, CI: 'true' }, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
-  );
+  const res = await new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [
+        JEST,
+        '--ci',
+        '--silent',
+        '--json',
+        `--outputFile=${out}`,
+        // Without e2e files among them, Jest's global setup packages nothing (test/global-setup.js).
+        ...tests.map((t) => path.join(dir, t)),
+      ],
+      { cwd: dir, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr = (stderr + chunk).slice(-4000);
+    });
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stderr }));
+  });
   const seconds = (Date.now() - started) / 1000;
   let report;
   try {
@@ -95,8 +120,40 @@ function locate(text, e) {
   return at >= 0 ? at : `find text does not occur after the anchor in ${e.file}`;
 }
 
-function main() {
+/** Applies entry e to the copy in dir, runs its tests, puts the file back; the entry's result. */
+async function tryMutation(dir, e) {
+  const file = path.join(dir, e.file);
+  const original = fs.readFileSync(file, 'utf8');
+  const at = locate(original, e);
+  if (typeof at === 'string') return { id: e.id, status: 'stale', detail: at };
+  fs.writeFileSync(file, original.slice(0, at) + e.replace + original.slice(at + e.find.length));
+  try {
+    const run = await runTests(dir, e.tests);
+    return {
+      id: e.id,
+      promise: e.promise,
+      status: run.exit !== 0 && run.failed.length > 0 ? 'killed' : 'survived',
+      killedBy: run.failed,
+      seconds: run.seconds,
+    };
+  } finally {
+    fs.writeFileSync(file, original);
+  }
+}
+
+function print(e, r) {
+  const took = r.seconds === undefined ? '' : `, ${r.seconds.toFixed(0)} s`;
+  console.log(`${r.status.toUpperCase().padEnd(8)} ${e.id} (${e.promise}: ${e.what}${took})`);
+  const shown = (r.killedBy ?? []).slice(0, 3);
+  for (const t of shown) console.log(`           ✕ ${t}`);
+  if ((r.killedBy ?? []).length > shown.length)
+    console.log(`           … and ${r.killedBy.length - shown.length} more failed test(s)`);
+  if (r.detail) console.log(`           ${r.detail}`);
+}
+
+async function main() {
   const args = parseArgs(process.argv.slice(2));
+  if (!Number.isInteger(args.jobs) || args.jobs < 1) throw new Error('--jobs takes a whole number ≥ 1');
   const all = require('./regressions.js');
   const chosen = args.only ? all.filter((e) => args.only.includes(e.id)) : all;
   const isE2e = (t) => t.startsWith('test/e2e/');
@@ -106,11 +163,12 @@ function main() {
       )
     : chosen;
   if (entries.length === 0) throw new Error(`no regression matches --only ${args.only}`);
-  const dir = copyProject();
-  const results = [];
+  // One copy per job: each job mutates its own copy, one entry at a time.
+  const dirs = Array.from({ length: Math.min(args.jobs, entries.length) }, copyProject);
+  const results = new Array(entries.length);
   try {
     const everyTest = [...new Set(entries.flatMap((e) => e.tests))];
-    const baseline = args.baseline ? runTests(dir, everyTest) : { exit: 0, failed: [], seconds: 0 };
+    const baseline = args.baseline ? await runTests(dirs[0], everyTest) : { exit: 0, failed: [], seconds: 0 };
     if (baseline.exit !== 0) {
       console.error(
         `The named tests fail without any mutation; fix them first:\n  ${baseline.failed.join('\n  ')}`,
@@ -124,39 +182,17 @@ function main() {
           ? `baseline: ${everyTest.length} test file(s) pass (${baseline.seconds.toFixed(0)} s)`
           : `baseline skipped (--no-baseline): the caller ran these ${everyTest.length} test file(s)`,
       );
-    for (const e of entries) {
-      const file = path.join(dir, e.file);
-      const original = fs.readFileSync(file, 'utf8');
-      const at = locate(original, e);
-      if (typeof at === 'string') {
-        results.push({ id: e.id, status: 'stale', detail: at });
-      } else {
-        fs.writeFileSync(file, original.slice(0, at) + e.replace + original.slice(at + e.find.length));
-        try {
-          const run = runTests(dir, e.tests);
-          results.push({
-            id: e.id,
-            promise: e.promise,
-            status: run.exit !== 0 && run.failed.length > 0 ? 'killed' : 'survived',
-            killedBy: run.failed,
-            seconds: run.seconds,
-          });
-        } finally {
-          fs.writeFileSync(file, original);
+    let next = 0;
+    await Promise.all(
+      dirs.map(async (dir) => {
+        for (let i = next++; i < entries.length; i = next++) {
+          results[i] = await tryMutation(dir, entries[i]);
+          if (!args.json) print(entries[i], results[i]);
         }
-      }
-      const r = results[results.length - 1];
-      if (!args.json) {
-        console.log(`${r.status.toUpperCase().padEnd(8)} ${e.id} (${e.promise}: ${e.what})`);
-        const shown = (r.killedBy ?? []).slice(0, 3);
-        for (const t of shown) console.log(`           ✕ ${t}`);
-        if ((r.killedBy ?? []).length > shown.length)
-          console.log(`           … and ${r.killedBy.length - shown.length} more failed test(s)`);
-        if (r.detail) console.log(`           ${r.detail}`);
-      }
-    }
+      }),
+    );
   } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+    for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
   }
   if (args.json) console.log(JSON.stringify(results, null, 2));
   const bad = results.filter((r) => r.status !== 'killed');
@@ -167,4 +203,7 @@ function main() {
   if (bad.length > 0) process.exitCode = 1;
 }
 
-main();
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
