@@ -47,9 +47,22 @@ function isBatchRequest(value: unknown): value is BatchRequest {
   );
 }
 
-if (!isMainThread && parentPort && isWorkerData(workerData)) {
-  const port = parentPort;
-  const scanner = new RecordScanner(workerData.config);
+/** The side of a message channel a worker serves: its parentPort, or one end of a MessageChannel. */
+export interface BatchPort {
+  on(event: 'message', listener: (message: unknown) => void): unknown;
+  postMessage(message: WorkerReply): void;
+}
+
+/**
+ * Serves batches on port with a RecordScanner made from data's config: says it is ready, then
+ * answers each batch request with its result, or with the error the scan threw (by message), and
+ * ignores anything else. Returns false, serving nothing, when data is not a record scanner's.
+ * Exported so the protocol is tested on the main thread too (a worker thread's code is out of
+ * reach of per-test coverage).
+ */
+export function serveBatches(port: BatchPort, data: unknown): boolean {
+  if (!isWorkerData(data)) return false;
+  const scanner = new RecordScanner(data.config);
   port.on('message', (message: unknown) => {
     if (!isBatchRequest(message)) return;
     let reply: WorkerReply;
@@ -61,4 +74,7 @@ if (!isMainThread && parentPort && isWorkerData(workerData)) {
     port.postMessage(reply);
   });
   port.postMessage({ ready: true } satisfies WorkerReply);
+  return true;
 }
+
+if (!isMainThread && parentPort) serveBatches(parentPort, workerData);
