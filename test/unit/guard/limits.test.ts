@@ -77,3 +77,39 @@ describe('limitsFor', () => {
     expect(limits.maxLineBytes).toBeGreaterThanOrEqual(limits.maxTokensPerRecord * CHARS_PER_TOKEN * 6);
   });
 });
+
+describe('model ids with extra text', () => {
+  it('normalizeModelId trims spaces around an id without an ARN prefix', () => {
+    expect(normalizeModelId('  amazon.nova-lite-v1:0  ')).toBe('amazon.nova-lite-v1');
+  });
+
+  it('normalizeModelId strips a Region prefix only at the start of the id', () => {
+    expect(normalizeModelId('acme.plus.model-v1:0')).toBe('acme.plus.model-v1');
+  });
+
+  it('finds an inference-profile id with spaces around it', () => {
+    expect(familyForModel(' us.amazon.nova-micro-v1:0 ')).toBe('bedrock-conversation-2024');
+  });
+
+  it('does not strip a Region-like segment from the middle of an id', () => {
+    expect(familyForModel('amazon.eu.nova-micro-v1:0')).toBeUndefined();
+  });
+});
+
+describe('limitsFor, model rows and unknown formats', () => {
+  it('takes the model row over the format default when they differ', () => {
+    expect(limitsFor('bedrock-conversation-2024', 'meta.llama3-2-1b-instruct-v1:0')).toStrictEqual({
+      minRecords: 1,
+      maxRecords: 10_000,
+      maxTokensPerRecord: 4096,
+      maxFileBytes: 1_000_000_000,
+      maxLineBytes: 4096 * CHARS_PER_TOKEN * 6 + 64 * 1024,
+    });
+  });
+
+  it('names the format when no catalog model takes it', () => {
+    expect(() => limitsFor('no-such-format' as Parameters<typeof limitsFor>[0])).toThrow(
+      new Error('the model catalog lists no model that takes the no-such-format format'),
+    );
+  });
+});

@@ -157,6 +157,8 @@ describe('viewOf: percent escapes', () => {
     ['a lead with a non-continuation byte after it', '%C3%28'],
     ['a lead at the end of the run', '%E2%82'],
     ['a four-byte lead with a bad last byte', '%F0%9F%98%28'],
+    ['four continuation bytes (no lead)', '%80%80%80%80'],
+    ['an overlong lead followed by three continuation bytes', '%C1%BF%BF%BF'],
   ])('keeps %s as written, character by character', (_, escaped) => {
     const v = view(`x${escaped}y`);
     // Each byte that starts no valid sequence stays as its three characters; a valid one after it is decoded.
@@ -231,6 +233,10 @@ describe('viewOf: JSON escapes in a raw line', () => {
   it('keeps a \\u without four hex digits, and an unknown escape, as written', () => {
     expect(view('\\u12G4 \\u12 \\x', true)?.text).toBe('\\u12G4 \\u12 \\x');
     expect(view('\\u004', true)?.text).toBe('\\u004');
+  });
+
+  it('decodes a one-letter escape followed by four hex digits as that escape, then the digits', () => {
+    expect(view('\\n0041\\t00e9', true)?.text).toBe('\n0041\t00e9');
   });
 
   it('keeps a backslash at the end of the line', () => {
