@@ -28,7 +28,7 @@ const config: RecordScanConfig = {
  * batch is answered with an echo telling the thread and how the file was loaded.
  */
 const WORKER_SCRIPT = `
-const { parentPort, threadId } = require('node:worker_threads');
+const { parentPort, threadId, resourceLimits } = require('node:worker_threads');
 const mode = require.main === module ? 'file' : 'eval';
 parentPort.postMessage('not a reply');
 parentPort.postMessage(null);
@@ -38,6 +38,10 @@ parentPort.on('message', (request) => {
   const text = Buffer.from(request.bytes).toString('utf8');
   if (text.includes('worker-hold')) return;
   if (text.includes('worker-exit')) process.exit(3);
+  if (text.includes('worker-limits')) {
+    parentPort.postMessage({ seq: request.seq, result: { youngGenerationMb: resourceLimits.maxYoungGenerationSizeMb } });
+    return;
+  }
   if (text.includes('worker-error')) {
     parentPort.postMessage({ seq: request.seq, error: 'boom' });
     return;
@@ -102,6 +106,22 @@ describe('RecordScanPool', () => {
       const result = await within(pool.submit({ seq: 0, bytes, firstLine: 7 }), 20_000);
       expect(result).toStrictEqual(new RecordScanner(config).scanBatch(bytes, 7));
       expect(pool.workerBatches).toBe(0);
+    } finally {
+      await pool.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('starts each worker with an 8 MiB young generation (its records are small and short-lived)', async () => {
+    const { file, dir } = writeWorker('worker.js');
+    const pool = new RecordScanPool(config, 1, file, new RecordScanner(config));
+    try {
+      await waitFor(() => pool.readyWorkers === 1, 20_000);
+      const result = await within(
+        pool.submit({ seq: 1, bytes: batch('worker-limits'), firstLine: 1 }),
+        20_000,
+      );
+      expect(result).toStrictEqual({ youngGenerationMb: 8 });
     } finally {
       await pool.close();
       rmSync(dir, { recursive: true, force: true });

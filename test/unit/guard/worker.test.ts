@@ -82,6 +82,7 @@ describe('serveBatches', () => {
     ['no first line', { seq: 7, bytes: new Uint8Array(1) }],
     ['bytes that are not a Uint8Array', { seq: 7, bytes: [1, 2], firstLine: 1 }],
     ['null', null],
+    ['undefined', undefined],
     ['a string', 'digest'],
   ])('ignores a message that is not a batch request (%s)', (_, message) => {
     const { port, posted, send } = recordingPort();
