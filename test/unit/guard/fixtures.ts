@@ -4,6 +4,8 @@
  * GitHub push protection) would flag; none of them is, or ever was, a real credential.
  */
 import { Readable } from 'node:stream';
+import { limitsFor } from '../../../functions/shared/guard/limits';
+import type { RecordScanConfig } from '../../../functions/shared/guard/records';
 
 const join = (...parts: string[]) => parts.join('');
 
@@ -110,3 +112,15 @@ export function cleanConversations(count: number): string {
     out += `${conversation(`Question number ${i + 1} about the return policy`)}\n`;
   return out;
 }
+
+/** The record checks' configuration the worker and pool tests share: the conversation format, blocking at high, redacting. */
+export const RECORD_SCAN_CONFIG: RecordScanConfig = {
+  family: 'bedrock-conversation-2024',
+  limits: limitsFor('bedrock-conversation-2024'),
+  thresholdRank: 2,
+  allowValues: [],
+  allowPatterns: [],
+  maxFindings: 100,
+  maxProblems: 100,
+  redact: true,
+};

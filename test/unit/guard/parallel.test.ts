@@ -1,19 +1,10 @@
 import { RecordScanPool } from '../../../functions/shared/guard/pool';
-import { type RecordScanConfig, RecordScanner } from '../../../functions/shared/guard/records';
+import { RecordScanner } from '../../../functions/shared/guard/records';
 import { OWN_WORKER_FILE } from '../../../functions/shared/guard/worker';
-import { limitsFor, type ScanOptions, scanTrainingData } from '../../../functions/shared/guard';
-import { chunked, cleanConversations, conversation, fake } from './fixtures';
+import { type ScanOptions, scanTrainingData } from '../../../functions/shared/guard';
+import { chunked, cleanConversations, conversation, fake, RECORD_SCAN_CONFIG } from './fixtures';
 
-const config: RecordScanConfig = {
-  family: 'bedrock-conversation-2024',
-  limits: limitsFor('bedrock-conversation-2024'),
-  thresholdRank: 2,
-  allowValues: [],
-  allowPatterns: [],
-  maxFindings: 100,
-  maxProblems: 100,
-  redact: true,
-};
+const config = RECORD_SCAN_CONFIG;
 
 async function waitFor(condition: () => boolean, ms: number): Promise<void> {
   const deadline = Date.now() + ms;

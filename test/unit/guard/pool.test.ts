@@ -1,25 +1,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { limitsFor } from '../../../functions/shared/guard';
 import { RecordScanPool } from '../../../functions/shared/guard/pool';
-import {
-  type BatchResult,
-  type RecordScanConfig,
-  RecordScanner,
-} from '../../../functions/shared/guard/records';
-import { cleanConversations, conversation } from './fixtures';
+import { type BatchResult, RecordScanner } from '../../../functions/shared/guard/records';
+import { cleanConversations, conversation, RECORD_SCAN_CONFIG } from './fixtures';
 
-const config: RecordScanConfig = {
-  family: 'bedrock-conversation-2024',
-  limits: limitsFor('bedrock-conversation-2024'),
-  thresholdRank: 2,
-  allowValues: [],
-  allowPatterns: [],
-  maxFindings: 100,
-  maxProblems: 100,
-  redact: true,
-};
+const config = RECORD_SCAN_CONFIG;
 
 /**
  * A stand-in worker (plain CommonJS, no loader needed). Before saying it is ready it posts three

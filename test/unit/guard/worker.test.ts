@@ -1,28 +1,13 @@
-/**
- * The record scanner's worker protocol (functions/shared/guard/worker.ts), served on the main
- * thread over a recording port: parallel.test.ts runs it on real worker threads, whose code per-test
- * coverage (and so mutation testing) cannot see.
- */
-import { limitsFor } from '../../../functions/shared/guard';
-import { type RecordScanConfig, RecordScanner } from '../../../functions/shared/guard/records';
+import { RecordScanner } from '../../../functions/shared/guard/records';
 import {
   type BatchPort,
   serveBatches,
   WORKER_ROLE,
   type WorkerReply,
 } from '../../../functions/shared/guard/worker';
-import { cleanConversations, conversation, fake } from './fixtures';
+import { cleanConversations, conversation, fake, RECORD_SCAN_CONFIG } from './fixtures';
 
-const config: RecordScanConfig = {
-  family: 'bedrock-conversation-2024',
-  limits: limitsFor('bedrock-conversation-2024'),
-  thresholdRank: 2,
-  allowValues: [],
-  allowPatterns: [],
-  maxFindings: 100,
-  maxProblems: 100,
-  redact: true,
-};
+const config = RECORD_SCAN_CONFIG;
 
 /** A port that records what is posted to it and lets the test send messages to its listener. */
 function recordingPort() {

@@ -7,10 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { scanWorkers } from '../../../functions/scan-training-data/core';
-import { limitsFor } from '../../../functions/shared/guard';
 import { RecordScanPool } from '../../../functions/shared/guard/pool';
-import { type RecordScanConfig, RecordScanner } from '../../../functions/shared/guard/records';
-import { cleanConversations, conversation, fake } from '../guard/fixtures';
+import { RecordScanner } from '../../../functions/shared/guard/records';
+import { cleanConversations, conversation, fake, RECORD_SCAN_CONFIG } from '../guard/fixtures';
 
 describe('worker threads of the ScanTrainingData function', () => {
   it.each([
@@ -48,16 +47,7 @@ describe('worker threads of the ScanTrainingData function', () => {
       OUTPUT_PREFIX: 'output/',
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '3538',
     });
-    const config: RecordScanConfig = {
-      family: 'bedrock-conversation-2024',
-      limits: limitsFor('bedrock-conversation-2024'),
-      thresholdRank: 2,
-      allowValues: [],
-      allowPatterns: [],
-      maxFindings: 100,
-      maxProblems: 100,
-      redact: false,
-    };
+    const config = { ...RECORD_SCAN_CONFIG, redact: false };
     const local = new RecordScanner(config);
     const pool = new RecordScanPool(config, 1, bundle, local);
     try {
