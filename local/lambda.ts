@@ -5,12 +5,12 @@
  * configuration when their bundle loads, so the function's environment is in place for that
  * load and for every invocation.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Context } from 'aws-lambda';
 import { Console } from 'node:console';
-import { build } from 'esbuild';
+import { cachedBuild } from './bundle-cache';
 import type { Credential } from './iam/types';
 import { PROJECT_ROOT } from './stack';
 
@@ -40,16 +40,36 @@ export interface LocalFunction {
  * reads AWS_ACCESS_KEY_ID and friends from there, so each function signs as its own role.
  */
 const PROCESS_HOOK = '__tunevaultLambdaProcess';
-const BANNER = `var process = globalThis.${PROCESS_HOOK} ? globalThis.${PROCESS_HOOK}(__filename) : globalThis.process;`;
+/**
+ * Likewise each bundle's `process.stdout`, `process.stderr` and `console` (esbuild `define`) are
+ * its runtime's log destination, looked up by the bundle's file: the bundle's text names no
+ * runtime, so every embedded AWS can share one build (bundle-cache.ts).
+ */
+const IO_HOOK = '__tunevaultLambdaIo';
+const IO = '__tunevaultIo';
+const BANNER = [
+  `var process = globalThis.${PROCESS_HOOK} ? globalThis.${PROCESS_HOOK}(__filename) : globalThis.process;`,
+  `var ${IO} = globalThis.${IO_HOOK} ? globalThis.${IO_HOOK}(__filename) : { stdout: process.stdout, stderr: process.stderr, console };`,
+].join('\n');
+
+interface LogDestination {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  console: Console;
+}
 
 /** Bundle file → its runtime: several embedded AWS instances may share one Node process (tests). */
-const owners = new Map<string, { processFor(file: string): NodeJS.Process }>();
-(globalThis as Record<string, unknown>)[PROCESS_HOOK] = (file: string) => {
+const owners = new Map<string, { processFor(file: string): NodeJS.Process; readonly io: LogDestination }>();
+function ownerOf(file: string) {
   const owner = owners.get(file);
   // Never fall back to this process's own (administrator) environment.
   if (!owner) throw new Error(`${file} is not a bundle of a running embedded AWS`);
-  return owner.processFor(file);
-};
+  return owner;
+}
+Object.assign(globalThis, {
+  [PROCESS_HOOK]: (file: string) => ownerOf(file).processFor(file),
+  [IO_HOOK]: (file: string) => ownerOf(file).io,
+});
 
 function processWithEnv(env: Record<string, string>): NodeJS.Process {
   const bound = new Map<PropertyKey, unknown>();
@@ -91,10 +111,10 @@ export class LocalLambda {
   private inFlight = new Set<Promise<unknown>>();
   /**
    * Where the functions' stdout and stderr go (their CloudWatch log group on AWS). Each bundle
-   * reads `process.stdout`, `process.stderr` and `console` through globals of this runtime
-   * (esbuild `define`), so the CLI can send them to a file while it draws progress on the terminal.
+   * reads `process.stdout`, `process.stderr` and `console` from this object when it writes (IO_HOOK),
+   * so the CLI can send them to a file while it draws progress on the terminal.
    */
-  private readonly io = `__tunevaultLambda_${randomUUID().replace(/-/g, '')}`;
+  readonly io: LogDestination = { stdout: process.stdout, stderr: process.stderr, console };
 
   constructor(logs?: NodeJS.WritableStream) {
     this.setLogDestination(logs);
@@ -104,11 +124,7 @@ export class LocalLambda {
   setLogDestination(logs: NodeJS.WritableStream | undefined): void {
     const stdout = logs ?? process.stdout;
     const stderr = logs ?? process.stderr;
-    Object.assign(globalThis, {
-      [`${this.io}_stdout`]: stdout,
-      [`${this.io}_stderr`]: stderr,
-      [`${this.io}_console`]: logs ? new Console({ stdout, stderr }) : console,
-    });
+    Object.assign(this.io, { stdout, stderr, console: logs ? new Console({ stdout, stderr }) : console });
   }
 
   setBaseEnvironment(env: Record<string, string>, forced: Record<string, string> = {}): void {
@@ -171,28 +187,30 @@ export class LocalLambda {
       entryPoints[fn.key] =
         ['.ts', '.js'].map((ext) => source + ext).find((f) => fs.existsSync(f)) ?? `${source}.ts`;
     }
-    const outdir = path.join(
-      outRoot,
-      createHash('sha256').update(`${process.pid}:${Date.now()}:${Math.random()}`).digest('hex').slice(0, 12),
-    );
-    await build({
-      entryPoints,
-      outdir,
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      // This process runs the bundles: its own Node is the target (serverless.yml's is for the zips).
-      target: `node${process.versions.node}`,
-      minify: options.minify ?? false,
-      external: options.external ?? [],
-      define: {
-        'process.stdout': `globalThis.${this.io}_stdout`,
-        'process.stderr': `globalThis.${this.io}_stderr`,
-        console: `globalThis.${this.io}_console`,
+    // A folder of this runtime's own: each function's module is its own, even where another
+    // runtime in this process loads the same build.
+    const outdir = path.join(outRoot, randomUUID().replace(/-/g, '').slice(0, 12));
+    await cachedBuild(
+      {
+        entryPoints,
+        bundle: true,
+        platform: 'node',
+        format: 'cjs',
+        // This process runs the bundles: its own Node is the target (serverless.yml's is for the zips).
+        target: `node${process.versions.node}`,
+        minify: options.minify ?? false,
+        external: options.external ?? [],
+        define: {
+          'process.stdout': `${IO}.stdout`,
+          'process.stderr': `${IO}.stderr`,
+          console: `${IO}.console`,
+        },
+        banner: { js: BANNER },
+        logLevel: 'silent',
       },
-      banner: { js: BANNER },
-      logLevel: 'silent',
-    });
+      outdir,
+      { root: path.join(outRoot, 'cache'), workingDir: PROJECT_ROOT },
+    );
     for (const file of Object.keys(entryPoints).map((k) => path.join(outdir, `${k}.js`)))
       owners.set(file, this);
     for (const key of Object.keys(entryPoints)) this.bundles.set(key, path.join(outdir, `${key}.js`));
