@@ -1,7 +1,10 @@
 /**
- * Lambda, in-process: each function runs from its own esbuild bundle, built with the options
- * serverless.yml gives serverless-esbuild — the artifact a deploy ships, with its own module
- * instances (config, clients, logger), as separate Lambda functions have. Handlers read their
+ * Lambda, in-process: each function runs from its own esbuild bundle of its handler, with the
+ * externals serverless.yml gives serverless-esbuild, and its own module instances (config,
+ * clients, logger), as separate Lambda functions have. Unlike the deployed zips, the bundles are
+ * unminified, target this process's Node and take the packages' CommonJS builds (esbuild's
+ * default `mainFields`): with the zips' `[module, main]`, workflows hung under Jest (not yet
+ * understood; `npm run bench` runs a whole workflow on the packaged zips). Handlers read their
  * configuration when their bundle loads, so the function's environment is in place for that
  * load and for every invocation.
  */
