@@ -127,7 +127,8 @@ export interface CfnTemplate {
  * with its trust and identity policies as serverless-iam-roles-per-function and
  * serverless-step-functions write them, the Lambda permissions, the functions and their
  * environment. Packaging bundles every function (a few seconds), so the template is cached by
- * the hash of its inputs; the zips are thrown away (the embedded AWS bundles the handlers itself).
+ * the hash of its inputs; the zips are kept only for the next packaging (zipsFolder; the embedded
+ * AWS bundles the handlers itself).
  */
 export async function packageTemplate(
   stage = 'dev',
@@ -140,6 +141,30 @@ export async function packageTemplate(
   return cached() ?? underPackagingLock(() => packageUncached(stage, params, cacheFile), cached);
 }
 
+/**
+ * The function zips of an earlier packaging of the same serverless.yml, which the next packaging
+ * reuses (serverless-esbuild's `skipBuild`) instead of bundling fourteen functions again: the
+ * templates a test run needs differ in their parameters, not their code. Like the templates, the
+ * zips are keyed by the packaging inputs, not the handlers' sources: nothing reads them but the
+ * template's function versions, and the embedded AWS bundles the handlers itself.
+ */
+function zipsFolder(cacheFile: string): string {
+  return path.join(path.dirname(cacheFile), `zips-${inputsDigest('', {})}`);
+}
+
+function keepZips(out: string, zips: string): void {
+  if (fs.existsSync(zips)) return;
+  const scratch = `${zips}.${process.pid}.${Date.now()}.tmp`;
+  fs.mkdirSync(scratch, { recursive: true });
+  for (const f of fs.readdirSync(out).filter((f) => f.endsWith('.zip')))
+    fs.copyFileSync(path.join(out, f), path.join(scratch, f));
+  try {
+    fs.renameSync(scratch, zips);
+  } catch {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
 async function packageUncached(
   stage: string,
   params: Record<string, string>,
@@ -150,6 +175,9 @@ async function packageUncached(
   const esbuildWork = path.join('.tunevault', `esbuild-package-${process.pid}-${path.basename(work)}`);
   try {
     const out = path.join(work, 'package');
+    const zips = zipsFolder(cacheFile);
+    const reuse = fs.existsSync(zips);
+    if (reuse) fs.cpSync(zips, out, { recursive: true });
     await promisify(execFile)(
       process.execPath,
       serverlessArgs(['package', '--package', out], stage, params),
@@ -157,6 +185,7 @@ async function packageUncached(
         cwd: PROJECT_ROOT,
         env: serverlessEnv({
           TUNEVAULT_ESBUILD_WORK_FOLDER: esbuildWork,
+          ...(reuse ? { TUNEVAULT_ESBUILD_SKIP_BUILD: 'true' } : {}),
           // Offline and without credentials, as CI packages it.
           AWS_ACCESS_KEY_ID: '',
           AWS_SECRET_ACCESS_KEY: '',
@@ -166,6 +195,7 @@ async function packageUncached(
       },
     );
     const text = fs.readFileSync(path.join(out, 'cloudformation-template-update-stack.json'), 'utf8');
+    if (!reuse) keepZips(out, zips);
     writeAtomically(cacheFile, text);
     return JSON.parse(text) as CfnTemplate;
   } catch (err) {
