@@ -88,7 +88,7 @@ describe('bedrock-conversation-2024 (Nova)', () => {
       "line 3: messages[1].role must be 'assistant' after a 'user' turn",
       "line 4: messages must have at least 2 entries (a user turn, then the assistant's answer)",
       "line 5: messages[0].role must be 'user' or 'assistant'",
-      'line 6: messages[1].content must have at least 1 entries',
+      'line 6: messages[1].content must have at least 1 entry',
       'line 7: messages[1].content must be an array (got a string)',
       'line 8: schemaVersion is missing',
       "line 9: messages[0].content[0].text contains the reserved keyword 'User:', which makes Nova training jobs fail; reword it",

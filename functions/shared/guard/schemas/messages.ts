@@ -92,23 +92,25 @@ export function issueToRecordIssue(issue: z.core.$ZodIssue, root: unknown, spec:
             ? `unknown field ${safeFieldName(key)} in ${subject}: the ${spec.label} format allows no extra fields`
             : `unknown field ${safeFieldName(key)} in ${subject} is not part of the ${spec.label} format`,
       }));
-    case 'too_small':
+    case 'too_small': {
+      const minimum = Number(issue.minimum);
       if (issue.origin === 'array' && where === 'messages') {
-        return [
-          {
-            level: 'error',
-            code: 'SCHEMA',
-            reason: `messages must have at least ${String(issue.minimum)} entries (a user turn, then the assistant's answer)`,
-          },
-        ];
+        // Two for a training record; one for prompts (distillation, RFT), which have no answer yet.
+        const reason =
+          minimum >= 2
+            ? `messages must have at least ${minimum} entries (a user turn, then the assistant's answer)`
+            : 'messages must have at least one entry (the user turn to answer)';
+        return [{ level: 'error', code: 'SCHEMA', reason }];
       }
+      const unit = issue.origin === 'array' ? ['entry', 'entries'] : ['character', 'characters'];
       return [
         {
           level: 'error',
           code: 'SCHEMA',
-          reason: `${subject} must have at least ${String(issue.minimum)} ${issue.origin === 'array' ? 'entries' : 'characters'}`,
+          reason: `${subject} must have at least ${minimum} ${minimum === 1 ? unit[0] : unit[1]}`,
         },
       ];
+    }
     case 'custom':
       return [{ level: 'error', code: 'SCHEMA', reason: issue.message }];
     default:

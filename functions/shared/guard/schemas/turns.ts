@@ -11,7 +11,8 @@ export function isRecordObject(value: unknown): value is Record<string, unknown>
 /** First turn user, strict alternation, last turn assistant (or user, for distillation prompts). */
 export function checkTurns(messages: readonly unknown[], out: RecordIssue[], lastMayBeUser = false): void {
   const roles = messages.map((m) => (isRecordObject(m) ? m['role'] : undefined));
-  if (roles.some((r) => r !== 'user' && r !== 'assistant')) return; // already reported by the schema
+  // An empty list or an unknown role: already reported by the schema.
+  if (roles.length === 0 || roles.some((r) => r !== 'user' && r !== 'assistant')) return;
   if (roles[0] !== 'user') {
     out.push({
       level: 'error',
@@ -42,7 +43,8 @@ export function checkTurns(messages: readonly unknown[], out: RecordIssue[], las
 /** RFT prompts: at least one user turn, and the conversation does not end with the answer. */
 export function checkRftTurns(messages: readonly unknown[], out: RecordIssue[]): void {
   const roles = messages.map((m) => (isRecordObject(m) ? m['role'] : undefined));
-  if (roles.some((r) => r !== 'system' && r !== 'user' && r !== 'assistant')) return;
+  // An empty list (the schema asks for one entry) or an unknown role: already reported by the schema.
+  if (roles.length === 0 || roles.some((r) => r !== 'system' && r !== 'user' && r !== 'assistant')) return;
   if (!roles.includes('user')) {
     out.push({
       level: 'error',
