@@ -180,6 +180,15 @@ describe('the sentence for each issue kind', () => {
     ]);
   });
 
+  it('one character, and two entries of another array: the count with its noun in the singular and the plural', () => {
+    expect(translate(z.strictObject({ prompt: z.string().min(1) }), { prompt: '' })).toEqual([
+      schemaError('prompt must have at least 1 character'),
+    ]);
+    expect(translate(z.strictObject({ tools: z.array(z.string()).min(2) }), { tools: ['search'] })).toEqual([
+      schemaError('tools must have at least 2 entries'),
+    ]);
+  });
+
   it('a custom check: its own message, as written', () => {
     expect(
       translate(z.strictObject({ prompt: z.string().refine((s) => s.trim() !== '', 'prompt is blank') }), {

@@ -101,6 +101,15 @@ describe('checkReservedKeywords: one sentence per string, with its path', () => 
     expect(out).toEqual([reserved('messages[0].content[0].text', 'User:')]);
   });
 
+  it('a keyword word without its colon is no keyword: "User guide", "Bot framework", "Assistant manager", "System update"', () => {
+    const text =
+      'See the User guide, the Bot framework, the Assistant manager and the System update: all fine';
+    const record = { messages: [{ role: 'user', content: [{ text }] }] };
+    const out: RecordIssue[] = [];
+    checkReservedKeywords(record, out);
+    expect(out).toEqual([]);
+  });
+
   it('skips non-string texts, non-object blocks and non-array content', () => {
     const record = {
       system: [null, 'User: a bare string', { text: 42 }, { text: ['User: in an array'] }],
