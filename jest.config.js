@@ -35,4 +35,6 @@ module.exports = {
   // machine does not run enough embedded AWS stacks at once to starve their timers.
   maxWorkers: Math.max(2, Math.min(4, os.availableParallelism())),
   globalSetup: '<rootDir>/test/global-setup.js',
+  globalTeardown: '<rootDir>/test/global-teardown.js',
+  testSequencer: '<rootDir>/test/sequencer.js',
 };

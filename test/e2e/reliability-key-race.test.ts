@@ -1,9 +1,9 @@
 /**
  * The alias race, the last resort of the key bootstrap (the default path serializes the bootstrap
- * under a lease: test/e2e/admission.test.ts). Run here with keyBootstrap=alias-race, where every
- * first run creates a key: both runs find no alias and both create a key, one wins CreateAlias.
- * The loser must use the winner's key and retire its own: tagged as an orphan and scheduled for
- * deletion with the shortest (7-day) window.
+ * under a lease: test/load/admission-load.test.ts and test/e2e/admission.test.ts). Run here with
+ * keyBootstrap=alias-race, where every first run creates a key: both runs find no alias and both
+ * create a key, one wins CreateAlias. The loser must use the winner's key and retire its own:
+ * tagged as an orphan and scheduled for deletion with the shortest (7-day) window.
  */
 import { GetCustomModelCommand } from '@aws-sdk/client-bedrock';
 import {

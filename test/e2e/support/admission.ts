@@ -1,5 +1,5 @@
 /**
- * What the admission tests, prove:iam and the bench do on and read back from the embedded AWS:
+ * What the admission tests (test/e2e and test/load), prove:iam and the bench do on and read back from the embedded AWS:
  * keys, jobs, overlap, and a run held in its submission.
  */
 import { ListModelCustomizationJobsCommand } from '@aws-sdk/client-bedrock';
@@ -9,7 +9,7 @@ import {
   ListKeysCommand,
   ListResourceTagsCommand,
 } from '@aws-sdk/client-kms';
-import type { Harness } from './embedded';
+import { DATA, type Harness } from './embedded';
 
 export interface TaggedKey {
   meta: KeyMetadata;
@@ -121,6 +121,15 @@ export async function dropWithHeldSubmission(
     `the submission of ${key}`,
     () => calls(h, 'bedrock:CreateModelCustomizationJob') > before,
     60_000,
+  );
+  return { object, executionArn: h.executionArnOf(object) };
+}
+
+/** Drops a dataset without waiting for its run; resolves once the object is stored. */
+export async function dropOnly(h: Harness, name: string, marker = name) {
+  const object = await h.put(
+    `${h.stack.trainingPrefix}${name}.jsonl`,
+    DATA.replace('lamp', `lamp ${marker}`),
   );
   return { object, executionArn: h.executionArnOf(object) };
 }
