@@ -29,6 +29,15 @@ import { DATA, type Harness, startHarness, startWarmHarness, TEST_PARAMS } from 
 
 const span = (run: RunView, state: string) => run.timeline.find((s) => s.name === state);
 
+/** A promise and the function that settles it: what a held fault waits for (FaultSpec.until). */
+function deferred() {
+  let resolve = () => {};
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
 describe('key bootstrap under the lease (a fresh stack each)', () => {
   it.each([
     ['after recording its key (stuck in CreateAlias)', 'kms', 'CreateAlias'],
@@ -42,11 +51,8 @@ describe('key bootstrap under the lease (a fresh stack each)', () => {
         const before = calls(h, 'kms:CreateKey');
         // The holder's call hangs until the successor has finished: as good as dead to the others,
         // however slow the machine (no race between a fixed hang and the lease's TTL).
-        let release = () => {};
-        const released = new Promise<void>((r) => {
-          release = r;
-        });
-        h.aws.faults.add({ service, operation, count: 1, until: released });
+        const released = deferred();
+        h.aws.faults.add({ service, operation, count: 1, until: released.promise });
         const holder = await dropOnly(h, 'lease-holder');
         await until('the holder to hang', () => calls(h, `${service}:${operation}`) >= 1);
         const successor = await dropOnly(h, 'lease-successor');
@@ -54,7 +60,7 @@ describe('key bootstrap under the lease (a fresh stack each)', () => {
         try {
           b = await h.finished(successor.executionArn, 60_000);
         } finally {
-          release();
+          released.resolve();
         }
         const a = await h.finished(holder.executionArn, 60_000);
 
@@ -139,21 +145,28 @@ describe('job-slot holders that die (quota 1, slot lease 2 s)', () => {
   afterEach(() => h.aws.faults.clear());
 
   it('a run stopped while it holds a slot (no job yet) blocks the next run only until the sweep', async () => {
-    // The holder hangs in its submission and is then stopped: its slot has no job and no run.
+    // The holder hangs in its submission until it is stopped: its slot has no job and no run.
+    // (Held, not delayed: however slowly the waiter gets to the list, the holder is still there.)
+    const stopped = deferred();
     const holder = await dropWithHeldSubmission(
       h,
       `${h.stack.trainingPrefix}slot-holder-stopped.jsonl`,
       DATA.replace('lamp', 'lamp slot-holder-stopped'),
-      { delayMs: 3_000, error: 'AccessDeniedException' },
+      { until: stopped.promise, error: 'AccessDeniedException' },
     );
-    const waiter = await dropOnly(h, 'slot-waiter');
-    await until('the waiter to wait', async () => {
-      const rows = await listRuns(h.c, h.stack.stateMachineArn, 10, h.stack.admissionTable);
-      return rows.some((r) => r.executionArn === waiter.executionArn && r.queue?.position === 1);
-    });
-    await h.c.sfn.send(new StopExecutionCommand({ executionArn: holder.executionArn }));
+    let run: RunView;
+    try {
+      const waiter = await dropOnly(h, 'slot-waiter');
+      await until('the waiter to wait', async () => {
+        const rows = await listRuns(h.c, h.stack.stateMachineArn, 10, h.stack.admissionTable);
+        return rows.some((r) => r.executionArn === waiter.executionArn && r.queue?.position === 1);
+      });
+      await h.c.sfn.send(new StopExecutionCommand({ executionArn: holder.executionArn }));
+      run = await h.finished(waiter.executionArn, 30_000);
+    } finally {
+      stopped.resolve();
+    }
 
-    const run = await h.finished(waiter.executionArn, 30_000);
     expect(run.status).toBe('SUCCEEDED');
     expect(run.state.admission).toMatchObject({ admitted: true, by: 'queue' });
     // Reclaimed at the first sweep after the stop (0.6 s here), well within the slot's lease.
@@ -164,19 +177,31 @@ describe('job-slot holders that die (quota 1, slot lease 2 s)', () => {
     h.aws.bedrock.setJobDuration(5_000);
     try {
       const before = new Set((await jobSpans(h)).map((j) => j.jobName));
-      // The holder's CreateModelCustomizationJob takes 5 s: its slot's lease (2 s) runs out first,
-      // the sweep gives the slot to the next run, whose job then fills Bedrock's quota of 1.
+      // The holder's CreateModelCustomizationJob is held until the next run's job is in Bedrock:
+      // its slot's lease (2 s) runs out, the sweep gives the slot to the next run, whose job fills
+      // Bedrock's quota of 1; only then does the holder's call go on (however slow the machine).
+      const nextJob = deferred();
       const slow = await dropWithHeldSubmission(
         h,
         `${h.stack.trainingPrefix}slot-holder-slow.jsonl`,
         DATA.replace('lamp', 'lamp slot-holder-slow'),
-        { delayMs: 5_000 },
+        { until: nextJob.promise },
       );
-      const next = await dropOnly(h, 'slot-next');
-      const [a, b] = await Promise.all([
-        h.finished(slow.executionArn, 60_000),
-        h.finished(next.executionArn, 60_000),
-      ]);
+      let a: RunView;
+      let b: RunView;
+      try {
+        const next = await dropOnly(h, 'slot-next');
+        await until('the next run to have its job', async () =>
+          (await jobSpans(h)).some((j) => !before.has(j.jobName)),
+        );
+        nextJob.resolve();
+        [a, b] = await Promise.all([
+          h.finished(slow.executionArn, 60_000),
+          h.finished(next.executionArn, 60_000),
+        ]);
+      } finally {
+        nextJob.resolve();
+      }
 
       expect([a.status, b.status]).toEqual(['SUCCEEDED', 'SUCCEEDED']);
       expect(b.state.admission).toMatchObject({ by: 'queue' });

@@ -98,23 +98,22 @@ export async function until(
 }
 
 /**
- * Drops KEY with its run's CreateModelCustomizationJob held DELAY_MS (then refused with ERROR,
- * when given) and resolves once that submission has reached Bedrock: the run holds a job slot
- * and has no job yet.
+ * Drops KEY with its run's CreateModelCustomizationJob held until UNTIL settles and then for
+ * DELAY_MS (then refused with ERROR, when given), and resolves once that submission has reached
+ * Bedrock: the run holds a job slot and has no job yet.
  */
 export async function dropWithHeldSubmission(
   h: Harness,
   key: string,
   body: string,
-  hold: { delayMs: number; error?: string },
+  hold: { delayMs?: number; error?: string; until?: Promise<unknown> },
 ) {
   const before = calls(h, 'bedrock:CreateModelCustomizationJob');
   h.aws.faults.add({
     service: 'bedrock',
     operation: 'CreateModelCustomizationJob',
     count: 1,
-    delayMs: hold.delayMs,
-    ...(hold.error ? { error: hold.error } : {}),
+    ...hold,
   });
   const object = await h.put(key, body);
   await until(
