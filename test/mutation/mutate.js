@@ -4,7 +4,7 @@
  * seven parts), the score from all parts' reports (score.js; fails below 80 % on functions/),
  * then the regression list (run-regressions.js).
  *
- *   node test/mutation/mutate.js [--part <name>[,<name>…]] [--no-regressions] [--retest-static] [--retest-timeouts] [--plan] [-- <stryker options>]
+ *   node test/mutation/mutate.js [--part <name>[,<name>…]] [--no-regressions] [--retest-static] [--retest-timeouts] [--plan] [--help] [-- <stryker options>]
  *
  * --plan prints, for each part, how many mutants a run would test and how many are static
  * (plan-reporter.mjs), and tests none: about 30 s a part.
@@ -26,6 +26,9 @@ const { pathToFileURL } = require('node:url');
 const { isAlive } = require('./report');
 
 const ROOT = path.join(__dirname, '../..');
+const OPTIONS = ['--part', '--no-regressions', '--retest-static', '--retest-timeouts', '--plan', '--help'];
+const USAGE =
+  'usage: node test/mutation/mutate.js [--part <name>[,<name>…]] [--no-regressions] [--retest-static] [--retest-timeouts] [--plan] [-- <stryker options>]';
 const MIN_SCORE = 80;
 const PLAN_TEMP = '.stryker-plan';
 /** The plugins of stryker.base.json: --plugins replaces them, so --plan names them again with its own. */
@@ -63,6 +66,18 @@ async function main() {
   const dashes = argv.indexOf('--');
   const own = dashes === -1 ? argv : argv.slice(0, dashes);
   const strykerArgs = dashes === -1 ? [] : argv.slice(dashes + 1);
+  if (own.includes('--help') || own.includes('-h')) {
+    console.log(USAGE);
+    return;
+  }
+  // A mistyped option must not start hours of mutation testing with the defaults.
+  const unknownOptions = own.filter(
+    (a, i) => a.startsWith('-') && !OPTIONS.includes(a) && own[i - 1] !== '--part',
+  );
+  if (unknownOptions.length > 0)
+    throw new Error(
+      `unknown option ${unknownOptions.join(', ')}: the options are ${OPTIONS.join(', ')} (Stryker's after --)\n\n${USAGE}`,
+    );
   const { PARTS } = await import(pathToFileURL(path.join(ROOT, 'stryker.config.mjs')).href);
   const only = own.includes('--part') ? own[own.indexOf('--part') + 1]?.split(',') : undefined;
   const unknown = (only ?? []).filter((p) => !(p in PARTS));
