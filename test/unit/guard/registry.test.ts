@@ -7,6 +7,7 @@ import { PassThrough, Readable } from 'node:stream';
 import {
   DETECTORS,
   defineDetector,
+  detectAll,
   type FindingType,
   lineGateMask,
   type ScanReport,
@@ -126,5 +127,69 @@ describe('the detector registry', () => {
     }
     // A plain line switches off the detectors whose triggers it lacks.
     expect(lineGateMask(conversation('nothing to see here')) & all).not.toBe(all);
+  });
+});
+
+describe('detectAll on overlapping matches', () => {
+  const found = (text: string) => detectAll(text).map((m) => [m.type, m.severity, m.value]);
+
+  it('keeps the match that holds the other whole, even when it is less severe: an SSN-shaped email local part', () => {
+    // US_SSN (high) covers "219-38-4417"; EMAIL (medium) starts there and runs on.
+    expect(found(`id 219-38-4417@acme-payroll.com`)).toEqual([
+      ['EMAIL', 'medium', '219-38-4417@acme-payroll.com'],
+    ]);
+  });
+
+  it('keeps the longer match over a more severe one it holds: a phone number in an example email', () => {
+    // PHONE (medium) covers "415-867-5309"; the example email (low) holds it whole.
+    expect(found('text 415-867-5309@example.com')).toEqual([['EMAIL', 'low', '415-867-5309@example.com']]);
+  });
+
+  it('on the same span, keeps the more severe match: a password that is an email address', () => {
+    expect(found(`password: ${fake.email}`)).toEqual([['GENERIC_SECRET', 'high', fake.email]]);
+  });
+
+  it('on the same span and severity, keeps the detector listed first: an AWS key id given as a password', () => {
+    expect(found(`password: ${fake.awsAccessKeyId}`)).toEqual([
+      ['AWS_ACCESS_KEY_ID', 'high', fake.awsAccessKeyId],
+    ]);
+  });
+
+  it('keeps an IPv4-mapped IPv6 address as one IPv6 finding, not the IPv4 address inside it', () => {
+    expect(detectAll('host ::ffff:34.201.17.9 up').map((m) => [m.type, m.start, m.end])).toEqual([
+      ['IPV6', 5, 23],
+    ]);
+  });
+
+  it('on a partial overlap, keeps the more severe match and widens it over both values', () => {
+    // A real phone number (medium) runs into an example email (low): one PHONE finding covers both.
+    const text = 'call (415) 867-5309.someone@example.com';
+    expect(detectAll(text).map((m) => [m.type, m.severity, m.start, m.end])).toEqual([
+      ['PHONE', 'medium', 5, text.length],
+    ]);
+    // A fictional phone number (low) runs into a real email (medium): one EMAIL finding from the phone on.
+    const other = `call (202) 555-0143.${fake.email}`;
+    expect(detectAll(other).map((m) => [m.type, m.severity, m.start, m.end])).toEqual([
+      ['EMAIL', 'medium', 5, other.length],
+    ]);
+  });
+
+  it('on a partial overlap of equal severity, keeps the detector listed first, widened over both', () => {
+    // PHONE and EMAIL are both medium; EMAIL is listed first.
+    const text = `call (415) 867-5309.${fake.email}`;
+    expect(detectAll(text).map((m) => [m.type, m.start, m.end])).toEqual([['EMAIL', 5, text.length]]);
+  });
+
+  it('keeps values that only touch as separate findings', () => {
+    expect(found(`call (415) 867-5309/${fake.exampleEmail}`)).toEqual([
+      ['PHONE', 'medium', '(415) 867-5309'],
+      ['EMAIL', 'low', fake.exampleEmail],
+    ]);
+  });
+
+  it('reads a mask with every bit set as every registered detector, views included', () => {
+    const text = `mail jane.doe%40acme-payroll.com, card ${fake.card}`;
+    expect(detectAll(text, -1)).toEqual(detectAll(text));
+    expect(detectAll(text, -1).map((m) => m.type)).toEqual(['EMAIL', 'CARD_NUMBER']);
   });
 });
