@@ -13,6 +13,7 @@ import {
   type ScanReport,
   scanTrainingData,
 } from '../../../functions/shared/guard';
+import { VIEW_BIT } from '../../../functions/shared/guard/registry';
 import { cleanConversations, conversation, fake } from './fixtures';
 
 /** Real-looking fixture values per type; a Record, so a new type does not compile without some. */
@@ -191,5 +192,72 @@ describe('detectAll on overlapping matches', () => {
     const text = `mail jane.doe%40acme-payroll.com, card ${fake.card}`;
     expect(detectAll(text, -1)).toEqual(detectAll(text));
     expect(detectAll(text, -1).map((m) => m.type)).toEqual(['EMAIL', 'CARD_NUMBER']);
+  });
+});
+
+describe('lineGateMask and detectAll: masks, views and match boundaries', () => {
+  const all = (1 << DETECTORS.length) - 1;
+  const bitOf = (type: FindingType) => 1 << DETECTORS.findIndex((d) => d.type === type);
+  const switchedOn = (mask: number) => DETECTORS.filter((_, i) => mask & (1 << i)).map((d) => d.type);
+
+  it('does not switch every detector on, nor the view, for a line whose only escape is a JSON \\n', () => {
+    const line = conversation('first line\nsecond line');
+    expect(line).toContain('\\n');
+    const mask = lineGateMask(line);
+    expect(mask & all).not.toBe(all);
+    expect(mask & VIEW_BIT).toBe(0);
+    // The same line with a `\u` or a `\/` escape added needs every detector and the view.
+    for (const extra of ['\\u0040', '\\/']) {
+      const escaped = line.replace('second line', `second${extra}line`);
+      expect(lineGateMask(escaped)).toBe(all | VIEW_BIT);
+    }
+  });
+
+  it('switches on a literal-gated detector only where its literal is spelled out, not wherever its anchor character is', () => {
+    // `_` anchors the GitHub, Stripe and AWS literals; a snake_case word holds none of them.
+    const plain = switchedOn(lineGateMask(conversation('rename snake_case fields in user_profile')));
+    expect(plain).not.toContain('GITHUB_TOKEN');
+    expect(plain).not.toContain('STRIPE_KEY');
+    expect(plain).not.toContain('SLACK_WEBHOOK');
+    const withToken = switchedOn(lineGateMask(conversation(`snake_case and ${fake.githubToken}`)));
+    expect(withToken).toContain('GITHUB_TOKEN');
+    expect(withToken).not.toContain('STRIPE_KEY');
+  });
+
+  it('does not decode backslash escapes in already-parsed text unless told it is a raw line', () => {
+    const text = 'mail jane.doe\\u0040acme-payroll.com';
+    expect(detectAll(text)).toEqual([]);
+    expect(detectAll(text, undefined, true).map((m) => [m.type, m.value])).toEqual([['EMAIL', fake.email]]);
+  });
+
+  it('reads strings as they are when the mask leaves the view bit off: a %40 is not an @', () => {
+    const text = 'mail jane.doe%40acme-payroll.com';
+    expect(detectAll(text, all)).toEqual([]);
+    expect(detectAll(text, all | VIEW_BIT).map((m) => [m.type, m.value])).toEqual([['EMAIL', fake.email]]);
+  });
+
+  it('runs only the detectors the mask switches on', () => {
+    const text = `mail ${fake.email}, card ${fake.card}`;
+    expect(detectAll(text, bitOf('CARD_NUMBER')).map((m) => m.type)).toEqual(['CARD_NUMBER']);
+    expect(detectAll(text, bitOf('EMAIL')).map((m) => m.type)).toEqual(['EMAIL']);
+    expect(detectAll(text, 0)).toEqual([]);
+  });
+
+  it('does not run a detector on a string its gate rejects', () => {
+    const finds = DETECTORS.map((d) => jest.spyOn(d, 'find'));
+    try {
+      expect(detectAll('nothing to see here at all')).toEqual([]);
+      for (const find of finds) expect(find).not.toHaveBeenCalled();
+    } finally {
+      for (const find of finds) find.mockRestore();
+    }
+  });
+
+  it('keeps two values that touch end to start as two findings: an AWS key id right before a private key', () => {
+    const text = `x ${fake.awsAccessKeyId}${fake.privateKey}`;
+    expect(detectAll(text).map((m) => [m.type, m.start, m.end])).toEqual([
+      ['AWS_ACCESS_KEY_ID', 2, 22],
+      ['PRIVATE_KEY', 22, text.length],
+    ]);
   });
 });

@@ -5,7 +5,7 @@
  * this thread), so the tests observe what the scanner hands them without starting threads.
  */
 import { once } from 'node:events';
-import { Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { LongLine } from '../../../functions/shared/guard/scan/long-line';
 import { Scanner, workerCount } from '../../../functions/shared/guard/scan/scanner';
 import { RecordScanner } from '../../../functions/shared/guard/records';
@@ -220,6 +220,20 @@ describe('batches', () => {
     expect(parts).toHaveLength(1);
     expect((parts[0] as Buffer).buffer).toBe(chunk.buffer);
     expect((parts[0] as Buffer).length).toBe(64 * 1024);
+  });
+
+  it('checks every line when a source hands the same buffer object over twice', async () => {
+    const spy = jest.spyOn(RecordScanner.prototype, 'scanParts');
+    const chunk = Buffer.from(`${conversation(`mail me at ${fake.email}`)}\n`);
+    const report = await scanTrainingData(Readable.from([chunk, chunk]), base);
+    expect(report.validRecords).toBe(2);
+    expect(report.findings.map((f) => [f.type, f.line])).toEqual([
+      ['EMAIL', 1],
+      ['EMAIL', 2],
+    ]);
+    const [parts, firstLine] = spy.mock.calls[0] as [readonly Buffer[], number];
+    expect(firstLine).toBe(1);
+    expect(Buffer.concat(parts).toString()).toBe(`${chunk}${chunk}`);
   });
 
   it('numbers the batches sent to workers in line order and sends no empty batch', async () => {
