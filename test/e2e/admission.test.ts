@@ -23,6 +23,7 @@ import {
   jobSpans,
   maxRunningAtOnce,
   runKeys,
+  startQuotaHarness,
   until,
 } from './support/admission';
 import { DATA, type Harness, startHarness, startWarmHarness, TEST_PARAMS } from './support/embedded';
@@ -92,8 +93,7 @@ describe('key bootstrap under the lease (a fresh stack each)', () => {
 describe('admission under a concurrent-job quota of 3, read from Service Quotas (maxConcurrentJobs=auto)', () => {
   let h: Harness;
   beforeAll(async () => {
-    // Jobs long enough for three to overlap, so the limit is reached, not merely respected.
-    h = await startWarmHarness({ concurrentJobsQuota: 3, jobDurationMs: 1_500 });
+    h = await startQuotaHarness();
   });
   afterAll(async () => {
     await h?.stop();

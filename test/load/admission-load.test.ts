@@ -8,8 +8,16 @@
 import { ListCustomModelsCommand } from '@aws-sdk/client-bedrock';
 import { field, type RunView } from '../../cli/lib/run-view';
 import { AdmissionTable } from '../../functions/shared/aws/admission';
-import { calls, dropOnly, jobSpans, maxRunningAtOnce, runKeys, until } from '../e2e/support/admission';
-import { type Harness, startHarness, startWarmHarness } from '../e2e/support/embedded';
+import {
+  calls,
+  dropOnly,
+  jobSpans,
+  maxRunningAtOnce,
+  runKeys,
+  startQuotaHarness,
+  until,
+} from '../e2e/support/admission';
+import { type Harness, startHarness } from '../e2e/support/embedded';
 
 const polls = (run: RunView) => run.timeline.filter((s) => s.name === 'CheckCustomizationJob').length;
 
@@ -44,8 +52,7 @@ describe('key bootstrap under the lease, many first runs at once (a fresh stack)
 describe('admission under a concurrent-job quota of 3, read from Service Quotas (maxConcurrentJobs=auto)', () => {
   let h: Harness;
   beforeAll(async () => {
-    // Jobs long enough for three to overlap, so the limit is reached, not merely respected.
-    h = await startWarmHarness({ concurrentJobsQuota: 3, jobDurationMs: 1_500 });
+    h = await startQuotaHarness();
   });
   afterAll(async () => {
     await h?.stop();

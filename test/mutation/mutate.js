@@ -28,7 +28,7 @@ const { isAlive } = require('./report');
 const ROOT = path.join(__dirname, '../..');
 const OPTIONS = ['--part', '--no-regressions', '--retest-static', '--retest-timeouts', '--plan', '--help'];
 const USAGE =
-  'usage: node test/mutation/mutate.js [--part <name>[,<name>…]] [--no-regressions] [--retest-static] [--retest-timeouts] [--plan] [-- <stryker options>]';
+  'usage: node test/mutation/mutate.js [--part <name>[,<name>…]] [--no-regressions] [--retest-static] [--retest-timeouts] [--plan] [--help] [-- <stryker options>]';
 const MIN_SCORE = 80;
 const PLAN_TEMP = '.stryker-plan';
 /** The plugins of stryker.base.json: --plugins replaces them, so --plan names them again with its own. */

@@ -1,6 +1,6 @@
 /**
- * What the admission tests (test/e2e and test/load), prove:iam and the bench do on and read back from the embedded AWS:
- * keys, jobs, overlap, and a run held in its submission.
+ * What the admission tests (test/e2e and test/load), prove:iam and the bench do on and read back
+ * from the embedded AWS: keys, jobs, overlap, and a run held in its submission.
  */
 import { ListModelCustomizationJobsCommand } from '@aws-sdk/client-bedrock';
 import {
@@ -9,7 +9,7 @@ import {
   ListKeysCommand,
   ListResourceTagsCommand,
 } from '@aws-sdk/client-kms';
-import { DATA, type Harness } from './embedded';
+import { DATA, type Harness, startWarmHarness } from './embedded';
 
 export interface TaggedKey {
   meta: KeyMetadata;
@@ -132,3 +132,9 @@ export async function dropOnly(h: Harness, name: string, marker = name) {
   );
   return { object, executionArn: h.executionArnOf(object) };
 }
+
+/**
+ * The stack of the concurrent-job quota cases: a quota of 3 read from Service Quotas, and jobs long
+ * enough for three to overlap, so the limit is reached, not merely respected.
+ */
+export const startQuotaHarness = () => startWarmHarness({ concurrentJobsQuota: 3, jobDurationMs: 1_500 });
