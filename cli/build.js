@@ -15,13 +15,19 @@
  * Sources read `__dirname` to find the project (local/stack.ts, cli/commands/demo.ts); in a
  * bundle it would name dist/…, so each module's `__dirname` is rewritten to the directory its
  * source lives in, resolved from the bundle's own location at run time.
+ *
+ * The bundles are written to a folder beside dist/ (same depth, so the paths above hold) and then
+ * moved over the old files one by one (a rename over a file is atomic): a test or a command that
+ * runs dist/ while it is rebuilt finds the old file or the new one, never none.
  */
 const fs = require('node:fs');
 const path = require('node:path');
 const esbuild = require('esbuild');
 
 const ROOT = path.resolve(__dirname, '..');
-const OUT = path.join(ROOT, 'dist');
+const DIST = path.join(ROOT, 'dist');
+/** Where this build writes before it moves its files into dist/. */
+const STAGING = path.join(ROOT, `.dist-build-${process.pid}`);
 const COMMANDS = fs
   .readdirSync(path.join(ROOT, 'cli', 'commands'))
   .filter((f) => f.endsWith('.ts'))
@@ -79,8 +85,29 @@ const common = {
   mainFields: ['module', 'main'],
 };
 
+/** Every file under `dir`, as paths relative to it. */
+function filesUnder(dir) {
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.relative(dir, path.join(entry.parentPath ?? entry.path, entry.name)));
+}
+
+/** Moves each file built under `staging` over its namesake in dist/, then removes what the build no longer makes. */
+function swapIn(staging) {
+  const built = filesUnder(staging);
+  for (const file of built) {
+    fs.mkdirSync(path.dirname(path.join(DIST, file)), { recursive: true });
+    fs.renameSync(path.join(staging, file), path.join(DIST, file));
+  }
+  const keep = new Set(built);
+  for (const file of filesUnder(DIST)) if (!keep.has(file)) fs.rmSync(path.join(DIST, file));
+  fs.rmSync(staging, { recursive: true, force: true });
+}
+
 async function build() {
   const started = Date.now();
+  const OUT = STAGING;
   fs.rmSync(OUT, { recursive: true, force: true });
   const cliOut = path.join(OUT, 'cli');
   const commandsOut = path.join(cliOut, 'commands');
@@ -111,12 +138,14 @@ async function build() {
     path.join(OUT, 'README.txt'),
     'Built by `npm run build` (cli/build.js) from the TypeScript sources; not edited by hand.\n',
   );
+  swapIn(OUT);
   if (!process.argv.includes('--quiet')) {
     console.log(`tunevault: built dist/ (${COMMANDS.length} commands) in ${Date.now() - started} ms`);
   }
 }
 
 build().catch((error) => {
+  fs.rmSync(STAGING, { recursive: true, force: true });
   console.error(`tunevault build failed: ${error?.message ?? error}`);
   process.exitCode = 1;
 });
