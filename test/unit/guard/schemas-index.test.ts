@@ -300,3 +300,12 @@ describe('formatsOf: the formats a record is valid in, most specific first', () 
     expect(formatsOf(value)).toEqual(formats);
   });
 });
+
+describe('checkRecord: the answer for a record without a problem', () => {
+  it('is one shared empty list that no caller can add to (frozen), so a later record never inherits an issue', () => {
+    const clean = checkRecord('bedrock-conversation-2024', nova([novaUser('Hi.'), novaAssistant('Hello.')]));
+    expect(clean).toEqual([]);
+    expect(() => (clean as RecordIssue[]).push(schemaError('planted'))).toThrow(TypeError);
+    expect(checkRecord('prompt-completion', { prompt: 'a', completion: 'b' })).toEqual([]);
+  });
+});

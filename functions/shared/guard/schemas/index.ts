@@ -37,13 +37,14 @@ export {
 export { formatPath, type RecordIssue, safeFieldName } from './messages';
 export { mayHoldReservedKeyword, reservedKeywordAtColon, reservedKeywordWithoutColon } from './reserved';
 
-const NO_ISSUES: RecordIssue[] = [];
+/** Returned for every record without a problem: frozen, and readonly to callers, so none can add to it. */
+const NO_ISSUES: readonly RecordIssue[] = Object.freeze([]);
 
 /**
  * Every problem of one parsed record, in the order a person would fix them. `rawLine`, when
  * given, lets the reserved-keyword check skip records whose line cannot contain one.
  */
-export function checkRecord(family: FamilyId, value: unknown, rawLine?: string): RecordIssue[] {
+export function checkRecord(family: FamilyId, value: unknown, rawLine?: string): readonly RecordIssue[] {
   const conversation = family === 'bedrock-conversation-2024' || family === 'conversation-prompts';
   const checkReserved = conversation && (rawLine === undefined || mayHoldReservedKeyword(rawLine));
   if (obviouslyValid(family, value) && !checkReserved) return NO_ISSUES;
