@@ -1,17 +1,18 @@
 #!/usr/bin/env node
 /**
- * How often the one-file checker (file-checker.mjs) and Stryker's own `typescript` checker disagree,
- * on a part's report from a run with Stryker's checker: every mutant of the report is checked again
- * with the one-file checker, and compared with whether Stryker's called it a CompileError.
+ * How often the checker of the parts (file-checker.mjs) and Stryker's own `typescript` checker
+ * disagree, on a part's report from a run with Stryker's checker (`-- --checkers typescript`):
+ * every mutant of the report is checked again with file-checker.mjs, and compared with whether
+ * Stryker's called it a CompileError. The report's files must be as they were at its run.
  *
  *   node test/mutation/compare-checkers.mjs reports/mutation/steps.json [tsconfig] [--others N]
  *
  * Every mutant of the report is checked again, or with `--refused N` / `--others N` N of those
  * Stryker's checker refused / passed, spread evenly over the report (about 0.5 s each on two cores).
  *
- * "Missed" mutants are compile errors the one-file checker lets through (their error is in another
- * file): with it they are tested, and counted killed or survived. "Extra" ones it refuses and
- * Stryker's did not (none are expected: the one-file check is a part of the whole-program one).
+ * "Missed" mutants are compile errors file-checker.mjs lets through: with it they are tested, and
+ * counted killed or survived. "Extra" ones it refuses and Stryker's did not (none are expected: its
+ * check is a part of the whole-program one). 2026-12-07: 1,302 re-checked, 1,302 agree.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -62,7 +63,7 @@ for (const { fileName, m } of [...refused, ...sample]) {
 }
 const seconds = (Date.now() - started) / 1000;
 console.log(
-  `${refused.length} of the ${refusedAll.length} mutants Stryker's checker refused and ${sample.length} of the ${passed.length} it passed: ${tally.checked} mutants re-checked in ${seconds.toFixed(0)} s (${((1000 * seconds) / tally.checked).toFixed(0)} ms each): ${tally.agree} agree, ${tally.missed.length} compile errors only in another file (missed), ${tally.extra.length} refused only by the one-file check`,
+  `${refused.length} of the ${refusedAll.length} mutants Stryker's checker refused and ${sample.length} of the ${passed.length} it passed: ${tally.checked} mutants re-checked in ${seconds.toFixed(0)} s (${((1000 * seconds) / tally.checked).toFixed(0)} ms each): ${tally.agree} agree, ${tally.missed.length} compile errors it let through (missed), ${tally.extra.length} refused only by file-checker.mjs`,
 );
 for (const m of tally.missed) console.log(`  missed: ${m}`);
 for (const m of tally.extra) console.log(`  extra:  ${m}`);
