@@ -312,12 +312,15 @@ export class RecordScanner {
     this.gates = lineGateMask(text, text.includes('\\'), ascii);
     this.recordChars = 0;
     this.recordRedacted = false;
+    // What the walk found before it met the too-deep part is found again by rawLine: undone first.
+    const before = this.findingsSnapshot();
     let sanitized: unknown;
     try {
       sanitized = this.walk(value, 0);
     } catch (error) {
       if (!(error instanceof TooDeepError)) throw error;
       this.path.length = 0;
+      this.restoreFindings(before);
       this.addProblem('error', 'SCHEMA', `nests deeper than ${MAX_DEPTH} levels; scanned as plain text`);
       this.rawLine(text);
       return;
@@ -444,6 +447,27 @@ export class RecordScanner {
       }
     }
     return out;
+  }
+
+  private findingsSnapshot() {
+    const { findings, totalFindings, blockingFindings, suppressed, counts } = this.result;
+    return {
+      findings: findings.length,
+      totalFindings,
+      blockingFindings,
+      suppressed,
+      byType: { ...counts.byType },
+      bySeverity: { ...counts.bySeverity },
+    };
+  }
+
+  private restoreFindings(snapshot: ReturnType<RecordScanner['findingsSnapshot']>): void {
+    const result = this.result;
+    result.findings.length = snapshot.findings;
+    result.totalFindings = snapshot.totalFindings;
+    result.blockingFindings = snapshot.blockingFindings;
+    result.suppressed = snapshot.suppressed;
+    result.counts = { byType: snapshot.byType, bySeverity: snapshot.bySeverity };
   }
 
   /** Records a finding unless allow-listed; returns whether it should be redacted. */
