@@ -67,6 +67,19 @@ function coveringFiles(tests, names, testNamePattern) {
   return kept.some((t) => names[t.path] !== undefined) ? kept : tests;
 }
 
+/**
+ * The order a mutant run loads its test files in: the files named after a mutated module first
+ * (light ones, then heavy ones such as fastpath.test.ts for fastpath.ts), then the others smallest
+ * first, then HEAVY_LAST in its order.
+ */
+function runOrder(tests, mutatedFiles, sizeOf) {
+  const mutated = mutatedFiles.flatMap(moduleNames);
+  const rel = (t) => path.relative(ROOT, t.path).split(path.sep).join('/');
+  const focused = (t) => mutated.some((m) => path.basename(t.path).includes(m));
+  const rank = (t) => (focused(t) ? (HEAVY_LAST.includes(rel(t)) ? -1.5 : -2) : HEAVY_LAST.indexOf(rel(t)));
+  return [...tests].sort((a, b) => rank(a) - rank(b) || sizeOf(a) - sizeOf(b));
+}
+
 class MutationSequencer extends Sequencer {
   constructor(options) {
     super(options);
@@ -75,13 +88,11 @@ class MutationSequencer extends Sequencer {
 
   sort(tests) {
     const config = this.globalConfig ?? {};
-    const mutated = config.findRelatedTests ? (config.nonFlagArgs ?? []).flatMap(moduleNames) : [];
-    const rel = (t) => path.relative(ROOT, t.path).split(path.sep).join('/');
-    const focused = (t) => mutated.some((m) => path.basename(t.path).includes(m));
-    const rank = (t) => (focused(t) ? -2 : HEAVY_LAST.indexOf(rel(t)));
-    const size = (t) => fs.statSync(t.path).size;
-    const sorted = [...tests].sort((a, b) => rank(a) - rank(b) || size(a) - size(b));
-    return this.covering(sorted, config);
+    const mutated = config.findRelatedTests ? (config.nonFlagArgs ?? []) : [];
+    return this.covering(
+      runOrder(tests, mutated, (t) => fs.statSync(t.path).size),
+      config,
+    );
   }
 
   covering(tests, { testNamePattern, rootDir }) {
@@ -104,3 +115,4 @@ class MutationSequencer extends Sequencer {
 module.exports = MutationSequencer;
 module.exports.coveringFiles = coveringFiles;
 module.exports.moduleNames = moduleNames;
+module.exports.runOrder = runOrder;

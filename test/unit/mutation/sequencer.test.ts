@@ -3,7 +3,8 @@
  * mutant run keeps every file Jest's own `testNamePattern` would run a test of.
  */
 // The sequencer is a CommonJS module Jest loads by path.
-const { coveringFiles, moduleNames } = require('../../mutation/sequencer.js');
+const { coveringFiles, moduleNames, runOrder } = require('../../mutation/sequencer.js');
+const ROOT = require('node:path').join(__dirname, '../../..');
 
 const file = (path: string) => ({ path });
 const names = {
@@ -48,5 +49,30 @@ describe('the mutation sequencer names the mutated module as its focused test fi
     ['/p/statemachines/loader.js', ['loader', 'statemachines']],
   ])('%s → %j', (path, names) => {
     expect(moduleNames(path)).toEqual(names);
+  });
+});
+
+describe('the mutation sequencer loads the focused test files first, heavy ones after the light', () => {
+  it('fastpath.ts: fastpath-grammar.test.ts, then the heavy fastpath.test.ts, then the others, the heavy rest last', () => {
+    const at = (rel: string) => file(`${ROOT}/${rel}`);
+    const sizes: Record<string, number> = {
+      'test/unit/guard/fastpath.test.ts': 10,
+      'test/unit/guard/fastpath-grammar.test.ts': 50,
+      'test/unit/guard/records.test.ts': 40,
+      'test/unit/guard/tally.test.ts': 5,
+      'test/unit/guard/properties.test.ts': 1,
+    };
+    const order = runOrder(
+      Object.keys(sizes).map(at),
+      [`${ROOT}/functions/shared/guard/fastpath.ts`],
+      (t: { path: string }) => sizes[t.path.slice(ROOT.length + 1)],
+    );
+    expect(paths(order).map((p: string) => p.slice(ROOT.length + 1))).toEqual([
+      'test/unit/guard/fastpath-grammar.test.ts',
+      'test/unit/guard/fastpath.test.ts',
+      'test/unit/guard/tally.test.ts',
+      'test/unit/guard/records.test.ts',
+      'test/unit/guard/properties.test.ts',
+    ]);
   });
 });
