@@ -107,9 +107,8 @@ function swapIn(staging) {
 
 async function build() {
   const started = Date.now();
-  const OUT = STAGING;
-  fs.rmSync(OUT, { recursive: true, force: true });
-  const cliOut = path.join(OUT, 'cli');
+  fs.rmSync(STAGING, { recursive: true, force: true });
+  const cliOut = path.join(STAGING, 'cli');
   const commandsOut = path.join(cliOut, 'commands');
   await Promise.all([
     esbuild.build({
@@ -135,17 +134,21 @@ async function build() {
     }),
   ]);
   fs.writeFileSync(
-    path.join(OUT, 'README.txt'),
+    path.join(STAGING, 'README.txt'),
     'Built by `npm run build` (cli/build.js) from the TypeScript sources; not edited by hand.\n',
   );
-  swapIn(OUT);
+  swapIn(STAGING);
   if (!process.argv.includes('--quiet')) {
     console.log(`tunevault: built dist/ (${COMMANDS.length} commands) in ${Date.now() - started} ms`);
   }
 }
 
-build().catch((error) => {
-  fs.rmSync(STAGING, { recursive: true, force: true });
-  console.error(`tunevault build failed: ${error?.message ?? error}`);
-  process.exitCode = 1;
-});
+if (require.main === module) {
+  build().catch((error) => {
+    fs.rmSync(STAGING, { recursive: true, force: true });
+    console.error(`tunevault build failed: ${error?.message ?? error}`);
+    process.exitCode = 1;
+  });
+}
+
+module.exports = { filesUnder };
