@@ -70,17 +70,12 @@ function importersOf(fileNames, options) {
 /**
  * The language service over `tsconfigFile`, and a check of one mutant of one file.
  *
- * `importers: true` (the default) also finds the errors a mutant makes in other files, as Stryker's
- * checker does, at a fraction of its cost: when the mutated file compiles, its declaration output
- * (the types it exports, inferred ones included: all an importer can see of it) is compared with
- * the unmutated file's. Only when it differs are the files importing it, directly or not, checked.
- * `importers: false` checks the mutated file alone.
+ * It also finds the errors a mutant makes in other files, as Stryker's checker does, at a fraction
+ * of its cost: when the mutated file compiles, its declaration output (the types it exports,
+ * inferred ones included: all an importer can see of it) is compared with the unmutated file's.
+ * Only when it differs are the files importing it, directly or not, checked.
  */
-export function createFileChecker(
-  tsconfigFile,
-  cwd = process.cwd(),
-  { importers: followImporters = true } = {},
-) {
+export function createFileChecker(tsconfigFile, cwd = process.cwd()) {
   const configPath = path.resolve(cwd, tsconfigFile);
   const parsed = ts.getParsedCommandLineOfConfigFile(configPath, OVERRIDES, {
     ...ts.sys,
@@ -106,7 +101,7 @@ export function createFileChecker(
     serviceHost(parsed, fileNames, cwd, new Map(), new Map()),
     ts.createDocumentRegistry(),
   );
-  const imports = followImporters ? importersOf(fileNames, parsed.options) : new Map();
+  const imports = importersOf(fileNames, parsed.options);
   const baseDeclarations = new Map();
   const declarationsOf = (ls, file) =>
     ls
@@ -171,7 +166,7 @@ export function createFileChecker(
       bump(file);
       try {
         let errors = errorsIn(file);
-        if (errors.length === 0 && followImporters) errors = errorsInImporters(file);
+        if (errors.length === 0) errors = errorsInImporters(file);
         return errors.length > 0 ? format(errors) : undefined;
       } finally {
         swapped.delete(file);
