@@ -23,7 +23,11 @@ class PlanReporter {
     const report = { schemaVersion: '1', thresholds: { high: 80, low: 60 }, files: {} };
     for (const { plan, mutant } of mutantPlans) {
       const file = path.relative(process.cwd(), mutant.fileName);
-      report.files[file] ??= { language: 'typescript', source: fs.readFileSync(mutant.fileName, 'utf8'), mutants: [] };
+      report.files[file] ??= {
+        language: 'typescript',
+        source: fs.readFileSync(mutant.fileName, 'utf8'),
+        mutants: [],
+      };
       report.files[file].mutants.push({
         id: mutant.id,
         mutatorName: mutant.mutatorName,

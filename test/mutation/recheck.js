@@ -9,6 +9,9 @@
  *
  *   node test/mutation/recheck.js <report.json> <source file> [--lines 10-40] -- <test file>...
  *
+ * A mutant whose tests run past TUNEVAULT_RECHECK_TIMEOUT_S (60 s) is stopped and reported as a
+ * timeout (detected, as Stryker counts it).
+ *
  * The scratch copy is /tmp/tunevault-recheck (node_modules hard-linked, the rest copied afresh on
  * each call), so the working tree is never changed.
  */
@@ -19,6 +22,8 @@ const { isAlive, offsetOf } = require('./report');
 
 const ROOT = path.join(__dirname, '../..');
 const SCRATCH = process.env.TUNEVAULT_RECHECK_DIR ?? '/tmp/tunevault-recheck';
+/** How long one mutant's test run may take (TUNEVAULT_RECHECK_TIMEOUT_S, default 60 s). */
+const TIMEOUT_MS = Number(process.env.TUNEVAULT_RECHECK_TIMEOUT_S ?? 60) * 1000;
 const SKIP = new Set([
   'node_modules',
   '.git',
@@ -65,7 +70,10 @@ function main() {
     throw new Error(`${rel} changed since ${reportFile} was made: its mutant locations no longer apply`);
   // Pending: a plan report's mutant (`mutate.js --plan`), not tested yet.
   const alive = entry[1].mutants.filter(
-    (m) => (isAlive(m) || m.status === 'Pending') && m.location.start.line >= from && m.location.start.line <= (to ?? from),
+    (m) =>
+      (isAlive(m) || m.status === 'Pending') &&
+      m.location.start.line >= from &&
+      m.location.start.line <= (to ?? from),
   );
 
   copyProject();
@@ -80,12 +88,17 @@ function main() {
       const res = spawnSync(process.execPath, [jest, '--bail', '--silent', ...tests], {
         cwd: SCRATCH,
         encoding: 'utf8',
+        // A mutant that loops forever (a loop it stops from advancing) is stopped, and counted as
+        // Stryker counts it: detected, as a timeout.
+        timeout: TIMEOUT_MS,
+        killSignal: 'SIGKILL',
       });
-      const dead = res.status !== 0;
+      const timedOut = res.error?.code === 'ETIMEDOUT';
+      const dead = timedOut || res.status !== 0;
       if (dead) killed += 1;
       const line = reported.split('\n')[m.location.start.line - 1].trim().slice(0, 100);
       console.log(
-        `${dead ? 'killed' : 'ALIVE '} ${m.location.start.line}:${m.location.start.column} ${m.mutatorName} ${JSON.stringify(m.replacement).slice(0, 80)}\n         ${line}`,
+        `${timedOut ? 'timeout' : dead ? 'killed' : 'ALIVE '} ${m.location.start.line}:${m.location.start.column} ${m.mutatorName} ${JSON.stringify(m.replacement).slice(0, 80)}\n         ${line}`,
       );
     }
   } finally {
