@@ -123,18 +123,37 @@ describe('awsSecretAccessKey', () => {
     for (const text of rows) expectRow(text, found(awsSecretAccessKey, text), []);
   });
 
-  it('searches the 120 characters after the word, plus one for the key end', () => {
-    const inside = `AWS${' '.repeat(78)}${key} end`;
-    expect(found(awsSecretAccessKey, inside)).toEqual(one(key, 81, 'critical'));
-    expect(found(awsSecretAccessKey, `AWS${' '.repeat(79)}${key} end`)).toEqual([]);
+  it('searches the 120 characters from the word: a key must lie wholly inside them', () => {
+    expect(found(awsSecretAccessKey, `AWS${' '.repeat(77)}${key} end`)).toEqual(one(key, 80, 'critical'));
+    expect(found(awsSecretAccessKey, `AWS${' '.repeat(78)}${key} end`)).toEqual([]);
     // A key that begins with the word and ends the text: the window is exactly 40 long.
     const glued = `AWS${key.slice(3)}`;
     expect(found(awsSecretAccessKey, glued)).toEqual(one(glued, 0, 'critical'));
-    // A key whose first character stands just before the word.
+    // A key whose first character stands just before the word does not follow the word.
     const before = ` x${join('AW', 'S')}${key.slice(4)} is it`;
-    expect(found(awsSecretAccessKey, before)).toEqual(
-      one(`x${join('AW', 'S')}${key.slice(4)}`, 1, 'critical'),
-    );
+    expect(found(awsSecretAccessKey, before)).toEqual([]);
+  });
+
+  it('never reports 40 characters of a longer run cut by the window edge (the extra character only shows the neighbour)', () => {
+    // A 41-character base64 run whose first 40 end on the window's last character + 1, and one
+    // that starts on the character before a later word's window: neither is a key.
+    const run41 = pseudoRandom(B62, 41, 45);
+    expect(found(awsSecretAccessKey, `AWS${' '.repeat(78)}${run41} end`)).toEqual([]);
+    expect(found(awsSecretAccessKey, `AWS${' '.repeat(77)}${run41} end`)).toEqual([]);
+    const left = `${pseudoRandom(B62, 45, 46)}AWS${key.slice(3)}`; // the word inside a 82-character run
+    expect(found(awsSecretAccessKey, left)).toEqual([]);
+  });
+
+  it("finds a key that runs past the first word's window when a later word covers it (an env line with three AWS_ names)", () => {
+    // Found in session 12: the later word's window started where the first one ended, so a key
+    // across that edge was seen whole in neither.
+    const line = `export AWS_ACCESS_KEY_ID=${fake.awsAccessKeyId} AWS_DEFAULT_REGION=eu-west-1 AWS_SECRET_ACCESS_KEY=${key}`;
+    expect(found(awsSecretAccessKey, line)).toEqual(one(key, line.indexOf(key), 'critical'));
+    // Every start across the first window's edge (words at 0 and 100, the first window ends at 120).
+    for (let start = 107; start <= 125; start += 1) {
+      const text = `AWS${' '.repeat(97)}SECRET${' '.repeat(start - 106)}${key} end`;
+      expectRow(`key at ${start}`, found(awsSecretAccessKey, text), one(key, start, 'critical'));
+    }
   });
 
   it('skips a keyword with fewer than 40 characters after it', () => {

@@ -60,10 +60,14 @@ export const awsSecretAccessKey = defineDetector({
     let out: DetectorMatch[] | undefined;
     let scannedTo = 0;
     for (const keyword of keywords) {
-      const from = Math.max(keyword, scannedTo);
+      // A key is wholly inside [from, to). Where this word's window overlaps the last one, only
+      // its new part is searched, from 39 characters before the last window's end: a key that
+      // started there ran past that window's end and was not seen whole in it.
+      const from = Math.max(keyword, scannedTo - 39);
       const to = Math.min(text.length, keyword + KEYWORD_WINDOW);
       if (to - from < 40) continue;
-      // Slice one character early and late so the boundary lookarounds see the real neighbours.
+      // Slice one character early and late so the boundary lookarounds see the real neighbours;
+      // a match on either extra character is a slice of a longer run, not a key.
       const windowStart = Math.max(0, from - 1);
       const window = text.slice(windowStart, Math.min(text.length, to + 1));
       for (const m of scan(B64_40, window, (hit) => {
@@ -80,7 +84,7 @@ export const awsSecretAccessKey = defineDetector({
           example,
         );
       })) {
-        if (m.start < from - 1 || m.end > to + 1) continue;
+        if (m.start < from || m.end > to) continue;
         if (!out) out = [];
         if (out.every((o) => o.start !== m.start)) out.push(m);
       }
