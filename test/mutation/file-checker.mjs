@@ -31,20 +31,35 @@ const OVERRIDES = {
   composite: false,
 };
 
+/**
+ * Each file's text as first read, kept for the whole run. Stryker runs its checkers in the project
+ * folder, not its sandbox, so a source file edited during a run would otherwise be read again
+ * after a mutant's check, and the next mutant's positions (Stryker's, in the text it instrumented)
+ * would land in the edited text (in session 12, a crash: a column past the end of a line).
+ */
+function textReader() {
+  const texts = new Map();
+  return (f) => {
+    const file = path.resolve(f);
+    if (!texts.has(file)) texts.set(file, ts.sys.readFile(file));
+    return texts.get(file);
+  };
+}
+
 /** The host a language service needs, over `parsed`'s files, with `swapped` texts and `versions`. */
-function serviceHost(parsed, fileNames, cwd, swapped, versions) {
+function serviceHost(parsed, fileNames, cwd, swapped, versions, read) {
   return {
     getScriptFileNames: () => [...fileNames],
     getScriptVersion: (f) => String(versions.get(path.resolve(f)) ?? 0),
     getScriptSnapshot: (f) => {
-      const text = swapped.get(path.resolve(f)) ?? ts.sys.readFile(f);
+      const text = swapped.get(path.resolve(f)) ?? read(f);
       return text === undefined ? undefined : ts.ScriptSnapshot.fromString(text);
     },
     getCurrentDirectory: () => cwd,
     getCompilationSettings: () => parsed.options,
     getDefaultLibFileName: (o) => ts.getDefaultLibFilePath(o),
     fileExists: ts.sys.fileExists,
-    readFile: ts.sys.readFile,
+    readFile: read,
     readDirectory: ts.sys.readDirectory,
     directoryExists: ts.sys.directoryExists,
     getDirectories: ts.sys.getDirectories,
@@ -91,14 +106,15 @@ export function createFileChecker(tsconfigFile, cwd = process.cwd()) {
   /** The text of a file while one of its mutants is checked, and each file's version. */
   const swapped = new Map();
   const versions = new Map();
+  const read = textReader();
   const service = ts.createLanguageService(
-    serviceHost(parsed, fileNames, cwd, swapped, versions),
+    serviceHost(parsed, fileNames, cwd, swapped, versions, read),
     ts.createDocumentRegistry(),
   );
   // The unmutated program, never swapped: the declarations each mutant is compared with. (A
   // registry of its own: one shared with the swapping service would hold one version of each file.)
   const base = ts.createLanguageService(
-    serviceHost(parsed, fileNames, cwd, new Map(), new Map()),
+    serviceHost(parsed, fileNames, cwd, new Map(), new Map(), read),
     ts.createDocumentRegistry(),
   );
   const imports = importersOf(fileNames, parsed.options);
@@ -156,7 +172,7 @@ export function createFileChecker(tsconfigFile, cwd = process.cwd()) {
     check({ fileName, location, replacement }) {
       const file = path.resolve(cwd, fileName);
       if (!fileNames.has(file)) return undefined;
-      const original = ts.sys.readFile(file) ?? '';
+      const original = read(file) ?? '';
       const source = ts.createSourceFile(file, original, ts.ScriptTarget.Latest);
       const offset = (p) => source.getPositionOfLineAndCharacter(p.line, p.column);
       swapped.set(
