@@ -9,6 +9,9 @@
  *
  *   node test/mutation/recheck.js <report.json> <source file> [--lines 10-40] -- <test file>...
  *
+ * A source file changed since the report: each mutant moves with its lines (the nearest place
+ * they occur word for word); one whose lines changed is left out. `--lines` counts the report's lines.
+ *
  * A mutant whose tests run past TUNEVAULT_RECHECK_TIMEOUT_S (60 s) is stopped and reported as a
  * timeout (detected, as Stryker counts it).
  *
@@ -48,6 +51,35 @@ function copyProject() {
     });
 }
 
+/**
+ * The mutants of a report made on `reported`, moved to where their lines stand in `current`: the
+ * mutant's lines, word for word, at the nearest place they occur. A mutant whose lines no longer
+ * occur is left out.
+ */
+function relocate(mutants, reported, current) {
+  const was = reported.split('\n');
+  const now = current.split('\n');
+  const moved = [];
+  for (const m of mutants) {
+    const block = was.slice(m.location.start.line - 1, m.location.end.line);
+    let best;
+    for (let i = 0; i + block.length <= now.length; i += 1) {
+      if (!block.every((text, k) => now[i + k] === text)) continue;
+      const shift = i + 1 - m.location.start.line;
+      if (best === undefined || Math.abs(shift) < Math.abs(best)) best = shift;
+    }
+    if (best === undefined) continue;
+    moved.push({
+      ...m,
+      location: {
+        start: { ...m.location.start, line: m.location.start.line + best },
+        end: { ...m.location.end, line: m.location.end.line + best },
+      },
+    });
+  }
+  return moved;
+}
+
 function main() {
   const argv = process.argv.slice(2);
   const dashes = argv.indexOf('--');
@@ -66,15 +98,17 @@ function main() {
   if (!entry) throw new Error(`${rel} is not in ${reportFile}`);
   const [, { source: reported }] = entry;
   const current = fs.readFileSync(path.join(ROOT, rel), 'utf8');
-  if (current !== reported)
-    throw new Error(`${rel} changed since ${reportFile} was made: its mutant locations no longer apply`);
   // Pending: a plan report's mutant (`mutate.js --plan`), not tested yet.
-  const alive = entry[1].mutants.filter(
+  const chosen = entry[1].mutants.filter(
     (m) =>
       (isAlive(m) || m.status === 'Pending') &&
       m.location.start.line >= from &&
       m.location.start.line <= (to ?? from),
   );
+  // A file changed since the report: each mutant moves with its lines, or is left out when they changed.
+  const alive = current === reported ? chosen : relocate(chosen, reported, current);
+  if (alive.length < chosen.length)
+    console.log(`${chosen.length - alive.length} mutant(s) left out: their lines changed since the report`);
 
   copyProject();
   const target = path.join(SCRATCH, rel);
@@ -82,9 +116,9 @@ function main() {
   let killed = 0;
   try {
     for (const m of alive) {
-      const start = offsetOf(reported, m.location.start);
-      const end = offsetOf(reported, m.location.end);
-      fs.writeFileSync(target, reported.slice(0, start) + m.replacement + reported.slice(end));
+      const start = offsetOf(current, m.location.start);
+      const end = offsetOf(current, m.location.end);
+      fs.writeFileSync(target, current.slice(0, start) + m.replacement + current.slice(end));
       const res = spawnSync(process.execPath, [jest, '--bail', '--silent', ...tests], {
         cwd: SCRATCH,
         encoding: 'utf8',
@@ -96,13 +130,13 @@ function main() {
       const timedOut = res.error?.code === 'ETIMEDOUT';
       const dead = timedOut || res.status !== 0;
       if (dead) killed += 1;
-      const line = reported.split('\n')[m.location.start.line - 1].trim().slice(0, 100);
+      const line = current.split('\n')[m.location.start.line - 1].trim().slice(0, 100);
       console.log(
         `${timedOut ? 'timeout' : dead ? 'killed' : 'ALIVE '} ${m.location.start.line}:${m.location.start.column} ${m.mutatorName} ${JSON.stringify(m.replacement).slice(0, 80)}\n         ${line}`,
       );
     }
   } finally {
-    fs.writeFileSync(target, reported);
+    fs.writeFileSync(target, current);
   }
   console.log(`\n${rel}: ${killed} of ${alive.length} survivors killed by ${tests.join(' ')}`);
 }
