@@ -4,6 +4,7 @@
  * a line or a few, so a changed condition or constant fails here quickly.
  */
 import * as fastpath from '../../../functions/shared/guard/fastpath';
+import * as registry from '../../../functions/shared/guard/registry';
 import {
   addCounts,
   type BatchResult,
@@ -19,6 +20,11 @@ import { conversation, fake, RECORD_SCAN_CONFIG } from './fixtures';
 jest.mock('../../../functions/shared/guard/fastpath', () => {
   const actual = jest.requireActual('../../../functions/shared/guard/fastpath');
   return { ...actual, plainRecordChars: jest.fn(actual.plainRecordChars) };
+});
+// The real detectors, wrapped so a test can make one fail.
+jest.mock('../../../functions/shared/guard/registry', () => {
+  const actual = jest.requireActual('../../../functions/shared/guard/registry');
+  return { ...actual, detectAll: jest.fn(actual.detectAll) };
 });
 
 function config(over: Partial<RecordScanConfig> = {}): RecordScanConfig {
@@ -308,6 +314,16 @@ describe('RecordScanner: invalid UTF-8', () => {
     ]);
   });
 
+  it('numbers the next part right after a part with invalid UTF-8 that ends with a newline', () => {
+    const parts = [Buffer.concat([invalid, Buffer.from('\n')]), Buffer.from(withEmail)];
+    const result = new RecordScanner(config()).scanParts(parts, 1);
+    expect(result.problems.map((p) => [p.code, p.line])).toEqual([['INVALID_UTF8', 1]]);
+    expect(result.findings.map((f) => [f.type, f.line])).toEqual([
+      ['EMAIL', 1],
+      ['EMAIL', 2],
+    ]);
+  });
+
   it('writes the line decoded with U+FFFD, without carriage returns, redacted', () => {
     const lines = scan(batch, 20).sanitized.split('\n');
     expect(lines).toHaveLength(5);
@@ -445,6 +461,31 @@ describe('RecordScanner: nesting', () => {
       bySeverity: { low: 0, medium: 1, high: 0, critical: 0 },
     });
     expect(result.sanitized).toBe(`${line.replace(fake.email, '<EMAIL>')}\n`);
+  });
+
+  it.each([
+    ['an object', nested(64, 'null')],
+    ['an array', `${'['.repeat(64)}null${']'.repeat(64)}`],
+  ])('walks %s holding null 64 levels deep', (_name, line) => {
+    const result = scan(`${line}\n`, 1, { fastPath: false });
+    expect(result.problems.map((p) => p.reason)).not.toContain(tooDeep);
+    expect(result.sanitized).toBe(`${line}\n`);
+  });
+
+  it('lets an unexpected error in the walk out instead of reporting it as too deep', () => {
+    const detectAll = registry.detectAll as jest.MockedFunction<typeof registry.detectAll>;
+    const actual = jest.requireActual('../../../functions/shared/guard/registry').detectAll;
+    detectAll.mockImplementation((text, ...rest) => {
+      if (text === 'detector trouble') throw new Error('detector failed');
+      return actual(text, ...rest);
+    });
+    try {
+      expect(() => scan(`${conversation('detector trouble')}\n`, 1, { fastPath: false })).toThrow(
+        'detector failed',
+      );
+    } finally {
+      detectAll.mockImplementation(actual);
+    }
   });
 
   it('counts arrays toward the depth', () => {
@@ -806,6 +847,28 @@ describe('RecordScanner: fast path', () => {
     ['an image record', `${IMAGE}\n${clean}\r\n`],
   ])('gives the same result as the full checks for %s', (_name, text) => {
     expect(scan(text, 3, { fastPath: true })).toStrictEqual(scan(text, 3, { fastPath: false }));
+  });
+
+  it('is told a record is ASCII when its batch is, and not otherwise', () => {
+    const accented = conversation('café au lait');
+    plainRecordChars.mockClear();
+    scan(`${clean}\n`, 1);
+    scan(`${accented}\n`, 1);
+    expect(plainRecordChars.mock.calls).toEqual([
+      [RECORD_SCAN_CONFIG.family, clean, true],
+      [RECORD_SCAN_CONFIG.family, accented, false],
+    ]);
+  });
+
+  it('is told the lines of an ASCII first 64 KiB are ASCII, when non-ASCII text comes later', () => {
+    const long = conversation('a'.repeat(66 * 1024));
+    const accented = conversation('café au lait');
+    plainRecordChars.mockClear();
+    scan(`${long}\n${accented}\n`, 1);
+    expect(plainRecordChars.mock.calls).toEqual([
+      [RECORD_SCAN_CONFIG.family, long, true],
+      [RECORD_SCAN_CONFIG.family, accented, false],
+    ]);
   });
 
   it('is asked about each record unless turned off', () => {
