@@ -31,7 +31,7 @@ module.exports = {
   testTimeout: 120_000,
   // One test file more than the machine has cores, at most four: an e2e file spends most of its
   // time waiting on its workflow's timers and polls, so files share cores well (npm test on 2 cores:
-  // 13 min with one worker, 4.8 min with two, 3.8 min with three, measured 2026-12-07). At most
+  // 13 min with one worker, 4.8 min with two, 4.0 min with three: clean clones, 2026-12-07). At most
   // four, so a big machine does not run enough embedded AWS stacks at once to starve their timers.
   maxWorkers: Math.min(4, os.availableParallelism() + 1),
   globalSetup: '<rootDir>/test/global-setup.js',
