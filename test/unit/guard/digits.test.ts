@@ -8,11 +8,7 @@ import {
   scanClusters,
 } from '../../../functions/shared/guard/detectors/digits';
 import { match } from '../../../functions/shared/guard/detectors/match';
-
-/** expect(actual).toEqual(expected), naming the table row in the failure message. */
-function expectRow(row: string, actual: unknown, expected: unknown): void {
-  expect({ row, actual }).toEqual({ row, actual: expected });
-}
+import { expectRow } from './detector-hits';
 
 /** The digit clusters of text as [start, end] pairs: each cluster is one window with no context. */
 function clusters(text: string): [number, number][] {

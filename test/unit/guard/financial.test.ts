@@ -1,20 +1,7 @@
 import { cardNumber, iban, luhnValid } from '../../../functions/shared/guard/detectors/financial';
+import { expectRow, found } from './detector-hits';
 import { fake } from './fixtures';
 
-/** The values a detector reports in text, with severity and example flag. */
-function found(
-  detector: typeof cardNumber,
-  text: string,
-): { value: string; start: number; severity: string; example: boolean }[] {
-  return detector.find(text).map((m) => ({
-    value: text.slice(m.start, m.end),
-    start: m.start,
-    severity: m.severity,
-    example: m.example,
-  }));
-}
-
-/** The check digit that makes body + digit pass Luhn, computed independently of the module. */
 function checkDigit(body: string): string {
   let sum = 0;
   const rev = [...body].reverse();
@@ -39,11 +26,6 @@ function broken(n: string): string {
 }
 
 const j = (...parts: string[]) => parts.join('');
-
-/** expect(actual).toEqual(expected), naming the table row in the failure message. */
-function expectRow(row: string, actual: unknown, expected: unknown): void {
-  expect({ row, actual }).toEqual({ row, actual: expected });
-}
 
 describe('luhnValid', () => {
   it('accepts numbers whose Luhn sum is a multiple of ten and rejects the others', () => {

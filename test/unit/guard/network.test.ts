@@ -1,27 +1,6 @@
-import type { Detector, Severity } from '../../../functions/shared/guard';
 import { ipv4, ipv6 } from '../../../functions/shared/guard/detectors/network';
+import { found, values } from './detector-hits';
 import { fake } from './fixtures';
-
-interface Hit {
-  value: string;
-  start: number;
-  severity: Severity;
-  example: boolean;
-}
-
-/** What one detector reports in text: value, start, severity and example flag. */
-function found(detector: Detector, text: string): Hit[] {
-  return detector.find(text).map((m) => ({
-    value: text.slice(m.start, m.end),
-    start: m.start,
-    severity: m.severity,
-    example: m.example,
-  }));
-}
-
-function values(detector: Detector, text: string): string[] {
-  return found(detector, text).map((h) => h.value);
-}
 
 describe('IPv4 detector', () => {
   it('declares its type and severity', () => {
