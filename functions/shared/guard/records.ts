@@ -266,11 +266,8 @@ export class RecordScanner {
       let stop = end;
       if (stop > start && buf[stop - 1] === 13) stop--;
       if (!isBlank(buf, start, stop)) {
-        if (!isUtf8(buf.subarray(start, stop))) {
-          this.addProblem('error', 'INVALID_UTF8', 'is not valid UTF-8; save the file as UTF-8');
-        }
         // Invalid sequences decode to U+FFFD, so the rest of the line is still checked and scanned.
-        this.record(buf.toString('utf8', start, stop), false);
+        this.record(buf.toString('utf8', start, stop), false, isUtf8(buf.subarray(start, stop)));
       }
       this.line++;
       start = end + 1;
@@ -291,8 +288,14 @@ export class RecordScanner {
     return this.result;
   }
 
-  private record(text: string, ascii: boolean): void {
-    if (this.config.fastPath !== false && this.plainRecord(text, ascii)) return;
+  /**
+   * One record. It counts as valid when it raised no error: not invalid UTF-8 (`utf8` false),
+   * JSON of the family's shape, not too deep, within the token limit.
+   */
+  private record(text: string, ascii: boolean, utf8 = true): void {
+    const errorsBefore = this.result.problemCounts.error;
+    if (!utf8) this.addProblem('error', 'INVALID_UTF8', 'is not valid UTF-8; save the file as UTF-8');
+    else if (this.config.fastPath !== false && this.plainRecord(text, ascii)) return;
     let value: unknown;
     try {
       value = JSON.parse(text);
@@ -301,13 +304,9 @@ export class RecordScanner {
       this.rawLine(text);
       return;
     }
-    const issues = checkRecord(this.config.family, value, text);
-    let valid = true;
-    for (const issue of issues) {
+    for (const issue of checkRecord(this.config.family, value, text)) {
       this.addProblem(issue.level, issue.code, issue.reason);
-      if (issue.level === 'error') valid = false;
     }
-    if (valid) this.result.validRecords++;
 
     this.gates = lineGateMask(text, text.includes('\\'), ascii);
     this.recordChars = 0;
@@ -335,6 +334,7 @@ export class RecordScanner {
         `has about ${formatCount(tokens)} tokens (${formatCount(this.recordChars)} characters / ${CHARS_PER_TOKEN}), over the ${formatCount(this.config.limits.maxTokensPerRecord)}-token limit`,
       );
     }
+    if (this.result.problemCounts.error === errorsBefore) this.result.validRecords++;
     if (this.config.redact) this.out.push(this.recordRedacted ? JSON.stringify(sanitized) : text);
   }
 

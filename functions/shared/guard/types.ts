@@ -156,6 +156,7 @@ export interface ScanReport {
   limits: DatasetLimits;
   /** Non-blank lines, each one a record whether or not it is valid. */
   records: number;
+  /** Records that raised no error (a warning such as an unknown field leaves one valid). */
   validRecords: number;
   lines: number;
   bytes: number;

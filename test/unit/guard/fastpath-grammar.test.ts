@@ -52,26 +52,30 @@ const claude = (...texts: string[]) => json({ messages: chat(...texts) });
 const input = (text: string) => json({ input: text });
 
 /**
- * What the full path makes of a line (fast path off): valid, no other problem, no finding, and,
- * with a token limit of 0, the exact character count its TOO_MANY_TOKENS reason quotes.
+ * What the full path makes of a line (fast path off), under the family's token limit: valid, its
+ * problems, its findings; and, scanned again with a limit of 0, the exact character count its
+ * TOO_MANY_TOKENS reason quotes.
  */
 function fullPath(family: FamilyId, line: string) {
-  const result = new RecordScanner({
-    family,
-    limits: { ...limitsFor(family), maxTokensPerRecord: 0 },
-    thresholdRank: 2,
-    allowValues: [],
-    allowPatterns: [],
-    maxFindings: 100,
-    maxProblems: 100,
-    redact: false,
-    fastPath: false,
-  }).scanBatch(Buffer.from(`${line}\n`), 1);
-  const tooMany = result.problems.find((p) => p.code === 'TOO_MANY_TOKENS');
+  const scanWithLimit = (maxTokensPerRecord: number) =>
+    new RecordScanner({
+      family,
+      limits: { ...limitsFor(family), maxTokensPerRecord },
+      thresholdRank: 2,
+      allowValues: [],
+      allowPatterns: [],
+      maxFindings: 100,
+      maxProblems: 100,
+      redact: false,
+      fastPath: false,
+    }).scanBatch(Buffer.from(`${line}\n`), 1);
+  const result = scanWithLimit(limitsFor(family).maxTokensPerRecord);
+  // Over a limit of 0 tokens, the problem quotes the characters the full path counted.
+  const tooMany = scanWithLimit(0).problems.find((p) => p.code === 'TOO_MANY_TOKENS');
   const quoted = tooMany ? /\(([\d,]+) characters/.exec(tooMany.reason)?.[1] : '0';
   return {
     validRecords: result.validRecords,
-    problems: result.problems.filter((p) => p !== tooMany).map((p) => p.code),
+    problems: result.problems.map((p) => p.code),
     findings: result.totalFindings,
     chars: Number(quoted?.replace(/,/g, '')),
   };

@@ -299,8 +299,21 @@ describe('RecordScanner: invalid UTF-8', () => {
       ['EMAIL', 21, 6, USER_TEXT],
       ['EMAIL', 24, 6, USER_TEXT],
     ]);
-    expect(result.validRecords).toBe(4);
+    // Four records; the one that is not UTF-8 is not valid, whatever it decodes to.
+    expect(result.validRecords).toBe(3);
   });
+
+  it.each(FAST_PATH_MODES)(
+    'does not count a record that is not UTF-8 as valid, though it decodes to a well-formed one (%s)',
+    (_mode, fastPath) => {
+      const record = Buffer.from(conversation('caf\u00e9 open on Monday'));
+      const at = record.indexOf(0xc3);
+      record[at] = 0xff; // é's lead byte: the line decodes to a clean record holding U+FFFD
+      const result = scan(Buffer.concat([record, Buffer.from(`\n${clean}\n`)]), 1, { fastPath });
+      expect(result.problems.map((p) => [p.code, p.line])).toEqual([['INVALID_UTF8', 1]]);
+      expect(result.validRecords).toBe(1);
+    },
+  );
 
   it.each([
     ['one character', 'x'],
@@ -411,6 +424,7 @@ describe('RecordScanner: problems', () => {
       ]);
       expect(result.tokensTotal).toBe(4);
       expect(result.tokensMax).toBe(4);
+      expect(result.validRecords).toBe(0);
       expect(result.sanitized).toBe(`${clean}\n`);
     });
 
@@ -444,6 +458,7 @@ describe('RecordScanner: nesting', () => {
       { type: 'EMAIL', severity: 'medium', line: 4, column: 65 * 5 + 2, preview: 'j***@***.com' },
     ]);
     expect(result.tokensTotal).toBe(0);
+    expect(result.validRecords).toBe(0);
     expect(result.sanitized).toBe(`${line.replace(fake.email, '<EMAIL>')}\n`);
   });
 
