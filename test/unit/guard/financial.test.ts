@@ -2,6 +2,7 @@ import { cardNumber, iban, luhnValid } from '../../../functions/shared/guard/det
 import { expectRow, found } from './detector-hits';
 import { fake } from './fixtures';
 
+/** The check digit that makes body + digit pass Luhn, computed independently of the module. */
 function checkDigit(body: string): string {
   let sum = 0;
   const rev = [...body].reverse();
